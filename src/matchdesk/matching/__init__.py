@@ -1,0 +1,1 @@
+"""The matching engine: pure optimisation core (no database, web or CLI)."""

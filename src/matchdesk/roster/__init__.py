@@ -1,0 +1,1 @@
+"""The roster: creators, their availability, block lists and tiers."""
