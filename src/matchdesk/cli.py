@@ -1,0 +1,179 @@
+"""The `matchdesk` command line (SPEC section 3). Commands parse, call a service, print.
+
+Exit codes: 0 success, 2 invalid input (reasons on stderr), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from matchdesk.context import Matchdesk
+from matchdesk.errors import InvalidInput, MatchdeskError
+
+app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True)
+creators_app = typer.Typer(help="The roster of creators.", no_args_is_help=True)
+app.add_typer(creators_app, name="creators")
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Progress]:
+    """A rich progress bar on stderr (quiet when stderr is not a terminal)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        yield progress
+
+
+def _app() -> Matchdesk:
+    return Matchdesk.build()
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or migrate it to the newest schema."""
+    from matchdesk.migrate import upgrade
+    from matchdesk.roster.tiers import ensure_tiers_current
+
+    md = _app()
+    upgrade(md.engine)
+    with md.transaction() as session:
+        ensure_tiers_current(session, md.program)
+    out.print(f"Database ready: {md.engine.url.render_as_string(hide_password=True)}")
+
+
+@creators_app.command("import")
+def creators_import(
+    file: Annotated[Path, typer.Argument(help="A roster file, .csv or .xlsx (SPEC section 1).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+) -> None:
+    """Import a roster file: all rows or none."""
+    from matchdesk.roster.service import import_roster
+
+    if not file.is_file():
+        raise InvalidInput(f"{file}: no such file")
+    md = _app()
+    data = file.read_bytes()
+    with _progress("Importing") as progress, md.transaction() as session:
+        tasks: dict[str, int] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        result = import_roster(
+            session, md.program, data, file.name, dry_run=dry_run, progress=report
+        )
+    verb = "Would import" if dry_run else "Imported"
+    out.print(
+        f"{verb} {result.total} creators from {file.name}: {result.created} new, "
+        f"{result.updated} updated, {result.unchanged} unchanged."
+    )
+
+
+@creators_app.command("export")
+def creators_export(
+    file: Annotated[Path, typer.Argument(help="Where to write: .csv or .xlsx.")],
+) -> None:
+    """Write the roster in the roster file format."""
+    from matchdesk.roster.service import export_roster
+
+    if file.suffix.lower() not in (".csv", ".xlsx"):
+        raise InvalidInput(f"{file}: the file name must end in .csv or .xlsx")
+    md = _app()
+    with md.transaction() as session:
+        data = export_roster(session, file.name)
+    file.write_bytes(data)
+    out.print(f"Wrote {file}.")
+
+
+@app.command()
+def demo(
+    creators: Annotated[int, typer.Option(min=2, max=2_000_000, help="How many creators.")] = 200,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same program.")
+    ] = 1,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing (and succeed) if there are creators.")
+    ] = False,
+) -> None:
+    """Fill an empty database with a realistic synthetic program."""
+    from matchdesk.roster.demo import generate_creators
+    from matchdesk.roster.service import count_creators, save_records
+    from matchdesk.roster.tiers import tier_counts
+
+    md = _app()
+    with md.transaction() as session:
+        existing = count_creators(session)
+        if existing:
+            if if_empty:
+                out.print(f"The database already has {existing} creators; no demo added.")
+                return
+            raise MatchdeskError(
+                f"The database already has {existing} creators; demo fills only an empty database."
+            )
+        records = generate_creators(creators, seed)
+        with _progress("Demo") as progress:
+            task = progress.add_task("Saving creators", total=len(records))
+            save_records(
+                session,
+                md.program,
+                records,
+                lambda _p, done, _t: progress.update(task, completed=done),
+            )
+        counts = tier_counts(session)
+    summary = ", ".join(f"{tier or 'no tier'}: {n}" for tier, n in sorted(counts.items(), key=str))
+    out.print(f"Demo program: {creators} creators (seed {seed}); tiers {summary}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    from matchdesk.web.app import create_app
+
+    md = _app()
+    web = create_app(md)
+    uvicorn.run(web, host=host or md.settings.host, port=port or md.settings.port)
+
+
+def main() -> None:
+    """Entry point: renders domain errors in one place, with the documented exit codes."""
+    try:
+        app()  # usage errors exit with 2 inside; domain errors come out here
+    except InvalidInput as exc:
+        err.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+        for detail in exc.details:
+            err.print(f"  {detail}", highlight=False, markup=False)
+        sys.exit(2)
+    except MatchdeskError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("Aborted.")
+        sys.exit(1)
+    except Exception as exc:
+        err.print(f"[bold red]Error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,39 @@
+"""The application object: settings, program, engine and sessions, built once at start by
+the CLI or the web app (nothing is built at import), so tests can make as many as they like."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from matchdesk.config import Settings
+from matchdesk.db import make_engine, make_session_factory
+from matchdesk.program import Program, load_program
+
+
+@dataclass
+class Matchdesk:
+    settings: Settings
+    program: Program
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def build(cls, settings: Settings | None = None) -> Matchdesk:
+        settings = settings or Settings()
+        program = load_program(settings.program)
+        engine = make_engine(settings.database_url)
+        return cls(settings, program, engine, make_session_factory(engine))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session committed on success, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,269 @@
+"""The roster's commands and queries. The caller owns the transaction: these functions
+flush but never commit, so a failure anywhere leaves the database as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from matchdesk.errors import InvalidInput
+from matchdesk.program import Program
+from matchdesk.roster.availability import Window, format_availability
+from matchdesk.roster.importing import validate_table
+from matchdesk.roster.models import (
+    AvailabilityWindow,
+    Creator,
+    CreatorBlock,
+    CreatorLanguage,
+    utcnow,
+)
+from matchdesk.roster.records import COLUMNS, CreatorRecord
+from matchdesk.roster.tables import read_table, write_csv, write_xlsx
+from matchdesk.roster.tiers import ensure_tiers_current
+
+Progress = Callable[[str, int, int], None]
+_CHUNK = 5000
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did (or, with `dry_run`, would do)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    dry_run: bool
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def load_records(session: Session) -> dict[str, CreatorRecord]:
+    """Every creator on the roster as a `CreatorRecord`, by handle (the export's content)."""
+    windows: dict[int, list[Window]] = {}
+    for creator_id, weekday, start, end in session.execute(
+        select(
+            AvailabilityWindow.creator_id,
+            AvailabilityWindow.weekday,
+            AvailabilityWindow.start_minute,
+            AvailabilityWindow.end_minute,
+        )
+    ):
+        windows.setdefault(creator_id, []).append(Window(weekday, start, end))
+    handles = dict(session.execute(select(Creator.id, Creator.handle)).all())
+    blocked: dict[int, list[str]] = {}
+    for creator_id, blocked_id in session.execute(
+        select(CreatorBlock.creator_id, CreatorBlock.blocked_id)
+    ):
+        blocked.setdefault(creator_id, []).append(handles[blocked_id])
+    records = {}
+    for row in session.execute(select(Creator).order_by(Creator.handle)).scalars():
+        records[row.handle] = CreatorRecord(
+            handle=row.handle,
+            display_name=row.display_name,
+            email=row.email,
+            timezone=row.timezone,
+            languages=tuple(row.languages.split(";")),
+            region=row.region,
+            category=row.category,
+            followers=row.followers,
+            revenue_30d=row.revenue_30d,
+            availability=tuple(sorted(windows.get(row.id, ()))),
+            blocked=tuple(sorted(blocked.get(row.id, ()))),
+            status=row.status,
+        )
+    session.expunge_all()  # thousands of loaded objects are not needed past this point
+    return records
+
+
+def _normalised(record: CreatorRecord) -> CreatorRecord:
+    """The record as the database stores it (sorted windows and blocks), for comparison."""
+    return CreatorRecord(
+        **{
+            **record.__dict__,
+            "availability": tuple(sorted(set(record.availability))),
+            "blocked": tuple(sorted(set(record.blocked))),
+        }
+    )
+
+
+def _creator_values(record: CreatorRecord, program: Program) -> dict[str, Any]:
+    return {
+        "handle": record.handle,
+        "display_name": record.display_name,
+        "email": record.email,
+        "timezone": record.timezone,
+        "languages": ";".join(record.languages),
+        "region": record.region,
+        "category": record.category,
+        "followers": record.followers,
+        "revenue_30d": record.revenue_30d,
+        "status": record.status,
+        "tier": program.tier_for(record.revenue_30d, record.followers),
+    }
+
+
+def save_records(
+    session: Session,
+    program: Program,
+    records: Sequence[CreatorRecord],
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Insert new handles and update changed ones; unchanged creators are not touched.
+    Blocked handles must exist on the roster or among `records`."""
+    ensure_tiers_current(session, program)
+    current = load_records(session)
+    ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
+    versions = dict(session.execute(select(Creator.id, Creator.version)).all())
+    new = [r for r in records if r.handle not in current]
+    changed = [r for r in records if r.handle in current and _normalised(r) != current[r.handle]]
+    now = utcnow()
+    done = 0
+    total = len(new) + len(changed)
+    for chunk in _chunks(new):
+        rows = [
+            {**_creator_values(r, program), "created_at": now, "updated_at": now} for r in chunk
+        ]
+        for creator_id, handle in session.execute(
+            insert(Creator).returning(Creator.id, Creator.handle), rows
+        ):
+            ids[handle] = creator_id
+        done += len(chunk)
+        if progress:
+            progress("Saving creators", done, total)
+    for chunk in _chunks(changed):
+        rows = [
+            {
+                **_creator_values(r, program),
+                "id": ids[r.handle],
+                "version": versions[ids[r.handle]] + 1,
+                "updated_at": now,
+            }
+            for r in chunk
+        ]
+        session.execute(update(Creator), rows)
+        touched = [ids[r.handle] for r in chunk]
+        for table in (AvailabilityWindow, CreatorLanguage, CreatorBlock):
+            session.execute(delete(table).where(table.creator_id.in_(touched)))
+        done += len(chunk)
+        if progress:
+            progress("Saving creators", done, total)
+    _insert_children(session, [*new, *changed], ids)
+    session.flush()
+    return ImportReport(len(new), len(changed), len(records) - total, dry_run=False)
+
+
+def _insert_children(
+    session: Session, records: Sequence[CreatorRecord], ids: dict[str, int]
+) -> None:
+    windows = [
+        {
+            "creator_id": ids[r.handle],
+            "weekday": w.weekday,
+            "start_minute": w.start,
+            "end_minute": w.end,
+        }
+        for r in records
+        for w in sorted(set(r.availability))
+    ]
+    languages = [
+        {"creator_id": ids[r.handle], "language": lang} for r in records for lang in r.languages
+    ]
+    blocks = [
+        {"creator_id": ids[r.handle], "blocked_id": ids[b]}
+        for r in records
+        for b in sorted(set(r.blocked))
+    ]
+    for table, rows in (
+        (AvailabilityWindow, windows),
+        (CreatorLanguage, languages),
+        (CreatorBlock, blocks),
+    ):
+        for chunk in _chunks(rows, 20_000):
+            session.execute(insert(table), list(chunk))
+
+
+def import_roster(
+    session: Session,
+    program: Program,
+    data: bytes,
+    name: str,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate a roster file and, unless `dry_run`, save it. Raises `InvalidInput` listing
+    every problem (`row N, column C: message`) and then writes nothing at all."""
+    table = read_table(data, name)
+    known = set(session.execute(select(Creator.handle)).scalars())
+    validation = validate_table(
+        table,
+        known,
+        (lambda done, total: progress("Checking rows", done, total)) if progress else None,
+    )
+    if validation.problems:
+        count = len(validation.problems)
+        raise InvalidInput(
+            f"{name}: {count} problem{'s' if count != 1 else ''} found; nothing was imported",
+            validation.problems,
+        )
+    if dry_run:
+        current = load_records(session)
+        new = sum(1 for r in validation.records if r.handle not in current)
+        changed = sum(
+            1
+            for r in validation.records
+            if r.handle in current and _normalised(r) != current[r.handle]
+        )
+        return ImportReport(new, changed, len(validation.records) - new - changed, dry_run=True)
+    return save_records(session, program, validation.records, progress)
+
+
+def record_row(record: CreatorRecord) -> list[str | int]:
+    """A record as the roster file's cells, in `COLUMNS` order."""
+    return [
+        record.handle,
+        record.display_name,
+        record.email,
+        record.timezone,
+        ";".join(record.languages),
+        record.region,
+        record.category,
+        record.followers,
+        record.revenue_30d,
+        format_availability(record.availability),
+        ";".join(record.blocked),
+        record.status,
+    ]
+
+
+def export_roster(session: Session, name: str) -> bytes:
+    """The whole roster in the roster file format; XLSX when `name` ends in .xlsx, else CSV."""
+    rows = [record_row(r) for r in load_records(session).values()]
+    if Path(name).suffix.lower() == ".xlsx":
+        return write_xlsx(list(COLUMNS), rows, "creators")
+    return write_csv(list(COLUMNS), rows)
+
+
+def count_creators(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Creator)) or 0)
+
+
+def list_creators(session: Session, *, offset: int = 0, limit: int = 50) -> list[Creator]:
+    """A page of the roster, by handle."""
+    return list(
+        session.execute(
+            select(Creator).order_by(Creator.handle).offset(offset).limit(limit)
+        ).scalars()
+    )
