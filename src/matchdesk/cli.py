@@ -36,6 +36,7 @@ def _progress(label: str) -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as progress:
         yield progress
 
