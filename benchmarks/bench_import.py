@@ -80,9 +80,13 @@ def main() -> None:
         child(*args.child)
         return
 
-    print(f"Roster import benchmark ({os.cpu_count()} cores); target at 100,000 on SQLite: "
-          "<= 20 s and <= 1 GB peak")
-    print(f"{'creators':>9} {'backend':<11} {'command s':>9} {'import s':>9} {'peak MB':>8}  target")
+    print(
+        f"Roster import benchmark ({os.cpu_count()} cores); target at 100,000 on SQLite: "
+        "<= 20 s and <= 1 GB peak"
+    )
+    print(
+        f"{'creators':>9} {'backend':<11} {'command s':>9} {'import s':>9} {'peak MB':>8}  target"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for size in args.sizes:
@@ -95,7 +99,9 @@ def main() -> None:
                 started = time.perf_counter()
                 result = subprocess.run(
                     [sys.executable, __file__, "--child", str(roster), url],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 wall = time.perf_counter() - started
                 figures = json.loads(result.stdout.strip().splitlines()[-1])
@@ -104,8 +110,10 @@ def main() -> None:
                 verdict = ""
                 if size == 100_000 and backend == "sqlite":
                     verdict = "ok" if wall <= 20 and peak_mb <= 1024 else "MISSED"
-                print(f"{size:>9,} {backend:<11} {wall:>9.2f} {figures['import_s']:>9.2f} "
-                      f"{peak_mb:>8.0f}  {verdict}")
+                print(
+                    f"{size:>9,} {backend:<11} {wall:>9.2f} {figures['import_s']:>9.2f} "
+                    f"{peak_mb:>8.0f}  {verdict}"
+                )
                 drop(schema)
 
 

@@ -24,7 +24,10 @@ class Outcome:
 
 @pytest.fixture
 def run(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ):  # type: ignore[no-untyped-def]
     """Runs `matchdesk ARGS` in-process against the test database; returns code and output."""
     monkeypatch.setenv("MATCHDESK_DATABASE_URL", database_url)
@@ -57,7 +60,9 @@ def test_init_import_export_round_trip(run, tmp_path: Path) -> None:  # type: ig
     (tmp_path / "r.csv").write_text(GOOD)
     outcome = run("creators", "import", "r.csv")
     assert outcome.code == 0
-    assert outcome.stdout.strip() == "Imported 2 creators from r.csv: 2 new, 0 updated, 0 unchanged."
+    assert (
+        outcome.stdout.strip() == "Imported 2 creators from r.csv: 2 new, 0 updated, 0 unchanged."
+    )
     assert run("creators", "export", "out.xlsx").code == 0
     again = run("creators", "import", "out.xlsx")
     assert again.stdout.strip() == (

@@ -13,7 +13,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput, MatchdeskError
@@ -73,7 +80,7 @@ def creators_import(
     md = _app()
     data = file.read_bytes()
     with _progress("Importing") as progress, md.transaction() as session:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(phase: str, done: int, total: int) -> None:
             if phase not in tasks:

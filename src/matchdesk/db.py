@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations can alter them on every backend.
@@ -49,3 +50,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction as fast as the backend allows:
+    PostgreSQL's COPY (an order of magnitude faster than multi-row INSERTs through
+    psycopg), the driver's own executemany on SQLite (SQLAlchemy's per-row parameter
+    processing costs more than the insert). Every row must have the same keys, and the
+    values must be plain Python values the driver adapts itself."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    values = ([row[c] for c in columns] for row in rows)
+    if session.get_bind().dialect.name == "postgresql":
+        copy_sql = f'COPY "{table.name}" ({names}) FROM STDIN'
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    # Apply the column types' own conversions (dates become SQLAlchemy's SQLite text form).
+    dialect = session.get_bind().dialect
+    processors = [
+        (i, table.c[c].type.dialect_impl(dialect).bind_processor(dialect))
+        for i, c in enumerate(columns)
+    ]
+    convert = [(i, p) for i, p in processors if p is not None]
+    if convert:
+        values = (_converted(row, convert) for row in values)
+    marks = ", ".join("?" for _ in columns)
+    raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+
+
+def _converted(row: list[Any], convert: list[tuple[int, Any]]) -> list[Any]:
+    for i, process in convert:
+        row[i] = process(row[i])
+    return row

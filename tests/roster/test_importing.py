@@ -20,8 +20,16 @@ def problems(csv_text: str, known: tuple[str, ...] = ()) -> list[str]:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("0", 0), ("12500", 12500), ("12,500", 12500), ("12.5k", 12500), ("1.2M", 1_200_000),
-     ("3K", 3000), (" 7 ", 7), ("1_000", 1000)],
+    [
+        ("0", 0),
+        ("12500", 12500),
+        ("12,500", 12500),
+        ("12.5k", 12500),
+        ("1.2M", 1_200_000),
+        ("3K", 3000),
+        (" 7 ", 7),
+        ("1_000", 1000),
+    ],
 )
 def test_counts_accept_the_documented_forms(text: str, value: int) -> None:
     assert parse_count(text) == value
@@ -72,7 +80,9 @@ def test_a_valid_row_becomes_a_record() -> None:
             blocked=("zed_99",),
             status="paused",
         ),
-        CreatorRecord(handle="zed_99", timezone="UTC", languages=("en",), followers=0, revenue_30d=0),
+        CreatorRecord(
+            handle="zed_99", timezone="UTC", languages=("en",), followers=0, revenue_30d=0
+        ),
     ]
 
 
@@ -169,16 +179,32 @@ def test_blank_rows_are_skipped_and_row_numbers_match_the_sheet() -> None:
     ("data", "name", "message"),
     [
         (b"", "r.csv", "r.csv is empty: the first row must be the header (handle, timezone, ...)"),
-        (b" \n\n", "r.csv", "r.csv is empty: the first row must be the header (handle, timezone, ...)"),
-        (b",,,\n,,\n", "r.csv",
-         "r.csv is empty: the first row must be the header (handle, timezone, ...)"),
-        (b"\x7fELF\x02\x01\x00\x00binary", "r.csv",
-         "r.csv looks like a binary file, not CSV text; export the sheet as 'CSV UTF-8' or XLSX"),
-        ("handle\nJos\u00e9\n".encode("latin-1"), "r.csv",
-         "r.csv is not UTF-8 text (byte 0xe9 on line 2); "
-         "re-save it as 'CSV UTF-8' in your spreadsheet program"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "r.xls",
-         "r.xls is an old Excel .xls file; save it as .xlsx or 'CSV UTF-8'"),
+        (
+            b" \n\n",
+            "r.csv",
+            "r.csv is empty: the first row must be the header (handle, timezone, ...)",
+        ),
+        (
+            b",,,\n,,\n",
+            "r.csv",
+            "r.csv is empty: the first row must be the header (handle, timezone, ...)",
+        ),
+        (
+            b"\x7fELF\x02\x01\x00\x00binary",
+            "r.csv",
+            "r.csv looks like a binary file, not CSV text; export the sheet as 'CSV UTF-8' or XLSX",
+        ),
+        (
+            "handle\nJos\u00e9\n".encode("latin-1"),
+            "r.csv",
+            "r.csv is not UTF-8 text (byte 0xe9 on line 2); "
+            "re-save it as 'CSV UTF-8' in your spreadsheet program",
+        ),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old",
+            "r.xls",
+            "r.xls is an old Excel .xls file; save it as .xlsx or 'CSV UTF-8'",
+        ),
     ],
 )
 def test_unreadable_files_are_refused_with_a_clear_message(

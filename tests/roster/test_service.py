@@ -69,7 +69,11 @@ def test_import_creates_creators_with_windows_languages_blocks_and_tiers(md: Mat
             .order_by(Creator.handle, CreatorLanguage.language)
         ).all()
         assert [tuple(r) for r in languages] == [
-            ("anna", "de"), ("anna", "en"), ("bob", "en"), ("carla", "en"), ("carla", "hi"),
+            ("anna", "de"),
+            ("anna", "en"),
+            ("bob", "en"),
+            ("carla", "en"),
+            ("carla", "hi"),
         ]
         assert session.scalar(select(text("count(*)")).select_from(CreatorBlock)) == 1
         records = load_records(session)
@@ -101,7 +105,9 @@ def test_block_list_is_replaced_by_the_file(md: Matchdesk) -> None:
 
 def test_a_file_with_mistakes_changes_nothing_at_all(md: Matchdesk, database_url: str) -> None:
     do_import(md, ROSTER)
-    sqlite_file = Path(database_url.removeprefix("sqlite:///")) if "sqlite" in database_url else None
+    sqlite_file = (
+        Path(database_url.removeprefix("sqlite:///")) if "sqlite" in database_url else None
+    )
     md.engine.dispose()
     before_bytes = sqlite_file.read_bytes() if sqlite_file else b""
     before = snapshot(md)
@@ -172,8 +178,9 @@ def test_tiers_follow_a_changed_program(md: Matchdesk, tmp_path: Path) -> None:
         '[[tiers]]\nname = "Gold"\nmin_revenue_30d = 20000\n'
         '[[tiers]]\nname = "Silver"\nmin_followers = 1000\n'
     )
-    changed = Matchdesk.build(Settings(database_url=str(md.engine.url.render_as_string(False)),
-                                       program=program_file))
+    changed = Matchdesk.build(
+        Settings(database_url=str(md.engine.url.render_as_string(False)), program=program_file)
+    )
     try:
         with changed.transaction() as session:
             assert ensure_tiers_current(session, changed.program) == 3

@@ -104,7 +104,10 @@ def _parse_time(token: str, part: str, *, is_end: bool) -> int:
     return hour * 60 + minute
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse_window(part: str) -> Window:
+    # Cached: a roster repeats the same few thousand window texts (`Mon 20:00-23:00`)
+    # over and over, and Window is immutable. Errors are raised anew each time.
     shown = _shorten(part)
     day_match = _DAY_RE.match(part)
     if day_match is None:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from matchdesk.db import bulk_insert
 from matchdesk.errors import InvalidInput
 from matchdesk.program import Program
 from matchdesk.roster.availability import Window, format_availability
@@ -131,17 +132,23 @@ def save_records(
     now = utcnow()
     done = 0
     total = len(new) + len(changed)
-    for chunk in _chunks(new):
+    for chunk in _chunks(new, 20_000):
         rows = [
-            {**_creator_values(r, program), "created_at": now, "updated_at": now} for r in chunk
+            {
+                **_creator_values(r, program),
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                "manager": "",
+            }
+            for r in chunk
         ]
-        for creator_id, handle in session.execute(
-            insert(Creator).returning(Creator.id, Creator.handle), rows
-        ):
-            ids[handle] = creator_id
+        bulk_insert(session, Creator.__table__, rows)  # type: ignore[arg-type]
         done += len(chunk)
         if progress:
             progress("Saving creators", done, total)
+    if new:
+        ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
     for chunk in _chunks(changed):
         rows = [
             {
@@ -190,8 +197,8 @@ def _insert_children(
         (CreatorLanguage, languages),
         (CreatorBlock, blocks),
     ):
-        for chunk in _chunks(rows, 20_000):
-            session.execute(insert(table), list(chunk))
+        for chunk in _chunks(rows, 50_000):
+            bulk_insert(session, table.__table__, chunk)  # type: ignore[arg-type]
 
 
 def import_roster(

@@ -36,12 +36,13 @@ def tier_expression(program: Program) -> ColumnElement[str | None]:
 def retier_all(session: Session, program: Program) -> int:
     """Recompute every creator's tier; returns how many creators changed tier."""
     expression = tier_expression(program)
-    changed = session.execute(
+    result = session.execute(
         update(Creator)
         .where(func.coalesce(Creator.tier, "") != func.coalesce(expression, ""))
         .values(tier=expression, version=Creator.version + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = result.rowcount  # type: ignore[attr-defined]
     _store_fingerprint(session, tier_rules_fingerprint(program))
     return int(changed or 0)
 
