@@ -23,6 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/matchdesk init
 	$(BIN)/matchdesk demo --if-empty
+	$(BIN)/matchdesk users bootstrap
 	@echo "matchdesk is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/matchdesk serve --host $(HOST) --port $(PORT)
 

@@ -28,6 +28,10 @@ from matchdesk.errors import InvalidInput, MatchdeskError
 app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True)
 creators_app = typer.Typer(help="The roster of creators.", no_args_is_help=True)
 app.add_typer(creators_app, name="creators")
+users_app = typer.Typer(help="Operators: the ops team's accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -152,6 +156,89 @@ def demo(
     out.print(f"Demo program: {creators} creators (seed {seed}); tiers {summary}.")
 
 
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The operator's e-mail (their sign-in name).")],
+    role: Annotated[str, typer.Option(help="admin, manager or viewer.")] = "manager",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="At least 10 characters; asked for when left out.")
+    ] = None,
+) -> None:
+    """Add an operator."""
+    from matchdesk.accounts.service import create_operator
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    md = _app()
+    with md.transaction() as session:
+        operator = create_operator(session, email, password, role, name)
+    out.print(f"Operator {operator.email} ({operator.role}) created.")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Argument(help="The operator's e-mail.")],
+    password: Annotated[str | None, typer.Option(help="Asked for when left out.")] = None,
+) -> None:
+    """Set an operator's password (and lift a sign-in lock)."""
+    from matchdesk.accounts.service import find_operator, set_password
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    md = _app()
+    with md.transaction() as session:
+        set_password(session, find_operator(session, email), password)
+    out.print(f"Password of {email.strip().lower()} changed.")
+
+
+@users_app.command("bootstrap")
+def users_bootstrap() -> None:
+    """Create a first admin with a random password if there is no operator yet."""
+    import secrets
+
+    from matchdesk.accounts.service import count_operators, create_operator
+
+    md = _app()
+    with md.transaction() as session:
+        if count_operators(session):
+            out.print("Sign in with your operator account (add one: matchdesk users create EMAIL).")
+            return
+        password = secrets.token_urlsafe(12)
+        create_operator(session, "admin@example.com", password, "admin", "Admin")
+    out.print(
+        f"First admin created. Sign in at {md.settings.base_url}/login as "
+        f"[bold]admin@example.com[/] with password [bold]{password}[/] "
+        "(change it: matchdesk users set-password admin@example.com)."
+    )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="What the token is for.")],
+    role: Annotated[str, typer.Option(help="admin, manager or viewer.")] = "viewer",
+) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from matchdesk.accounts.service import create_token
+
+    md = _app()
+    with md.transaction() as session:
+        issued = create_token(session, name, role)
+    out.print(f"Token {issued.record.prefix}… ({role}) created; keep it secret:")
+    print(issued.token)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke an API token."""
+    from matchdesk.accounts.service import revoke_token
+
+    md = _app()
+    with md.transaction() as session:
+        token = revoke_token(session, token_id)
+    out.print(f"Token {token.prefix}… revoked.")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
@@ -160,9 +247,12 @@ def serve(
     """Serve the web app."""
     import uvicorn
 
+    from matchdesk.roster.tiers import ensure_tiers_current
     from matchdesk.web.app import create_app
 
     md = _app()
+    with md.transaction() as session:
+        ensure_tiers_current(session, md.program)
     web = create_app(md)
     uvicorn.run(web, host=host or md.settings.host, port=port or md.settings.port)
 

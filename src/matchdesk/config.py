@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +26,51 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `matchdesk serve` binds to.")
     port: int = Field(default=8000, description="Port `matchdesk serve` listens on.")
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` demands a real secret key and serves cookies over HTTPS only.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs sessions, CSRF tokens and creator links. Required in production; "
+        "in development a random key is made once and kept in `secret_key_file`.",
+    )
+    secret_key_file: Path = Field(
+        default=Path(".matchdesk-secret"),
+        description="Where the development secret key is kept (never commit it).",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The app's public address, used in creator links and e-mails.",
+    )
+    session_hours: int = Field(default=12, gt=0, description="How long a sign-in lasts.")
+    portal_link_days: int = Field(
+        default=14, gt=0, description="How long a creator's portal link stays valid."
+    )
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key is None or len(self.secret_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "MATCHDESK_SECRET_KEY must be set (32+ characters) when "
+                "MATCHDESK_ENVIRONMENT=production"
+            )
+        return self
+
+    def signing_key(self) -> str:
+        """The secret key; in development, one made once and kept in `secret_key_file`."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
 
 
 def settings_documentation() -> dict[str, str]:

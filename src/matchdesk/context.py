@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from matchdesk.config import Settings
 from matchdesk.db import make_engine, make_session_factory
+from matchdesk.errors import InvalidInput
 from matchdesk.program import Program, load_program
 
 
@@ -24,7 +26,18 @@ class Matchdesk:
 
     @classmethod
     def build(cls, settings: Settings | None = None) -> Matchdesk:
-        settings = settings or Settings()
+        if settings is None:
+            try:
+                settings = Settings()
+            except ValidationError as exc:
+                raise InvalidInput(
+                    "the settings are invalid",
+                    [
+                        f"MATCHDESK_{'_'.join(str(p) for p in e['loc']).upper() or '?'}: "
+                        f"{e['msg'].removeprefix('Value error, ')}"
+                        for e in exc.errors()
+                    ],
+                ) from None
         program = load_program(settings.program)
         engine = make_engine(settings.database_url)
         return cls(settings, program, engine, make_session_factory(engine))

@@ -1,7 +1,9 @@
 """Imports every domain package's tables so `Base.metadata` knows the whole schema
 (Alembic's autogenerate and the test fixtures read it from here)."""
 
+from matchdesk import audit
+from matchdesk.accounts import models as accounts_models
 from matchdesk.db import Base
 from matchdesk.roster import models as roster_models
 
-__all__ = ["Base", "roster_models"]
+__all__ = ["Base", "accounts_models", "audit", "roster_models"]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
 )
@@ -30,6 +31,8 @@ class Creator(Base):
         CheckConstraint("revenue_30d >= 0", name="revenue_non_negative"),
         CheckConstraint("status IN ('active', 'paused')", name="status_known"),
         Index("ix_creators_tier_status", "tier", "status"),
+        Index("ix_creators_followers", "followers"),
+        Index("ix_creators_revenue_30d", "revenue_30d"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -111,3 +114,16 @@ class ProgramState(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class RosterUpload(Base):
+    """A roster file uploaded in the web app, kept between its check and the manager's
+    confirmation (so the confirmed import is exactly the file that was checked)."""
+
+    __tablename__ = "roster_uploads"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -3,16 +3,18 @@ flush but never commit, so a failure anywhere leaves the database as it was."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matchdesk.db import bulk_insert
-from matchdesk.errors import InvalidInput
+from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.program import Program
 from matchdesk.roster.availability import Window, format_availability
 from matchdesk.roster.importing import validate_table
@@ -21,6 +23,7 @@ from matchdesk.roster.models import (
     Creator,
     CreatorBlock,
     CreatorLanguage,
+    RosterUpload,
     utcnow,
 )
 from matchdesk.roster.records import COLUMNS, CreatorRecord
@@ -274,3 +277,47 @@ def list_creators(session: Session, *, offset: int = 0, limit: int = 50) -> list
             select(Creator).order_by(Creator.handle).offset(offset).limit(limit)
         ).scalars()
     )
+
+
+def get_creator(session: Session, handle: str) -> Creator | None:
+    """A creator by handle (case-insensitive, `@` optional), with its windows loaded."""
+    return session.scalar(
+        select(Creator)
+        .where(Creator.handle == handle.strip().removeprefix("@").lower())
+        .options(selectinload(Creator.windows))
+    )
+
+
+MAX_UPLOAD_BYTES = 50 * 2**20
+
+
+def stage_upload(
+    session: Session, program: Program, data: bytes, name: str, uploaded_by: str
+) -> tuple[str, ImportReport]:
+    """Check an uploaded roster file and keep it until the manager confirms it. Returns the
+    upload's id and what the import would do; raises `InvalidInput` with every problem."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    report = import_roster(session, program, data, name, dry_run=True)
+    upload_id = secrets.token_urlsafe(24)
+    # Uploads older than a day were never confirmed: drop them.
+    session.execute(
+        delete(RosterUpload).where(RosterUpload.created_at < utcnow() - timedelta(days=1))
+    )
+    session.add(RosterUpload(id=upload_id, filename=name[:200], data=data, uploaded_by=uploaded_by))
+    session.flush()
+    return upload_id, report
+
+
+def confirm_upload(
+    session: Session, program: Program, upload_id: str, progress: Progress | None = None
+) -> tuple[str, ImportReport]:
+    """Import a staged upload (all or nothing, checked again against today's roster)."""
+    upload = session.get(RosterUpload, upload_id)
+    if upload is None:
+        raise NotFound("This upload is no longer available; please upload the file again.")
+    report = import_roster(session, program, upload.data, upload.filename, progress=progress)
+    name = upload.filename
+    session.delete(upload)
+    session.flush()
+    return name, report

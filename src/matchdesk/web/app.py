@@ -1,44 +1,49 @@
-"""The web app factory. Until the web issue lands this serves the roster list only."""
+"""The web app factory: one FastAPI app bound to one `Matchdesk` (nothing built at import)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
 
 from matchdesk.context import Matchdesk
-from matchdesk.roster.service import count_creators, list_creators
+from matchdesk.web.errors import install_error_handlers
+from matchdesk.web.routes import api, auth, pages, portal, roster, settings
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 50
+
+
+def _thousands(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
 
 
 def create_app(md: Matchdesk) -> FastAPI:
-    """A FastAPI app bound to one `Matchdesk` (its settings, program and database)."""
-    web = FastAPI(title="matchdesk", docs_url=None, redoc_url=None)
-    templates = Jinja2Templates(directory=HERE / "templates")
-    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    """The web app: ops pages, the creator portal and the REST API under /api/v1."""
+    web = FastAPI(
+        title="matchdesk",
+        version="1",
+        description="Run a creator LIVE match program: the roster, rounds, results, outreach.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     web.state.md = md
-
-    @web.get("/", response_class=HTMLResponse)
-    def roster(request: Request, page: int = Query(1, ge=1)) -> HTMLResponse:
-        with md.transaction() as session:
-            total = count_creators(session)
-            creators = list_creators(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        pages = max(1, -(-total // PAGE_SIZE))
-        return templates.TemplateResponse(
-            request,
-            "roster.html",
-            {
-                "program": md.program,
-                "creators": creators,
-                "total": total,
-                "page": page,
-                "pages": pages,
-            },
-        )
-
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["thousands"] = _thousands
+    web.state.templates = templates
+    web.add_middleware(
+        SessionMiddleware,
+        secret_key=md.settings.signing_key(),
+        session_cookie="matchdesk_session",
+        max_age=md.settings.session_hours * 3600,
+        same_site="lax",
+        https_only=md.settings.environment == "production",
+    )
+    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_error_handlers(web)
+    for module in (auth, pages, roster, settings, portal, api):
+        web.include_router(module.router)
     return web

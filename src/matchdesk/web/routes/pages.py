@@ -1,0 +1,67 @@
+"""The dashboard and the sections other parts of matchdesk fill (honest empty states)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from matchdesk.roster.service import count_creators
+from matchdesk.roster.tiers import tier_counts
+from matchdesk.web.rendering import render
+from matchdesk.web.security import Principal, app_of, require
+
+router = APIRouter(include_in_schema=False)
+
+SECTIONS = {
+    "rounds": (
+        "Rounds",
+        "No rounds yet",
+        "Rounds pair creators for LIVE matches each week or month. Building, reviewing and "
+        "publishing rounds arrives with the matching work; the roster is ready for it.",
+    ),
+    "results": (
+        "Results",
+        "No results yet",
+        "LIVE session results and revenue will be imported here, with reports and charts.",
+    ),
+    "checkins": (
+        "Check-ins",
+        "No check-ins yet",
+        "Report and revenue check-ins with creators, scheduled in both people's hours, "
+        "will be arranged here.",
+    ),
+    "outreach": (
+        "Outreach",
+        "No newsletters or campaigns yet",
+        "Newsletters and campaigns to creators, personalised and delivered reliably, "
+        "will be written and sent from here.",
+    ),
+}
+
+
+@router.get("/")
+def dashboard(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+    md = app_of(request)
+    with md.transaction() as session:
+        total = count_creators(session)
+        tiers = tier_counts(session)
+    order = [t.name for t in md.program.tiers]
+    tier_rows = [(t.name, t.cadence, tiers.get(t.name, 0)) for t in md.program.tiers]
+    untiered = sum(n for name, n in tiers.items() if name not in order)
+    return render(request, "dashboard.html", total=total, tier_rows=tier_rows, untiered=untiered)
+
+
+def _section(key: str):  # type: ignore[no-untyped-def]
+    heading, empty_title, empty_text = SECTIONS[key]
+
+    def page(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+        return render(
+            request, "section.html", heading=heading, empty_title=empty_title, empty_text=empty_text
+        )
+
+    page.__name__ = f"{key}_page"
+    return page
+
+
+for _key in SECTIONS:
+    router.add_api_route(f"/{_key}", _section(_key), methods=["GET"])

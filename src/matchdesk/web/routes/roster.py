@@ -1,0 +1,131 @@
+"""The roster pages: the list (search, filters, sort, pages) and a creator's page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from matchdesk.audit import entries_for, record
+from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.roster.queries import CreatorFilter, filter_choices, search_creators
+from matchdesk.roster.service import (
+    MAX_UPLOAD_BYTES,
+    confirm_upload,
+    export_roster,
+    get_creator,
+    stage_upload,
+)
+from matchdesk.web.rendering import render
+from matchdesk.web.security import Principal, app_of, require
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/creators")
+def creators_list(
+    request: Request,
+    q: str = Query("", max_length=100),
+    tier: str = Query("", max_length=40),
+    region: str = Query("", max_length=2),
+    language: str = Query("", max_length=2),
+    status: str = Query("", max_length=10),
+    sort: str = Query("handle", max_length=20),
+    page: int = Query(1, ge=1, le=100_000),
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    md = app_of(request)
+    filters = CreatorFilter(q=q, tier=tier, region=region, language=language, status=status)
+    with md.transaction() as session:
+        result = search_creators(session, filters, sort=sort, page=page)
+        choices = filter_choices(session)
+    choices["tier"] = [t.name for t in md.program.tiers]
+    template = "creators_rows.html" if request.headers.get("hx-request") else "creators.html"
+    return render(request, template, result=result, choices=choices)
+
+
+@router.get("/creators/export.{extension}")
+def creators_export(
+    request: Request, extension: str, principal: Principal = Depends(require("viewer"))
+) -> Response:
+    if extension not in ("csv", "xlsx"):
+        raise NotFound("Exports are .csv or .xlsx.")
+    md = app_of(request)
+    with md.transaction() as session:
+        data = export_roster(session, f"roster.{extension}")
+    media = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[extension]
+    return Response(
+        data,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="roster.{extension}"'},
+    )
+
+
+def _import_page(request: Request, status: int = 200, **context: object) -> Response:
+    return render(
+        request, "creators_import.html", status, **{"problems": [], "report": None, **context}
+    )
+
+
+@router.get("/creators/import")
+def import_page(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    return _import_page(request)
+
+
+@router.post("/creators/import")
+async def import_check(
+    request: Request,
+    file: UploadFile = File(...),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Step 1: check the file and show every problem, or what the import will do."""
+    md = app_of(request)
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    name = file.filename or "upload.csv"
+    try:
+        with md.transaction() as session:
+            upload_id, report = stage_upload(session, md.program, data, name, principal.name)
+    except InvalidInput as exc:
+        return _import_page(
+            request, status=422, filename=name, message=exc.message, problems=exc.details
+        )
+    return _import_page(request, filename=name, report=report, upload_id=upload_id)
+
+
+@router.post("/creators/import/confirm")
+async def import_confirm(
+    request: Request,
+    upload_id: str = Form(..., max_length=64),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Step 2: import the checked file; every row or none."""
+    md = app_of(request)
+    try:
+        with md.transaction() as session:
+            name, report = confirm_upload(session, md.program, upload_id)
+            record(
+                session,
+                principal.actor,
+                "roster_imported",
+                "roster",
+                name,
+                after={"created": report.created, "updated": report.updated},
+            )
+    except InvalidInput as exc:
+        return _import_page(request, status=422, message=exc.message, problems=exc.details)
+    return _import_page(request, filename=name, report=report, imported=True)
+
+
+@router.get("/creators/{handle}")
+def creator_page(
+    request: Request, handle: str, principal: Principal = Depends(require("viewer"))
+) -> Response:
+    md = app_of(request)
+    with md.transaction() as session:
+        creator = get_creator(session, handle)
+        if creator is None:
+            raise NotFound(f"No creator with handle @{handle.lstrip('@')}.")
+        history = entries_for(session, "creator", creator.handle)
+    return render(request, "creator.html", creator=creator, history=history)

@@ -1,0 +1,158 @@
+"""Who is asking, and may they: sessions for operators, bearer tokens for integrations,
+CSRF protection for everything a cookie authenticates, and role checks."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+
+from matchdesk.accounts.roles import Role, allows
+from matchdesk.accounts.service import get_operator, verify_token
+from matchdesk.context import Matchdesk
+from matchdesk.errors import MatchdeskError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class NotSignedIn(MatchdeskError):
+    code = "not_signed_in"
+    status = 401
+
+
+class Forbidden(MatchdeskError):
+    code = "forbidden"
+    status = 403
+
+
+class CsrfRefused(MatchdeskError):
+    code = "csrf_failed"
+    status = 403
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in operator or the API token making a request."""
+
+    kind: str  # "operator" or "token"
+    id: int
+    name: str  # e-mail of the operator, name of the token
+    role: Role
+    via_cookie: bool
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this principal."""
+        return f"{self.kind}:{self.name}"
+
+
+def app_of(request: Request) -> Matchdesk:
+    md: Matchdesk = request.app.state.md
+    return md
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (made on first use); forms carry it in `csrf_token`,
+    scripts in the `X-CSRF-Token` header."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def _presented_csrf(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing request made with the session cookie unless it carries the
+    session's CSRF token. Bearer-token requests carry no ambient credentials: exempt."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    expected = request.session.get("csrf")
+    presented = await _presented_csrf(request)
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, presented):
+        raise CsrfRefused(
+            "This form has expired or did not come from matchdesk. Reload the page and try again."
+        )
+
+
+def _principal(request: Request) -> Principal | None:
+    md = app_of(request)
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        with md.transaction() as session:
+            token = verify_token(session, authorization[7:].strip())
+            if token is None:
+                raise NotSignedIn("The API token is unknown or revoked.")
+            return Principal("token", token.id, token.name, token.role, via_cookie=False)  # type: ignore[arg-type]
+    operator_id = request.session.get("operator_id")
+    if not isinstance(operator_id, int):
+        return None
+    with md.transaction() as session:
+        operator = get_operator(session, operator_id)
+        if operator is None:
+            request.session.clear()
+            return None
+        return Principal("operator", operator.id, operator.email, operator.role, via_cookie=True)  # type: ignore[arg-type]
+
+
+def optional_principal(request: Request) -> Principal | None:
+    principal = _principal(request)
+    request.state.principal = principal
+    return principal
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the request's principal, who must hold at least `role`. Refuses
+    anonymous requests (401) and weaker roles (403); checks CSRF for cookie sessions."""
+
+    async def dependency(
+        request: Request, principal: Principal | None = Depends(optional_principal)
+    ) -> Principal:
+        if principal is None:
+            raise NotSignedIn("Please sign in.")
+        if not allows(principal.role, role):
+            raise Forbidden(f"This needs the {role} role; you are signed in as a {principal.role}.")
+        if principal.via_cookie:
+            await check_csrf(request)
+        return principal
+
+    return dependency
+
+
+def sign_in(request: Request, operator_id: int) -> None:
+    """Start a fresh session (a new CSRF token too, so none can be planted beforehand)."""
+    request.session.clear()
+    request.session["operator_id"] = operator_id
+    csrf_token(request)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def template_context(request: Request) -> dict[str, Any]:
+    """What every page's layout needs: the principal, the CSRF token, the program."""
+    return {
+        "principal": getattr(request.state, "principal", None),
+        "csrf_token": csrf_token(request),
+        "program": app_of(request).program,
+    }

@@ -1,0 +1,133 @@
+"""Web fixtures: signed-in test clients per role, a live server and headless Chromium.
+
+Chromium is Debian's (`/usr/bin/chromium`, installed by `make test`), driven by Playwright;
+Playwright's own browser download does not work here and is never used.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from matchdesk.accounts.service import create_operator
+from matchdesk.context import Matchdesk
+from matchdesk.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parents[2] / "build" / "screenshots"
+PASSWORD = "correct horse battery"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def web(md: Matchdesk, tmp_path: Path) -> Any:
+    md.settings.secret_key_file = tmp_path / "secret"
+    return create_app(md)
+
+
+@pytest.fixture
+def operators(md: Matchdesk) -> dict[str, str]:
+    """One operator of each role; returns their e-mails by role."""
+    emails = {role: f"{role}@example.com" for role in ("admin", "manager", "viewer")}
+    with md.transaction() as session:
+        for role, email in emails.items():
+            create_operator(session, email, PASSWORD, role)
+    return emails
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> TestClient:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def client_as(web: Any, operators: dict[str, str]) -> Callable[[str | None], TestClient]:
+    """A test client signed in with the given role (None: anonymous)."""
+
+    def make(role: str | None) -> TestClient:
+        client = TestClient(web)
+        return sign_in(client, operators[role]) if role else client
+
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(web: Any) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, for the browser."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Keep a picture of the page under build/screenshots (for people to look at)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
