@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pycountry
 
+from matchdesk.errors import InvalidInput
 from matchdesk.roster.availability import AvailabilityError, parse_availability, validate_timezone
 from matchdesk.roster.records import COLUMNS, REQUIRED_COLUMNS, STATUSES, CreatorRecord
 from matchdesk.roster.tables import Table
@@ -146,6 +147,29 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "blocked": _blocked,
     "status": _status,
 }
+
+
+def parse_fields(values: Mapping[str, str]) -> dict[str, object]:
+    """Validate single fields given as text, exactly as the roster file's cells are
+    validated; raises `InvalidInput` with one `field: message` per problem (unknown fields
+    included)."""
+    parsed: dict[str, object] = {}
+    problems = []
+    for name, text in values.items():
+        if name not in _PARSERS:
+            problems.append(f"{name}: unknown field")
+            continue
+        limit = MAX_LENGTH.get(name, 100)
+        if len(text) > limit:
+            problems.append(f"{name}: too long ({len(text)} characters; at most {limit})")
+            continue
+        try:
+            parsed[name] = _PARSERS[name](text)
+        except CellError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise InvalidInput("the creator's details are not valid", problems)
+    return parsed
 
 
 @dataclass
