@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from matchdesk.accounts.service import create_operator
+from matchdesk.accounts.models import Operator
 from matchdesk.context import Matchdesk
 from matchdesk.web.app import create_app
 
@@ -34,13 +35,19 @@ def web(md: Matchdesk, tmp_path: Path) -> Any:
     return create_app(md)
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    # argon2 is slow on purpose (0.2 s here): hash the test password once per run.
+    return PasswordHasher().hash(PASSWORD)
+
+
 @pytest.fixture
-def operators(md: Matchdesk) -> dict[str, str]:
-    """One operator of each role; returns their e-mails by role."""
+def operators(md: Matchdesk, password_hash: str) -> dict[str, str]:
+    """One operator of each role (password `PASSWORD`); returns their e-mails by role."""
     emails = {role: f"{role}@example.com" for role in ("admin", "manager", "viewer")}
     with md.transaction() as session:
         for role, email in emails.items():
-            create_operator(session, email, PASSWORD, role)
+            session.add(Operator(email=email, password_hash=password_hash, role=role))
     return emails
 
 

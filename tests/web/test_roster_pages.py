@@ -1,0 +1,125 @@
+"""The roster pages through the app (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from matchdesk.context import Matchdesk
+from matchdesk.roster.demo import generate_creators
+from matchdesk.roster.service import save_records
+from tests.web.conftest import csrf_of
+
+Client = Callable[[str | None], TestClient]
+HANDLE_RE = re.compile(r'<a href="/creators/([a-z0-9_.]+)">@')
+
+
+def fill(md: Matchdesk, n: int = 120, seed: int = 2) -> None:
+    with md.transaction() as session:
+        save_records(session, md.program, generate_creators(n, seed=seed))
+
+
+def handles(html: str) -> list[str]:
+    return HANDLE_RE.findall(html)
+
+
+def test_empty_roster_says_how_to_fill_it(client_as: Client) -> None:
+    response = client_as("viewer").get("/creators")
+    assert response.status_code == 200
+    assert "No creators yet." in response.text
+
+
+def test_pages_sort_and_filters(md: Matchdesk, client_as: Client) -> None:
+    records = generate_creators(120, seed=2)
+    fill(md)
+    client = client_as("viewer")
+    by_handle = sorted(r.handle for r in records)
+    first = client.get("/creators")
+    assert "Page 1 of 3" in first.text
+    assert handles(first.text) == by_handle[:50]
+    assert handles(client.get("/creators?page=3").text) == by_handle[100:]
+
+    richest = sorted(records, key=lambda r: (-r.followers, r.handle))
+    assert handles(client.get("/creators?sort=-followers").text) == [r.handle for r in richest[:50]]
+
+    in_br = sorted(r.handle for r in records if r.region == "BR")
+    page = client.get("/creators?region=BR")
+    assert handles(page.text) == in_br
+    assert f'<span id="total">{len(in_br)}</span>' in page.text
+
+    speaks_en = sorted(r.handle for r in records if "en" in r.languages and r.status == "paused")
+    assert handles(client.get("/creators?language=en&status=paused").text) == speaks_en
+
+    tier_a = sorted(
+        r.handle for r in records if md.program.tier_for(r.revenue_30d, r.followers) == "A"
+    )
+    assert handles(client.get("/creators?tier=A").text) == tier_a[:50]
+
+    prefix = by_handle[7][:4]
+    assert handles(client.get(f"/creators?q=@{prefix.upper()}").text) == [
+        h for h in by_handle if h.startswith(prefix)
+    ]
+    assert "No creator matches these filters." in client.get("/creators?q=zzzz_nobody").text
+
+
+def test_htmx_requests_get_only_the_rows(md: Matchdesk, client_as: Client) -> None:
+    fill(md, 10)
+    partial = client_as("viewer").get("/creators?q=", headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<html" not in partial.text
+    assert len(handles(partial.text)) == 10
+
+
+def test_creator_page_and_missing_creator(md: Matchdesk, client_as: Client) -> None:
+    records = generate_creators(5, seed=3)
+    fill(md, 5, seed=3)
+    client = client_as("viewer")
+    record = records[0]
+    page = client.get(f"/creators/{record.handle}")
+    assert page.status_code == 200
+    assert f"@{record.handle}" in page.text
+    assert f"{record.followers:,}" in page.text
+    missing = client.get("/creators/nobody_here")
+    assert missing.status_code == 404
+    assert "No creator with handle @nobody_here." in missing.text
+
+
+def test_export_is_the_roster_file(md: Matchdesk, client_as: Client) -> None:
+    fill(md, 3, seed=4)
+    response = client_as("viewer").get("/creators/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="roster.csv"'
+    lines = response.text.splitlines()
+    assert lines[0].startswith("handle,display_name,email,timezone,languages")
+    assert len(lines) == 4
+    assert client_as("viewer").get("/creators/export.json").status_code == 404
+
+
+def test_import_checks_then_confirms(md: Matchdesk, client_as: Client) -> None:
+    client = client_as("manager")
+    token = csrf_of(client.get("/creators/import").text)
+    bad = b"handle,timezone,languages,followers,revenue_30d,availability\nx,UTC,en,1,1,\n"
+    checked = client.post(
+        "/creators/import", data={"csrf_token": token}, files={"file": ("r.csv", bad, "text/csv")}
+    )
+    assert checked.status_code == 422
+    assert "r.csv: 1 problem found; nothing was imported" in checked.text
+    assert "&#39;x&#39; is not a valid handle" in checked.text
+    good = bad.replace(b"\nx,", b"\nxavier,")
+    checked = client.post(
+        "/creators/import", data={"csrf_token": token}, files={"file": ("r.csv", good, "text/csv")}
+    )
+    assert checked.status_code == 200
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', checked.text).group(1)  # type: ignore[union-attr]
+    done = client.post(
+        "/creators/import/confirm", data={"csrf_token": token, "upload_id": upload_id}
+    )
+    assert done.status_code == 200
+    assert "Imported 1 creator from r.csv" in done.text
+    again = client.post(
+        "/creators/import/confirm", data={"csrf_token": token, "upload_id": upload_id}
+    )
+    assert again.status_code == 404
+    assert "This upload is no longer available" in again.text
