@@ -29,6 +29,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -38,6 +39,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-wrk.sh
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_matching.py
 

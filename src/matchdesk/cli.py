@@ -243,6 +243,7 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The token's id."
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the web app."""
     import uvicorn
@@ -253,8 +254,12 @@ def serve(
     md = _app()
     with md.transaction() as session:
         ensure_tiers_current(session, md.program)
-    web = create_app(md)
-    uvicorn.run(web, host=host or md.settings.host, port=port or md.settings.port)
+    host, port = host or md.settings.host, port or md.settings.port
+    if workers > 1:  # each worker builds its own app from the same environment
+        md.settings.signing_key()  # made once here, before the workers race to create it
+        uvicorn.run("matchdesk.web.factory:app", factory=True, host=host, port=port, workers=workers)
+    else:
+        uvicorn.run(create_app(md), host=host, port=port)
 
 
 def main() -> None:

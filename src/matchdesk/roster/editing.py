@@ -25,6 +25,7 @@ from matchdesk.roster.models import (
 )
 from matchdesk.roster.records import REQUIRED_COLUMNS
 from matchdesk.roster.service import get_creator
+from matchdesk.roster.version import roster_changed
 
 _SCALARS = (
     "display_name",
@@ -196,6 +197,7 @@ def update_creator(
             f"@{creator.handle} was changed by someone else meanwhile; reload and try again."
         )
     _replace_children(session, creator.id, parsed, creator.handle)
+    roster_changed(session)
     session.flush()
     session.refresh(creator)
     after = creator_state(session, creator)
@@ -232,5 +234,6 @@ def delete_creator(
     _check_version(creator, expected_version)
     before = creator_state(session, creator)
     session.delete(creator)
+    roster_changed(session)
     session.flush()
     record(session, actor, "creator_deleted", "creator", before["handle"], before=before)

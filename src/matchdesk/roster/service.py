@@ -29,6 +29,7 @@ from matchdesk.roster.models import (
 from matchdesk.roster.records import COLUMNS, CreatorRecord
 from matchdesk.roster.tables import read_table, write_csv, write_xlsx
 from matchdesk.roster.tiers import ensure_tiers_current
+from matchdesk.roster.version import roster_changed
 
 Progress = Callable[[str, int, int], None]
 _CHUNK = 5000
@@ -170,6 +171,8 @@ def save_records(
         if progress:
             progress("Saving creators", done, total)
     _insert_children(session, [*new, *changed], ids)
+    if new or changed:
+        roster_changed(session)
     session.flush()
     return ImportReport(len(new), len(changed), len(records) - total, dry_run=False)
 

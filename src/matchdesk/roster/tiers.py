@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, ProgramState
+from matchdesk.roster.version import roster_changed
 
 _FINGERPRINT_KEY = "tier_rules"
 
@@ -43,6 +44,8 @@ def retier_all(session: Session, program: Program) -> int:
         .execution_options(synchronize_session=False)
     )
     changed = result.rowcount  # type: ignore[attr-defined]
+    if changed:
+        roster_changed(session)
     _store_fingerprint(session, tier_rules_fingerprint(program))
     return int(changed or 0)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from matchdesk.context import Matchdesk
+from matchdesk.roster.index import RosterIndexCache
 from matchdesk.web.errors import install_error_handlers
 from matchdesk.web.routes import api, auth, pages, portal, roster, settings
 
@@ -22,7 +26,17 @@ def _thousands(value: int | None) -> str:
 
 def create_app(md: Matchdesk) -> FastAPI:
     """The web app: ops pages, the creator portal and the REST API under /api/v1."""
+    roster_index = RosterIndexCache([t.name for t in md.program.tiers])
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Build the roster index before the first request rather than during it.
+        with md.transaction() as session:
+            await run_in_threadpool(roster_index.current, session)
+        yield
+
     web = FastAPI(
+        lifespan=lifespan,
         title="matchdesk",
         version="1",
         description="Run a creator LIVE match program: the roster, rounds, results, outreach.",
@@ -31,6 +45,7 @@ def create_app(md: Matchdesk) -> FastAPI:
         openapi_url="/openapi.json",
     )
     web.state.md = md
+    web.state.roster_index = roster_index
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["thousands"] = _thousands
     web.state.templates = templates

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from matchdesk.audit import entries_for, record
 from matchdesk.errors import InvalidInput, NotFound
-from matchdesk.roster.queries import CreatorFilter, filter_choices, search_creators
+from matchdesk.roster.queries import CreatorFilter, search_creators
 from matchdesk.roster.service import (
     MAX_UPLOAD_BYTES,
     confirm_upload,
@@ -36,9 +36,9 @@ def creators_list(
     md = app_of(request)
     filters = CreatorFilter(q=q, tier=tier, region=region, language=language, status=status)
     with md.transaction() as session:
-        result = search_creators(session, filters, sort=sort, page=page)
-        choices = filter_choices(session)
-    choices["tier"] = [t.name for t in md.program.tiers]
+        index = request.app.state.roster_index
+        result = search_creators(session, filters, sort=sort, page=page, index=index)
+        choices = {**index.choices(session), "tier": [t.name for t in md.program.tiers]}
     template = "creators_rows.html" if request.headers.get("hx-request") else "creators.html"
     return render(request, template, result=result, choices=choices)
 

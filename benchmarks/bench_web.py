@@ -1,0 +1,179 @@
+"""Roster list page and `GET /api/v1/creators` with filters at 100,000 creators.
+
+Target (issue 4): p95 at most 150 ms with 20 concurrent clients, on SQLite and PostgreSQL.
+The server is `matchdesk serve` in its own processes; the load is wrk (Debian's package)
+on loopback with 20 connections, rotating through filtered URLs. Both share this machine's
+cores, so the figures include the load generator's own cost.
+
+    python benchmarks/bench_web.py [--creators 100000] [--seconds 15] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+from matchdesk.accounts.service import create_operator, create_token
+from matchdesk.config import Settings
+from matchdesk.context import Matchdesk
+from matchdesk.db import make_engine
+from matchdesk.migrate import upgrade
+from matchdesk.roster.demo import generate_creators
+from matchdesk.roster.service import save_records
+
+POSTGRES_URL = os.environ.get(
+    "MATCHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+FILTERS = [
+    "tier=B&region=US&sort=-followers",
+    "language=es&sort=-revenue_30d",
+    "tier=A&status=active",
+    "q=lu&sort=handle",
+    "region=IN&language=hi&page=3",
+    "tier=S&sort=-revenue_30d",
+    "status=paused&region=BR",
+    "q=ka&tier=B&page=2",
+]
+LUA = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1], {%s})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT p50=%%.1f p95=%%.1f p99=%%.1f requests=%%d errors=%%d non2xx=%%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(backend: str, creators: int, workdir: Path) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        url = f"sqlite:///{workdir / 'bench-web.db'}"
+        schema = None
+    else:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        with make_engine(POSTGRES_URL).begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    md = Matchdesk.build(Settings(database_url=url, secret_key_file=workdir / "secret"))
+    upgrade(md.engine)
+    with md.transaction() as session:
+        save_records(session, md.program, generate_creators(creators, seed=7))
+        create_operator(session, "bench@example.com", "benchmark password", "viewer")
+    if backend == "postgresql":
+        with md.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    md.close()
+    return url, schema
+
+
+def token_for(url: str, workdir: Path) -> str:
+    md = Matchdesk.build(Settings(database_url=url, secret_key_file=workdir / "secret"))
+    with md.transaction() as session:
+        token = create_token(session, "bench", "viewer").token
+    md.close()
+    return token
+
+
+def session_cookie(base: str) -> str:
+    with httpx.Client(base_url=base) as client:
+        page = client.get("/login").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"email": "bench@example.com", "password": "benchmark password",
+                                    "csrf_token": csrf, "next": "/"})
+        return f"matchdesk_session={client.cookies['matchdesk_session']}"
+
+
+def wrk(base: str, prefix: str, header: tuple[str, str], seconds: int, workdir: Path) -> str:
+    paths = ", ".join(f'"{prefix}?{f}"' for f in FILTERS)
+    script = workdir / "load.lua"
+    script.write_text(LUA % (paths, f'["{header[0]}"] = "{header[1]}"'))
+    run = subprocess.run(
+        ["wrk", "-t2", "-c20", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True, text=True, check=True,
+    )
+    line = [x for x in run.stdout.splitlines() if x.startswith("RESULT")]
+    return line[0] if line else run.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: `make bench` installs it (Debian package wrk)")
+    print(f"Web benchmark: {args.creators:,} creators, 20 connections, {args.seconds} s each, "
+          f"{args.workers} server workers, {os.cpu_count()} cores shared with wrk; "
+          "target p95 <= 150 ms")
+    print(f"{'backend':<11} {'endpoint':<22} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+          f"{'req/s':>7} {'errors':>6}  target")
+    for backend in args.backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            url, schema = prepare(backend, args.creators, workdir)
+            token = token_for(url, workdir)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            env = {**os.environ, "MATCHDESK_DATABASE_URL": url,
+                   "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret")}
+            server = subprocess.Popen(
+                [str(Path(sys.executable).parent / "matchdesk"), "serve", "--port", str(port),
+                 "--workers", str(args.workers)],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            try:
+                for _ in range(100):
+                    try:
+                        httpx.get(base + "/login", timeout=1)
+                        break
+                    except httpx.HTTPError:
+                        time.sleep(0.2)
+                cookie = session_cookie(base)
+                for label, prefix, header in (
+                    ("roster page", "/creators", ("Cookie", cookie)),
+                    ("GET /api/v1/creators", "/api/v1/creators", ("Authorization", f"Bearer {token}")),
+                ):
+                    wrk(base, prefix, header, 2, workdir)  # warm-up, not measured
+                    line = wrk(base, prefix, header, args.seconds, workdir)
+                    figures = dict(part.split("=") for part in line.split()[1:])
+                    p95 = float(figures["p95"])
+                    rate = int(figures["requests"]) / args.seconds
+                    errors = int(figures["errors"]) + int(figures["non2xx"])
+                    verdict = "ok" if p95 <= 150 and errors == 0 else "MISSED"
+                    print(f"{backend:<11} {label:<22} {float(figures['p50']):>7.1f} {p95:>7.1f} "
+                          f"{float(figures['p99']):>7.1f} {rate:>7.0f} {errors:>6}  {verdict}")
+            finally:
+                server.terminate()
+                server.wait(timeout=20)
+                if schema:
+                    with make_engine(POSTGRES_URL).begin() as connection:
+                        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+if __name__ == "__main__":
+    main()
