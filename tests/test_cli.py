@@ -138,3 +138,15 @@ def test_the_installed_command_exits_2_on_usage_errors(tmp_path: Path) -> None:
     )
     assert outcome.returncode == 2
     assert "No such command 'rounds-nope'" in outcome.stderr
+
+
+def test_creators_link_prints_a_portal_url_on_the_last_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "r.csv").write_text(GOOD)
+    assert run("creators", "import", "r.csv").code == 0
+    outcome = run("creators", "link", "@Anna")
+    assert outcome.code == 0
+    lines = outcome.stdout.strip().splitlines()
+    assert lines[0].startswith("Portal link for @anna, valid until ")
+    assert lines[-1].startswith("http://127.0.0.1:8000/portal/")
+    missing = run("creators", "link", "nobody")
+    assert (missing.code, missing.stderr.strip()) == (2, "Error: No creator with handle @nobody.")

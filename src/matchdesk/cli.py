@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,7 +24,7 @@ from rich.progress import (
 )
 
 from matchdesk.context import Matchdesk
-from matchdesk.errors import InvalidInput, MatchdeskError
+from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 
 app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True)
 creators_app = typer.Typer(help="The roster of creators.", no_args_is_help=True)
@@ -115,6 +116,22 @@ def creators_export(
         data = export_roster(session, file.name)
     file.write_bytes(data)
     out.print(f"Wrote {file}.")
+
+
+@creators_app.command("link")
+def creators_link(
+    handle: Annotated[str, typer.Argument(help="The creator's handle (@ optional).")],
+) -> None:
+    """Print a signed portal link for one creator (valid MATCHDESK_PORTAL_LINK_DAYS days)."""
+    from matchdesk.audit import record
+    from matchdesk.portal.links import issue_portal_link
+
+    md = _app()
+    with md.transaction() as session:
+        link = issue_portal_link(session, md.settings, handle)
+        record(session, "cli", "portal_link_issued", "creator", link.handle)
+    out.print(f"Portal link for @{link.handle}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+    print(link.url)
 
 
 @app.command()
@@ -257,7 +274,9 @@ def serve(
     host, port = host or md.settings.host, port or md.settings.port
     if workers > 1:  # each worker builds its own app from the same environment
         md.settings.signing_key()  # made once here, before the workers race to create it
-        uvicorn.run("matchdesk.web.factory:app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "matchdesk.web.factory:app", factory=True, host=host, port=port, workers=workers
+        )
     else:
         uvicorn.run(create_app(md), host=host, port=port)
 
@@ -266,17 +285,17 @@ def main() -> None:
     """Entry point: renders domain errors in one place, with the documented exit codes."""
     try:
         app()  # usage errors exit with 2 inside; domain errors come out here
-    except InvalidInput as exc:
-        err.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+    except (InvalidInput, NotFound) as exc:  # the user's input is wrong: exit 2
+        err.print(f"[bold red]Error:[/] {escape(exc.message)}", highlight=False)
         for detail in exc.details:
             err.print(f"  {detail}", highlight=False, markup=False)
         sys.exit(2)
     except MatchdeskError as exc:
-        err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("Aborted.")
         sys.exit(1)
     except Exception as exc:
-        err.print(f"[bold red]Error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        err.print(f"[bold red]Error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
         sys.exit(1)

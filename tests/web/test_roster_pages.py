@@ -123,3 +123,26 @@ def test_import_checks_then_confirms(md: Matchdesk, client_as: Client) -> None:
     )
     assert again.status_code == 404
     assert "This upload is no longer available" in again.text
+
+
+def test_manager_issues_a_portal_link_that_opens_the_portal(
+    md: Matchdesk, client_as: Client
+) -> None:
+    fill(md, 3, seed=5)
+    handle = generate_creators(3, seed=5)[0].handle
+    manager = client_as("manager")
+    token = csrf_of(manager.get(f"/creators/{handle}").text)
+    page = manager.post(f"/creators/{handle}/portal-link", data={"csrf_token": token})
+    assert page.status_code == 200
+    url = re.search(r'<code id="portal-link">([^<]+)</code>', page.text).group(1)  # type: ignore[union-attr]
+    assert url.startswith(f"{md.settings.base_url}/portal/")
+    portal = client_as(None).get(url.removeprefix(md.settings.base_url))
+    assert portal.status_code == 200
+    assert f"@{handle}" in portal.text
+    assert "portal link issued" in manager.get(f"/creators/{handle}").text
+    viewer = client_as("viewer")
+    token = csrf_of(viewer.get(f"/creators/{handle}").text)
+    assert (
+        viewer.post(f"/creators/{handle}/portal-link", data={"csrf_token": token}).status_code
+        == 403
+    )

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from matchdesk.audit import entries_for, record
 from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.portal.links import PortalLink, issue_portal_link
 from matchdesk.roster.queries import CreatorFilter, search_creators
 from matchdesk.roster.service import (
     MAX_UPLOAD_BYTES,
@@ -118,14 +119,32 @@ async def import_confirm(
     return _import_page(request, filename=name, report=report, imported=True)
 
 
+@router.post("/creators/{handle}/portal-link")
+async def creator_portal_link(
+    request: Request, handle: str, principal: Principal = Depends(require("manager"))
+) -> Response:
+    """A fresh signed link to the creator's portal, shown once on the creator's page."""
+    md = app_of(request)
+    with md.transaction() as session:
+        link = issue_portal_link(session, md.settings, handle)
+        record(session, principal.actor, "portal_link_issued", "creator", link.handle)
+    return _creator_view(request, link.handle, portal_link=link)
+
+
 @router.get("/creators/{handle}")
 def creator_page(
     request: Request, handle: str, principal: Principal = Depends(require("viewer"))
 ) -> Response:
+    return _creator_view(request, handle)
+
+
+def _creator_view(request: Request, handle: str, portal_link: PortalLink | None = None) -> Response:
     md = app_of(request)
     with md.transaction() as session:
         creator = get_creator(session, handle)
         if creator is None:
             raise NotFound(f"No creator with handle @{handle.lstrip('@')}.")
         history = entries_for(session, "creator", creator.handle)
-    return render(request, "creator.html", creator=creator, history=history)
+    return render(
+        request, "creator.html", creator=creator, history=history, portal_link=portal_link
+    )
