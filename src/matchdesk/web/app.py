@@ -18,6 +18,7 @@ from matchdesk.web.errors import install_error_handlers
 from matchdesk.web.routes import api, auth, pages, portal, roster, settings
 
 HERE = Path(__file__).parent
+ROUTERS = (auth.router, pages.router, roster.router, settings.router, portal.router, api.router)
 
 
 def _thousands(value: int | None) -> str:
@@ -59,6 +60,6 @@ def create_app(md: Matchdesk) -> FastAPI:
     )
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(web)
-    for module in (auth, pages, roster, settings, portal, api):
-        web.include_router(module.router)
+    for router in ROUTERS:
+        web.include_router(router)
     return web

@@ -1,0 +1,230 @@
+"""Every route, for every kind of caller, with the exact expected status.
+
+Callers: anonymous, viewer, manager, admin (signed in with a cookie, sending their CSRF
+token), a creator with their portal link, and another creator with theirs. A route added
+without a row here fails `test_every_route_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from matchdesk.accounts.service import create_token
+from matchdesk.context import Matchdesk
+from matchdesk.portal.links import issue_portal_link
+from matchdesk.roster.editing import create_creator
+from matchdesk.web.app import ROUTERS
+from tests.web.conftest import csrf_of
+
+CALLERS = ("anonymous", "viewer", "manager", "admin", "creator", "other_creator")
+ANON, VIEW, MAN, ADM, CRE, OTH = CALLERS
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # the route's path pattern, as the router declares it
+    path: str  # with parameters filled in; {caller} is replaced by the caller's name
+    expected: dict[str, int]
+    form: dict[str, str] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+
+
+def row(
+    anon: int, viewer: int, manager: int, admin: int, creator: int, other: int
+) -> dict[str, int]:
+    return dict(zip(CALLERS, (anon, viewer, manager, admin, creator, other), strict=True))
+
+
+PAGE = row(303, 200, 200, 200, 303, 303)  # an ops page every operator may read
+API_READ = row(401, 200, 200, 200, 401, 401)
+
+CASES = [
+    Case("GET", "/login", "/login", row(200, 303, 303, 303, 200, 200)),
+    Case(
+        "POST",
+        "/login",
+        "/login",
+        row(401, 401, 401, 401, 401, 401),
+        form={"email": "nobody-{caller}@example.com", "password": "wrong password"},
+    ),
+    Case("POST", "/logout", "/logout", row(303, 303, 303, 303, 303, 303)),
+    Case("GET", "/", "/", PAGE),
+    Case("GET", "/rounds", "/rounds", PAGE),
+    Case("GET", "/results", "/results", PAGE),
+    Case("GET", "/checkins", "/checkins", PAGE),
+    Case("GET", "/outreach", "/outreach", PAGE),
+    Case("GET", "/creators", "/creators", PAGE),
+    Case("GET", "/creators/export.{extension}", "/creators/export.csv", PAGE),
+    Case("GET", "/creators/{handle}", "/creators/anna", PAGE),
+    Case("GET", "/creators/import", "/creators/import", row(303, 403, 200, 200, 303, 303)),
+    Case("POST", "/creators/import", "/creators/import", row(303, 403, 422, 422, 303, 303)),
+    Case(
+        "POST",
+        "/creators/import/confirm",
+        "/creators/import/confirm",
+        row(303, 403, 404, 404, 303, 303),
+        form={"upload_id": "none"},
+    ),
+    Case(
+        "POST",
+        "/creators/{handle}/portal-link",
+        "/creators/anna/portal-link",
+        row(303, 403, 200, 200, 303, 303),
+    ),
+    Case("GET", "/settings", "/settings", PAGE),
+    Case(
+        "POST",
+        "/settings/operators",
+        "/settings/operators",
+        row(303, 403, 403, 303, 303, 303),
+        form={"email": "new-{caller}@example.com", "role": "viewer", "password": "long password 1"},
+    ),
+    Case(
+        "POST",
+        "/settings/tokens",
+        "/settings/tokens",
+        row(303, 403, 403, 200, 303, 303),
+        form={"name": "integration", "role": "viewer"},
+    ),
+    Case(
+        "POST",
+        "/settings/tokens/{token_id}/revoke",
+        "/settings/tokens/{token_id}/revoke",
+        row(303, 403, 403, 303, 303, 303),
+    ),
+    Case("GET", "/portal/{token}", "/portal/{portal}", row(403, 403, 403, 403, 200, 200)),
+    Case(
+        "POST",
+        "/portal/{token}/availability",
+        "/portal/{portal}/availability",
+        row(403, 403, 403, 403, 303, 303),
+        form={"availability": "Tue 18:00-20:00"},
+    ),
+    Case("GET", "/api/v1/creators", "/api/v1/creators", API_READ),
+    Case("GET", "/api/v1/creators/{handle}", "/api/v1/creators/anna", API_READ),
+    Case(
+        "POST",
+        "/api/v1/creators",
+        "/api/v1/creators",
+        row(401, 403, 201, 201, 401, 401),
+        json={
+            "handle": "new_{caller}",
+            "timezone": "UTC",
+            "languages": ["en"],
+            "followers": 1,
+            "revenue_30d": 1,
+        },
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/creators/{handle}",
+        "/api/v1/creators/anna",
+        row(401, 403, 200, 200, 401, 401),
+        json={"display_name": "Anna"},
+    ),
+    Case(
+        "DELETE",
+        "/api/v1/creators/{handle}",
+        "/api/v1/creators/victim_{caller}",
+        row(401, 403, 204, 204, 401, 401),
+    ),
+    Case("GET", "/api/v1/program", "/api/v1/program", API_READ),
+]
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    declared = {(m, r.path) for router in ROUTERS for r in router.routes for m in r.methods}  # type: ignore[attr-defined]
+    covered = {(c.method, c.route) for c in CASES}
+    assert declared - {("HEAD", p) for _, p in declared} == covered
+
+
+@dataclass
+class World:
+    clients: dict[str, TestClient]
+    csrf: dict[str, str]
+    portal: dict[str, str]
+    token_id: int
+    md: Matchdesk
+
+
+@pytest.fixture
+def world(md: Matchdesk, web: Any, client_as: Callable[[str | None], TestClient]) -> World:
+    with md.transaction() as session:
+        fields = {"timezone": "UTC", "languages": "en", "followers": "10", "revenue_30d": "10"}
+        for handle in ("anna", "bob", *(f"victim_{c}" for c in CALLERS)):
+            create_creator(session, md.program, {"handle": handle, **fields}, "test")
+        token_id = create_token(session, "to revoke", "viewer").record.id
+        portal = {
+            CRE: issue_portal_link(session, md.settings, "anna").url,
+            OTH: issue_portal_link(session, md.settings, "bob").url,
+        }
+    portal = {k: v.rsplit("/", 1)[1] for k, v in portal.items()}
+    clients: dict[str, TestClient] = {}
+    csrf: dict[str, str] = {}
+    for caller in CALLERS:
+        role = caller if caller in ("viewer", "manager", "admin") else None
+        client = client_as(role)
+        clients[caller] = client
+        csrf[caller] = csrf_of(client.get("/settings" if role else "/login").text)
+    return World(clients, csrf, portal, token_id, md)
+
+
+def _portal_page_csrf(world: World, caller: str, token: str) -> str:
+    html = world.clients[caller].get(f"/portal/{token}").text
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    return match.group(1) if match else ""
+
+
+def _version(world: World, token: str, caller: str) -> str:
+    html = world.clients[caller].get(f"/portal/{token}").text
+    match = re.search(r'name="version" value="(\d+)"', html)
+    return match.group(1) if match else "1"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_route_answers_each_caller_exactly(world: World, case: Case) -> None:
+    outcomes = {}
+    for caller in CALLERS:
+        client = world.clients[caller]
+        portal_token = world.portal.get(caller, "not-a-valid-link")
+        path = (
+            case.path.replace("{caller}", caller)
+            .replace("{portal}", portal_token)
+            .replace("{token_id}", str(world.token_id))
+        )
+        csrf = world.csrf[caller]
+        form = {k: v.replace("{caller}", caller) for k, v in case.form.items()}
+        if case.route.startswith("/portal/") and case.method == "POST":
+            csrf = _portal_page_csrf(world, caller, portal_token) or csrf
+            form["version"] = _version(world, portal_token, caller)
+        kwargs: dict[str, Any] = {"follow_redirects": False}
+        if case.json is not None:
+            kwargs["json"] = {
+                k: v.replace("{caller}", caller) if isinstance(v, str) else v
+                for k, v in case.json.items()
+            }
+            kwargs["headers"] = {"X-CSRF-Token": csrf}
+        elif case.method != "GET":
+            kwargs["data"] = {**form, "csrf_token": csrf}
+            if case.method == "DELETE":
+                kwargs = {"follow_redirects": False, "headers": {"X-CSRF-Token": csrf}}
+        if case.method == "DELETE":
+            kwargs["headers"] = {"X-CSRF-Token": csrf}
+            kwargs.pop("data", None)
+        response = client.request(case.method, path, **kwargs)
+        outcomes[caller] = response.status_code
+    assert outcomes == case.expected
+
+
+def test_a_portal_link_shows_only_its_own_creator(world: World) -> None:
+    anna = world.clients[CRE].get(f"/portal/{world.portal[CRE]}").text
+    bob = world.clients[OTH].get(f"/portal/{world.portal[OTH]}").text
+    assert "@anna" in anna and "@bob" not in anna
+    assert "@bob" in bob and "@anna" not in bob
