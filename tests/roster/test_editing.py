@@ -171,3 +171,18 @@ def test_delete_removes_children_and_blocks_both_ways(md: Matchdesk) -> None:
         assert entries_for(session, "creator", "anna")[0].before["handle"] == "anna"  # type: ignore[index]
     with pytest.raises(NotFound), md.transaction() as session:
         delete_creator(session, "anna", "x")
+
+
+def test_nul_characters_and_empty_edits(md: Matchdesk) -> None:
+    make(md)
+    with pytest.raises(InvalidInput) as caught, md.transaction() as session:
+        update_creator(session, md.program, "anna", {"display_name": "A\x00B"}, "x")
+    assert caught.value.details == [
+        "display_name: contains a control character (such as NUL or a tab)"
+    ]
+    with md.transaction() as session:
+        update_creator(session, md.program, "anna", {}, "x", expected_version=1)
+        anna = get_creator(session, "anna")
+        assert anna is not None
+        assert anna.version == 1
+        assert [e.action for e in entries_for(session, "creator", "anna")] == ["creator_created"]

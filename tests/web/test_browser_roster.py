@@ -35,6 +35,13 @@ def test_import_with_mistakes_then_fixed_then_filter_and_open(
     sign_in(page, live_server, operators["manager"])
     assert page.text_content("#total") == "120"
     screenshot(page, "creators")
+    page.goto(live_server + "/")
+    assert page.inner_text(".tile .figure >> nth=0") == "120"
+    screenshot(page, "dashboard")
+    page.goto(live_server + "/settings")
+    assert page.inner_text("#program h2") == "Program: LIVE Match Program"
+    screenshot(page, "settings")
+    page.goto(live_server + "/creators")
 
     page.click("text=Import")
     bad = tmp_path / "roster.csv"

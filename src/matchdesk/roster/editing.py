@@ -154,6 +154,7 @@ def create_creator(
     session.add(creator)
     session.flush()
     _replace_children(session, creator.id, parsed, handle)
+    roster_changed(session)
     session.flush()
     record(
         session, actor, "creator_created", "creator", handle, after=creator_state(session, creator)
@@ -177,6 +178,8 @@ def update_creator(
             "the creator's details are not valid", ["handle: a handle cannot be changed"]
         )
     parsed = parse_fields({k: v for k, v in fields.items() if k != "handle"})
+    if not parsed:
+        return creator  # nothing to change: no new version, no audit entry
     before = creator_state(session, creator)
     values: dict[str, Any] = {k: parsed[k] for k in _SCALARS if k in parsed}
     if "languages" in parsed:

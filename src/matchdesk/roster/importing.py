@@ -42,6 +42,10 @@ MAX_LENGTH = {
     "status": 10,
 }
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
+MAX_COUNT = 10**15  # far above any real audience or revenue; keeps 64-bit columns safe
+# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in a
+# roster; tabs and line breaks inside a cell are just as surely a paste gone wrong.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class CellError(ValueError):
@@ -76,6 +80,8 @@ def parse_count(text: str) -> int:
         raise CellError(f"'{raw}' is not a whole number")
     if value < 0:
         raise CellError(f"'{raw}' is negative; it must be 0 or more")
+    if value > MAX_COUNT:
+        raise CellError(f"'{raw}' is too large (at most {MAX_COUNT:,})")
     return int(value)
 
 
@@ -163,6 +169,9 @@ def parse_fields(values: Mapping[str, str]) -> dict[str, object]:
         if len(text) > limit:
             problems.append(f"{name}: too long ({len(text)} characters; at most {limit})")
             continue
+        if _CONTROL.search(text):
+            problems.append(f"{name}: contains a control character (such as NUL or a tab)")
+            continue
         try:
             parsed[name] = _PARSERS[name](text)
         except CellError as exc:
@@ -245,6 +254,10 @@ def validate_table(
             limit = MAX_LENGTH.get(column, 100)
             if len(cell) > limit:
                 problem(number, column, f"too long ({len(cell)} characters; at most {limit})")
+                row_ok = False
+                continue
+            if _CONTROL.search(cell):
+                problem(number, column, "contains a control character (such as NUL or a tab)")
                 row_ok = False
                 continue
             try:

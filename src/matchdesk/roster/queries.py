@@ -86,7 +86,7 @@ def _filtered(statement: Select[Any], f: CreatorFilter) -> Select[Any]:
 def _order(sort: str, tier_order: Sequence[str]) -> list[Any]:
     key = sort.lstrip("-")
     column: Any
-    if key == "tier":  # the program's order (strongest first), creators in no tier last
+    if key == "tier" and tier_order:  # the program's order (strongest first), no tier last
         column = case(
             {name: rank for rank, name in enumerate(tier_order)},
             value=Creator.tier,

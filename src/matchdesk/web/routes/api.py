@@ -1,7 +1,243 @@
-"""The REST API under /api/v1."""
+"""The REST API under /api/v1: creators (list, read, create, change, delete) and the
+program's rules. Bearer tokens or a signed-in session (with the X-CSRF-Token header for
+changes); a viewer reads, a manager changes. Every error is an `ErrorBody`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.security import HTTPBearer
+
+from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.roster.editing import create_creator, creator_state, delete_creator, update_creator
+from matchdesk.roster.queries import CreatorFilter, search_creators
+from matchdesk.roster.service import get_creator
+from matchdesk.web.schemas import (
+    CreatorCreate,
+    CreatorList,
+    CreatorPublic,
+    CreatorQuery,
+    CreatorSummary,
+    CreatorUpdate,
+    ErrorBody,
+    ProgramPublic,
+)
+from matchdesk.web.security import Principal, app_of, require
+
+# Documents the bearer scheme in OpenAPI (and the docs' "Authorize" button); `require`
+# does the checking, for tokens and sessions alike.
+_bearer = HTTPBearer(auto_error=False, description="an API token: `Authorization: Bearer mdk_...`")
+
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(_bearer)])
+
+_ERRORS = {
+    400: "The body is not JSON (or not UTF-8).",
+    401: "No valid credentials: no token or session, or the token is unknown or revoked.",
+    403: "The role is too weak, or a session's change lacks the X-CSRF-Token header.",
+    404: "No creator with this handle.",
+    409: "The creator was changed since the given version, or the handle is taken.",
+    422: "The request is not valid; `details` lists each problem as `field: message`.",
+}
+_ETAG = {
+    "ETag": {"description": "the creator's version, for If-Match", "schema": {"type": "string"}}
+}
+_LOCATION = {"Location": {"description": "the new creator's URL", "schema": {"type": "string"}}}
+_IF_MATCH_RE = re.compile(r'"([0-9]{1,10})"|([0-9]{1,10})')
+
+HandlePath = Annotated[
+    str,
+    Path(
+        pattern=r"^@?[A-Za-z0-9_.]{1,24}$",
+        description="the creator's handle (case-insensitive, `@` optional)",
+        examples=["luna.star"],
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=100,
+        description='the ETag read (e.g. `"3"`): refuse the change (409) if the creator '
+        "changed since; `*` matches any version",
+    ),
+]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorBody, "description": _ERRORS[s]} for s in statuses}
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _expected_version(if_match: str | None, version: int | None) -> int | None:
+    """The version a change was based on, from `If-Match` or the `version` field."""
+    if if_match is None or if_match.strip() == "*":
+        return version
+    match = _IF_MATCH_RE.fullmatch(if_match.strip())
+    if match is None:
+        raise InvalidInput(
+            "The request is not valid.",
+            [f'If-Match: {if_match!r} is not an ETag of this API (e.g. "3")'],
+        )
+    header_version = int(match.group(1) or match.group(2))
+    if version is not None and version != header_version:
+        raise InvalidInput(
+            "The request is not valid.",
+            [f"version: {version} disagrees with If-Match ({header_version})"],
+        )
+    return header_version
+
+
+def _as_fields(body: CreatorCreate | CreatorUpdate) -> dict[str, str]:
+    """Typed JSON to the roster file's text fields, which `roster.editing` validates."""
+    fields: dict[str, str] = {}
+    for name, value in body.model_dump(exclude_unset=True, exclude={"version"}).items():
+        fields[name] = ";".join(value) if isinstance(value, list) else str(value)
+    return fields
+
+
+@router.get(
+    "/creators",
+    response_model=CreatorList,
+    responses=_errors(401, 403, 422),
+    summary="List creators",
+)
+def list_creators(
+    request: Request,
+    query: Annotated[CreatorQuery, Query()],
+    principal: Principal = Depends(require("viewer")),
+) -> CreatorList:
+    """Creators matching the filters, a page at a time (sorted by `sort`, ties by handle).
+    List items leave out availability and block list; read a creator for those."""
+    filters = CreatorFilter(
+        q=query.q,
+        tier=query.tier,
+        region=query.region,
+        language=query.language,
+        status=query.status,
+    )
+    with app_of(request).transaction() as session:
+        page = search_creators(
+            session,
+            filters,
+            sort=query.sort,
+            page=query.page,
+            per_page=query.per_page,
+            index=request.app.state.roster_index,
+        )
+        items = [CreatorSummary.from_creator(c) for c in page.creators]
+    return CreatorList(
+        items=items, total=page.total, page=page.page, per_page=page.per_page, pages=page.pages
+    )
+
+
+@router.get(
+    "/creators/{handle}",
+    response_model=CreatorPublic,
+    responses={200: {"headers": _ETAG}, **_errors(401, 403, 404, 422)},
+    summary="Read a creator",
+)
+def read_creator(
+    request: Request,
+    response: Response,
+    handle: HandlePath,
+    principal: Principal = Depends(require("viewer")),
+) -> CreatorPublic:
+    """One creator, with an `ETag` of its version."""
+    with app_of(request).transaction() as session:
+        creator = get_creator(session, handle)
+        if creator is None:
+            raise NotFound(f"No creator with handle @{handle.removeprefix('@').lower()}.")
+        result = CreatorPublic.from_state(creator_state(session, creator))
+    response.headers["ETag"] = _etag(result.version)
+    return result
+
+
+@router.post(
+    "/creators",
+    response_model=CreatorPublic,
+    status_code=201,
+    responses={201: {"headers": {**_ETAG, **_LOCATION}}, **_errors(400, 401, 403, 409, 422)},
+    summary="Add a creator",
+)
+def add_creator(
+    request: Request,
+    response: Response,
+    body: CreatorCreate,
+    principal: Principal = Depends(require("manager")),
+) -> CreatorPublic:
+    """Add a creator; fields are validated as the roster file's cells are. Audited."""
+    md = app_of(request)
+    with md.transaction() as session:
+        creator = create_creator(session, md.program, _as_fields(body), principal.actor)
+        result = CreatorPublic.from_state(creator_state(session, creator))
+    response.headers["Location"] = f"{router.prefix}/creators/{result.handle}"
+    response.headers["ETag"] = _etag(result.version)
+    return result
+
+
+@router.patch(
+    "/creators/{handle}",
+    response_model=CreatorPublic,
+    responses={200: {"headers": _ETAG}, **_errors(400, 401, 403, 404, 409, 422)},
+    summary="Change a creator",
+)
+def change_creator(
+    request: Request,
+    response: Response,
+    handle: HandlePath,
+    body: CreatorUpdate,
+    if_match: IfMatch = None,
+    principal: Principal = Depends(require("manager")),
+) -> CreatorPublic:
+    """Change the fields given. With `If-Match` or `version`, a stale edit is refused (409)
+    instead of silently overwriting someone else's change. Audited."""
+    md = app_of(request)
+    expected = _expected_version(if_match, body.version)
+    with md.transaction() as session:
+        creator = update_creator(
+            session, md.program, handle, _as_fields(body), principal.actor, expected
+        )
+        result = CreatorPublic.from_state(creator_state(session, creator))
+    response.headers["ETag"] = _etag(result.version)
+    return result
+
+
+@router.delete(
+    "/creators/{handle}",
+    status_code=204,
+    response_class=Response,
+    responses=_errors(401, 403, 404, 409, 422),
+    summary="Delete a creator",
+)
+def remove_creator(
+    request: Request,
+    handle: HandlePath,
+    if_match: IfMatch = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="the version read (or use If-Match)")
+    ] = None,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Delete a creator with their availability, languages and blocks. Audited."""
+    expected = _expected_version(if_match, version)
+    with app_of(request).transaction() as session:
+        delete_creator(session, handle, principal.actor, expected)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/program",
+    response_model=ProgramPublic,
+    responses=_errors(401, 403),
+    summary="The program's rules",
+)
+def program_rules(
+    request: Request, principal: Principal = Depends(require("viewer"))
+) -> ProgramPublic:
+    """Name, time zone, tiers (the first whose minimums are all met wins) and matching rules."""
+    return ProgramPublic.from_program(app_of(request).program)
