@@ -254,6 +254,7 @@ def test_utf8_bom_and_tab_separated_files_are_read() -> None:
 def test_control_characters_and_huge_counts_are_refused() -> None:
     text = HEADER + "\nanna,UTC,en,99999999999999999999,1,\nbob\x07,UTC,en,1,1,\n"
     assert problems(text) == [
-        "row 2, column followers: '99999999999999999999' is too large (at most 1,000,000,000,000,000)",
+        "row 2, column followers: '99999999999999999999' is too large "
+        "(at most 1,000,000,000,000,000)",
         "row 3, column handle: contains a control character (such as NUL or a tab)",
     ]
