@@ -128,6 +128,17 @@ def get_operator(session: Session, operator_id: int) -> Operator | None:
     return operator if operator is not None and operator.active else None
 
 
+def operator_identity(session: Session, operator_id: int) -> tuple[str, str] | None:
+    """(e-mail, role) of an active operator: checked on every signed-in request, so a
+    changed role or a deactivated account takes effect at once."""
+    row = session.execute(
+        select(Operator.email, Operator.role).where(
+            Operator.id == operator_id, Operator.active.is_(True)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def find_operator(session: Session, email: str) -> Operator:
     operator = session.scalar(select(Operator).where(Operator.email == email.strip().lower()))
     if operator is None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matchdesk.roster.models import Creator, CreatorLanguage
-from matchdesk.roster.queries import CreatorFilter, CreatorPage, filter_choices
+from matchdesk.roster.queries import CreatorFilter, CreatorPage, filter_choices, rows_by_id
 from matchdesk.roster.version import roster_version
 
 
@@ -189,6 +189,4 @@ class RosterIndexCache:
         index = self.current(session)
         rows = index.sorted_matches(filters, sort)
         chosen = index.ids[rows[(page - 1) * per_page : page * per_page]].tolist()
-        found = {c.id: c for c in session.scalars(select(Creator).where(Creator.id.in_(chosen)))}
-        creators = [found[i] for i in chosen if i in found]
-        return CreatorPage(creators, len(rows), page, per_page, sort, filters)
+        return CreatorPage(rows_by_id(session, chosen), len(rows), page, per_page, sort, filters)

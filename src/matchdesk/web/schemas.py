@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from matchdesk.program import Cadence, Program
 from matchdesk.roster.models import Creator
-from matchdesk.roster.queries import MAX_PER_PAGE, SortKey
+from matchdesk.roster.queries import MAX_PER_PAGE, CreatorRow, SortKey
 
 Status = Literal["active", "paused"]
 # Far above any real audience or revenue, and well inside the database's 64-bit integers.
@@ -170,7 +170,7 @@ class CreatorSummary(BaseModel):
     version: int = Field(description="raised on every change; send it back to edit")
 
     @classmethod
-    def from_creator(cls, creator: Creator) -> CreatorSummary:
+    def from_creator(cls, creator: Creator | CreatorRow) -> CreatorSummary:
         """From a loaded `Creator` row (no further query)."""
         return cls(
             handle=creator.handle,

@@ -106,7 +106,7 @@ def _as_fields(body: CreatorCreate | CreatorUpdate) -> dict[str, str]:
     responses=_errors(401, 403, 422),
     summary="List creators",
 )
-def list_creators(
+async def list_creators(  # async: a short in-memory search, no thread-pool hop
     request: Request,
     query: Annotated[CreatorQuery, Query()],
     principal: Principal = Depends(require("viewer")),

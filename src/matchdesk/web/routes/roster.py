@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/creators")
-def creators_list(
+async def creators_list(  # async: a short in-memory search, no thread-pool hop
     request: Request,
     q: str = Query("", max_length=100),
     tier: str = Query("", max_length=40),
