@@ -54,7 +54,8 @@ request = function()
   return wrk.format("GET", paths[(i %% #paths) + 1], {%s})
 end
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT p50=%%.1f p95=%%.1f p99=%%.1f requests=%%d errors=%%d non2xx=%%d\\n",
+  io.write(string.format(
+    "RESULT p50=%%.1f p95=%%.1f p99=%%.1f requests=%%d errors=%%d non2xx=%%d\\n",
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout, summary.errors.status))
@@ -101,8 +102,15 @@ def session_cookie(base: str) -> str:
     with httpx.Client(base_url=base) as client:
         page = client.get("/login").text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        client.post("/login", data={"email": "bench@example.com", "password": "benchmark password",
-                                    "csrf_token": csrf, "next": "/"})
+        client.post(
+            "/login",
+            data={
+                "email": "bench@example.com",
+                "password": "benchmark password",
+                "csrf_token": csrf,
+                "next": "/",
+            },
+        )
         return f"matchdesk_session={client.cookies['matchdesk_session']}"
 
 
@@ -112,7 +120,9 @@ def wrk(base: str, prefix: str, header: tuple[str, str], seconds: int, workdir: 
     script.write_text(LUA % (paths, f'["{header[0]}"] = "{header[1]}"'))
     run = subprocess.run(
         ["wrk", "-t2", "-c20", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = [x for x in run.stdout.splitlines() if x.startswith("RESULT")]
     return line[0] if line else run.stdout
@@ -127,11 +137,15 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: `make bench` installs it (Debian package wrk)")
-    print(f"Web benchmark: {args.creators:,} creators, 20 connections, {args.seconds} s each, "
-          f"{args.workers} server workers, {os.cpu_count()} cores shared with wrk; "
-          "target p95 <= 150 ms")
-    print(f"{'backend':<11} {'endpoint':<22} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-          f"{'req/s':>7} {'errors':>6}  target")
+    print(
+        f"Web benchmark: {args.creators:,} creators, 20 connections, {args.seconds} s each, "
+        f"{args.workers} server workers, {os.cpu_count()} cores shared with wrk; "
+        "target p95 <= 150 ms"
+    )
+    print(
+        f"{'backend':<11} {'endpoint':<22} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'req/s':>7} {'errors':>6}  target"
+    )
     for backend in args.backends:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
@@ -139,12 +153,23 @@ def main() -> None:
             token = token_for(url, workdir)
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            env = {**os.environ, "MATCHDESK_DATABASE_URL": url,
-                   "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret")}
+            env = {
+                **os.environ,
+                "MATCHDESK_DATABASE_URL": url,
+                "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret"),
+            }
             server = subprocess.Popen(
-                [str(Path(sys.executable).parent / "matchdesk"), "serve", "--port", str(port),
-                 "--workers", str(args.workers)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    str(Path(sys.executable).parent / "matchdesk"),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             try:
                 for _ in range(100):
@@ -154,9 +179,10 @@ def main() -> None:
                     except httpx.HTTPError:
                         time.sleep(0.2)
                 cookie = session_cookie(base)
+                bearer = ("Authorization", f"Bearer {token}")
                 for label, prefix, header in (
                     ("roster page", "/creators", ("Cookie", cookie)),
-                    ("GET /api/v1/creators", "/api/v1/creators", ("Authorization", f"Bearer {token}")),
+                    ("GET /api/v1/creators", "/api/v1/creators", bearer),
                 ):
                     wrk(base, prefix, header, 2, workdir)  # warm-up, not measured
                     line = wrk(base, prefix, header, args.seconds, workdir)
@@ -165,8 +191,10 @@ def main() -> None:
                     rate = int(figures["requests"]) / args.seconds
                     errors = int(figures["errors"]) + int(figures["non2xx"])
                     verdict = "ok" if p95 <= 150 and errors == 0 else "MISSED"
-                    print(f"{backend:<11} {label:<22} {float(figures['p50']):>7.1f} {p95:>7.1f} "
-                          f"{float(figures['p99']):>7.1f} {rate:>7.0f} {errors:>6}  {verdict}")
+                    print(
+                        f"{backend:<11} {label:<22} {float(figures['p50']):>7.1f} {p95:>7.1f} "
+                        f"{float(figures['p99']):>7.1f} {rate:>7.0f} {errors:>6}  {verdict}"
+                    )
             finally:
                 server.terminate()
                 server.wait(timeout=20)

@@ -1,0 +1,281 @@
+"""Candidate pairs: the feasible pairs worth giving to the matcher.
+
+A dense weekly pool has hundreds of feasible partners per creator, but strength
+similarity dominates the score, so the best partners of a creator are its neighbours in
+strength among those who share a tier, a language and a time. Every creator is put in
+one bucket per (tier band, language, 3-hour cell where it can start); each bucket is
+sorted by log revenue and by log followers, and each creator is paired with its `window`
+nearest neighbours on both sides in both orders. Any feasible partner shares at least
+one bucket with the creator, so a partner that was *not* checked lies beyond the window
+in both orders of every shared bucket: that gives a bound on its score (see bounds.py).
+
+The checked pairs are filtered by the hard rules, scored, and pruned to the `keep`
+best of each creator (an edge survives if either end keeps it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matchdesk.matching.prepare import Prepared
+from matchdesk.matching.scoring import feasible, scores, similarity
+from matchdesk.matching.sorting import bits_for, unique_sorted
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Candidate edges (a < b) with scores, and what the search proved about the rest."""
+
+    a: IntArray  # edges sorted by descending score, ties by pair key
+    b: IntArray
+    score: FloatArray
+    best_checked: FloatArray  # per creator: best score over every checked feasible pair
+    unchecked_bound: FloatArray  # per creator: bound on any unchecked partner (-inf: none)
+    checked: int  # distinct pairs checked against the hard rules
+    feasible_checked: int  # of which feasible
+    exhaustive: bool  # True when every pair was checked (full feasible graph)
+
+
+def _empty(n: int) -> Candidates:
+    z = np.zeros(0, dtype=np.int64)
+    return Candidates(
+        z, z, np.zeros(0), np.full(n, -np.inf), np.full(n, -np.inf), 0, 0, exhaustive=True
+    )
+
+
+def _best_per_creator(n: int, a: IntArray, b: IntArray, score: FloatArray) -> FloatArray:
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, a, score)
+    np.maximum.at(best, b, score)
+    return best
+
+
+def full_graph(prep: Prepared) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every feasible pair (a < b) with its score: the unpruned graph (quadratic)."""
+    rows = np.flatnonzero(prep.active & prep.has_start)
+    parts_a: list[IntArray] = []
+    parts_b: list[IntArray] = []
+    step = max(1, (1 << 21) // max(1, rows.size))
+    for first in range(0, rows.size, step):
+        block = rows[first : first + step]
+        i = np.repeat(block, rows.size)
+        j = np.tile(rows, block.size)
+        upper = i < j
+        i, j = i[upper], j[upper]
+        ok = feasible(prep, i, j)
+        parts_a.append(i[ok])
+        parts_b.append(j[ok])
+    if not parts_a:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    a, b = np.concatenate(parts_a), np.concatenate(parts_b)
+    return a, b, scores(prep, a, b)
+
+
+def _in_score_order(
+    n: int, a: IntArray, b: IntArray, score: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    keys = a * n + b
+    order = np.argsort(keys)
+    a, b, score = a[order], b[order], score[order]
+    order = by_score(n, a, b, score)
+    return a[order], b[order], score[order]
+
+
+def exhaustive_candidates(prep: Prepared) -> Candidates:
+    """Candidates = the full feasible graph (small pools)."""
+    a, b, score = full_graph(prep)
+    a, b, score = _in_score_order(prep.n, a, b, score)
+    m = int(np.count_nonzero(prep.active & prep.has_start))
+    best = _best_per_creator(prep.n, a, b, score)
+    return Candidates(a, b, score, best, np.full(prep.n, -np.inf), m * (m - 1) // 2, a.size, True)
+
+
+def _entries(prep: Prepared) -> tuple[IntArray, IntArray, int]:
+    """(creator, bucket) of every bucket membership of an active creator, and #buckets."""
+    problem = prep.problem
+    rules, table = problem.rules, problem.creators
+    keep = prep.active[prep.entry_creator]
+    creator, cell = prep.entry_creator[keep], prep.entry_cell[keep]
+    cells = int(cell.max()) + 1 if cell.size else 1
+    band = table.tier[creator] if rules.max_tier_distance == 0 else np.zeros_like(creator)
+    if rules.require_shared_language:
+        count = np.diff(table.lang_ptr)[creator]
+        lang = table.lang_code[
+            np.repeat(table.lang_ptr[:-1][creator], count)
+            + np.arange(int(count.sum()))
+            - np.repeat(np.cumsum(count) - count, count)
+        ]
+        creator, cell, band = (np.repeat(x, count) for x in (creator, cell, band))
+    else:
+        lang = np.zeros_like(creator)
+    vocab = max(1, len(table.vocabulary))
+    bands = int(table.tier.max()) + 1 if band.size else 1
+    return creator, (band * cells + cell) * vocab + lang, bands * cells * vocab
+
+
+def by_score(n: int, a: IntArray, b: IntArray, score: FloatArray) -> IntArray:
+    """Order of edges by descending score, ties by pair key (edges given in key order).
+
+    Scores are quantised to 2^-26 of the maximum so the order is one np.sort of packed
+    int64 keys; edges closer than that are ordered by key, which changes nothing a
+    matcher could measure.
+    """
+    m = a.size
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = float(score.max()) if m else 1.0
+    quantum = max(top, 1e-12) / (1 << 26)
+    q = np.floor((top - score) / quantum).astype(np.int64)
+    shift = bits_for(m)
+    packed = np.sort((q << shift) | np.arange(m, dtype=np.int64))
+    order: IntArray = packed & ((1 << shift) - 1)
+    return order
+
+
+def _pruned(n: int, a: IntArray, b: IntArray, rank: IntArray, keep: int) -> npt.NDArray[np.bool_]:
+    """Mask of edges among the `keep` best (lowest rank) of at least one endpoint."""
+    m = a.size
+    shift = bits_for(m)
+    packed = np.sort(np.concatenate([(a << shift) | rank, (b << shift) | rank]))
+    ends = packed >> shift
+    index = np.arange(packed.size)
+    starts = np.empty(packed.size, dtype=np.bool_)
+    starts[:1] = True
+    np.not_equal(ends[1:], ends[:-1], out=starts[1:])
+    first = np.maximum.accumulate(np.where(starts, index, 0))
+    position = index - first
+    kept_rank = packed[position < keep] & ((1 << shift) - 1)
+    mask = np.zeros(m, dtype=np.bool_)
+    edge_of_rank = np.empty(m, dtype=np.int64)
+    edge_of_rank[rank] = np.arange(m)
+    mask[edge_of_rank[kept_rank]] = True
+    return mask
+
+
+def _sorted_entries(
+    bucket: IntArray, creator: IntArray, strength: FloatArray, n_buckets: int
+) -> tuple[IntArray, IntArray, IntArray, float]:
+    """Entries sorted by (bucket, strength): entry index, bucket, quantised strength."""
+    e = bucket.size
+    entry_bits = bits_for(e)
+    bucket_bits = bits_for(n_buckets)
+    q_bits = min(20, 62 - entry_bits - bucket_bits)
+    if q_bits < 8:
+        raise ValueError("pool too large for the packed candidate sort")
+    top = float(strength.max()) if strength.size else 1.0
+    quantum = max(top, 1e-9) / ((1 << q_bits) - 1)
+    q = np.floor(strength[creator] / quantum).astype(np.int64)
+    packed = np.sort((bucket << (q_bits + entry_bits)) | (q << entry_bits) | np.arange(e))
+    entry = packed & ((1 << entry_bits) - 1)
+    return (
+        entry,
+        packed >> (q_bits + entry_bits),
+        (packed >> entry_bits) & ((1 << q_bits) - 1),
+        quantum,
+    )
+
+
+def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
+    """Candidates from strength windows in (tier, language, time) buckets."""
+    n = prep.n
+    creator, bucket, n_buckets = _entries(prep)
+    if creator.size == 0:
+        return _empty(n)
+    w = prep.problem.weights
+    span = w.strength_span_decades
+    keys_parts: list[IntArray] = []
+    deltas: list[FloatArray] = []
+    first_order: IntArray = np.zeros(0, dtype=np.int64)
+    for strength in (prep.log_revenue, prep.log_followers):
+        entry, bs, qs, quantum = _sorted_entries(bucket, creator, strength, n_buckets)
+        if not first_order.size:
+            first_order = entry
+        cs = creator[entry]
+        for d in range(1, window + 1):
+            same = bs[:-d] == bs[d:]
+            x, y = cs[:-d][same], cs[d:][same]
+            keys_parts.append(np.minimum(x, y) * n + np.maximum(x, y))
+        # Distance to the first entry beyond the window on each side (inf: none there).
+        # Quantisation can shrink a distance by at most one quantum, hence the - 1.
+        size = bs.size
+        delta = np.full(size, np.inf)
+        g = window + 1
+        if size > g:
+            gap = np.maximum(qs[g:] - qs[:-g] - 1, 0) * quantum
+            right = np.where(bs[g:] == bs[:-g], gap, np.inf)
+            delta[:-g] = np.minimum(delta[:-g], right)
+            delta[g:] = np.minimum(delta[g:], right)
+        back = np.empty(size)
+        back[entry] = delta
+        deltas.append(back)
+
+    keys = unique_sorted(np.concatenate(keys_parts))
+    del keys_parts
+    keys = keys[(keys // n) != (keys % n)]
+    checked = int(keys.size)
+    keys = keys[feasible(prep, keys // n, keys % n)]
+
+    # Bound on any partner outside both windows of some shared bucket.
+    has_evening = np.any(prep.evening != 0, axis=0)
+    sigma = np.where(has_evening, 1.0, 0.5)
+    rest = w.slot * sigma + w.novelty + w.fairness * (prep.fair + prep.fair.max()) / 2.0
+    both = np.isfinite(deltas[0]) & np.isfinite(deltas[1])
+    entry_bound = np.where(
+        both,
+        w.revenue * similarity(np.where(both, deltas[0], 0.0), span)
+        + w.audience * similarity(np.where(both, deltas[1], 0.0), span)
+        + rest[creator],
+        -np.inf,
+    )
+    bound = np.full(n, -np.inf)
+    np.maximum.at(bound, creator, entry_bound)
+
+    # Creators left without any feasible candidate: check their whole buckets.
+    lonely = np.zeros(n, dtype=np.bool_)
+    lonely[creator] = True
+    lonely[keys // n] = False
+    lonely[keys % n] = False
+    if np.any(lonely):
+        extra, extra_checked = _scan_buckets(prep, creator, bucket, first_order, lonely)
+        checked += extra_checked
+        extra = extra[feasible(prep, extra // n, extra % n)]
+        keys = unique_sorted(np.concatenate([keys, extra]))
+        bound[lonely] = -np.inf
+    a, b = keys // n, keys % n
+    score = scores(prep, a, b)
+    best = _best_per_creator(n, a, b, score)
+    order = by_score(n, a, b, score)
+    rank = np.empty(a.size, dtype=np.int64)
+    rank[order] = np.arange(a.size)
+    mask = _pruned(n, a, b, rank, keep)
+    order = order[mask[order]]
+    return Candidates(
+        a[order], b[order], score[order], best, bound, checked, int(a.size), exhaustive=False
+    )
+
+
+def _scan_buckets(
+    prep: Prepared,
+    creator: IntArray,
+    bucket: IntArray,
+    order: IntArray,
+    lonely: npt.NDArray[np.bool_],
+) -> tuple[IntArray, int]:
+    """Pair keys of each lonely creator with every member of its buckets."""
+    bs, cs = bucket[order], creator[order]
+    starts = np.searchsorted(bs, bs, side="left")
+    ends = np.searchsorted(bs, bs, side="right")
+    mine = np.flatnonzero(lonely[cs])
+    sizes = ends[mine] - starts[mine]
+    a = np.repeat(cs[mine], sizes)
+    offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    b = cs[np.repeat(starts[mine], sizes) + offsets]
+    keys = unique_sorted(prep.key(a, b)[a != b])
+    return keys, int(keys.size)

@@ -1,0 +1,216 @@
+"""Matching on big candidate graphs, vectorised: greedy, then augment, then 2-opt.
+
+Greedy here is the "locally dominant edge" form: an edge is taken when it is the best
+remaining edge of both its ends. Repeating that until no edge is left gives exactly the
+sequential greedy matching (edges by descending score, ties by pair key), but each
+round is a few numpy passes over the remaining edges instead of a Python loop.
+
+Improvement moves, each applied in rounds of non-conflicting moves chosen the same
+locally dominant way (a move wins when it is the best move of every pair it touches):
+- augment: free u - v = w - free x becomes u = v, w = x (one more pair matched);
+- swap: free u - v = w becomes u = v (w freed; same count, higher score);
+- 2-opt: u = p, v = q with edges u - v and p - q becomes u = v, p = q.
+Cardinality moves run first; score moves never lower the count.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import numpy.typing as npt
+
+from matchdesk.matching.sorting import bits_for
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class EdgeIndex:
+    """Score lookup for arbitrary pairs of a candidate graph."""
+
+    def __init__(self, n: int, a: IntArray, b: IntArray, w: FloatArray) -> None:
+        self.n = n
+        keys = np.minimum(a, b) * n + np.maximum(a, b)
+        shift = bits_for(a.size)
+        if keys.size and int(keys.max()).bit_length() + shift <= 62:
+            order = np.sort((keys << shift) | np.arange(a.size)) & ((1 << shift) - 1)
+        else:
+            order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.w = w[order]
+
+    def lookup(self, x: IntArray, y: IntArray) -> FloatArray:
+        """Score of each pair (x, y); NaN where the pair is not an edge."""
+        keys = np.minimum(x, y) * self.n + np.maximum(x, y)
+        if self.keys.size == 0:
+            return np.full(x.shape, np.nan)
+        pos = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        found = self.keys[pos] == keys
+        return np.where(found, self.w[pos], np.nan)
+
+
+def _dominant(resources: list[IntArray], gain: FloatArray, size: int) -> npt.NDArray[np.bool_]:
+    """Moves that are the best (by gain, then index) of every resource they touch."""
+    order = np.argsort(-gain, kind="stable")
+    rank = np.empty(gain.size, dtype=np.int64)
+    rank[order] = np.arange(gain.size)
+    best = np.full(size, gain.size, dtype=np.int64)
+    for res in resources:
+        np.minimum.at(best, res, rank)
+    ok = np.ones(gain.size, dtype=np.bool_)
+    for res in resources:
+        ok &= best[res] == rank
+    return ok
+
+
+def greedy(n: int, a: IntArray, b: IntArray, mate: IntArray) -> None:
+    """Extend `mate` (-1 = free) greedily with edges between free nodes, in place.
+
+    The edges must come in preference order (best first).
+    """
+    ea, eb = a, b
+    alive = (mate[ea] < 0) & (mate[eb] < 0)
+    ea, eb = ea[alive], eb[alive]
+    er = np.arange(ea.size, dtype=np.int64)
+    while ea.size:
+        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, ea, er)
+        np.minimum.at(best, eb, er)
+        dom = (best[ea] == er) & (best[eb] == er)
+        mate[ea[dom]] = eb[dom]
+        mate[eb[dom]] = ea[dom]
+        alive = (mate[ea] < 0) & (mate[eb] < 0)
+        ea, eb, er = ea[alive], eb[alive], er[alive]
+
+
+def _directed(a: IntArray, b: IntArray, w: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    return np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([w, w])
+
+
+def augment(
+    n: int, a: IntArray, b: IntArray, w: FloatArray, index: EdgeIndex, mate: IntArray
+) -> int:
+    """Apply rounds of length-3 augmenting paths; returns how many pairs were added.
+
+    The edges must come in preference order (best first).
+    """
+    added = 0
+    shift = bits_for(a.size)
+    edge = np.arange(a.size, dtype=np.int64)
+    while True:
+        # Free-to-matched directed edges (u free, v matched), grouped by v, best first.
+        fa = (mate[a] < 0) & (mate[b] >= 0)
+        fb = (mate[b] < 0) & (mate[a] >= 0)
+        packed = np.sort(np.concatenate([(b[fa] << shift) | edge[fa], (a[fb] << shift) | edge[fb]]))
+        if packed.size == 0:
+            return added
+        e = packed & ((1 << shift) - 1)
+        v = packed >> shift
+        u = a[e] + b[e] - v
+        wuv = w[e]
+        first = np.searchsorted(v, np.arange(n), side="left")
+        count = np.searchsorted(v, np.arange(n), side="right") - first
+        # For a path u - v = x - y: y is x's best free neighbour other than u.
+        x = mate[v]
+        has1 = count[x] >= 1
+        y1 = np.where(has1, u[np.minimum(first[x], u.size - 1)], -1)
+        w1 = np.where(has1, wuv[np.minimum(first[x], u.size - 1)], -np.inf)
+        has2 = count[x] >= 2
+        y2 = np.where(has2, u[np.minimum(first[x] + 1, u.size - 1)], -1)
+        w2 = np.where(has2, wuv[np.minimum(first[x] + 1, u.size - 1)], -np.inf)
+        y = np.where(y1 != u, y1, y2)
+        wxy = np.where(y1 != u, w1, w2)
+        ok = y >= 0
+        if not np.any(ok):
+            return added
+        u, v, x, y, wuv, wxy = u[ok], v[ok], x[ok], y[ok], wuv[ok], wxy[ok]
+        gain = wuv + wxy - index.lookup(v, x)
+        pair = np.minimum(v, x)
+        chosen = _dominant([u, y, n + pair], gain, 2 * n)
+        u, v, x, y = u[chosen], v[chosen], x[chosen], y[chosen]
+        mate[u], mate[v], mate[x], mate[y] = v, u, y, x
+        added += int(u.size)
+
+
+def _mate_weight(index: EdgeIndex, mate: IntArray) -> FloatArray:
+    """Score of each creator's current pair (0 when free)."""
+    rows = np.flatnonzero(mate >= 0)
+    out = np.zeros(mate.size)
+    out[rows] = index.lookup(rows, mate[rows])
+    return out
+
+
+def _two_opt_moves(
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    index: EdgeIndex,
+    mate: IntArray,
+    mate_w: FloatArray,
+    best: FloatArray,
+) -> tuple[list[IntArray], FloatArray, IntArray, IntArray, IntArray, IntArray]:
+    u, v = a, b
+    p, q = mate[u], mate[v]
+    sel = (p >= 0) & (q >= 0) & (p != v)
+    # w(p, q) is at most min(best[p], best[q]): skip the moves that cannot gain before
+    # paying for the lookup (a random access into millions of keys).
+    wuv = w[sel]
+    u, v, p, q = u[sel], v[sel], p[sel], q[sel]
+    hope = wuv + np.minimum(best[p], best[q]) - mate_w[u] - mate_w[v] > 1e-12
+    u, v, p, q, wuv = u[hope], v[hope], p[hope], q[hope], wuv[hope]
+    wpq = index.lookup(p, q)
+    ok = ~np.isnan(wpq)
+    u, v, p, q, wuv, wpq = u[ok], v[ok], p[ok], q[ok], wuv[ok], wpq[ok]
+    gain = wuv + wpq - mate_w[u] - mate_w[v]
+    return [np.minimum(u, p), np.minimum(v, q)], gain, u, v, p, q
+
+
+def local_search(
+    n: int,
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    index: EdgeIndex,
+    mate: IntArray,
+    deadline: float,
+    max_rounds: int = 12,
+) -> int:
+    """Rounds of swap and 2-opt moves with positive gain; returns the rounds run."""
+    tolerance = 1e-12
+    u_all, v_all, w_all = _directed(a, b, w)
+    best = np.zeros(n)
+    np.maximum.at(best, u_all, w_all)
+    rounds = 0
+    while rounds < max_rounds and time.perf_counter() < deadline:
+        rounds += 1
+        mate_w = _mate_weight(index, mate)
+        # 2-opt over matched-matched non-matching edges.
+        res, gain, u, v, p, q = _two_opt_moves(a, b, w, index, mate, mate_w, best)
+        good = gain > tolerance
+        moved = 0
+        if np.any(good):
+            res = [r[good] for r in res]
+            gain, u, v, p, q = gain[good], u[good], v[good], p[good], q[good]
+            chosen = _dominant(res, gain, n)
+            u, v, p, q = u[chosen], v[chosen], p[chosen], q[chosen]
+            mate[u], mate[v], mate[p], mate[q] = v, u, q, p
+            moved += int(u.size)
+        # Swap: a free node takes a matched node whose current edge is worse.
+        sel = (mate[u_all] < 0) & (mate[v_all] >= 0)
+        fu, fv, fw = u_all[sel], v_all[sel], w_all[sel]
+        if fu.size:
+            fx = mate[fv]
+            gain = fw - _mate_weight(index, mate)[fv]
+            good = gain > tolerance
+            fu, fv, fx, gain = fu[good], fv[good], fx[good], gain[good]
+            if fu.size:
+                chosen = _dominant([fu, n + np.minimum(fv, fx)], gain, 2 * n)
+                fu, fv, fx = fu[chosen], fv[chosen], fx[chosen]
+                mate[fx] = -1
+                mate[fu], mate[fv] = fv, fu
+                moved += int(fu.size)
+                greedy(n, a, b, mate)
+        if moved <= max(0, int(np.count_nonzero(mate >= 0)) // 4000):
+            break  # the last moves are worth less than another pass over the edges
+    return rounds

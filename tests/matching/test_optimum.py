@@ -1,0 +1,46 @@
+"""The engine against rustworkx's exact matching on the full feasible graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rustworkx as rx
+
+from matchdesk.matching import SolverOptions, Status, solve
+from matchdesk.matching.candidates import full_graph
+from matchdesk.matching.prepare import prepare
+from matchdesk.matching.synthetic import synthetic_problem
+
+
+def oracle(problem_n: int, seed: int) -> tuple[int, float]:
+    problem = synthetic_problem(problem_n, seed, blocks=20, recent=20)
+    prep = prepare(problem)
+    a, b, w = full_graph(prep)
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(prep.n))
+    graph.add_edges_from(
+        list(zip(a.tolist(), b.tolist(), np.rint(w * 1e6).astype(int).tolist(), strict=True))
+    )
+    pairs = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=int)
+    weight = {(int(x), int(y)): s for x, y, s in zip(a, b, w, strict=True)}
+    total = sum(weight[(min(x, y), max(x, y))] for x, y in pairs)
+    return 2 * len(pairs), total
+
+
+@pytest.mark.parametrize(("n", "seed"), [(40, 1), (80, 2), (150, 3), (250, 4)])
+def test_small_pools_are_solved_exactly(n: int, seed: int) -> None:
+    matched, weight = oracle(n, seed)
+    result = solve(synthetic_problem(n, seed, blocks=20, recent=20))
+    assert result.status is Status.OPTIMAL
+    assert result.statistics.matched == matched
+    assert result.weight == pytest.approx(weight, abs=1e-6)
+
+
+@pytest.mark.parametrize(("n", "seed"), [(150, 3), (250, 4)])
+def test_big_pool_path_keeps_the_cardinality_and_nearly_the_weight(n: int, seed: int) -> None:
+    matched, weight = oracle(n, seed)
+    options = SolverOptions(exhaustive_limit=0, exact_limit=3, relaxation_limit=10_000)
+    result = solve(synthetic_problem(n, seed, blocks=20, recent=20), options=options)
+    assert result.status is Status.FEASIBLE
+    assert result.statistics.matched == matched
+    assert weight * 0.98 <= result.weight <= weight + 1e-6
