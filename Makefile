@@ -42,6 +42,8 @@ bench: $(VENV)/.installed-dev
 	bash scripts/ensure-wrk.sh
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_matching.py
+	$(BIN)/python benchmarks/bench_web.py
+	$(BIN)/python benchmarks/bench_delivery.py
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks

@@ -3,11 +3,13 @@ from pathlib import Path
 import pytest
 
 from matchdesk.config import Settings, settings_documentation
+from matchdesk.outreach.delivery import delivery_settings_documentation
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    for variable, description in settings_documentation().items():
+    documented = {**settings_documentation(), **delivery_settings_documentation()}
+    for variable, description in documented.items():
         assert description, f"{variable} has no description"
         assert f"`{variable}`" in readme, f"{variable} is not documented in README.md"
 

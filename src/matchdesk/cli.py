@@ -281,6 +281,23 @@ def serve(
         uvicorn.run(create_app(md), host=host, port=port)
 
 
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due and run queued jobs, then exit.")
+    ] = False,
+    worker_id: Annotated[
+        str | None, typer.Option(help="A fixed id, so a restarted worker takes back its claims.")
+    ] = None,
+) -> None:
+    """Deliver outgoing messages and run background jobs until stopped (Ctrl-C)."""
+    from matchdesk.worker import run_worker
+
+    md = _app()
+    out.print("Worker started; Ctrl-C stops it after the current message or job.")
+    run_worker(md, once=once, worker_id=worker_id)
+
+
 def main() -> None:
     """Entry point: renders domain errors in one place, with the documented exit codes."""
     try:

@@ -4,6 +4,8 @@
 from matchdesk import audit
 from matchdesk.accounts import models as accounts_models
 from matchdesk.db import Base
+from matchdesk.jobs import models as jobs_models  # noqa: F401
+from matchdesk.outreach import models as outreach_models  # noqa: F401
 from matchdesk.roster import models as roster_models
 
 __all__ = ["Base", "accounts_models", "audit", "roster_models"]

@@ -1,0 +1,1 @@
+"""Background jobs: rows in `jobs`, run by `matchdesk worker` or in-process by the CLI."""

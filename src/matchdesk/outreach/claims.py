@@ -1,0 +1,148 @@
+"""Claiming outbox rows for one worker, and recording what became of each.
+
+A claim is a lease: the row is `sending`, `claimed_by` a worker until `claimed_until`.
+Rows are claimed in one statement, so two workers never get the same row: PostgreSQL
+locks the chosen rows with `FOR UPDATE SKIP LOCKED` (a concurrent claim skips them
+instead of waiting), SQLite runs the whole UPDATE under its single write lock. A claim
+that outlives its lease (the worker died) is claimable again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from matchdesk.outreach.models import OutboxMessage
+
+MAX_ERROR_LENGTH = 2000
+
+
+def claim_batch(
+    session: Session, *, worker_id: str, limit: int, lease: timedelta, now: datetime
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages for `worker_id` (queued ones whose time has come,
+    and claims whose lease expired), oldest first, counting an attempt on each.
+
+    Must be the first statement of the caller's transaction (on SQLite, a transaction
+    that reads before it writes can fail instead of waiting for the write lock); commit
+    right after, so other workers see the claim."""
+    due = or_(
+        and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+    chosen = (
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
+        .values(
+            status="sending",
+            claimed_by=worker_id,
+            claimed_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage)
+    )
+    claimed = session.scalars(statement, execution_options={"synchronize_session": False})
+    return sorted(claimed.all(), key=lambda message: message.id)
+
+
+def mark_sent(connection: Connection, message_id: int, *, header_id: str, now: datetime) -> None:
+    """Record that the message went out (whoever holds the claim now: it was sent)."""
+    connection.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .values(
+            status="sent", sent_at=now, message_id=header_id, claimed_until=None, last_error=None
+        )
+    )
+
+
+def mark_retry(
+    connection: Connection, message_id: int, *, worker_id: str, error: str, at: datetime
+) -> None:
+    """Put the message back in the queue until `at`, keeping the reason."""
+    connection.execute(
+        update(OutboxMessage)
+        .where(_held(message_id, worker_id))
+        .values(
+            status="queued",
+            next_attempt_at=at,
+            last_error=error[:MAX_ERROR_LENGTH],
+            claimed_by=None,
+            claimed_until=None,
+        )
+    )
+
+
+def mark_failed(connection: Connection, message_id: int, *, worker_id: str, error: str) -> None:
+    """Give the message up for good, keeping the reason."""
+    connection.execute(
+        update(OutboxMessage)
+        .where(_held(message_id, worker_id))
+        .values(status="failed", last_error=error[:MAX_ERROR_LENGTH], claimed_until=None)
+    )
+
+
+def release(
+    connection: Connection,
+    message_ids: Sequence[int],
+    *,
+    worker_id: str,
+    at: datetime,
+    error: str | None = None,
+) -> None:
+    """Hand back claimed messages that were not tried (the worker is stopping, its lease
+    is running out, or the server is unreachable): queued again from `at`, the attempt
+    counted by the claim taken back."""
+    if not message_ids:
+        return
+    values: dict[str, object] = {
+        "status": "queued",
+        "next_attempt_at": at,
+        "attempts": OutboxMessage.attempts - 1,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
+    if error is not None:
+        values["last_error"] = error[:MAX_ERROR_LENGTH]
+    connection.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(message_ids)),
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_by == worker_id,
+        )
+        .values(values)
+    )
+
+
+def release_worker(connection: Connection, worker_id: str, *, now: datetime) -> int:
+    """Hand back every claim `worker_id` still holds (a restarted worker with a fixed id
+    recovers its rows at once instead of waiting for the leases to run out). Their attempt
+    stays counted: the worker may have died while sending them."""
+    result = connection.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_by == worker_id)
+        .values(status="queued", next_attempt_at=now, claimed_by=None, claimed_until=None)
+    )
+    return result.rowcount
+
+
+def _held(message_id: int, worker_id: str) -> ColumnElement[bool]:
+    # Only the claim's holder may requeue or fail a row: after a takeover, the new holder
+    # decides.
+    return and_(
+        OutboxMessage.id == message_id,
+        OutboxMessage.status == "sending",
+        OutboxMessage.claimed_by == worker_id,
+    )

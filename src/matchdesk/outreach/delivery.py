@@ -1,0 +1,303 @@
+"""Delivering the outbox: claim a batch, send it over one connection, record each result.
+
+Each message is marked `sent` in its own transaction the moment the server accepts it,
+so the only way a message can go out twice is a crash (or a lost database connection)
+in the instant between the server's "250 OK" and that commit; the repeat carries the
+same Message-ID, by which receiving systems recognise it. A crash anywhere else leaves
+the row `sending` until its lease runs out, and another worker delivers it: nothing is
+lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matchdesk.context import Matchdesk
+from matchdesk.outreach import claims
+from matchdesk.outreach.messages import build_email
+from matchdesk.outreach.models import OutboxMessage
+from matchdesk.outreach.outbox import key_digest, message_id_for
+from matchdesk.outreach.pacing import TokenBucket, retry_delay
+from matchdesk.outreach.transports import (
+    EmlTransport,
+    PermanentFailure,
+    SmtpTransport,
+    TemporaryFailure,
+    Transport,
+)
+from matchdesk.roster.models import utcnow
+
+log = logging.getLogger("matchdesk.delivery")
+
+
+class DeliverySettings(BaseSettings):
+    """How the worker sends e-mail, from `MATCHDESK_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHDESK_", extra="ignore")
+
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for outgoing e-mail; when empty, messages are written as "
+        "`.eml` files to the outbox folder instead.",
+    )
+    smtp_port: int = Field(
+        default=0,
+        ge=0,
+        description="SMTP port; 0 means the usual one for the security (25, 587 or 465).",
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="`starttls` upgrades a plain connection, `tls` connects over TLS "
+        "(SMTPS), `none` sends in the clear (a local relay only).",
+    )
+    smtp_username: str = Field(default="", description="SMTP login; empty for none.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for the SMTP server."
+    )
+    mail_from: str = Field(
+        default="matchdesk <matchdesk@localhost>",
+        description="The From address of every message; its domain ends each Message-ID.",
+    )
+    mail_rate: float = Field(
+        default=100.0,
+        ge=0,
+        description="Messages a second each worker sends at most (0: no limit).",
+    )
+    mail_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a message is marked failed."
+    )
+    mail_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wait before the first retry; doubled after each failure (capped at "
+        "6 hours), plus jitter.",
+    )
+    mail_batch_size: int = Field(
+        default=50, ge=1, description="Messages a worker claims and sends per connection."
+    )
+    mail_claim_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Lease on claimed messages; a dead worker's messages are taken over after it.",
+    )
+    outbox_dir: Path = Field(
+        default=Path("outbox"),
+        description="Folder the `.eml` files are written to when no SMTP host is set.",
+    )
+
+    @field_validator("mail_from")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1]:
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @property
+    def sender(self) -> str:
+        """The bare address of `mail_from` (the SMTP envelope sender)."""
+        return parseaddr(self.mail_from)[1]
+
+    @property
+    def domain(self) -> str:
+        """The right-hand side of every Message-ID."""
+        return self.sender.rpartition("@")[2]
+
+    def transport(self) -> Transport:
+        """SMTP when a host is set, otherwise `.eml` files in `outbox_dir`."""
+        if not self.smtp_host:
+            return EmlTransport(self.outbox_dir)
+        return SmtpTransport(
+            self.smtp_host,
+            self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value(),
+            timeout=self.smtp_timeout,
+        )
+
+
+def delivery_settings_documentation() -> dict[str, str]:
+    """Each delivery setting's environment variable and description (for the README)."""
+    return {
+        f"MATCHDESK_{name.upper()}": field.description or ""
+        for name, field in DeliverySettings.model_fields.items()
+    }
+
+
+@dataclass
+class BatchReport:
+    """What one batch did: messages claimed, sent, put back for a retry, failed for good,
+    and released untried."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+
+    def add(self, other: BatchReport) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.released += other.released
+
+
+@dataclass
+class Courier:
+    """Delivers outbox batches for one worker, with that worker's rate limit."""
+
+    md: Matchdesk
+    settings: DeliverySettings
+    worker_id: str
+    stop: threading.Event | None = None
+    clock: Callable[[], datetime] = utcnow
+    limiter: TokenBucket | None = None
+
+    def __post_init__(self) -> None:
+        if self.limiter is None:
+            self.limiter = TokenBucket(self.settings.mail_rate)
+
+    def deliver_due(self) -> BatchReport:
+        """Deliver batches until nothing is due (or the worker is asked to stop)."""
+        total = BatchReport()
+        while not self._stopping():
+            report = self.deliver_batch()
+            total.add(report)
+            if report.claimed == 0:
+                break
+        return total
+
+    def deliver_batch(self) -> BatchReport:
+        """Claim one batch and deliver it over one connection."""
+        lease = timedelta(seconds=self.settings.mail_claim_seconds)
+        with self.md.transaction() as session:
+            batch = claims.claim_batch(
+                session,
+                worker_id=self.worker_id,
+                limit=self.settings.mail_batch_size,
+                lease=lease,
+                now=self.clock(),
+            )
+        report = BatchReport(claimed=len(batch))
+        if not batch:
+            return report
+        pending = list(batch)
+        lost: TemporaryFailure | None = None
+        try:
+            with self.settings.transport() as transport:
+                while pending and lost is None and self._may_send(pending[0]):
+                    lost = self._deliver(transport, pending.pop(0), report)
+        except TemporaryFailure as exc:
+            # The connection could not be opened: that is the first message's attempt.
+            lost = exc
+            self._retry(pending.pop(0), report, str(exc))
+        finally:
+            self._give_back(pending, report, lost)
+        return report
+
+    def _deliver(
+        self, transport: Transport, message: OutboxMessage, report: BatchReport
+    ) -> TemporaryFailure | None:
+        """Send one message and record the outcome; returns the failure when the
+        connection is gone (the rest of the batch then waits)."""
+        if message.attempts > self.settings.mail_max_attempts:
+            self._fail(message, report, "gave up: the worker stopped during every attempt")
+            return None
+        domain = self.settings.domain
+        try:
+            email = build_email(message, self.settings.mail_from, domain)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._fail(message, report, f"cannot build the message: {exc}")
+            return None
+        assert self.limiter is not None
+        self.limiter.acquire()
+        name = key_digest(message.idempotency_key)
+        try:
+            transport.send(email, self.settings.sender, message.recipient, name)
+        except PermanentFailure as exc:
+            self._fail(message, report, str(exc))
+        except TemporaryFailure as exc:
+            self._retry(message, report, str(exc))
+            return exc if exc.connection_lost else None
+        else:
+            # Nothing between the server's acceptance and this commit but the commit:
+            # the only window in which a crash makes a message go out twice.
+            with self.md.engine.begin() as connection:
+                claims.mark_sent(
+                    connection,
+                    message.id,
+                    header_id=message_id_for(message.idempotency_key, domain),
+                    now=self.clock(),
+                )
+            report.sent += 1
+        return None
+
+    def _retry(self, message: OutboxMessage, report: BatchReport, error: str) -> None:
+        if message.attempts >= self.settings.mail_max_attempts:
+            self._fail(message, report, f"gave up after {message.attempts} attempts: {error}")
+            return
+        delay = retry_delay(message.attempts, base_seconds=self.settings.mail_retry_seconds)
+        log.info("message %s: %s; retry in %s", message.id, error, delay)
+        with self.md.engine.begin() as connection:
+            claims.mark_retry(
+                connection,
+                message.id,
+                worker_id=self.worker_id,
+                error=error,
+                at=self.clock() + delay,
+            )
+        report.retried += 1
+
+    def _fail(self, message: OutboxMessage, report: BatchReport, error: str) -> None:
+        log.warning("message %s failed: %s", message.id, error)
+        with self.md.engine.begin() as connection:
+            claims.mark_failed(connection, message.id, worker_id=self.worker_id, error=error)
+        report.failed += 1
+
+    def _give_back(
+        self, pending: list[OutboxMessage], report: BatchReport, lost: TemporaryFailure | None
+    ) -> None:
+        """Release the messages not tried; after a lost connection they wait as long as
+        a first retry would, without an attempt counted."""
+        if not pending:
+            return
+        at, error = self.clock(), None
+        if lost is not None:
+            at += retry_delay(1, base_seconds=self.settings.mail_retry_seconds)
+            error = str(lost)
+        with self.md.engine.begin() as connection:
+            claims.release(
+                connection, [m.id for m in pending], worker_id=self.worker_id, at=at, error=error
+            )
+        report.released += len(pending)
+        pending.clear()
+
+    def _may_send(self, message: OutboxMessage) -> bool:
+        if self._stopping():
+            return False
+        # Leave the rest for the next claim rather than send after the lease ran out
+        # (another worker may have taken the row over by then).
+        assert message.claimed_until is not None
+        margin = timedelta(
+            seconds=min(self.settings.smtp_timeout + 5, self.settings.mail_claim_seconds / 2)
+        )
+        return self.clock() + margin < _aware(message.claimed_until)
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

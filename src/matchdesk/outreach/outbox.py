@@ -1,0 +1,146 @@
+"""Writing messages to the outbox, in the caller's transaction.
+
+A message is enqueued in the same transaction as the change that causes it (a round
+published, a check-in booked), so it exists exactly when the change does: a rollback
+leaves no message behind, and a commit leaves one for the worker to deliver.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from matchdesk.errors import InvalidInput
+from matchdesk.outreach.models import OutboxMessage
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, e.g. `invite.ics` as `text/calendar; method=REQUEST`."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    def as_json(self) -> dict[str, str]:
+        """The form stored in `outbox.attachments` (the content base64-encoded)."""
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "content": base64.b64encode(self.content).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attachment:
+        """The attachment stored as `data` by `as_json`."""
+        return cls(data["filename"], data["content_type"], base64.b64decode(data["content"]))
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to enqueue; `idempotency_key` names it uniquely in the program."""
+
+    kind: str
+    recipient: str
+    subject: str
+    text: str
+    idempotency_key: str
+    html: str | None = None
+    attachments: Sequence[Attachment] = field(default_factory=tuple)
+
+
+def key_digest(idempotency_key: str) -> str:
+    """The stable hash of an idempotency key: the Message-ID's left part and the `.eml`
+    file's name, the same on every delivery attempt."""
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+
+
+def message_id_for(idempotency_key: str, domain: str) -> str:
+    """The stable Message-ID of the message with `idempotency_key`, `<hash@domain>`."""
+    return f"<{key_digest(idempotency_key)}@{domain}>"
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Iterable[Attachment] = (),
+    idempotency_key: str,
+) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction and return its row.
+
+    Idempotent on `idempotency_key`: when a message with that key exists (in any status),
+    nothing is written and the existing row is returned, even if another transaction
+    enqueued it concurrently. Raises `InvalidInput` for a malformed recipient, subject or
+    key (a line break in a header would let a value inject headers)."""
+    message = NewMessage(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        idempotency_key=idempotency_key,
+        html=html,
+        attachments=tuple(attachments),
+    )
+    enqueue_many(session, [message])
+    row = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    ).one()
+    return row
+
+
+def enqueue_many(session: Session, messages: Iterable[NewMessage]) -> int:
+    """Add many messages in one statement (a newsletter to a whole segment); keys already
+    in the outbox are skipped. Returns how many messages were given."""
+    rows = [_row(message) for message in messages]
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    # Flush first so rows added through the ORM earlier in the transaction are in place.
+    session.flush()
+    session.execute(statement, rows)
+    return len(rows)
+
+
+def _row(message: NewMessage) -> dict[str, Any]:
+    problems = []
+    if not 0 < len(message.idempotency_key) <= MAX_KEY_LENGTH:
+        problems.append(f"idempotency_key: must be 1 to {MAX_KEY_LENGTH} characters")
+    if "@" not in message.recipient or _has_line_break(message.recipient):
+        problems.append(f"recipient: {message.recipient!r} is not an e-mail address")
+    if _has_line_break(message.subject):
+        problems.append("subject: must be one line")
+    for attachment in message.attachments:
+        if "/" not in attachment.content_type or _has_line_break(attachment.filename):
+            problems.append(f"attachment {attachment.filename!r}: invalid name or type")
+    if problems:
+        raise InvalidInput("the message cannot be sent", problems)
+    return {
+        "kind": message.kind,
+        "recipient": message.recipient.strip(),
+        "subject": message.subject,
+        "body_text": message.text,
+        "body_html": message.html,
+        "attachments": [a.as_json() for a in message.attachments],
+        "idempotency_key": message.idempotency_key,
+    }
+
+
+def _has_line_break(value: str) -> bool:
+    return "\r" in value or "\n" in value

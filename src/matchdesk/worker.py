@@ -1,0 +1,129 @@
+"""`matchdesk worker`: delivers the outbox and runs jobs until asked to stop.
+
+The loop alternates one outbox batch and one job, so a long queue of one never starves
+the other; it sleeps only when neither has work. SIGTERM or SIGINT lets the message or
+job in hand finish, hands back the rest of the batch, and returns (a second signal acts
+as usual). Several workers can run side by side, on one machine or many: claims keep
+them apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+
+from matchdesk.context import Matchdesk
+from matchdesk.jobs import service as jobs
+from matchdesk.jobs.registry import JobRegistry
+from matchdesk.outreach import claims
+from matchdesk.outreach.delivery import BatchReport, Courier, DeliverySettings
+from matchdesk.roster.models import utcnow
+
+log = logging.getLogger("matchdesk.worker")
+
+ERROR_PAUSE_SECONDS = 5.0
+
+
+@dataclass
+class WorkerReport:
+    """What a worker did before it returned."""
+
+    messages: BatchReport = field(default_factory=BatchReport)
+    jobs_done: int = 0
+    jobs_failed: int = 0
+
+
+def run_worker(
+    md: Matchdesk,
+    *,
+    once: bool = False,
+    worker_id: str | None = None,
+    registry: JobRegistry | None = None,
+    delivery: DeliverySettings | None = None,
+    poll_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+) -> WorkerReport:
+    """Deliver messages and run jobs until stopped (SIGTERM, SIGINT or `stop`), or with
+    `once` until nothing is due. `worker_id` must be unique among running workers (the
+    default, `host:pid`, is); a worker restarted under the same id takes its unfinished
+    claims back at once instead of waiting for their leases to run out."""
+    worker_id = worker_id or jobs.default_worker_id()
+    settings = delivery or DeliverySettings()
+    registry = registry or JobRegistry()
+    stop = stop or threading.Event()
+    courier = Courier(md, settings, worker_id, stop=stop)
+    report = WorkerReport()
+    with _stop_on_signals(stop):
+        _take_back_claims(md, worker_id)
+        log.info("worker %s started", worker_id)
+        while not stop.is_set():
+            try:
+                batch = courier.deliver_batch()
+                report.messages.add(batch)
+                ran = _run_next_job(md, registry, worker_id, report)
+            except Exception:
+                if once:
+                    raise
+                log.exception("worker %s: error; pausing", worker_id)
+                stop.wait(ERROR_PAUSE_SECONDS)
+                continue
+            if batch.claimed == 0 and not ran:
+                if once:
+                    break
+                stop.wait(poll_seconds)
+    log.info("worker %s stopped: %s", worker_id, report)
+    return report
+
+
+def _take_back_claims(md: Matchdesk, worker_id: str) -> None:
+    with md.engine.begin() as connection:
+        messages = claims.release_worker(connection, worker_id, now=utcnow())
+        running = jobs.release_worker(connection, worker_id)
+    if messages or running:
+        log.info("took back %d messages and %d jobs from a previous run", messages, running)
+
+
+def _run_next_job(
+    md: Matchdesk, registry: JobRegistry, worker_id: str, report: WorkerReport
+) -> bool:
+    with md.transaction() as session:
+        job = jobs.claim_next(session, worker_id=worker_id)
+    if job is None:
+        return False
+    finished = jobs.run_claimed(md, job, registry, worker_id=worker_id)
+    if finished.status == "done":
+        report.jobs_done += 1
+    else:
+        report.jobs_failed += 1
+    return True
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set `stop` on the first SIGTERM/SIGINT (then restore the usual handlers, so a
+    second signal ends the process at once). Signals can only be caught on the main
+    thread; elsewhere only `stop` stops the worker."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {number: signal.getsignal(number) for number in signals}
+
+    def handle(number: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current message or job", number)
+        stop.set()
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+    for number in signals:
+        signal.signal(number, handle)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

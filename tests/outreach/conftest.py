@@ -1,0 +1,125 @@
+"""A real SMTP server on loopback (aiosmtpd) that records what it receives, and a clock
+the tests move by hand."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any, cast
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from matchdesk.outreach.delivery import DeliverySettings
+
+# Later than any real "now", so rows enqueued during a test are due at T0.
+T0 = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    session: int
+
+    @property
+    def email(self) -> EmailMessage:
+        return cast(EmailMessage, message_from_bytes(self.data, policy=policy.default))
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler: accepts and records every message, except that it first
+    answers RCPT or DATA with the replies queued in `rcpt_replies` / `data_replies`."""
+
+    received: list[Received] = field(default_factory=list)
+    rcpt_replies: list[str] = field(default_factory=list)
+    data_replies: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        with self.lock:
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, id(session))
+            )
+        return "250 Message accepted"
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [str(r.email["Message-ID"]) for r in self.received]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    recorder: Recorder
+    port: int
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer(recorder, port)
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(smtp_server: SmtpServer) -> DeliverySettings:
+    return DeliverySettings(
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        mail_from="Match Desk <noreply@example.org>",
+        mail_rate=0,
+        mail_retry_seconds=60,
+        mail_max_attempts=3,
+    )
+
+
+class Clock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive UTC; PostgreSQL aware."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

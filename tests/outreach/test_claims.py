@@ -1,0 +1,122 @@
+"""Claims: a lease per row, taken over when it runs out, never shared by two workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from matchdesk.context import Matchdesk
+from matchdesk.db import make_engine, make_session_factory
+from matchdesk.outreach import claims
+from matchdesk.outreach.models import OutboxMessage
+from matchdesk.outreach.outbox import NewMessage, enqueue_many
+from tests.outreach.conftest import T0
+
+LEASE = timedelta(seconds=60)
+
+
+def fill(md: Matchdesk, n: int) -> list[int]:
+    with md.transaction() as session:
+        enqueue_many(
+            session,
+            [NewMessage("k", f"c{i}@x.org", "s", "t", idempotency_key=f"k{i}") for i in range(n)],
+        )
+        return list(session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+
+
+def claim(md: Matchdesk, worker: str, limit: int = 10, at: timedelta = timedelta()) -> list[int]:
+    with md.transaction() as session:
+        batch = claims.claim_batch(session, worker_id=worker, limit=limit, lease=LEASE, now=T0 + at)
+        return [m.id for m in batch]
+
+
+def test_a_claim_is_taken_over_when_its_lease_runs_out(md: Matchdesk) -> None:
+    ids = fill(md, 3)
+    assert claim(md, "a") == ids
+    assert claim(md, "b", at=timedelta(seconds=59)) == []
+    assert claim(md, "b", at=timedelta(seconds=61)) == ids
+    with md.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(r.status, r.claimed_by, r.attempts) for r in rows] == [("sending", "b", 2)] * 3
+
+
+def test_claims_are_oldest_first_and_limited(md: Matchdesk) -> None:
+    ids = fill(md, 5)
+    assert claim(md, "a", limit=2) == ids[:2]
+    assert claim(md, "b", limit=2) == ids[2:4]
+    assert claim(md, "c", limit=2) == ids[4:]
+
+
+def test_two_workers_claiming_at_once_never_get_the_same_row(
+    md: Matchdesk, database_url: str
+) -> None:
+    ids = fill(md, 12)
+    engines = [make_engine(database_url), make_engine(database_url)]
+    first, second = (make_session_factory(e) for e in engines)
+    got: dict[str, list[int]] = {}
+
+    def claim_b() -> None:
+        with second() as session, session.begin():
+            batch = claims.claim_batch(session, worker_id="b", limit=5, lease=LEASE, now=T0)
+            got["b"] = [m.id for m in batch]
+
+    try:
+        with first() as session, session.begin():
+            batch = claims.claim_batch(session, worker_id="a", limit=5, lease=LEASE, now=T0)
+            got["a"] = [m.id for m in batch]
+            other = threading.Thread(target=claim_b)
+            other.start()
+            if database_url.startswith("postgresql"):
+                # SKIP LOCKED: b takes other rows while a's claim is still uncommitted.
+                other.join(timeout=10)
+                assert not other.is_alive()
+        # SQLite: b waited for a's write lock, then saw a's claim.
+        other.join(timeout=20)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert got["a"] == ids[:5]
+    assert got["b"] == ids[5:10]
+
+
+def test_many_workers_racing_share_the_rows_without_overlap(
+    md: Matchdesk, database_url: str
+) -> None:
+    ids = fill(md, 200)
+    claimed: dict[str, list[int]] = {}
+
+    def work(worker: str) -> None:
+        engine = make_engine(database_url)
+        sessions = make_session_factory(engine)
+        mine: list[int] = []
+        try:
+            while True:
+                with sessions() as session, session.begin():
+                    batch = claims.claim_batch(
+                        session, worker_id=worker, limit=7, lease=LEASE, now=T0
+                    )
+                if not batch:
+                    break
+                mine.extend(m.id for m in batch)
+        finally:
+            engine.dispose()
+        claimed[worker] = mine
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    every = [i for mine in claimed.values() for i in mine]
+    assert len(claimed) == 4
+    assert sorted(every) == ids  # each row claimed once, none left
+
+
+def test_a_restarted_worker_takes_its_own_claims_back(md: Matchdesk) -> None:
+    ids = fill(md, 2)
+    assert claim(md, "host:1") == ids
+    with md.engine.begin() as connection:
+        assert claims.release_worker(connection, "host:1", now=T0) == 2
+    assert claim(md, "host:1") == ids
