@@ -155,3 +155,26 @@ def test_errors_never_show_a_stack_trace(client_as: Client) -> None:
             "details": [],
         }
     }
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(client_as: Client, web: Any) -> None:
+    client = client_as("manager")
+    copy = TestClient(web)
+    copy.cookies.set("matchdesk_session", client.cookies["matchdesk_session"])
+    assert copy.get("/creators", follow_redirects=False).status_code == 200
+    token = csrf_of(client.get("/creators").text)
+    client.post("/logout", data={"csrf_token": token})
+    assert copy.get("/creators", follow_redirects=False).status_code == 303
+    assert copy.get("/api/v1/creators").status_code == 401
+
+
+def test_a_deactivated_operator_is_signed_out_at_once(
+    md: Matchdesk, client_as: Client, operators: dict[str, str]
+) -> None:
+    client = client_as("viewer")
+    assert client.get("/creators", follow_redirects=False).status_code == 200
+    with md.transaction() as session:
+        operator = session.scalar(select(Operator).where(Operator.email == operators["viewer"]))
+        assert operator is not None
+        operator.active = False
+    assert client.get("/creators", follow_redirects=False).status_code == 303

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from matchdesk.accounts.models import ApiToken, Operator
+from matchdesk.accounts.models import ApiToken, Operator, OperatorSession
 from matchdesk.accounts.roles import ROLES, Role
 from matchdesk.errors import Conflict, InvalidInput, MatchdeskError, NotFound
 from matchdesk.roster.importing import EMAIL_RE
@@ -128,15 +128,41 @@ def get_operator(session: Session, operator_id: int) -> Operator | None:
     return operator if operator is not None and operator.active else None
 
 
-def operator_identity(session: Session, operator_id: int) -> tuple[str, str] | None:
-    """(e-mail, role) of an active operator: checked on every signed-in request, so a
-    changed role or a deactivated account takes effect at once."""
+def start_session(session: Session, operator_id: int, hours: int) -> str:
+    """A new signed-in session for the operator; returns the id for the cookie (only its
+    hash is stored). Expired sessions are swept on the way."""
+    now = _now()
+    session.execute(delete(OperatorSession).where(OperatorSession.expires_at < now))
+    sid = secrets.token_urlsafe(32)
+    session.add(
+        OperatorSession(
+            id_hash=_token_hash(sid),
+            operator_id=operator_id,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return sid
+
+
+def end_session(session: Session, sid: str) -> None:
+    session.execute(delete(OperatorSession).where(OperatorSession.id_hash == _token_hash(sid)))
+
+
+def session_identity(session: Session, sid: str) -> tuple[int, str, str] | None:
+    """(id, e-mail, role) of the active operator behind a live session, or None. Checked on
+    every signed-in request, so a sign-out, a changed role or a deactivated account takes
+    effect at once."""
     row = session.execute(
-        select(Operator.email, Operator.role).where(
-            Operator.id == operator_id, Operator.active.is_(True)
+        select(Operator.id, Operator.email, Operator.role)
+        .join(OperatorSession, OperatorSession.operator_id == Operator.id)
+        .where(
+            OperatorSession.id_hash == _token_hash(sid),
+            OperatorSession.expires_at > _now(),
+            Operator.active.is_(True),
         )
     ).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
 
 
 def find_operator(session: Session, email: str) -> Operator:

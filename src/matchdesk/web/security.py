@@ -12,7 +12,12 @@ from typing import Any
 from fastapi import Depends, Request
 
 from matchdesk.accounts.roles import Role, allows
-from matchdesk.accounts.service import operator_identity, verify_token
+from matchdesk.accounts.service import (
+    end_session,
+    session_identity,
+    start_session,
+    verify_token,
+)
 from matchdesk.context import Matchdesk
 from matchdesk.errors import MatchdeskError
 
@@ -103,15 +108,15 @@ def _principal(request: Request) -> Principal | None:
             if token is None:
                 raise NotSignedIn("The API token is unknown or revoked.")
             return Principal("token", token.id, token.name, token.role, via_cookie=False)  # type: ignore[arg-type]
-    operator_id = request.session.get("operator_id")
-    if not isinstance(operator_id, int):
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
         return None
     with md.transaction() as session:
-        operator = operator_identity(session, operator_id)
-    if operator is None:  # removed or deactivated since signing in
+        operator = session_identity(session, sid)
+    if operator is None:  # signed out, expired, removed or deactivated since signing in
         request.session.clear()
         return None
-    email, role = operator
+    operator_id, email, role = operator
     return Principal("operator", operator_id, email, role, via_cookie=True)  # type: ignore[arg-type]
 
 
@@ -143,12 +148,20 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
 
 def sign_in(request: Request, operator_id: int) -> None:
     """Start a fresh session (a new CSRF token too, so none can be planted beforehand)."""
+    md = app_of(request)
+    with md.transaction() as session:
+        sid = start_session(session, operator_id, md.settings.session_hours)
     request.session.clear()
-    request.session["operator_id"] = operator_id
+    request.session["sid"] = sid
     csrf_token(request)
 
 
 def sign_out(request: Request) -> None:
+    """End the session on the server (a copy of the cookie no longer works) and here."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        with app_of(request).transaction() as session:
+            end_session(session, sid)
     request.session.clear()
 
 
