@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/matchdesk init
 	$(BIN)/matchdesk demo --if-empty
-	$(BIN)/matchdesk users bootstrap
+	MATCHDESK_BASE_URL=$${MATCHDESK_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/matchdesk users bootstrap
 	@echo "matchdesk is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/matchdesk serve --host $(HOST) --port $(PORT)
 

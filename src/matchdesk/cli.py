@@ -34,7 +34,7 @@ app.add_typer(users_app, name="users")
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 
-out = Console()
+out = Console(soft_wrap=True)  # long lines (links, passwords) must not be broken
 err = Console(stderr=True, soft_wrap=True)
 
 
