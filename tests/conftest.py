@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from matchdesk.config import Settings
@@ -22,6 +23,12 @@ from matchdesk.context import Matchdesk
 from matchdesk.db import make_engine
 from matchdesk.migrate import upgrade
 from matchdesk.models import Base
+
+# Property tests must not fail on a slow or busy machine (no deadline), and in CI they run
+# the same examples every time (derandomize), so a red run is always reproducible.
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 POSTGRES_URL = os.environ.get(
     "MATCHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
