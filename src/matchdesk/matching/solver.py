@@ -10,7 +10,7 @@ slots; give every unmatched creator a reason; bound the optimum.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -48,6 +48,9 @@ class SolverOptions:
     repair_limit. window / keep: strength neighbours checked per bucket and side, and
     best candidates kept per creator; large_window / large_keep replace them for pools
     of more than large_pool matchable creators (memory and time grow with them).
+    mid_pool_exact_limit replaces exact_limit above mid_pool matchable creators: there
+    the many mid-sized components cost more exact time than the weight they add (at
+    100,000 creators: 1.4 s for 0.002% of the weight).
     executor: "local" today; the parameter is where a process or Ray executor plugs in.
     """
 
@@ -59,6 +62,8 @@ class SolverOptions:
     repair_limit: int = 2000
     window: int = 6
     keep: int = 12
+    mid_pool: int = 20_000
+    mid_pool_exact_limit: int = 300
     large_pool: int = 200_000
     large_window: int = 4
     large_keep: int = 8
@@ -68,6 +73,8 @@ class SolverOptions:
         for name in (
             "exhaustive_limit",
             "exact_limit",
+            "mid_pool",
+            "mid_pool_exact_limit",
             "exact_budget",
             "relaxation_limit",
             "repair_hops",
@@ -217,6 +224,10 @@ def solve(
     if exhaustive:
         cands = exhaustive_candidates(prep)
     else:
+        if matchable > options.mid_pool:
+            options = replace(
+                options, exact_limit=min(options.exact_limit, options.mid_pool_exact_limit)
+            )
         big_pool = matchable > options.large_pool
         cands = window_candidates(
             prep,
