@@ -66,7 +66,7 @@ class SolverOptions:
     mid_pool_exact_limit: int = 300
     large_pool: int = 200_000
     large_window: int = 4
-    large_keep: int = 8
+    large_keep: int = 6
     executor: Literal["local"] = "local"
 
     def __post_init__(self) -> None:
