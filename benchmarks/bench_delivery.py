@@ -15,28 +15,23 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from databases import drop_schema, free_port, fresh_database
 from matchdesk.db import make_engine, make_session_factory
-from matchdesk.migrate import upgrade
 from matchdesk.outreach.models import OutboxMessage
 from matchdesk.outreach.outbox import NewMessage, enqueue_many, message_id_for
 
-POSTGRES_URL = os.environ.get(
-    "MATCHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 WORKER = (
     "import sys\n"
     "from matchdesk.context import Matchdesk\n"
@@ -60,37 +55,6 @@ class Sink:
             self.ids.append(found.group(1) if found else b"")
             self.times.append(time.perf_counter())
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def fresh_database(backend: str, workdir: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        upgrade(make_engine(url))
-        return url, None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    upgrade(make_engine(url))
-    return url, schema
-
-
-def drop_schema(schema: str | None) -> None:
-    if schema is None:
-        return
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 def run(backend: str, messages: int, workers: int, batch_size: int, workdir: Path) -> None:

@@ -18,21 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import text
-
-from matchdesk.db import make_engine
-from matchdesk.migrate import upgrade
+from databases import drop_schema, fresh_database
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.records import COLUMNS
 from matchdesk.roster.service import record_row
 from matchdesk.roster.tables import write_csv
-
-POSTGRES_URL = os.environ.get(
-    "MATCHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def child(file: str, url: str) -> None:
@@ -48,26 +40,6 @@ def child(file: str, url: str) -> None:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"created": report.created, "import_s": seconds, "peak_bytes": peak}))
-
-
-def fresh_database(backend: str, workdir: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        upgrade(make_engine(url))
-        return url, None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    upgrade(make_engine(url))
-    return url, schema
-
-
-def drop(schema: str | None) -> None:
-    if schema:
-        with make_engine(POSTGRES_URL).begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def main() -> None:
@@ -114,7 +86,7 @@ def main() -> None:
                     f"{size:>9,} {backend:<11} {wall:>9.2f} {figures['import_s']:>9.2f} "
                     f"{peak_mb:>8.0f}  {verdict}"
                 )
-                drop(schema)
+                drop_schema(schema)
 
 
 if __name__ == "__main__":

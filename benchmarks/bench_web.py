@@ -14,28 +14,22 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 
+from databases import drop_schema, free_port, fresh_database
 from matchdesk.accounts.service import create_operator, create_token
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
-from matchdesk.db import make_engine
-from matchdesk.migrate import upgrade
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.service import save_records
 
-POSTGRES_URL = os.environ.get(
-    "MATCHDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 FILTERS = [
     "tier=B&region=US&sort=-followers",
     "language=es&sort=-revenue_30d",
@@ -63,23 +57,9 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def prepare(backend: str, creators: int, workdir: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'bench-web.db'}"
-        schema = None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with make_engine(POSTGRES_URL).begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    url, schema = fresh_database(backend, workdir)
     md = Matchdesk.build(Settings(database_url=url, secret_key_file=workdir / "secret"))
-    upgrade(md.engine)
     with md.transaction() as session:
         save_records(session, md.program, generate_creators(creators, seed=7))
         create_operator(session, "bench@example.com", "benchmark password", "viewer")
@@ -198,9 +178,7 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=20)
-                if schema:
-                    with make_engine(POSTGRES_URL).begin() as connection:
-                        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                drop_schema(schema)
 
 
 if __name__ == "__main__":
