@@ -26,6 +26,7 @@ from matchdesk.portal.links import (
 )
 from matchdesk.roster.editing import create_creator, delete_creator
 from matchdesk.roster.service import get_creator
+from tests.portal.samples import LUNA
 
 KEY = "k" * 40
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -101,15 +102,6 @@ def test_csrf_value_is_bound_to_the_link_and_the_key() -> None:
     assert not check_portal_csrf(KEY, token, "")
 
 
-LUNA = {
-    "handle": "luna.star",
-    "display_name": "Luna",
-    "timezone": "Asia/Kolkata",
-    "languages": "hi;en",
-    "followers": "12.5k",
-    "revenue_30d": "250000",
-    "availability": "Mon 19:00-23:00; Fri 22:00-02:00",
-}
 ZED = {
     "handle": "zed_99",
     "display_name": "Zed",

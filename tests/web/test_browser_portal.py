@@ -8,17 +8,8 @@ from matchdesk.context import Matchdesk
 from matchdesk.portal.links import issue_portal_link
 from matchdesk.roster.editing import create_creator, creator_state
 from matchdesk.roster.service import get_creator
+from tests.portal.samples import LUNA
 from tests.web.conftest import screenshot
-
-LUNA = {
-    "handle": "luna.star",
-    "display_name": "Luna",
-    "timezone": "Asia/Kolkata",
-    "languages": "hi;en",
-    "followers": "12.5k",
-    "revenue_30d": "250000",
-    "availability": "Mon 19:00-23:00; Fri 22:00-02:00",
-}
 
 
 def test_creator_edits_availability_through_the_link(

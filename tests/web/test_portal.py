@@ -19,18 +19,10 @@ from matchdesk.roster.editing import (
     set_availability,
 )
 from matchdesk.roster.service import get_creator
+from tests.portal.samples import LUNA as SAMPLE_LUNA
 from tests.web.conftest import csrf_of
 
-LUNA = {
-    "handle": "luna.star",
-    "display_name": "Luna",
-    "email": "luna@example.com",
-    "timezone": "Asia/Kolkata",
-    "languages": "hi;en",
-    "followers": "12.5k",
-    "revenue_30d": "250000",
-    "availability": "Mon 19:00-23:00; Fri 22:00-02:00",
-}
+LUNA = {**SAMPLE_LUNA, "email": "luna@example.com"}
 ZED = {
     "handle": "zed_99",
     "display_name": "Zed Ninety",
