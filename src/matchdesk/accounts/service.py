@@ -123,11 +123,6 @@ def authenticate(session: Session, email: str, password: str) -> Operator:
     return operator
 
 
-def get_operator(session: Session, operator_id: int) -> Operator | None:
-    operator = session.get(Operator, operator_id)
-    return operator if operator is not None and operator.active else None
-
-
 def start_session(session: Session, operator_id: int, hours: int) -> str:
     """A new signed-in session for the operator; returns the id for the cookie (only its
     hash is stored). Expired sessions are swept on the way."""

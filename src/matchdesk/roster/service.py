@@ -273,15 +273,6 @@ def count_creators(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Creator)) or 0)
 
 
-def list_creators(session: Session, *, offset: int = 0, limit: int = 50) -> list[Creator]:
-    """A page of the roster, by handle."""
-    return list(
-        session.execute(
-            select(Creator).order_by(Creator.handle).offset(offset).limit(limit)
-        ).scalars()
-    )
-
-
 def get_creator(session: Session, handle: str) -> Creator | None:
     """A creator by handle (case-insensitive, `@` optional), with its windows loaded."""
     return session.scalar(
