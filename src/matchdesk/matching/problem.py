@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from matchdesk.matching.pairs import pair_violations
 from matchdesk.matching.table import CreatorTable
 
 __all__ = ["Creator", "CreatorTable", "MatchProblem", "Rules", "Weights"]
@@ -272,42 +273,14 @@ class MatchProblem:
 
     def _check_locked(self) -> None:
         seen: set[str] = set()
-        blocked = {frozenset(p) for p in self.blocks}
-        cooldown = {
-            frozenset((a, b))
-            for a, b, ago in self.recent_pairs
-            if ago <= self.rules.rematch_cooldown_rounds
-        }
         for a, b in self.locked_pairs:
             for creator in (a, b):
                 _require(creator not in seen, "locked_pairs", f"{creator} is in two locked pairs")
                 _require(creator not in self.excluded, "locked_pairs", f"{creator} is excluded")
                 seen.add(creator)
-            where = f"locked pair ({a}, {b})"
-            _require(frozenset((a, b)) not in blocked, "locked_pairs", f"{where} is blocked")
-            _require(
-                frozenset((a, b)) not in cooldown,
-                "locked_pairs",
-                f"{where} met within the cooldown",
-            )
-            ia, ib = self.creators.index_of(a), self.creators.index_of(b)
-            tiers = self.creators.tier
-            _require(
-                abs(int(tiers[ia]) - int(tiers[ib])) <= self.rules.max_tier_distance,
-                "locked_pairs",
-                f"{where} is too far apart in tier",
-            )
-            if self.rules.require_shared_language:
-                _require(
-                    bool(set(self.creators.languages_of(ia)) & set(self.creators.languages_of(ib))),
-                    "locked_pairs",
-                    f"{where} shares no language",
-                )
-            _require(
-                bool(self.shared_starts(ia, ib)),
-                "locked_pairs",
-                f"{where} has no shared slot of {self.rules.duration_minutes} minutes",
-            )
+            broken = pair_violations(self, a, b)
+            if broken:
+                _require(False, "locked_pairs", f"locked pair ({a}, {b}) {broken[0].message}")
 
     def starts_of(self, index: int) -> set[int]:
         """Grid starts (minutes from period start) at which creator `index` can begin."""
