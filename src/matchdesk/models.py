@@ -7,5 +7,6 @@ from matchdesk.db import Base
 from matchdesk.jobs import models as jobs_models  # noqa: F401
 from matchdesk.outreach import models as outreach_models  # noqa: F401
 from matchdesk.roster import models as roster_models
+from matchdesk.rounds import models as rounds_models  # noqa: F401
 
 __all__ = ["Base", "accounts_models", "audit", "roster_models"]
