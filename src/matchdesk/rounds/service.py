@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk import audit
@@ -244,14 +244,13 @@ def list_rounds(session: Session, limit: int = 100) -> list[tuple[Round, int, in
     return [(r, matches.get(r.id, 0), byes.get(r.id, 0)) for r in rounds]
 
 
+def key_counts(session: Session, statement: Select[*tuple[Any, ...]]) -> dict[Any, int]:
+    """`{key: count}` from a `SELECT key, count(*) ... GROUP BY key`, sorted by key."""
+    return dict(sorted(session.execute(statement).tuples().all()))
+
+
 def _counts(session: Session, column: Any, ids: list[int]) -> dict[int, int]:
-    # (A Result has .keys(), so dict() would take it for a mapping: build it by hand.)
-    return {
-        key: count
-        for key, count in session.execute(
-            select(column, func.count()).where(column.in_(ids)).group_by(column)
-        )
-    }
+    return key_counts(session, select(column, func.count()).where(column.in_(ids)).group_by(column))
 
 
 def round_pool_ids(session: Session, round_id: int) -> list[int]:

@@ -1,0 +1,220 @@
+"""Invitations: the message and calendar event each matched creator gets.
+
+Each creator has one calendar event per round (UID `round-R-creator-C@domain`), so a
+rematch updates the event they already have: METHOD:REQUEST with a higher SEQUENCE for a
+new partner or time, METHOD:CANCEL when they end up without a match. Every message is
+written to the outbox in the caller's transaction (the change and its message commit
+together); its idempotency key names the invitation and sequence, so it is sent once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress, vText
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matchdesk.config import Settings
+from matchdesk.outreach.delivery import DeliverySettings
+from matchdesk.outreach.outbox import Attachment, NewMessage, enqueue_many
+from matchdesk.portal.links import portal_url
+from matchdesk.program import Program
+from matchdesk.roster.models import Creator, utcnow
+from matchdesk.rounds.models import Invitation, Match, Round
+
+PRODID = "-//matchdesk//LIVE match rounds//EN"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who invitations come from (the organizer) and the domain of their UIDs."""
+
+    address: str
+    name: str
+    domain: str
+
+    @classmethod
+    def from_settings(cls, delivery: DeliverySettings | None = None) -> Sender:
+        """The sender of `MATCHDESK_MAIL_FROM`."""
+        name, address = parseaddr((delivery or DeliverySettings()).mail_from)
+        return cls(address, name or "matchdesk", address.rpartition("@")[2] or "localhost")
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """`Tue 10 Mar 2026, 19:00 (Europe/Berlin)`: a moment as the creator's clock shows it."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({timezone})"
+
+
+def event_uid(round_id: int, creator_id: int, domain: str) -> str:
+    """The stable UID of a creator's event in a round."""
+    return f"round-{round_id}-creator-{creator_id}@{domain}"
+
+
+def calendar_bytes(
+    *,
+    method: str,
+    uid: str,
+    sequence: int,
+    summary: str,
+    description: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    organizer: Sender,
+    attendee: str,
+    stamp: datetime,
+) -> bytes:
+    """An iCalendar object (RFC 5545/5546) with one event, METHOD REQUEST or CANCEL."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", starts_at.astimezone(UTC))
+    event.add("dtend", ends_at.astimezone(UTC))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    who = vCalAddress(f"mailto:{organizer.address}")
+    who.params["cn"] = vText(organizer.name)
+    event["organizer"] = who
+    guest = vCalAddress(f"mailto:{attendee}")
+    guest.params["role"] = vText("REQ-PARTICIPANT")
+    guest.params["rsvp"] = vText("TRUE" if method == "REQUEST" else "FALSE")
+    event.add("attendee", guest, encode=False)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+@dataclass
+class Outgoing:
+    """Collects a change's messages, then enqueues them in one statement."""
+
+    session: Session
+    settings: Settings
+    program: Program
+    round_: Round
+    sender: Sender
+    messages: list[NewMessage]
+    invitations: dict[int, Invitation]
+
+    @classmethod
+    def start(
+        cls, session: Session, settings: Settings, program: Program, round_: Round
+    ) -> Outgoing:
+        """A collector for `round_`'s messages (the round's invitations read once)."""
+        invitations = {
+            i.creator_id: i
+            for i in session.scalars(select(Invitation).where(Invitation.round_id == round_.id))
+        }
+        return cls(session, settings, program, round_, Sender.from_settings(), [], invitations)
+
+    def _invitation(self, creator_id: int) -> Invitation:
+        invitation = self.invitations.get(creator_id)
+        if invitation is None:
+            invitation = Invitation(round_id=self.round_.id, creator_id=creator_id, sequence=-1)
+            self.invitations[creator_id] = invitation
+        return invitation
+
+    def request(self, match: Match, creator: Creator, partner: Creator) -> None:
+        """Invite `creator` to `match` (a first invitation, or an update of their event)."""
+        invitation = self._invitation(creator.id)
+        current = invitation.state == "request" and invitation.match_id == match.id
+        if current and invitation.sequence >= 0:
+            return  # they have this very invitation already
+        if invitation.sequence < 0:
+            self.session.add(invitation)
+        invitation.sequence += 1
+        invitation.state = "request"
+        invitation.match_id = match.id
+        invitation.updated_at = utcnow()
+        when = local_time(match.starts_at, creator.timezone)
+        update = invitation.sequence > 0
+        link = portal_url(self.settings, creator.handle, creator.id)
+        subject = (
+            f"{'Updated: your' if update else 'Your'} LIVE match with @{partner.handle}, {when}"
+        )
+        text = (
+            f"Hi {creator.display_name or '@' + creator.handle},\n\n"
+            + ("Your match for this round has changed.\n\n" if update else "")
+            + f"You are matched with @{partner.handle}"
+            + (f" ({partner.display_name})" if partner.display_name else "")
+            + f" for a LIVE match of {self.program.matching.duration_minutes} minutes.\n\n"
+            f"When: {when}\n\n"
+            f"Please confirm or decline here:\n{link}\n\n"
+            f"The calendar invitation is attached.\n\n{self.program.program.name}\n"
+        )
+        self._add(creator, "match_invitation", subject, text, "REQUEST", invitation, match, partner)
+
+    def cancel(self, creator: Creator, reason: str) -> None:
+        """Cancel `creator`'s event in the round, if they were sent one that stands."""
+        invitation = self._invitation(creator.id)
+        if invitation.sequence < 0 or invitation.state == "cancel":
+            return  # never invited, or cancelled already
+        match = self.session.get(Match, invitation.match_id) if invitation.match_id else None
+        invitation.sequence += 1
+        invitation.state = "cancel"
+        invitation.updated_at = utcnow()
+        subject = f"Cancelled: your LIVE match in {self.program.program.name}"
+        text = (
+            f"Hi {creator.display_name or '@' + creator.handle},\n\n"
+            f"Your LIVE match for this round is cancelled: {reason}.\n\n"
+            f"{self.program.program.name}\n"
+        )
+        self._add(creator, "match_cancellation", subject, text, "CANCEL", invitation, match, None)
+
+    def _add(
+        self,
+        creator: Creator,
+        kind: str,
+        subject: str,
+        text: str,
+        method: str,
+        invitation: Invitation,
+        match: Match | None,
+        partner: Creator | None,
+    ) -> None:
+        if not creator.email:
+            return  # nobody to write to; the board shows who has no e-mail address
+        starts = match.starts_at if match else self.round_.period_start
+        ends = match.ends_at if match else self.round_.period_start
+        summary = f"LIVE match with @{partner.handle}" if partner else "LIVE match (cancelled)"
+        ics = calendar_bytes(
+            method=method,
+            uid=event_uid(self.round_.id, creator.id, self.sender.domain),
+            sequence=invitation.sequence,
+            summary=summary,
+            description=text,
+            starts_at=_aware(starts),
+            ends_at=_aware(ends),
+            organizer=self.sender,
+            attendee=creator.email,
+            stamp=utcnow(),
+        )
+        self.messages.append(
+            NewMessage(
+                kind=kind,
+                recipient=creator.email,
+                subject=subject,
+                text=text,
+                idempotency_key=f"round:{self.round_.id}:creator:{creator.id}:seq:{invitation.sequence}",
+                attachments=(Attachment("invite.ics", f"text/calendar; method={method}", ics),),
+            )
+        )
+
+    def flush(self) -> int:
+        """Write the collected messages to the outbox; returns how many."""
+        count = enqueue_many(self.session, self.messages)
+        self.messages = []
+        return count
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

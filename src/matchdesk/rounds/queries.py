@@ -1,0 +1,215 @@
+"""Reading a round for the board: matches and byes with filters, search and pages, each
+match with both creators' local start times. One page is one query with a LIMIT, so a
+10,000-match round opens as fast as a small one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from matchdesk.roster.models import Creator
+from matchdesk.rounds.models import Bye, Match
+from matchdesk.rounds.service import aware, key_counts
+
+PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """Empty fields filter nothing. `q` matches the start of either creator's handle."""
+
+    q: str = ""
+    status: str = ""
+    tier: str = ""
+    locked: str = ""  # "yes" / "no" / ""
+
+    @property
+    def prefix(self) -> str:
+        return self.q.strip().removeprefix("@").lower()
+
+
+@dataclass(frozen=True)
+class BoardMatch:
+    """A match as the board shows it."""
+
+    id: int
+    a: str
+    b: str
+    a_tier: str
+    b_tier: str
+    a_local: str
+    b_local: str
+    a_timezone: str
+    b_timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    score: float
+    parts: dict[str, float]
+    status: str
+    locked: bool
+    manual: bool
+    a_response: str
+    b_response: str
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One page of a round's matches, and how many match the filter."""
+
+    matches: list[BoardMatch]
+    total: int
+    page: int
+    pages: int
+    statuses: dict[str, int]
+
+
+def _board_match(m: Match, a: Creator, b: Creator) -> BoardMatch:
+    return BoardMatch(
+        id=m.id,
+        a=a.handle,
+        b=b.handle,
+        a_tier=a.tier or "",
+        b_tier=b.tier or "",
+        a_local=local_clock(m.starts_at, a.timezone),
+        b_local=local_clock(m.starts_at, b.timezone),
+        a_timezone=a.timezone,
+        b_timezone=b.timezone,
+        starts_at=aware(m.starts_at),
+        ends_at=aware(m.ends_at),
+        score=m.score,
+        parts={
+            "revenue": m.revenue,
+            "audience": m.audience,
+            "slot": m.slot,
+            "novelty": m.novelty,
+            "fairness": m.fairness,
+        },
+        status=m.status,
+        locked=m.locked,
+        manual=m.manual,
+        a_response=m.a_response,
+        b_response=m.b_response,
+    )
+
+
+def local_clock(moment: datetime, timezone: str) -> str:
+    """`Tue 19:00` in `timezone`."""
+    local = aware(moment).astimezone(ZoneInfo(timezone))
+    return f"{local:%a %H:%M}"
+
+
+def _filtered(
+    round_id: int, f: BoardFilter
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    a, b = aliased(Creator), aliased(Creator)
+    rows = (
+        select(Match, a, b)
+        .join(a, a.id == Match.creator_a_id)
+        .join(b, b.id == Match.creator_b_id)
+        .where(Match.round_id == round_id)
+    )
+    count = (
+        select(func.count())
+        .select_from(Match)
+        .join(a, a.id == Match.creator_a_id)
+        .join(b, b.id == Match.creator_b_id)
+        .where(Match.round_id == round_id)
+    )
+    conditions = []
+    if f.prefix:
+        pattern = f.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(a.handle.like(pattern, escape="\\"), b.handle.like(pattern, escape="\\"))
+        )
+    if f.status:
+        conditions.append(Match.status == f.status)
+    if f.tier:
+        conditions.append(or_(a.tier == f.tier, b.tier == f.tier))
+    if f.locked in ("yes", "no"):
+        conditions.append(Match.locked.is_(f.locked == "yes"))
+    for condition in conditions:
+        rows = rows.where(condition)
+        count = count.where(condition)
+    return rows, count
+
+
+def board_page(session: Session, round_id: int, f: BoardFilter, page: int = 1) -> BoardPage:
+    """The page-th page of the round's matches that pass `f`, by start time."""
+    rows_query, count_query = _filtered(round_id, f)
+    total = int(session.scalar(count_query) or 0)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        rows_query.order_by(Match.starts_at, Match.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    statuses = key_counts(
+        session,
+        select(Match.status, func.count()).where(Match.round_id == round_id).group_by(Match.status),
+    )
+    return BoardPage(
+        matches=[_board_match(m, a, b) for m, a, b in rows],
+        total=total,
+        page=page,
+        pages=pages,
+        statuses=statuses,
+    )
+
+
+@dataclass(frozen=True)
+class BoardBye:
+    """A bye as the board shows it."""
+
+    handle: str
+    tier: str
+    timezone: str
+    reason: str
+    has_email: bool
+
+
+def round_byes(
+    session: Session, round_id: int, q: str = "", reason: str = "", limit: int = 500
+) -> tuple[list[BoardBye], int, dict[str, int]]:
+    """The round's byes passing the filters (by handle, at most `limit`), their total,
+    and the count per reason."""
+    query = (
+        select(Bye.reason, Creator)
+        .join(Creator, Creator.id == Bye.creator_id)
+        .where(Bye.round_id == round_id)
+    )
+    prefix = q.strip().removeprefix("@").lower()
+    if prefix:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Creator.handle.like(escaped + "%", escape="\\"))
+    if reason:
+        query = query.where(Bye.reason == reason)
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = session.execute(query.order_by(Creator.handle).limit(limit)).all()
+    reasons = key_counts(
+        session,
+        select(Bye.reason, func.count()).where(Bye.round_id == round_id).group_by(Bye.reason),
+    )
+    return (
+        [BoardBye(c.handle, c.tier or "", c.timezone, r, bool(c.email)) for r, c in rows],
+        total,
+        reasons,
+    )
+
+
+def creator_matches(session: Session, creator_id: int, since: datetime) -> list[BoardMatch]:
+    """A creator's matches that end after `since` (their upcoming ones), by start."""
+    a, b = aliased(Creator), aliased(Creator)
+    rows = session.execute(
+        select(Match, a, b)
+        .join(a, a.id == Match.creator_a_id)
+        .join(b, b.id == Match.creator_b_id)
+        .where(or_(Match.creator_a_id == creator_id, Match.creator_b_id == creator_id))
+        .where(Match.ends_at > since)
+        .where(Match.status.in_(("published", "confirmed", "declined", "cancelled")))
+        .order_by(Match.starts_at, Match.id)
+    ).all()
+    return [_board_match(m, x, y) for m, x, y in rows]
