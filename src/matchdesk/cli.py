@@ -6,24 +6,15 @@ Exit codes: 0 success, 2 invalid input (reasons on stderr), 1 any other failure.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import TaskID
 
-from matchdesk.context import Matchdesk
+from matchdesk.cli_rounds import rounds_app
+from matchdesk.cli_support import _app, _progress, err, out
 from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 
 app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True)
@@ -33,28 +24,7 @@ users_app = typer.Typer(help="Operators: the ops team's accounts.", no_args_is_h
 app.add_typer(users_app, name="users")
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
-
-out = Console(soft_wrap=True)  # long lines (links, passwords) must not be broken
-err = Console(stderr=True, soft_wrap=True)
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Progress]:
-    """A rich progress bar on stderr (quiet when stderr is not a terminal)."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as progress:
-        yield progress
-
-
-def _app() -> Matchdesk:
-    return Matchdesk.build()
+app.add_typer(rounds_app, name="rounds")
 
 
 @app.command()
@@ -148,6 +118,7 @@ def demo(
     from matchdesk.roster.demo import generate_creators
     from matchdesk.roster.service import count_creators, save_records
     from matchdesk.roster.tiers import tier_counts
+    from matchdesk.rounds.demo import build_demo_round
 
     md = _app()
     with md.transaction() as session:
@@ -171,6 +142,14 @@ def demo(
         counts = tier_counts(session)
     summary = ", ".join(f"{tier or 'no tier'}: {n}" for tier, n in sorted(counts.items(), key=str))
     out.print(f"Demo program: {creators} creators (seed {seed}); tiers {summary}.")
+    with md.transaction() as session:
+        built = build_demo_round(session, md.program)
+    if built is not None:
+        out.print(
+            f"Demo round {built.id}: weekly, from {built.period_start:%Y-%m-%d}, "
+            f"{built.statistics['matched'] // 2} matches (a draft: review and publish it).",
+            highlight=False,
+        )
 
 
 @users_app.command("create")
@@ -261,17 +240,37 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker/--no-worker",
+            help="Also deliver messages and run jobs in this process (on by default, so one "
+            "command runs everything; turn it off when `matchdesk worker` runs separately).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web app."""
+    import threading
+
     import uvicorn
 
+    from matchdesk.jobs.catalog import default_registry
     from matchdesk.roster.tiers import ensure_tiers_current
     from matchdesk.web.app import create_app
+    from matchdesk.worker import run_worker
 
     md = _app()
     with md.transaction() as session:
         ensure_tiers_current(session, md.program)
     host, port = host or md.settings.host, port or md.settings.port
+    stop = threading.Event()
+    if with_worker:
+        threading.Thread(
+            target=run_worker,
+            kwargs={"md": md, "registry": default_registry(), "stop": stop},
+            name="matchdesk-worker",
+            daemon=True,
+        ).start()
     if workers > 1:  # each worker builds its own app from the same environment
         md.settings.signing_key()  # made once here, before the workers race to create it
         uvicorn.run(
@@ -279,6 +278,7 @@ def serve(
         )
     else:
         uvicorn.run(create_app(md), host=host, port=port)
+    stop.set()
 
 
 @app.command()
@@ -291,11 +291,12 @@ def worker(
     ] = None,
 ) -> None:
     """Deliver outgoing messages and run background jobs until stopped (Ctrl-C)."""
+    from matchdesk.jobs.catalog import default_registry
     from matchdesk.worker import run_worker
 
     md = _app()
     out.print("Worker started; Ctrl-C stops it after the current message or job.")
-    run_worker(md, once=once, worker_id=worker_id)
+    run_worker(md, once=once, worker_id=worker_id, registry=default_registry())
 
 
 def main() -> None:

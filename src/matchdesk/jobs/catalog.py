@@ -1,0 +1,15 @@
+"""Every domain's jobs in one registry: what `matchdesk worker` and `serve`'s built-in
+worker run."""
+
+from __future__ import annotations
+
+from matchdesk.jobs.registry import JobRegistry
+
+
+def default_registry() -> JobRegistry:
+    """A registry with every job kind matchdesk has."""
+    from matchdesk.rounds import jobs as round_jobs
+
+    registry = JobRegistry()
+    round_jobs.register(registry)
+    return registry
