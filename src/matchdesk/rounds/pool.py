@@ -196,7 +196,7 @@ def load_pool(
                     Creator.followers,
                     Creator.revenue_30d,
                 ).where(Creator.id.in_(chunk))
-            ).tuples()
+            ).all()
         )
         for creator_id, weekday, start, end in session.execute(
             select(

@@ -246,7 +246,7 @@ def list_rounds(session: Session, limit: int = 100) -> list[tuple[Round, int, in
 
 def key_counts(session: Session, statement: Select[*tuple[Any, ...]]) -> dict[Any, int]:
     """`{key: count}` from a `SELECT key, count(*) ... GROUP BY key`, sorted by key."""
-    return dict(sorted(session.execute(statement).tuples().all()))
+    return dict(sorted((key, count) for key, count in session.execute(statement)))
 
 
 def _counts(session: Session, column: Any, ids: list[int]) -> dict[int, int]:

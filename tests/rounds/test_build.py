@@ -1,0 +1,203 @@
+"""Building rounds from the database: the pool, the period, blocks, cooldown, fairness."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from matchdesk import audit
+from matchdesk.context import Matchdesk
+from matchdesk.errors import Conflict, InvalidInput
+from matchdesk.jobs import service as jobs
+from matchdesk.jobs.catalog import default_registry
+from matchdesk.matching import Weights
+from matchdesk.rounds.lifecycle import publish
+from matchdesk.rounds.models import Match
+from matchdesk.rounds.pool import load_pool, pool_creator_ids
+from matchdesk.rounds.service import discard_round, plan_round
+from tests.rounds.conftest import (
+    MANAGER,
+    NEXT_WEEK,
+    NEXT_WEEK_END,
+    NEXT_WEEK_START,
+    WEEK,
+    add_roster,
+    build,
+    byes,
+    creator,
+    document,
+    pairs,
+)
+
+
+def small_roster(md: Matchdesk) -> None:
+    add_roster(
+        md,
+        creator("ana"),
+        creator("ben"),
+        # Berlin is UTC+1 in December: Tuesday 20:00 local is 19:00 UTC.
+        creator("cat", languages="de", timezone="Europe/Berlin", availability="Tue 20:00-21:00"),
+        creator("dan", languages="de;en", timezone="Europe/Berlin", availability="Tue 20:00-21:00"),
+        creator("eve", languages="fr"),  # nobody else speaks French
+        creator("fay", availability="Wed 18:00-19:00", blocked=("gus",)),
+        creator("gus", availability="Wed 18:00-19:00"),
+        creator("sam", revenue=300_000),  # tier S: matched monthly, not in a weekly round
+        creator("pia", status="paused"),
+    )
+
+
+def test_a_round_pairs_who_can_meet_and_says_why_the_others_cannot(md: Matchdesk) -> None:
+    small_roster(md)
+    round_id = build(md)
+    doc = document(md, round_id)
+    assert (doc["round_id"], doc["cadence"], doc["period_start"], doc["period_end"]) == (
+        round_id,
+        "weekly",
+        "2026-11-30T08:00:00Z",
+        "2026-12-07T08:00:00Z",
+    )
+    assert pairs(md, round_id) == [
+        ("ana", "ben", "2026-11-30T18:00:00Z", "proposed"),
+        ("cat", "dan", "2026-12-01T19:00:00Z", "proposed"),
+    ]
+    assert [m["ends_at"] for m in doc["matches"]] == [
+        "2026-11-30T19:00:00Z",
+        "2026-12-01T20:00:00Z",
+    ]
+    assert byes(md, round_id) == {
+        "eve": "no feasible partner",
+        "fay": "no feasible partner",  # fay blocks gus
+        "gus": "no feasible partner",
+    }
+    with md.transaction() as session:
+        matches = session.scalars(select(Match).order_by(Match.id)).all()
+        weights = Weights()
+        for m in matches:
+            parts = (m.revenue, m.audience, m.slot, m.novelty, m.fairness)
+            total = (
+                sum(
+                    w * p
+                    for w, p in zip(
+                        (
+                            weights.revenue,
+                            weights.audience,
+                            weights.slot,
+                            weights.novelty,
+                            weights.fairness,
+                        ),
+                        parts,
+                        strict=True,
+                    )
+                )
+                / weights.maximum
+            )
+            assert m.score == pytest.approx(total)
+            assert m.novelty == 1.0  # never met before
+        (entry,) = audit.entries_for(session, "round", round_id)
+        assert (entry.actor, entry.action, entry.after) == (
+            "test",
+            "round.built",
+            {"cadence": "weekly", "tier": None, "start": "2026-11-30", "matches": 2, "byes": 3},
+        )
+
+
+def test_a_tier_round_takes_only_that_tier(md: Matchdesk) -> None:
+    add_roster(
+        md,
+        creator("ana", revenue=50_000),  # tier A
+        creator("ben", revenue=60_000),  # tier A
+        creator("cyd"),  # tier B
+    )
+    round_id = build(md, tier="A")
+    assert pairs(md, round_id) == [("ana", "ben", "2026-11-30T18:00:00Z", "proposed")]
+    assert byes(md, round_id) == {}
+
+
+def test_bad_requests_are_refused_with_the_reason(md: Matchdesk) -> None:
+    small_roster(md)
+    with md.transaction() as session:
+        with pytest.raises(InvalidInput) as refused:
+            plan_round(session, md.program, cadence="weekly", start=WEEK, tier="S")
+        assert refused.value.details == ["tier: S is matched monthly, not weekly"]
+        with pytest.raises(InvalidInput) as refused:
+            plan_round(session, md.program, cadence="weekly", start=WEEK, tier="Z")
+        assert refused.value.details == ["tier: 'Z' is not a tier of the program (S, A, B)"]
+    first = build(md)
+    with pytest.raises(Conflict) as clash:
+        build(md, tier="B")
+    assert clash.value.message == (
+        f"Round {first} (weekly, every tier) already covers the period starting 2026-11-30. "
+        "Open it, or discard it before building another."
+    )
+    with md.transaction() as session:
+        discard_round(session, first, actor="test", expected_version=1)
+    assert pairs(md, build(md, tier="B"))[0][:2] == ("ana", "ben")
+
+
+def test_pairs_that_met_in_a_published_round_wait_out_the_cooldown(md: Matchdesk) -> None:
+    small_roster(md)
+    first = build(md)
+    # A draft is not history: next week could pair the same creators again.
+    with md.transaction() as session:
+        pool = load_pool(
+            session,
+            md.program,
+            cadence="weekly",
+            creator_ids=pool_creator_ids(session, ["A", "B"]),
+            period_start=NEXT_WEEK_START,
+            period_end=NEXT_WEEK_END,
+        )
+        assert pool.problem.recent_pairs == ()
+        publish(session, md.settings, md.program, first, MANAGER)
+    second = build(md, NEXT_WEEK)
+    assert pairs(md, second) == []
+    assert byes(md, second) == {
+        "ana": "no feasible partner",  # met ana 1 round ago; cooldown is 4
+        "ben": "no feasible partner",
+        "cat": "no feasible partner",
+        "dan": "no feasible partner",
+        "eve": "no feasible partner",
+        "fay": "no feasible partner",
+        "gus": "no feasible partner",
+    }
+    with md.transaction() as session:
+        pool = load_pool(
+            session,
+            md.program,
+            cadence="weekly",
+            creator_ids=pool_creator_ids(session, ["A", "B"]),
+            period_start=NEXT_WEEK_START,
+            period_end=NEXT_WEEK_END,
+        )
+    assert pool.problem.recent_pairs == (("ana", "ben", 1), ("cat", "dan", 1))
+    # Fairness: a bye in a recent round is credit for the next one.
+    credit = dict(
+        zip(
+            pool.problem.creators.ids.tolist(),
+            pool.problem.creators.recent_byes.tolist(),
+            strict=True,
+        )
+    )
+    assert credit == {"ana": 0, "ben": 0, "cat": 0, "dan": 0, "eve": 1, "fay": 1, "gus": 1}
+
+
+def test_a_big_pool_builds_as_a_job_with_progress(md: Matchdesk) -> None:
+    small_roster(md)
+    with md.transaction() as session:
+        job = jobs.submit(
+            session,
+            "round.build",
+            {
+                "cadence": "weekly",
+                "start": "2026-11-30",
+                "tier": None,
+                "actor": "operator:x",
+                "seed": 0,
+            },
+        )
+        job_id = job.id
+    finished = jobs.run_inline(md, job_id, default_registry())
+    assert (finished.status, finished.error) == ("done", None)
+    assert (finished.progress_done, finished.progress_total, finished.message) == (3, 3, "Done")
+    round_id = finished.result["round_id"]
+    assert [p[:2] for p in pairs(md, round_id)] == [("ana", "ben"), ("cat", "dan")]
