@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matchdesk.matching.prepare import Prepared
-from matchdesk.matching.scoring import feasible, scores, similarity
+from matchdesk.matching.scoring import feasible, scores, similarity, window_pairs
 from matchdesk.matching.sorting import bits_for, unique_sorted
 
 IntArray = npt.NDArray[np.int64]
@@ -140,22 +140,33 @@ def by_score(n: int, a: IntArray, b: IntArray, score: FloatArray) -> IntArray:
 
 
 def _pruned(n: int, a: IntArray, b: IntArray, rank: IntArray, keep: int) -> npt.NDArray[np.bool_]:
-    """Mask of edges among the `keep` best (lowest rank) of at least one endpoint."""
+    """Mask of edges among the `keep` best (lowest rank) of at least one endpoint.
+
+    One sort of (endpoint, rank) keys groups each creator's edges best first; an edge's
+    position in its group is its index minus where the group starts (from the degrees).
+    The positions are read in slices so no full-length temporary is made besides the keys.
+    """
     m = a.size
-    shift = bits_for(m)
-    packed = np.sort(np.concatenate([(a << shift) | rank, (b << shift) | rank]))
-    ends = packed >> shift
-    index = np.arange(packed.size)
-    starts = np.empty(packed.size, dtype=np.bool_)
-    starts[:1] = True
-    np.not_equal(ends[1:], ends[:-1], out=starts[1:])
-    first = np.maximum.accumulate(np.where(starts, index, 0))
-    position = index - first
-    kept_rank = packed[position < keep] & ((1 << shift) - 1)
     mask = np.zeros(m, dtype=np.bool_)
+    if m == 0:
+        return mask
+    shift = bits_for(m)
+    low = (1 << shift) - 1
+    packed = np.empty(2 * m, dtype=np.int64)
+    np.left_shift(a, shift, out=packed[:m], dtype=np.int64)
+    packed[:m] |= rank
+    np.left_shift(b, shift, out=packed[m:], dtype=np.int64)
+    packed[m:] |= rank
+    packed.sort()
+    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    group_start = np.cumsum(degree) - degree
     edge_of_rank = np.empty(m, dtype=np.int64)
     edge_of_rank[rank] = np.arange(m)
-    mask[edge_of_rank[kept_rank]] = True
+    step = 1 << 22
+    for lo in range(0, 2 * m, step):
+        chunk = packed[lo : lo + step]
+        position = np.arange(lo, lo + chunk.size) - group_start[chunk >> shift]
+        mask[edge_of_rank[chunk[position < keep] & low]] = True
     return mask
 
 
@@ -172,7 +183,8 @@ def _sorted_entries(
     top = float(strength.max()) if strength.size else 1.0
     quantum = max(top, 1e-9) / ((1 << q_bits) - 1)
     q = np.floor(strength[creator] / quantum).astype(np.int64)
-    packed = np.sort((bucket << (q_bits + entry_bits)) | (q << entry_bits) | np.arange(e))
+    packed = (bucket << (q_bits + entry_bits)) | (q << entry_bits) | np.arange(e)
+    packed.sort()
     entry = packed & ((1 << entry_bits) - 1)
     return (
         entry,
@@ -182,29 +194,40 @@ def _sorted_entries(
     )
 
 
-def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
-    """Candidates from strength windows in (tier, language, time) buckets."""
-    n = prep.n
-    creator, bucket, n_buckets = _entries(prep)
-    if creator.size == 0:
-        return _empty(n)
-    w = prep.problem.weights
-    span = w.strength_span_decades
-    keys_parts: list[IntArray] = []
+def _neighbour_keys(
+    n: int,
+    creator: IntArray,
+    bucket: IntArray,
+    n_buckets: int,
+    window: int,
+    strengths: tuple[FloatArray, FloatArray],
+) -> tuple[IntArray, list[FloatArray], IntArray]:
+    """Distinct pair keys of the strength windows, the gaps beyond them, the first order.
+
+    The keys of all windows are written into one preallocated array and deduplicated
+    with one in-place sort (a list of parts and a concatenation would double the peak).
+    """
+    size = creator.size
+    keys = np.empty(2 * window * max(size - 1, 0), dtype=np.int64)
+    filled = 0
     deltas: list[FloatArray] = []
     first_order: IntArray = np.zeros(0, dtype=np.int64)
-    for strength in (prep.log_revenue, prep.log_followers):
+    for strength in strengths:
         entry, bs, qs, quantum = _sorted_entries(bucket, creator, strength, n_buckets)
         if not first_order.size:
             first_order = entry
         cs = creator[entry]
         for d in range(1, window + 1):
-            same = bs[:-d] == bs[d:]
-            x, y = cs[:-d][same], cs[d:][same]
-            keys_parts.append(np.minimum(x, y) * n + np.maximum(x, y))
+            same = np.flatnonzero(bs[:-d] == bs[d:])
+            x, y = cs[same], cs[same + d]
+            out = keys[filled : filled + same.size]
+            np.minimum(x, y, out=out)
+            out *= n
+            out += np.maximum(x, y)
+            filled += same.size
+        del cs
         # Distance to the first entry beyond the window on each side (inf: none there).
         # Quantisation can shrink a distance by at most one quantum, hence the - 1.
-        size = bs.size
         delta = np.full(size, np.inf)
         g = window + 1
         if size > g:
@@ -215,12 +238,36 @@ def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
         back = np.empty(size)
         back[entry] = delta
         deltas.append(back)
+    keys = keys[:filled]
+    keys.sort()
+    keep = np.empty(keys.size, dtype=np.bool_)
+    if keys.size:
+        keep[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+        keep &= keys % (n + 1) != 0  # x * n + y is a multiple of n + 1 iff x == y
+    return keys[keep], deltas, first_order
 
-    keys = unique_sorted(np.concatenate(keys_parts))
-    del keys_parts
-    keys = keys[(keys // n) != (keys % n)]
+
+def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
+    """Candidates from strength windows in (tier, language, time) buckets.
+
+    Pairs of one bucket share a language (when required), a tier band (when the tier
+    distance must be 0) and are both active, so only the rest of the hard rules is
+    checked: a shared start, the tier distance otherwise, blocks and the cooldown. The
+    checks, slots and scores run over slices of the sorted keys (`window_pairs`).
+    """
+    n = prep.n
+    creator, bucket, n_buckets = _entries(prep)
+    if creator.size == 0:
+        return _empty(n)
+    w = prep.problem.weights
+    span = w.strength_span_decades
+    keys, deltas, first_order = _neighbour_keys(
+        n, creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
+    )
     checked = int(keys.size)
-    keys = keys[feasible(prep, keys // n, keys % n)]
+    a, b, score = window_pairs(prep, keys, check_tier=prep.problem.rules.max_tier_distance > 0)
+    del keys
 
     # Bound on any partner outside both windows of some shared bucket.
     has_evening = np.any(prep.evening != 0, axis=0)
@@ -234,30 +281,46 @@ def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
         + rest[creator],
         -np.inf,
     )
+    del deltas
     bound = np.full(n, -np.inf)
     np.maximum.at(bound, creator, entry_bound)
 
     # Creators left without any feasible candidate: check their whole buckets.
     lonely = np.zeros(n, dtype=np.bool_)
     lonely[creator] = True
-    lonely[keys // n] = False
-    lonely[keys % n] = False
+    lonely[a] = False
+    lonely[b] = False
     if np.any(lonely):
         extra, extra_checked = _scan_buckets(prep, creator, bucket, first_order, lonely)
         checked += extra_checked
         extra = extra[feasible(prep, extra // n, extra % n)]
-        keys = unique_sorted(np.concatenate([keys, extra]))
+        ea, eb = extra // n, extra % n
+        keys = np.concatenate([a.astype(np.int64) * n + b, extra])
+        order = np.argsort(keys, kind="stable")
+        keys, first = keys[order], np.ones(keys.size, dtype=np.bool_)
+        first[1:] = keys[1:] != keys[:-1]
+        order = order[first]
+        a = np.concatenate([a, ea.astype(a.dtype)])[order]
+        b = np.concatenate([b, eb.astype(b.dtype)])[order]
+        score = np.concatenate([score, scores(prep, ea, eb)])[order]
         bound[lonely] = -np.inf
-    a, b = keys // n, keys % n
-    score = scores(prep, a, b)
+    feasible_count = int(a.size)
     best = _best_per_creator(n, a, b, score)
     order = by_score(n, a, b, score)
     rank = np.empty(a.size, dtype=np.int64)
     rank[order] = np.arange(a.size)
     mask = _pruned(n, a, b, rank, keep)
+    del rank
     order = order[mask[order]]
     return Candidates(
-        a[order], b[order], score[order], best, bound, checked, int(a.size), exhaustive=False
+        a[order].astype(np.int64),
+        b[order].astype(np.int64),
+        score[order],
+        best,
+        bound,
+        checked,
+        feasible_count,
+        exhaustive=False,
     )
 
 

@@ -7,7 +7,7 @@ the best the shared availability allows), novelty and fairness.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ from matchdesk.matching.prepare import Prepared
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IndexArray = npt.NDArray[np.signedinteger[Any]]  # int32 or int64 rows
 
 PAIR_CHUNK = 1 << 20
 
@@ -111,3 +112,69 @@ def score_parts(prep: Prepared, a: IntArray, b: IntArray) -> ScoreParts:
 def scores(prep: Prepared, a: IntArray, b: IntArray) -> FloatArray:
     """Total score of feasible pairs (a, b)."""
     return score_parts(prep, a, b).total
+
+
+def window_pairs(
+    prep: Prepared, keys: IntArray, *, check_tier: bool
+) -> tuple[IndexArray, IndexArray, FloatArray]:
+    """The feasible pairs among sorted distinct keys of same-bucket pairs, with scores.
+
+    Same-bucket pairs are active, share a language when one is required and a tier when
+    the tier distance must be 0, so this checks only a shared start (and the tier
+    distance when `check_tier`) and the forbidden pairs, and computes the slot part in
+    the same pass over the bitsets. Scores are those of `scores`, to the bit. Returns
+    `a`, `b` (int32 when the pool allows) in key order and the scores.
+    """
+    n = prep.n
+    index_type = np.int32 if n < (1 << 31) else np.int64
+    w = prep.problem.weights
+    span = w.strength_span_decades
+    tier = prep.problem.creators.tier
+    max_distance = prep.problem.rules.max_tier_distance
+    st, ev = prep.starts, prep.evening
+    parts_a: list[IndexArray] = []
+    parts_b: list[IndexArray] = []
+    parts_s: list[FloatArray] = []
+    for lo in range(0, keys.size, PAIR_CHUNK):
+        chunk = keys[lo : lo + PAIR_CHUNK]
+        x, y = chunk // n, chunk % n
+        shared = np.zeros(x.shape, dtype=np.uint64)
+        both = np.zeros(x.shape, dtype=np.uint64)
+        one = np.zeros(x.shape, dtype=np.uint64)
+        for k in range(st.shape[0]):
+            sa, sb, ea, eb = st[k][x], st[k][y], ev[k][x], ev[k][y]
+            shared |= sa & sb
+            both |= ea & eb
+            one |= (ea & sb) | (sa & eb)
+        ok = shared != 0
+        if check_tier:
+            ok &= np.abs(tier[x] - tier[y]) <= max_distance
+        if prep.forbidden.size:
+            # Few forbidden keys against a sorted slice: search them in it, not it in them.
+            pos = np.searchsorted(chunk, prep.forbidden)
+            hit = pos < chunk.size
+            pos = pos[hit]
+            ok[pos[chunk[pos] == prep.forbidden[hit]]] = False
+        x, y, chunk = x[ok], y[ok], chunk[ok]
+        slot = np.where(both[ok] != 0, 1.0, np.where(one[ok] != 0, 0.5, 0.0))
+        revenue = similarity(prep.log_revenue[x] - prep.log_revenue[y], span)
+        audience = similarity(prep.log_followers[x] - prep.log_followers[y], span)
+        novelty = np.where(_in_sorted(chunk, prep.met), 0.0, 1.0)
+        fairness = (prep.fair[x] + prep.fair[y]) / 2.0
+        parts_s.append(
+            w.revenue * revenue
+            + w.audience * audience
+            + w.slot * slot
+            + w.novelty * novelty
+            + w.fairness * fairness
+        )
+        parts_a.append(x.astype(index_type))
+        parts_b.append(y.astype(index_type))
+    if not parts_s:
+        z: IndexArray = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    return (
+        np.concatenate(parts_a),
+        np.concatenate(parts_b),
+        np.concatenate(parts_s),
+    )
