@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     portal_link_days: int = Field(
         default=14, gt=0, description="How long a creator's portal link stays valid."
     )
+    round_inline_limit: int = Field(
+        default=5000,
+        ge=0,
+        description="A round whose pool has at most this many creators is built inside the "
+        "web request; a bigger one runs as a background job with a progress page.",
+    )
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

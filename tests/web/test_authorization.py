@@ -10,15 +10,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from matchdesk.accounts.service import create_token
 from matchdesk.context import Matchdesk
+from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import issue_portal_link
-from matchdesk.roster.editing import create_creator
+from matchdesk.roster.editing import create_creator, set_availability
+from matchdesk.rounds.board import Edit
+from matchdesk.rounds.demo import next_monday
+from matchdesk.rounds.lifecycle import publish
+from matchdesk.rounds.models import Match
+from matchdesk.rounds.service import build_round, get_round
 from matchdesk.web.app import ROUTERS
 from tests.web.conftest import csrf_of
 
@@ -57,6 +65,100 @@ CASES = [
     Case("POST", "/logout", "/logout", row(303, 303, 303, 303, 303, 303)),
     Case("GET", "/", "/", PAGE),
     Case("GET", "/rounds", "/rounds", PAGE),
+    # The world's round covers next week already: a second build of it is refused.
+    Case(
+        "POST",
+        "/rounds",
+        "/rounds",
+        row(303, 403, 409, 409, 303, 303),
+        form={"cadence": "weekly", "start": "{monday}"},
+    ),
+    Case("GET", "/jobs/{job_id}", "/jobs/{job_id}", PAGE),
+    Case("GET", "/rounds/{round_id}", "/rounds/{round_id}", PAGE),
+    Case("GET", "/rounds/{round_id}/export.{fmt}", "/rounds/{round_id}/export.csv", PAGE),
+    Case(
+        "POST",
+        "/rounds/{round_id}/matches/{match_id}/lock",
+        "/rounds/{round_id}/matches/{match_id}/lock",
+        row(303, 403, 303, 303, 303, 303),
+        form={"version": "{version}", "locked": "true"},
+    ),
+    # An unknown match: the role check passes, the edit finds nothing (and changes nothing).
+    Case(
+        "POST",
+        "/rounds/{round_id}/matches/{match_id}/unpair",
+        "/rounds/{round_id}/matches/99999/unpair",
+        row(303, 403, 404, 404, 303, 303),
+        form={"version": "{version}"},
+    ),
+    # The match has not happened yet.
+    Case(
+        "POST",
+        "/rounds/{round_id}/matches/{match_id}/no-show",
+        "/rounds/{round_id}/matches/{match_id}/no-show",
+        row(303, 403, 409, 409, 303, 303),
+        form={"version": "{version}", "handles": "anna"},
+    ),
+    # bob has no match to swap.
+    Case(
+        "POST",
+        "/rounds/{round_id}/swap",
+        "/rounds/{round_id}/swap",
+        row(303, 403, 422, 422, 303, 303),
+        form={"version": "{version}", "first": "anna", "second": "bob"},
+    ),
+    # anna is matched already.
+    Case(
+        "POST",
+        "/rounds/{round_id}/pair",
+        "/rounds/{round_id}/pair",
+        row(303, 403, 422, 422, 303, 303),
+        form={"version": "{version}", "first": "anna", "second": "bob"},
+    ),
+    Case(
+        "POST",
+        "/rounds/{round_id}/exclude",
+        "/rounds/{round_id}/exclude",
+        row(303, 403, 303, 303, 303, 303),
+        form={"version": "{version}", "handle": "bob"},
+    ),
+    # anna is not excluded.
+    Case(
+        "POST",
+        "/rounds/{round_id}/include",
+        "/rounds/{round_id}/include",
+        row(303, 403, 422, 422, 303, 303),
+        form={"version": "{version}", "handle": "anna"},
+    ),
+    # The round is published: re-optimise, publish and discard are refused, rematch runs.
+    Case(
+        "POST",
+        "/rounds/{round_id}/reoptimise",
+        "/rounds/{round_id}/reoptimise",
+        row(303, 403, 409, 409, 303, 303),
+        form={"version": "{version}"},
+    ),
+    Case(
+        "POST",
+        "/rounds/{round_id}/publish",
+        "/rounds/{round_id}/publish",
+        row(303, 403, 409, 409, 303, 303),
+        form={"version": "{version}"},
+    ),
+    Case(
+        "POST",
+        "/rounds/{round_id}/rematch",
+        "/rounds/{round_id}/rematch",
+        row(303, 403, 303, 303, 303, 303),
+        form={"version": "{version}"},
+    ),
+    Case(
+        "POST",
+        "/rounds/{round_id}/discard",
+        "/rounds/{round_id}/discard",
+        row(303, 403, 409, 409, 303, 303),
+        form={"version": "{version}"},
+    ),
     Case("GET", "/results", "/results", PAGE),
     Case("GET", "/checkins", "/checkins", PAGE),
     Case("GET", "/outreach", "/outreach", PAGE),
@@ -136,6 +238,15 @@ CASES = [
         row(401, 403, 204, 204, 401, 401),
     ),
     Case("GET", "/api/v1/program", "/api/v1/program", API_READ),
+    Case("GET", "/api/v1/rounds", "/api/v1/rounds", API_READ),
+    Case("GET", "/api/v1/rounds/{round_id}", "/api/v1/rounds/{round_id}", API_READ),
+    # anna's match (with cleo): anna may answer it, bob's link may not (404 "not yours").
+    Case(
+        "POST",
+        "/portal/{token}/matches/{match_id}/{answer}",
+        "/portal/{portal}/matches/{match_id}/confirm",
+        row(403, 403, 403, 403, 303, 404),
+    ),
 ]
 
 
@@ -152,6 +263,15 @@ class World:
     portal: dict[str, str]
     token_id: int
     md: Matchdesk
+    round_id: int
+    match_id: int
+    job_id: int
+    monday: str
+
+    def version(self) -> str:
+        """The round's version now (each caller's edit may have raised it)."""
+        with self.md.transaction() as session:
+            return str(get_round(session, self.round_id).version)
 
 
 @pytest.fixture
@@ -161,6 +281,18 @@ def world(md: Matchdesk, web: Any, client_as: Callable[[str | None], TestClient]
         for handle in ("anna", "bob", *(f"victim_{c}" for c in CALLERS)):
             create_creator(session, md.program, {"handle": handle, **fields}, "test")
         token_id = create_token(session, "to revoke", "viewer").record.id
+        # A published round in which anna and cleo (the only two with availability) meet.
+        evening = "Mon 18:00-22:00"
+        set_availability(session, md.program, "anna", evening, actor="test")
+        create_creator(
+            session, md.program, {"handle": "cleo", **fields, "availability": evening}, "test"
+        )
+        monday = next_monday(date.today())
+        round_ = build_round(session, md.program, cadence="weekly", start=monday, actor="test")
+        session.flush()
+        match_id = session.scalars(select(Match.id).where(Match.round_id == round_.id)).one()
+        publish(session, md.settings, md.program, round_.id, Edit("test", None))
+        job_id = jobs.submit(session, "round.build", {"cadence": "monthly"}).id
         portal = {
             CRE: issue_portal_link(session, md.settings, "anna").url,
             OTH: issue_portal_link(session, md.settings, "bob").url,
@@ -173,7 +305,9 @@ def world(md: Matchdesk, web: Any, client_as: Callable[[str | None], TestClient]
         client = client_as(role)
         clients[caller] = client
         csrf[caller] = csrf_of(client.get("/settings" if role else "/login").text)
-    return World(clients, csrf, portal, token_id, md)
+    return World(
+        clients, csrf, portal, token_id, md, round_.id, match_id, job_id, monday.isoformat()
+    )
 
 
 def _portal_page_csrf(world: World, caller: str, token: str) -> str:
@@ -198,12 +332,21 @@ def test_route_answers_each_caller_exactly(world: World, case: Case) -> None:
             case.path.replace("{caller}", caller)
             .replace("{portal}", portal_token)
             .replace("{token_id}", str(world.token_id))
+            .replace("{round_id}", str(world.round_id))
+            .replace("{match_id}", str(world.match_id))
+            .replace("{job_id}", str(world.job_id))
         )
         csrf = world.csrf[caller]
-        form = {k: v.replace("{caller}", caller) for k, v in case.form.items()}
+        form = {
+            k: v.replace("{caller}", caller)
+            .replace("{version}", world.version())
+            .replace("{monday}", world.monday)
+            for k, v in case.form.items()
+        }
         if case.route.startswith("/portal/") and case.method == "POST":
             csrf = _portal_page_csrf(world, caller, portal_token) or csrf
-            form["version"] = _version(world, portal_token, caller)
+            if case.route.endswith("/availability"):
+                form["version"] = _version(world, portal_token, caller)
         kwargs: dict[str, Any] = {"follow_redirects": False}
         if case.json is not None:
             kwargs["json"] = {

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from matchdesk.roster.availability import WEEKDAYS, parse_availability
 from matchdesk.roster.editing import creator_state, set_availability
 from matchdesk.roster.models import Creator
 from matchdesk.roster.service import get_creator
+from matchdesk.rounds.queries import creator_matches
 
 SALT = "matchdesk-portal"
 _CSRF_PURPOSE = b"matchdesk-portal-csrf:"
@@ -87,7 +88,28 @@ class PortalView:
     windows: tuple[tuple[str, str, str, bool], ...]  # (day, start, end, crosses midnight)
     version: int
     link_expires_at: datetime
-    matches: tuple[Any, ...] = ()  # upcoming matches arrive with rounds
+    matches: tuple[PortalMatch, ...] = ()  # upcoming, by start
+
+
+@dataclass(frozen=True)
+class PortalMatch:
+    """One of the creator's upcoming matches, as they see it: their partner, the time on
+    their own clock, and their own answer (never the partner's details beyond the handle)."""
+
+    match_id: int
+    partner: str  # handle
+    starts_local: str  # `Tue 10 Mar 2026, 19:00`
+    ends_local: str  # `20:00`
+    status: str
+    my_answer: str  # pending / confirmed / declined
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.status in ("published", "confirmed") and self.my_answer != "confirmed"
+
+    @property
+    def can_decline(self) -> bool:
+        return self.status in ("published", "confirmed")
 
 
 def _now() -> datetime:
@@ -189,6 +211,25 @@ def creator_for_token(
     return creator, claims
 
 
+def _portal_matches(session: Session, creator: Creator, now: datetime) -> tuple[PortalMatch, ...]:
+    zone = ZoneInfo(creator.timezone)
+    out = []
+    for m in creator_matches(session, creator.id, now):
+        mine_is_a = m.a == creator.handle
+        starts, ends = m.starts_at.astimezone(zone), m.ends_at.astimezone(zone)
+        out.append(
+            PortalMatch(
+                match_id=m.id,
+                partner=m.b if mine_is_a else m.a,
+                starts_local=f"{starts:%a} {starts.day} {starts:%b %Y, %H:%M}",
+                ends_local=f"{ends:%H:%M}",
+                status=m.status,
+                my_answer=m.a_response if mine_is_a else m.b_response,
+            )
+        )
+    return tuple(out)
+
+
 def _clock_time(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -217,6 +258,7 @@ def open_portal(
         windows=windows,
         version=creator.version,
         link_expires_at=claims.issued_at + timedelta(days=settings.portal_link_days),
+        matches=_portal_matches(session, creator, clock()),
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -14,15 +16,29 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from matchdesk.context import Matchdesk
 from matchdesk.roster.index import RosterIndexCache
+from matchdesk.rounds.service import aware
 from matchdesk.web.errors import install_error_handlers
-from matchdesk.web.routes import api, auth, pages, portal, roster, settings
+from matchdesk.web.routes import api, auth, pages, portal, roster, rounds, settings
 
 HERE = Path(__file__).parent
-ROUTERS = (auth.router, pages.router, roster.router, settings.router, portal.router, api.router)
+ROUTERS = (
+    auth.router,
+    pages.router,
+    roster.router,
+    rounds.router,
+    settings.router,
+    portal.router,
+    api.router,
+)
 
 
 def _thousands(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
+
+
+def _zoned(moment: datetime, timezone: str = "UTC", fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """`moment` (naive means UTC, as SQLite gives it back) on `timezone`'s wall clock."""
+    return aware(moment).astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
 def create_app(md: Matchdesk) -> FastAPI:
@@ -49,6 +65,7 @@ def create_app(md: Matchdesk) -> FastAPI:
     web.state.roster_index = roster_index
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["thousands"] = _thousands
+    templates.env.filters["zoned"] = _zoned
     web.state.templates = templates
     web.add_middleware(
         SessionMiddleware,

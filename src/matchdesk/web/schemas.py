@@ -279,3 +279,52 @@ class ErrorBody(BaseModel):
     """Every error the API returns has this shape."""
 
     error: ErrorDetail
+
+
+class RoundSummary(BaseModel):
+    """A round as the list shows it."""
+
+    round_id: int
+    cadence: Cadence
+    tier: str | None = Field(description="the one tier of the pool; null: every tier")
+    status: Literal["draft", "published", "closed", "discarded"]
+    period_start: str = Field(examples=["2026-03-09T07:00:00Z"], description="ISO 8601 UTC")
+    period_end: str = Field(examples=["2026-03-16T07:00:00Z"], description="ISO 8601 UTC")
+    matches: int = Field(description="matches of every status")
+    byes: int
+    version: int = Field(description="raised on every change to the round")
+
+
+class RoundList(BaseModel):
+    """Recent rounds, newest period first (discarded ones left out)."""
+
+    items: list[RoundSummary]
+
+
+class RoundMatch(BaseModel):
+    match_id: int
+    creator_a: str = Field(description="handle, without @")
+    creator_b: str
+    starts_at: str = Field(examples=["2026-03-09T01:00:00Z"], description="ISO 8601 UTC")
+    ends_at: str
+    score: float
+    status: Literal[
+        "proposed", "published", "confirmed", "declined", "cancelled", "completed", "no_show"
+    ]
+
+
+class RoundBye(BaseModel):
+    creator: str = Field(description="handle, without @")
+    reason: str
+
+
+class RoundDocument(BaseModel):
+    """A round's matches (by start) and byes (by handle): `matchdesk rounds show ID
+    --json`, SPEC section 3."""
+
+    round_id: int
+    cadence: Cadence
+    period_start: str = Field(description="ISO 8601 UTC")
+    period_end: str = Field(description="ISO 8601 UTC")
+    matches: list[RoundMatch]
+    byes: list[RoundBye]

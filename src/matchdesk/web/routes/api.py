@@ -14,6 +14,7 @@ from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.roster.editing import create_creator, creator_state, delete_creator, update_creator
 from matchdesk.roster.queries import CreatorFilter, search_creators
 from matchdesk.roster.service import get_creator
+from matchdesk.rounds.service import isoformat_z, list_rounds, round_document
 from matchdesk.web.schemas import (
     CreatorCreate,
     CreatorList,
@@ -23,6 +24,9 @@ from matchdesk.web.schemas import (
     CreatorUpdate,
     ErrorBody,
     ProgramPublic,
+    RoundDocument,
+    RoundList,
+    RoundSummary,
 )
 from matchdesk.web.security import Principal, app_of, require
 
@@ -36,7 +40,7 @@ _ERRORS = {
     400: "The body is not JSON (or not UTF-8).",
     401: "No valid credentials: no token or session, or the token is unknown or revoked.",
     403: "The role is too weak, or a session's change lacks the X-CSRF-Token header.",
-    404: "No creator with this handle.",
+    404: "No creator with this handle (or no round with this id).",
     409: "The creator was changed since the given version, or the handle is taken.",
     422: "The request is not valid; `details` lists each problem as `field: message`.",
 }
@@ -241,3 +245,49 @@ def program_rules(
 ) -> ProgramPublic:
     """Name, time zone, tiers (the first whose minimums are all met wins) and matching rules."""
     return ProgramPublic.from_program(app_of(request).program)
+
+
+@router.get(
+    "/rounds",
+    response_model=RoundList,
+    responses=_errors(401, 403),
+    summary="List rounds",
+)
+def rounds_list(request: Request, principal: Principal = Depends(require("viewer"))) -> RoundList:
+    """The 100 most recent rounds (newest period first) with their match and bye counts."""
+    with app_of(request).transaction() as session:
+        rows = list_rounds(session)
+    return RoundList(
+        items=[
+            RoundSummary(
+                round_id=r.id,
+                cadence=r.cadence,
+                tier=r.tier,
+                status=r.status,
+                period_start=isoformat_z(r.period_start),
+                period_end=isoformat_z(r.period_end),
+                matches=n_matches,
+                byes=n_byes,
+                version=r.version,
+            )
+            for r, n_matches, n_byes in rows
+        ]
+    )
+
+
+@router.get(
+    "/rounds/{round_id}",
+    response_model=RoundDocument,
+    responses=_errors(401, 403, 404, 422),
+    summary="Read a round",
+)
+def round_read(
+    request: Request,
+    round_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="the round's id")],
+    principal: Principal = Depends(require("viewer")),
+) -> RoundDocument:
+    """Every match (by start time) and bye (by handle) of a round, exactly as
+    `matchdesk rounds show ID --json` prints it (SPEC section 3)."""
+    with app_of(request).transaction() as session:
+        document = round_document(session, round_id)
+    return RoundDocument.model_validate(document)

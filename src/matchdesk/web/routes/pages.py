@@ -13,12 +13,6 @@ from matchdesk.web.security import Principal, app_of, require
 router = APIRouter(include_in_schema=False)
 
 SECTIONS = {
-    "rounds": (
-        "Rounds",
-        "No rounds yet",
-        "Rounds pair creators for LIVE matches each week or month. Building, reviewing and "
-        "publishing rounds arrives with the matching work; the roster is ready for it.",
-    ),
     "results": (
         "Results",
         "No results yet",

@@ -5,17 +5,21 @@ creator is. Forms carry an HMAC of the token as their CSRF field."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.errors import Conflict, InvalidInput
 from matchdesk.portal.links import (
     PortalView,
     check_portal_csrf,
+    creator_for_token,
     open_portal,
     portal_csrf,
     save_portal_availability,
 )
+from matchdesk.rounds.lifecycle import respond
 from matchdesk.web.rendering import render
 from matchdesk.web.security import CSRF_FIELD, CsrfRefused, app_of
 
@@ -46,6 +50,7 @@ def _page(
         "problems": [],
         "conflict": "",
         "saved": False,
+        "answered": "",
         **context,
     }
     response = render(
@@ -63,9 +68,38 @@ def _page(
 
 
 @router.get("/portal/{token}")
-def portal_home(request: Request, token: str, saved: bool = False) -> Response:
+def portal_home(
+    request: Request,
+    token: str,
+    saved: bool = False,
+    answered: Literal["", "confirm", "decline"] = "",
+) -> Response:
     """The creator's own page: figures, upcoming matches, weekly availability."""
-    return _page(request, token, saved=saved)
+    return _page(request, token, saved=saved, answered=answered)
+
+
+def _check_csrf(request: Request, token: str, presented: str) -> None:
+    if not check_portal_csrf(app_of(request).settings, token, presented):
+        raise CsrfRefused(
+            "This form did not come from your matchdesk page. Reload the page and try again."
+        )
+
+
+@router.post("/portal/{token}/matches/{match_id}/{answer}")
+def portal_answer(
+    request: Request,
+    token: str,
+    match_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    answer: Literal["confirm", "decline"],
+    csrf_token: str = Form("", alias=CSRF_FIELD),
+) -> Response:
+    """The creator confirms or declines one of their own matches (404 for anyone else's)."""
+    md = app_of(request)
+    _check_csrf(request, token, csrf_token)
+    with md.transaction() as session:
+        creator, _ = creator_for_token(session, md.settings, token)
+        respond(session, md.settings, md.program, creator, match_id, answer)
+    return RedirectResponse(f"/portal/{token}?answered={answer}#matches", status_code=303)
 
 
 @router.post("/portal/{token}/availability")
@@ -78,10 +112,7 @@ def portal_availability(
 ) -> Response:
     """Save the creator's weekly availability; on a mistake, show it and keep the text."""
     md = app_of(request)
-    if not check_portal_csrf(md.settings, token, csrf_token):
-        raise CsrfRefused(
-            "This form did not come from your matchdesk page. Reload the page and try again."
-        )
+    _check_csrf(request, token, csrf_token)
     try:
         with md.transaction() as session:
             save_portal_availability(session, md.program, md.settings, token, availability, version)

@@ -1,0 +1,380 @@
+"""The rounds pages: the list with the build form, a build job's progress, the round board
+with its edits, and the exports.
+
+Every edit form carries the round's `version` as the page showed it; the service refuses a
+stale one (409, with who changed the round), so two managers never overwrite each other.
+Edits answer 303 back to the board with a one-line note kept in the session.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from matchdesk.audit import entries_for
+from matchdesk.jobs import service as jobs
+from matchdesk.rounds import board, lifecycle
+from matchdesk.rounds.board import Edit
+from matchdesk.rounds.demo import next_monday
+from matchdesk.rounds.export import CONTENT_TYPES, export_round
+from matchdesk.rounds.jobs import BUILD
+from matchdesk.rounds.models import MATCH_STATUSES
+from matchdesk.rounds.period import parse_start
+from matchdesk.rounds.queries import PER_PAGE, BoardFilter, board_page, round_byes
+from matchdesk.rounds.service import build_round, discard_round, get_round, list_rounds, plan_round
+from matchdesk.web.rendering import render
+from matchdesk.web.security import Principal, app_of, require
+
+router = APIRouter(include_in_schema=False)
+
+# Ids come from addresses anyone can type: keep them inside the database's integers.
+RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MatchId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
+HandleField = Annotated[str, Form(max_length=30)]
+AUDIT_SHOWN = 200  # a long-lived round's log is long; the newest entries matter most
+
+
+def _edit(principal: Principal, version: int) -> Edit:
+    return Edit(actor=principal.actor, expected_version=version)
+
+
+def _back(request: Request, round_id: int, note: str) -> Response:
+    """303 to the board, with `note` shown once at its top."""
+    request.session["flash"] = note
+    return RedirectResponse(f"/rounds/{round_id}", status_code=303)
+
+
+def _fragment(request: Request) -> bool:
+    """Whether HTMX asks for a fragment (not when it restores a page from history, which
+    needs the whole page)."""
+    headers = request.headers
+    return bool(headers.get("hx-request")) and not headers.get("hx-history-restore-request")
+
+
+def _program_today(timezone: str) -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
+
+
+def _first_of_next_month(today: date) -> date:
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+@router.get("/rounds")
+def rounds_page(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+    """Recent rounds and, for managers, the form that builds one."""
+    md = app_of(request)
+    with md.transaction() as session:
+        rounds = list_rounds(session)
+    today = _program_today(md.program.program.timezone)
+    return render(
+        request,
+        "rounds.html",
+        rounds=rounds,
+        defaults={"weekly": next_monday(today), "monthly": _first_of_next_month(today)},
+        flash=request.session.pop("flash", None),
+    )
+
+
+@router.post("/rounds")
+def rounds_build(
+    request: Request,
+    cadence: str = Form(..., max_length=10),
+    start: str = Form(..., max_length=20),
+    tier: str = Form("", max_length=40),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Build a draft round: inside the request for a pool up to `round_inline_limit`
+    creators, else as a background job whose progress page opens the round when done."""
+    md = app_of(request)
+    day = parse_start(start)
+    with md.transaction() as session:
+        plan = plan_round(session, md.program, cadence=cadence, start=day, tier=tier or None)
+        if plan.pool_size > md.settings.round_inline_limit:
+            job = jobs.submit(
+                session,
+                BUILD,
+                {
+                    "cadence": cadence,
+                    "start": day.isoformat(),
+                    "tier": tier or None,
+                    "actor": principal.actor,
+                    "seed": 0,
+                },
+            )
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+        round_ = build_round(
+            session,
+            md.program,
+            cadence=cadence,
+            start=day,
+            tier=tier or None,
+            actor=principal.actor,
+        )
+        session.flush()
+        round_id, matched = round_.id, round_.statistics.get("matched", 0)
+    note = f"Round built: {matched // 2:,} matches from {plan.pool_size:,} creators."
+    return _back(request, round_id, note)
+
+
+@router.get("/jobs/{job_id}")
+def job_page(
+    request: Request,
+    job_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """A background job's progress. HTMX polls the same address for the progress fragment
+    every second; once a round build is done the fragment sends the browser to the round."""
+    with app_of(request).transaction() as session:
+        job = jobs.get_job(session, job_id)
+    round_id = (job.result or {}).get("round_id") if job.status == "done" else None
+    if _fragment(request):
+        response = render(request, "job_progress.html", job=job, round_id=round_id)
+        if round_id is not None:
+            response.headers["HX-Redirect"] = f"/rounds/{round_id}"
+        return response
+    return render(request, "job.html", job=job, round_id=round_id)
+
+
+@router.get("/rounds/{round_id}")
+def round_board(
+    request: Request,
+    round_id: RoundId,
+    q: str = Query("", max_length=30),
+    status: str = Query("", max_length=12),
+    tier: str = Query("", max_length=40),
+    locked: str = Query("", max_length=3),
+    page: int = Query(1, ge=1, le=100_000),
+    reason: str = Query("", max_length=60),
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """The round board: header and figures, filters, one page of matches, byes, actions
+    (managers) and the audit log. An HTMX request gets just the matches' fragment."""
+    md = app_of(request)
+    filters = BoardFilter(q=q, status=status, tier=tier, locked=locked)
+    with md.transaction() as session:
+        round_ = get_round(session, round_id)
+        matches = board_page(session, round_id, filters, page)
+        if _fragment(request):
+            return render(
+                request,
+                "round_matches.html",
+                round=round_,
+                result=matches,
+                filters=filters,
+                now=datetime.now(UTC),
+            )
+        byes, bye_total, reasons = round_byes(session, round_id, q, reason)
+        history = entries_for(session, "round", round_id)[:AUDIT_SHOWN]
+    return render(
+        request,
+        "round.html",
+        round=round_,
+        result=matches,
+        filters=filters,
+        byes=byes,
+        bye_total=bye_total,
+        reasons=reasons,
+        reason=reason,
+        history=history,
+        statuses=MATCH_STATUSES,
+        per_page=PER_PAGE,
+        now=datetime.now(UTC),
+        flash=request.session.pop("flash", None),
+    )
+
+
+@router.get("/rounds/{round_id}/export.{fmt}")
+def round_export(
+    request: Request,
+    round_id: RoundId,
+    fmt: Annotated[str, Path(max_length=5)],
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """The round as CSV, XLSX or ICS (SPEC section 3's fields)."""
+    with app_of(request).transaction() as session:
+        data = export_round(session, round_id, fmt)
+    return Response(
+        data,
+        media_type=CONTENT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="round-{round_id}.{fmt}"'},
+    )
+
+
+@router.post("/rounds/{round_id}/matches/{match_id}/lock")
+def match_lock(
+    request: Request,
+    round_id: RoundId,
+    match_id: MatchId,
+    version: Version,
+    locked: bool = Form(True),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Lock a pair (re-optimising keeps it) or unlock it."""
+    with app_of(request).transaction() as session:
+        board.set_locked(session, round_id, match_id, locked, _edit(principal, version))
+    return _back(request, round_id, f"Match {match_id} {'locked' if locked else 'unlocked'}.")
+
+
+@router.post("/rounds/{round_id}/matches/{match_id}/unpair")
+def match_unpair(
+    request: Request,
+    round_id: RoundId,
+    match_id: MatchId,
+    version: Version,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Take a pair apart; both creators get a bye."""
+    md = app_of(request)
+    with md.transaction() as session:
+        board.unpair(
+            session, md.settings, md.program, round_id, match_id, _edit(principal, version)
+        )
+    return _back(request, round_id, f"Match {match_id} unpaired; both creators have a bye.")
+
+
+@router.post("/rounds/{round_id}/matches/{match_id}/no-show")
+def match_no_show(
+    request: Request,
+    round_id: RoundId,
+    match_id: MatchId,
+    version: Version,
+    handles: Annotated[list[str], Form(max_length=2)] = [],  # noqa: B006 (FastAPI copies it)
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Mark who of a past match did not turn up."""
+    with app_of(request).transaction() as session:
+        lifecycle.mark_no_show(session, round_id, match_id, handles, _edit(principal, version))
+    return _back(request, round_id, f"Match {match_id} marked a no-show.")
+
+
+@router.post("/rounds/{round_id}/swap")
+def round_swap(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    first: HandleField,
+    second: HandleField,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Two creators of different matches exchange partners."""
+    md = app_of(request)
+    with md.transaction() as session:
+        board.swap(
+            session, md.settings, md.program, round_id, first, second, _edit(principal, version)
+        )
+    x, y = first.strip().lstrip("@"), second.strip().lstrip("@")
+    return _back(request, round_id, f"Swapped: @{x} and @{y} exchanged partners.")
+
+
+@router.post("/rounds/{round_id}/pair")
+def round_pair(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    first: HandleField,
+    second: HandleField,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Pair two unmatched creators by hand (locked); refused naming the broken rule."""
+    md = app_of(request)
+    with md.transaction() as session:
+        match = board.pair(
+            session, md.settings, md.program, round_id, first, second, _edit(principal, version)
+        )
+        session.flush()
+        match_id = match.id
+    return _back(request, round_id, f"Paired by hand: match {match_id}, locked.")
+
+
+@router.post("/rounds/{round_id}/exclude")
+def round_exclude(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    handle: HandleField,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Leave a creator out of the round (their partner is freed)."""
+    md = app_of(request)
+    with md.transaction() as session:
+        board.exclude(session, md.settings, md.program, round_id, handle, _edit(principal, version))
+    return _back(request, round_id, f"@{handle.strip().lstrip('@')} excluded from the round.")
+
+
+@router.post("/rounds/{round_id}/include")
+def round_include(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    handle: HandleField,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Bring an excluded creator back (matched at the next re-optimise or rematch)."""
+    with app_of(request).transaction() as session:
+        board.include(session, round_id, handle, _edit(principal, version))
+    return _back(request, round_id, f"@{handle.strip().lstrip('@')} is back in the round.")
+
+
+@router.post("/rounds/{round_id}/reoptimise")
+def round_reoptimise(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Run the engine again on the draft, keeping locked pairs."""
+    md = app_of(request)
+    with md.transaction() as session:
+        count = board.reoptimise(session, md.program, round_id, _edit(principal, version))
+    return _back(request, round_id, f"Re-optimised: {count:,} matches.")
+
+
+@router.post("/rounds/{round_id}/publish")
+def round_publish(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Publish the draft: every matched creator is invited."""
+    md = app_of(request)
+    with md.transaction() as session:
+        queued = lifecycle.publish(
+            session, md.settings, md.program, round_id, _edit(principal, version)
+        )
+    return _back(request, round_id, f"Published: {queued:,} invitations queued.")
+
+
+@router.post("/rounds/{round_id}/rematch")
+def round_rematch(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Pair the published round's free creators with each other."""
+    md = app_of(request)
+    with md.transaction() as session:
+        count = lifecycle.rematch(
+            session, md.settings, md.program, round_id, _edit(principal, version)
+        )
+    return _back(request, round_id, f"Rematched: {count:,} new matches.")
+
+
+@router.post("/rounds/{round_id}/discard")
+def round_discard(
+    request: Request,
+    round_id: RoundId,
+    version: Version,
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Discard a draft round (its period can then be built again)."""
+    with app_of(request).transaction() as session:
+        discard_round(session, round_id, actor=principal.actor, expected_version=version)
+    request.session["flash"] = f"Round {round_id} discarded."
+    return RedirectResponse("/rounds", status_code=303)
