@@ -1,0 +1,143 @@
+"""`matchdesk rounds ...` and the demo's round: SPEC section 3's output and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+
+from matchdesk.rounds.demo import next_monday
+from tests.test_cli import run  # noqa: F401 (the fixture)
+
+ROSTER = (
+    "handle,email,timezone,languages,followers,revenue_30d,availability\n"
+    "ana,ana@example.com,UTC,en,1000,100,Mon 18:00-19:00\n"
+    "ben,ben@example.com,UTC,en,1200,100,Mon 18:00-19:00\n"
+    "eve,eve@example.com,UTC,fr,1000,100,Mon 18:00-19:00\n"
+)
+
+
+def test_create_show_export_publish(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    assert run("init").code == 0
+    assert run("creators", "import", "roster.csv").code == 0
+    created = run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-30")
+    assert created.code == 0
+    lines = created.stdout.strip().splitlines()
+    assert lines[-1] == "1"  # the round's id alone on the last line
+    assert lines[0] == "Round 1: weekly, 2026-11-30 08:00 to 2026-12-07 08:00 UTC."
+    assert lines[1] == "Pool 3 creators, 2 with a feasible partner; 1 matches (2 creators), 1 byes."
+    shown = run("rounds", "show", "1", "--json")
+    assert shown.code == 0
+    document = json.loads(shown.stdout)
+    assert document == {
+        "round_id": 1,
+        "cadence": "weekly",
+        "period_start": "2026-11-30T08:00:00Z",
+        "period_end": "2026-12-07T08:00:00Z",
+        "matches": [
+            {
+                "match_id": 1,
+                "creator_a": "ana",
+                "creator_b": "ben",
+                "starts_at": "2026-11-30T18:00:00Z",
+                "ends_at": "2026-11-30T19:00:00Z",
+                "score": document["matches"][0]["score"],
+                "status": "proposed",
+            }
+        ],
+        "byes": [{"creator": "eve", "reason": "no feasible partner"}],
+    }
+    assert 0 < document["matches"][0]["score"] <= 1
+    assert run("rounds", "export", "1", "--format", "csv", "--output", "r.csv").code == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text())))
+    match = document["matches"][0]
+    assert rows == [
+        ["match_id", "creator_a", "creator_b", "starts_at", "ends_at", "score", "status"],
+        [
+            "1",
+            "ana",
+            "ben",
+            "2026-11-30T18:00:00Z",
+            "2026-11-30T19:00:00Z",
+            str(match["score"]),
+            "proposed",
+        ],
+    ]
+    assert run("rounds", "export", "1", "--format", "xlsx", "--output", "r.xlsx").code == 0
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
+        ["match_id", "creator_a", "creator_b", "starts_at", "ends_at", "score", "status"],
+        [
+            1,
+            "ana",
+            "ben",
+            "2026-11-30T18:00:00Z",
+            "2026-11-30T19:00:00Z",
+            match["score"],
+            "proposed",
+        ],
+    ]
+    assert run("rounds", "export", "1", "--format", "ics", "--output", "r.ics").code == 0
+    ics = (tmp_path / "r.ics").read_bytes().decode()
+    assert "DTSTART:20261130T180000Z\r\n" in ics
+    assert "SUMMARY:LIVE match @ana x @ben\r\n" in ics
+    published = run("rounds", "publish", "1")
+    assert (published.code, published.stdout.strip()) == (
+        0,
+        "Round 1 published; 2 invitations queued (`matchdesk worker` sends them).",
+    )
+    assert (
+        json.loads(run("rounds", "show", "1", "--json").stdout)["matches"][0]["status"]
+        == "published"
+    )
+
+
+def test_bad_round_requests_exit_2_or_1(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("init").code == 0
+    tuesday = run("rounds", "create", "--cadence", "weekly", "--start", "2026-12-01")
+    assert (tuesday.code, tuesday.stderr.splitlines()) == (
+        2,
+        [
+            "Error: the round cannot be built",
+            "  start: 2026-12-01 is a Tuesday; a weekly round starts on a Monday",
+        ],
+    )
+    bad_date = run("rounds", "create", "--cadence", "monthly", "--start", "1 Dec")
+    assert (bad_date.code, bad_date.stderr.splitlines()[1]) == (
+        2,
+        "  start: '1 Dec' is not a date (YYYY-MM-DD)",
+    )
+    missing = run("rounds", "show", "7")
+    assert (missing.code, missing.stderr.strip()) == (2, "Error: No round 7.")
+    assert run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-30").code == 0
+    twice = run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-30")
+    assert (twice.code, twice.stderr.strip()) == (
+        1,
+        "Error: Round 1 (weekly, every tier) already covers the period starting 2026-11-30. "
+        "Open it, or discard it before building another.",
+    )
+    wrong_format = run("rounds", "export", "1", "--format", "pdf", "--output", "r.pdf")
+    assert (wrong_format.code, wrong_format.stderr.splitlines()[1]) == (
+        2,
+        "  format: 'pdf' is not one of csv, xlsx, ics",
+    )
+
+
+def test_demo_runs_a_round(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("init").code == 0
+    demo = run("demo", "--creators", "120", "--seed", "3")
+    assert demo.code == 0
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
+    lines = demo.stdout.strip().splitlines()
+    document = json.loads(run("rounds", "show", "1", "--json").stdout)
+    assert lines[1] == (
+        f"Demo round 1: weekly, from {next_monday(today).isoformat()}, "
+        f"{len(document['matches'])} matches (a draft: review and publish it)."
+    )
+    assert len(document["matches"]) > 30
