@@ -16,6 +16,7 @@ from matchdesk.roster.service import save_records
 from matchdesk.rounds.board import Edit
 from matchdesk.rounds.models import Round
 from matchdesk.rounds.service import build_round, round_document
+from tests.outreach.conftest import smtp_server, smtp_settings  # noqa: F401 (fixtures)
 
 # The week of Monday 30 November 2026 in the default program's zone (Los Angeles, UTC-8):
 # 2026-11-30T08:00Z to 2026-12-07T08:00Z.
