@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matchdesk.matching.prepare import Prepared
+from matchdesk.matching.parallel import sort_inplace
+from matchdesk.matching.prepare import PoolArrays
 from matchdesk.matching.scoring import feasible, scores, similarity, window_pairs
 from matchdesk.matching.sorting import bits_for, unique_sorted
 
@@ -56,7 +57,7 @@ def _best_per_creator(n: int, a: IntArray, b: IntArray, score: FloatArray) -> Fl
     return best
 
 
-def full_graph(prep: Prepared) -> tuple[IntArray, IntArray, FloatArray]:
+def full_graph(prep: PoolArrays) -> tuple[IntArray, IntArray, FloatArray]:
     """Every feasible pair (a < b) with its score: the unpruned graph (quadratic)."""
     rows = np.flatnonzero(prep.active & prep.has_start)
     parts_a: list[IntArray] = []
@@ -88,7 +89,7 @@ def _in_score_order(
     return a[order], b[order], score[order]
 
 
-def exhaustive_candidates(prep: Prepared) -> Candidates:
+def exhaustive_candidates(prep: PoolArrays) -> Candidates:
     """Candidates = the full feasible graph (small pools)."""
     a, b, score = full_graph(prep)
     a, b, score = _in_score_order(prep.n, a, b, score)
@@ -97,26 +98,25 @@ def exhaustive_candidates(prep: Prepared) -> Candidates:
     return Candidates(a, b, score, best, np.full(prep.n, -np.inf), m * (m - 1) // 2, a.size, True)
 
 
-def _entries(prep: Prepared) -> tuple[IntArray, IntArray, int]:
+def _entries(prep: PoolArrays) -> tuple[IntArray, IntArray, int]:
     """(creator, bucket) of every bucket membership of an active creator, and #buckets."""
-    problem = prep.problem
-    rules, table = problem.rules, problem.creators
+    rules = prep.rules
     keep = prep.active[prep.entry_creator]
     creator, cell = prep.entry_creator[keep], prep.entry_cell[keep]
     cells = int(cell.max()) + 1 if cell.size else 1
-    band = table.tier[creator] if rules.max_tier_distance == 0 else np.zeros_like(creator)
+    band = prep.tier[creator] if rules.max_tier_distance == 0 else np.zeros_like(creator)
     if rules.require_shared_language:
-        count = np.diff(table.lang_ptr)[creator]
-        lang = table.lang_code[
-            np.repeat(table.lang_ptr[:-1][creator], count)
+        count = np.diff(prep.lang_ptr)[creator]
+        lang = prep.lang_code[
+            np.repeat(prep.lang_ptr[:-1][creator], count)
             + np.arange(int(count.sum()))
             - np.repeat(np.cumsum(count) - count, count)
         ]
         creator, cell, band = (np.repeat(x, count) for x in (creator, cell, band))
     else:
         lang = np.zeros_like(creator)
-    vocab = max(1, len(table.vocabulary))
-    bands = int(table.tier.max()) + 1 if band.size else 1
+    vocab = max(1, prep.vocab_size)
+    bands = int(prep.tier.max()) + 1 if band.size else 1
     return creator, (band * cells + cell) * vocab + lang, bands * cells * vocab
 
 
@@ -134,7 +134,8 @@ def by_score(n: int, a: IntArray, b: IntArray, score: FloatArray) -> IntArray:
     quantum = max(top, 1e-12) / (1 << 26)
     q = np.floor((top - score) / quantum).astype(np.int64)
     shift = bits_for(m)
-    packed = np.sort((q << shift) | np.arange(m, dtype=np.int64))
+    packed = (q << shift) | np.arange(m, dtype=np.int64)
+    sort_inplace(packed)
     order: IntArray = packed & ((1 << shift) - 1)
     return order
 
@@ -157,7 +158,7 @@ def _pruned(n: int, a: IntArray, b: IntArray, rank: IntArray, keep: int) -> npt.
     packed[:m] |= rank
     np.left_shift(b, shift, out=packed[m:], dtype=np.int64)
     packed[m:] |= rank
-    packed.sort()
+    sort_inplace(packed)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     group_start = np.cumsum(degree) - degree
     edge_of_rank = np.empty(m, dtype=np.int64)
@@ -184,7 +185,7 @@ def _sorted_entries(
     quantum = max(top, 1e-9) / ((1 << q_bits) - 1)
     q = np.floor(strength[creator] / quantum).astype(np.int64)
     packed = (bucket << (q_bits + entry_bits)) | (q << entry_bits) | np.arange(e)
-    packed.sort()
+    sort_inplace(packed)
     entry = packed & ((1 << entry_bits) - 1)
     return (
         entry,
@@ -239,7 +240,7 @@ def _neighbour_keys(
         back[entry] = delta
         deltas.append(back)
     keys = keys[:filled]
-    keys.sort()
+    sort_inplace(keys)
     keep = np.empty(keys.size, dtype=np.bool_)
     if keys.size:
         keep[0] = True
@@ -248,7 +249,7 @@ def _neighbour_keys(
     return keys[keep], deltas, first_order
 
 
-def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
+def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     """Candidates from strength windows in (tier, language, time) buckets.
 
     Pairs of one bucket share a language (when required), a tier band (when the tier
@@ -260,13 +261,13 @@ def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
     creator, bucket, n_buckets = _entries(prep)
     if creator.size == 0:
         return _empty(n)
-    w = prep.problem.weights
+    w = prep.weights
     span = w.strength_span_decades
     keys, deltas, first_order = _neighbour_keys(
         n, creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
     )
     checked = int(keys.size)
-    a, b, score = window_pairs(prep, keys, check_tier=prep.problem.rules.max_tier_distance > 0)
+    a, b, score = window_pairs(prep, keys, check_tier=prep.rules.max_tier_distance > 0)
     del keys
 
     # Bound on any partner outside both windows of some shared bucket.
@@ -325,7 +326,7 @@ def window_candidates(prep: Prepared, window: int, keep: int) -> Candidates:
 
 
 def _scan_buckets(
-    prep: Prepared,
+    prep: PoolArrays,
     creator: IntArray,
     bucket: IntArray,
     order: IntArray,

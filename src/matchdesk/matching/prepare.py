@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matchdesk.matching.problem import MatchProblem
+from matchdesk.matching.problem import MatchProblem, Rules, Weights
 from matchdesk.matching.sorting import unique_inverse, unique_sorted
 
 IntArray = npt.NDArray[np.int64]
@@ -28,10 +28,14 @@ CELL_MINUTES = 180  # time buckets for candidate search: 3 hours of grid starts
 
 
 @dataclass(frozen=True, eq=False)
-class Prepared:
-    """Arrays derived from a `MatchProblem`, rows in the table's (id-sorted) order."""
+class PoolArrays:
+    """What candidate search and matching read: per-creator arrays and pair key lists.
 
-    problem: MatchProblem
+    A `Prepared` is one for the whole pool; `split_pool` cuts it into independent shards
+    (rows renumbered 0..n-1 inside each), small and picklable, so a process or a Ray
+    worker gets only its shard's arrays and none of the `MatchProblem`.
+    """
+
     n: int
     grid: int  # number of grid starts in the period
     starts: WordArray  # (words, n) bitset: can start at grid k (word-major: fast gathers)
@@ -47,12 +51,25 @@ class Prepared:
     active: BoolArray  # not excluded and not in a locked pair
     forbidden: IntArray  # sorted pair keys never allowed (blocks, cooldown)
     met: IntArray  # sorted pair keys that met before, outside the cooldown
-    locked_a: IntArray
-    locked_b: IntArray
+    rules: Rules
+    weights: Weights
+    tier: IntArray
+    lang_ptr: IntArray  # languages of each creator (CSR into lang_code)
+    lang_code: IntArray
+    vocab_size: int
 
     def key(self, a: IntArray, b: IntArray) -> IntArray:
         """Order-free pair key `min * n + max`."""
         return np.minimum(a, b) * self.n + np.maximum(a, b)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared(PoolArrays):
+    """Arrays derived from a `MatchProblem`, rows in the table's (id-sorted) order."""
+
+    problem: MatchProblem
+    locked_a: IntArray
+    locked_b: IntArray
 
     def start_minute(self, k: IntArray | int) -> IntArray:
         """Minutes from the period start of grid start k."""
@@ -207,6 +224,12 @@ def prepare(problem: MatchProblem) -> Prepared:
         active=active,
         forbidden=forbidden.astype(np.int64),
         met=np.setdiff1d(_pair_keys(problem, older), forbidden).astype(np.int64),
+        rules=rules,
+        weights=problem.weights,
+        tier=table.tier,
+        lang_ptr=table.lang_ptr,
+        lang_code=table.lang_code,
+        vocab_size=len(table.vocabulary),
         locked_a=locked_a,
         locked_b=locked_b,
     )

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from matchdesk.matching.prepare import Prepared
+from matchdesk.matching.parallel import thread_map
+from matchdesk.matching.prepare import PoolArrays
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -50,11 +51,11 @@ def _in_sorted(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
     return found
 
 
-def feasible(prep: Prepared, a: IntArray, b: IntArray) -> BoolArray:
+def feasible(prep: PoolArrays, a: IntArray, b: IntArray) -> BoolArray:
     """Whether each pair (a, b) may be matched under every hard rule (locked aside)."""
     out = np.zeros(a.shape, dtype=np.bool_)
-    rules = prep.problem.rules
-    tier = prep.problem.creators.tier
+    rules = prep.rules
+    tier = prep.tier
     for lo in range(0, a.size, PAIR_CHUNK):
         x, y = a[lo : lo + PAIR_CHUNK], b[lo : lo + PAIR_CHUNK]
         ok = (x != y) & prep.active[x] & prep.active[y]
@@ -73,7 +74,7 @@ def similarity(delta: FloatArray, span: float) -> FloatArray:
     return result
 
 
-def slot_quality(prep: Prepared, a: IntArray, b: IntArray) -> FloatArray:
+def slot_quality(prep: PoolArrays, a: IntArray, b: IntArray) -> FloatArray:
     """1 if a shared start puts both in their evening, 0.5 if one, else 0."""
     ev, st = prep.evening, prep.starts
     both = np.zeros(a.shape, dtype=np.uint64)
@@ -86,9 +87,9 @@ def slot_quality(prep: Prepared, a: IntArray, b: IntArray) -> FloatArray:
     return result
 
 
-def score_parts(prep: Prepared, a: IntArray, b: IntArray) -> ScoreParts:
+def score_parts(prep: PoolArrays, a: IntArray, b: IntArray) -> ScoreParts:
     """Score parts of feasible pairs (a, b)."""
-    w = prep.problem.weights
+    w = prep.weights
     span = w.strength_span_decades
     revenue = similarity(prep.log_revenue[a] - prep.log_revenue[b], span)
     audience = similarity(prep.log_followers[a] - prep.log_followers[b], span)
@@ -109,13 +110,13 @@ def score_parts(prep: Prepared, a: IntArray, b: IntArray) -> ScoreParts:
     return ScoreParts(revenue, audience, slot, novelty, fairness, total)
 
 
-def scores(prep: Prepared, a: IntArray, b: IntArray) -> FloatArray:
+def scores(prep: PoolArrays, a: IntArray, b: IntArray) -> FloatArray:
     """Total score of feasible pairs (a, b)."""
     return score_parts(prep, a, b).total
 
 
 def window_pairs(
-    prep: Prepared, keys: IntArray, *, check_tier: bool
+    prep: PoolArrays, keys: IntArray, *, check_tier: bool
 ) -> tuple[IndexArray, IndexArray, FloatArray]:
     """The feasible pairs among sorted distinct keys of same-bucket pairs, with scores.
 
@@ -127,15 +128,13 @@ def window_pairs(
     """
     n = prep.n
     index_type = np.int32 if n < (1 << 31) else np.int64
-    w = prep.problem.weights
+    w = prep.weights
     span = w.strength_span_decades
-    tier = prep.problem.creators.tier
-    max_distance = prep.problem.rules.max_tier_distance
+    tier = prep.tier
+    max_distance = prep.rules.max_tier_distance
     st, ev = prep.starts, prep.evening
-    parts_a: list[IndexArray] = []
-    parts_b: list[IndexArray] = []
-    parts_s: list[FloatArray] = []
-    for lo in range(0, keys.size, PAIR_CHUNK):
+
+    def check(lo: int) -> tuple[IndexArray, IndexArray, FloatArray]:
         chunk = keys[lo : lo + PAIR_CHUNK]
         x, y = chunk // n, chunk % n
         shared = np.zeros(x.shape, dtype=np.uint64)
@@ -161,15 +160,19 @@ def window_pairs(
         audience = similarity(prep.log_followers[x] - prep.log_followers[y], span)
         novelty = np.where(_in_sorted(chunk, prep.met), 0.0, 1.0)
         fairness = (prep.fair[x] + prep.fair[y]) / 2.0
-        parts_s.append(
+        total = (
             w.revenue * revenue
             + w.audience * audience
             + w.slot * slot
             + w.novelty * novelty
             + w.fairness * fairness
         )
-        parts_a.append(x.astype(index_type))
-        parts_b.append(y.astype(index_type))
+        return x.astype(index_type), y.astype(index_type), total
+
+    done = thread_map(check, range(0, keys.size, PAIR_CHUNK))
+    parts_a = [d[0] for d in done]
+    parts_b = [d[1] for d in done]
+    parts_s = [d[2] for d in done]
     if not parts_s:
         z: IndexArray = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)

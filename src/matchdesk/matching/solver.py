@@ -1,17 +1,25 @@
 """`solve`: from a `MatchProblem` to a `Result`.
 
-Phases: prepare the arrays; find candidate pairs (the full feasible graph for small
-pools, strength windows in buckets otherwise); split the candidate graph into connected
-components; match small components exactly (rustworkx blossom, maximum cardinality
-first) and big ones by vectorised greedy + augmenting paths + 2-opt; pick and spread the
-slots; give every unmatched creator a reason; bound the optimum.
+Phases: prepare the arrays; split the pool into independent shards (shards.py: no
+feasible pair crosses them); in each shard find candidate pairs (the full feasible
+graph for small pools, strength windows in buckets otherwise), split the candidate graph
+into connected components, match small components exactly (rustworkx blossom, maximum
+cardinality first) and big ones by vectorised greedy + augmenting paths + 2-opt; merge;
+pick and spread the slots; give every unmatched creator a reason; bound the optimum.
+
+The shards run in this process (`executor="local"`), in worker processes
+(`"process"`) or as Ray tasks (`"ray"`). A shard's outcome depends only on its arrays
+and the options, so every executor gives the same result.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -20,18 +28,29 @@ from scipy.sparse.csgraph import connected_components
 
 from matchdesk.matching.augment import Adjacency, augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, best_edge_bound
-from matchdesk.matching.candidates import Candidates, exhaustive_candidates, window_candidates
+from matchdesk.matching.candidates import (
+    Candidates,
+    by_score,
+    exhaustive_candidates,
+    window_candidates,
+)
 from matchdesk.matching.exact import exact_matching
 from matchdesk.matching.improve import EdgeIndex, augment, greedy, local_search
-from matchdesk.matching.prepare import Prepared, prepare
+from matchdesk.matching.parallel import default_threads, using_threads
+from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
 from matchdesk.matching.problem import MatchProblem
 from matchdesk.matching.relaxation import double_cover_start
 from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
+from matchdesk.matching.shards import split_pool
 from matchdesk.matching.slots import choose_starts
+from matchdesk.matching.sorting import bits_for
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+EXECUTORS = ("local", "process", "ray")
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,13 @@ class SolverOptions:
     mid_pool_exact_limit replaces exact_limit above mid_pool matchable creators: there
     the many mid-sized components cost more exact time than the weight they add (at
     100,000 creators: 1.4 s for 0.002% of the weight).
-    executor: "local" today; the parameter is where a process or Ray executor plugs in.
+    executor: where the independent shards of the pool are solved: "local" (one after
+    the other in this process), "process" (a pool of `workers` processes, forked where
+    the platform allows) or "ray" (Ray tasks; needs the `scale` extra, and uses the
+    running Ray instance or starts a local one). workers: 0 means one per CPU. Every
+    executor gives the same result (see shards.py). threads: numpy threads for the
+    sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
+    executor and 1 in the workers of the others. The result does not depend on it.
     """
 
     exhaustive_limit: int = 600
@@ -67,7 +92,9 @@ class SolverOptions:
     large_pool: int = 200_000
     large_window: int = 4
     large_keep: int = 6
-    executor: Literal["local"] = "local"
+    executor: Literal["local", "process", "ray"] = "local"
+    workers: int = 0
+    threads: int = 0
 
     def __post_init__(self) -> None:
         for name in (
@@ -83,11 +110,13 @@ class SolverOptions:
             "keep",
             "large_window",
             "large_keep",
+            "workers",
+            "threads",
         ):
             if getattr(self, name) < (1 if name in ("window", "keep") else 0):
                 raise ValueError(f"{name}: must be positive")
-        if self.executor != "local":
-            raise ValueError("executor: only 'local' is available")
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor: must be one of {', '.join(EXECUTORS)}")
 
 
 def _components(n: int, a: IntArray, b: IntArray) -> tuple[int, IntArray]:
@@ -97,7 +126,7 @@ def _components(n: int, a: IntArray, b: IntArray) -> tuple[int, IntArray]:
 
 
 def _match(
-    prep: Prepared,
+    prep: PoolArrays,
     cands: Candidates,
     options: SolverOptions,
     deadline: float,
@@ -161,6 +190,129 @@ def _match(
     return mate, components, exact_done, count, timed_out
 
 
+@dataclass(frozen=True, eq=False)
+class _ShardOutcome:
+    """What one shard sends back: its candidates and mates (shard numbering), counts."""
+
+    candidates: Candidates
+    mate: IntArray
+    components: int
+    exact: int
+    timed_out: bool
+    seconds: tuple[float, float]  # candidates, matching
+
+
+def _solve_shard(
+    shard: PoolArrays, options: SolverOptions, exhaustive: bool, time_left: float
+) -> _ShardOutcome:
+    """Candidates and matching of one shard: a pure function of its arguments."""
+    started = time.perf_counter()
+    deadline = started + time_left
+    with using_threads(options.threads or default_threads()):
+        return _solve_shard_threaded(shard, options, exhaustive, started, deadline)
+
+
+def _solve_shard_threaded(
+    shard: PoolArrays, options: SolverOptions, exhaustive: bool, started: float, deadline: float
+) -> _ShardOutcome:
+    if exhaustive:
+        cands = exhaustive_candidates(shard)
+    else:
+        cands = window_candidates(shard, options.window, options.keep)
+    found = time.perf_counter()
+    mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
+    done = time.perf_counter()
+    return _ShardOutcome(
+        cands, mate, components, exact_done, timed_out, (found - started, done - found)
+    )
+
+
+def _run_shards(
+    tasks: list[tuple[PoolArrays, SolverOptions, bool, float]], options: SolverOptions
+) -> list[_ShardOutcome]:
+    """Outcomes of the shard tasks, in task order, on the chosen executor."""
+    if options.executor == "local" or len(tasks) <= 1:
+        return [_solve_shard(*task) for task in tasks]
+    if not options.threads:
+        one = replace(options, threads=1)
+        tasks = [(shard, one, exhaustive, left) for shard, _, exhaustive, left in tasks]
+    # Biggest shards first, so the last one to start is a small one.
+    order = sorted(range(len(tasks)), key=lambda i: (-tasks[i][0].n, i))
+    workers = options.workers or os.cpu_count() or 1
+    out: list[_ShardOutcome | None] = [None] * len(tasks)
+    if options.executor == "process":
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
+            futures = {i: pool.submit(_solve_shard, *tasks[i]) for i in order}
+            for i, future in futures.items():
+                out[i] = future.result()
+    else:
+        out = _run_on_ray(tasks, order)
+    return [x for x in out if x is not None]
+
+
+def _run_on_ray(
+    tasks: list[tuple[PoolArrays, SolverOptions, bool, float]], order: list[int]
+) -> list[_ShardOutcome | None]:
+    try:
+        import ray
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise RuntimeError("executor 'ray' needs Ray: pip install 'matchdesk[scale]'") from exc
+    if not ray.is_initialized():
+        ray.init()
+    remote: Any = ray.remote(_solve_shard)
+    refs = {i: remote.remote(*tasks[i]) for i in order}
+    out: list[_ShardOutcome | None] = [None] * len(tasks)
+    for i, ref in refs.items():
+        out[i] = ray.get(ref)
+    return out
+
+
+def _merge(
+    n: int, shards: list[tuple[IntArray, PoolArrays]], outcomes: list[_ShardOutcome]
+) -> tuple[Candidates, IntArray]:
+    """The pool's candidates (by descending score, ties by key) and mates from shards."""
+    mate = np.full(n, -1, dtype=np.int64)
+    best = np.full(n, -np.inf)
+    bound = np.full(n, -np.inf)
+    parts_a: list[IntArray] = []
+    parts_b: list[IntArray] = []
+    parts_w: list[FloatArray] = []
+    checked = feasible_checked = 0
+    exhaustive = True
+    for (rows, _), outcome in zip(shards, outcomes, strict=True):
+        c = outcome.candidates
+        local = outcome.mate
+        mate[rows] = np.where(local >= 0, rows[np.maximum(local, 0)], -1)
+        best[rows] = c.best_checked
+        bound[rows] = c.unchecked_bound
+        x, y = rows[c.a], rows[c.b]
+        parts_a.append(np.minimum(x, y))
+        parts_b.append(np.maximum(x, y))
+        parts_w.append(c.score)
+        checked += c.checked
+        feasible_checked += c.feasible_checked
+        exhaustive &= c.exhaustive
+    if parts_a:
+        a, b, w = np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_w)
+    else:
+        a = b = np.zeros(0, dtype=np.int64)
+        w = np.zeros(0)
+    if a.size:
+        shift = bits_for(a.size)
+        keys = a * n + b
+        if int(keys.max()).bit_length() + shift <= 62:
+            order = np.sort((keys << shift) | np.arange(a.size)) & ((1 << shift) - 1)
+        else:
+            order = np.argsort(keys, kind="stable")
+        a, b, w = a[order], b[order], w[order]
+        order = by_score(n, a, b, w)
+        a, b, w = a[order], b[order], w[order]
+    cands = Candidates(a, b, w, best, bound, checked, feasible_checked, exhaustive)
+    return cands, mate
+
+
 def _bye_reasons(
     prep: Prepared, cands: Candidates, mate: IntArray
 ) -> tuple[IntArray, tuple[ByeReason, ...]]:
@@ -197,6 +349,7 @@ def solve(
     seed: int = 0,
     time_limit: float | None = None,
     options: SolverOptions | None = None,
+    executor: Literal["local", "process", "ray"] | None = None,
 ) -> Result:
     """Pair as many creators as possible, as well as possible, each pair at a shared slot.
 
@@ -204,9 +357,13 @@ def solve(
     pools and components), then the greatest total score the engine finds; every hard
     rule of the problem holds. The same problem and seed give the same result whatever
     the order of its creators. `time_limit` (seconds) stops the improvement phases
-    early; the result is still valid and its status says so.
+    early; the result is still valid and its status says so. `executor` (default: the
+    options') says where the independent shards of the pool are solved: "local",
+    "process" or "ray"; the result is the same.
     """
     options = options or SolverOptions()
+    if executor is not None:
+        options = replace(options, executor=executor)
     started = time.perf_counter()
     deadline = started + (time_limit if time_limit is not None else float("inf"))
     phases: dict[str, float] = {}
@@ -221,22 +378,27 @@ def solve(
     t = lap("prepare", t)
     matchable = int(np.count_nonzero(prep.active & prep.has_start))
     exhaustive = matchable <= options.exhaustive_limit
-    if exhaustive:
-        cands = exhaustive_candidates(prep)
-    else:
-        if matchable > options.mid_pool:
-            options = replace(
-                options, exact_limit=min(options.exact_limit, options.mid_pool_exact_limit)
-            )
-        big_pool = matchable > options.large_pool
-        cands = window_candidates(
-            prep,
-            options.large_window if big_pool else options.window,
-            options.large_keep if big_pool else options.keep,
+    if not exhaustive and matchable > options.mid_pool:
+        options = replace(
+            options, exact_limit=min(options.exact_limit, options.mid_pool_exact_limit)
         )
-    t = lap("candidates", t)
-    mate, components, exact_done, _, timed_out = _match(prep, cands, options, deadline)
-    t = lap("matching", t)
+    if not exhaustive and matchable > options.large_pool:
+        # The pool's size, not the shard's, picks the candidate width.
+        options = replace(options, window=options.large_window, keep=options.large_keep)
+    shards = split_pool(prep)
+    t = lap("split", t)
+    time_left = max(0.0, deadline - time.perf_counter())
+    outcomes = _run_shards(
+        [(shard, options, exhaustive, time_left) for _, shard in shards], options
+    )
+    phases["candidates"] = sum(o.seconds[0] for o in outcomes)
+    phases["matching"] = sum(o.seconds[1] for o in outcomes)
+    t = lap("shards", t)
+    cands, mate = _merge(prep.n, shards, outcomes)
+    components = sum(o.components for o in outcomes)
+    exact_done = sum(o.exact for o in outcomes)
+    timed_out = any(o.timed_out for o in outcomes)
+    t = lap("merge", t)
 
     first = np.flatnonzero(mate > np.arange(prep.n))
     pair_a = np.concatenate([first, np.minimum(prep.locked_a, prep.locked_b)])
