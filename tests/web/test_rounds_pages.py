@@ -249,7 +249,7 @@ def test_board_filters_and_pages(md: Matchdesk, board: Board) -> None:
     assert '<span id="match-total">0</span>' in board.refresh("?locked=yes")
     # Each match shows both creators' local times and the score's parts.
     board.refresh()
-    assert '<span class="local">Mon 18:00</span> <span class="hint">UTC</span>' in board.html
+    assert '<span class="local">Mon 18:00</span> <span class="tz">UTC</span>' in board.html
     assert "rev " in board.html
     assert "fai " in board.html
     assert "bye: " in board.html

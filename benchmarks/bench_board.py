@@ -1,0 +1,169 @@
+"""The round board of a 10,000-match round: its first page, rendered by a real server.
+
+Target (issue 5): the first page in at most 1 s. A demo roster (24,000 creators by default,
+which gives a weekly round of a little over 10,000 matches) is stored and its round built
+with `build_round`, on SQLite and on PostgreSQL; then `matchdesk serve` answers
+`GET /rounds/{id}` for a signed-in viewer: one warm-up request, then `--requests` timed
+ones in a row (median and max), with the first page of a search and page 50 for comparison.
+
+    python benchmarks/bench_board.py [--creators 24000] [--requests 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+from databases import drop_schema, free_port, fresh_database
+from matchdesk.accounts.service import create_operator
+from matchdesk.config import Settings
+from matchdesk.context import Matchdesk
+from matchdesk.roster.demo import generate_creators
+from matchdesk.roster.service import save_records
+from matchdesk.rounds.demo import next_monday
+from matchdesk.rounds.service import build_round, list_rounds
+
+TARGET_SECONDS = 1.0
+EMAIL, PASSWORD = "bench@example.com", "benchmark password"
+ROW_RE = re.compile(r'<tr id="match-\d+"')
+
+
+def prepare(backend: str, creators: int, workdir: Path) -> tuple[str, str | None, int, int, float]:
+    """A database with the roster and its round: (url, schema, round id, matches, build s)."""
+    url, schema = fresh_database(backend, workdir)
+    md = Matchdesk.build(Settings(database_url=url, secret_key_file=workdir / "secret"))
+    with md.transaction() as session:
+        save_records(session, md.program, generate_creators(creators, seed=7))
+        create_operator(session, EMAIL, PASSWORD, "viewer")
+    started = time.perf_counter()
+    with md.transaction() as session:
+        round_ = build_round(
+            session, md.program, cadence="weekly", start=next_monday(date.today()), actor="bench"
+        )
+        session.flush()
+        round_id = round_.id
+    built = time.perf_counter() - started
+    if backend == "postgresql":
+        with md.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    with md.transaction() as session:
+        [(_, matches, _)] = list_rounds(session)
+    md.close()
+    return url, schema, round_id, matches, built
+
+
+def signed_in(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    page = client.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client.post(
+        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf, "next": "/"}
+    )
+    return client
+
+
+def timed(client: httpx.Client, path: str, requests: int) -> tuple[float, float, int]:
+    """Median and max seconds of `requests` GETs after one warm-up, and the rows shown."""
+    client.get(path).raise_for_status()
+    seconds = []
+    rows = 0
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(path)
+        seconds.append(time.perf_counter() - started)
+        response.raise_for_status()
+        rows = len(ROW_RE.findall(response.text))
+    return statistics.median(seconds), max(seconds), rows
+
+
+def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MATCHDESK_DATABASE_URL": url,
+        "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret"),
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "matchdesk"),
+            "serve",
+            "--port",
+            str(port),
+            "--no-worker",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            httpx.get(base + "/login", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return server, base
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creators", type=int, default=24_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    print(
+        f"Round board benchmark: {args.creators:,} creators, one server process, "
+        f"{args.requests} requests in a row after a warm-up, {os.cpu_count()} cores; "
+        f"target: first page in at most {TARGET_SECONDS:.0f} s"
+    )
+    print(
+        f"{'backend':<11} {'matches':>8} {'build s':>8}  {'page':<22} {'rows':>4} "
+        f"{'median ms':>9} {'max ms':>7}  target"
+    )
+    for backend in args.backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            url, schema, round_id, matches, built = prepare(backend, args.creators, workdir)
+            server, base = serve(url, workdir)
+            try:
+                client = signed_in(base)
+                try:
+                    for label, query in (
+                        ("first page", ""),
+                        ("search 'k', first page", "?q=k"),
+                        ("page 50", "?page=50"),
+                    ):
+                        median, worst, rows = timed(
+                            client, f"/rounds/{round_id}{query}", args.requests
+                        )
+                        verdict = ""
+                        if label == "first page":
+                            ok = worst <= TARGET_SECONDS and matches >= 10_000 and rows == 100
+                            verdict = "ok" if ok else "MISSED"
+                        print(
+                            f"{backend:<11} {matches:>8,} {built:>8.1f}  {label:<22} {rows:>4} "
+                            f"{median * 1000:>9.0f} {worst * 1000:>7.0f}  {verdict}"
+                        )
+                finally:
+                    client.close()
+                if matches < 10_000:
+                    print(f"  only {matches:,} matches: raise --creators for a 10,000-match round")
+            finally:
+                server.terminate()
+                server.wait(timeout=20)
+                drop_schema(schema)
+
+
+if __name__ == "__main__":
+    main()
