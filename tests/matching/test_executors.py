@@ -65,3 +65,21 @@ def test_thread_count_does_not_change_the_result(monkeypatch: pytest.MonkeyPatch
 def test_unknown_executor_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^executor: "):
         SolverOptions(executor="cluster")  # type: ignore[arg-type]
+
+
+def test_ray_executor_gives_the_local_result() -> None:
+    # Ray is in the dev extra (and the `scale` extra), so this runs in `make test`; a
+    # local Ray instance with 2 CPUs takes a few seconds to start.
+    import ray
+
+    problem = synthetic_problem(400, 7, dst_week=True, blocks=40, recent=40)
+    local = solve(problem, seed=1, options=BIG_PATH)
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = solve(problem, seed=1, options=BIG_PATH, executor="ray")
+    finally:
+        if started:
+            ray.shutdown()
+    assert full_signature(remote) == full_signature(local)

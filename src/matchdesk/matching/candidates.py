@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matchdesk.matching.parallel import sort_inplace
+from matchdesk.matching.parallel import sort_inplace, thread_map
 from matchdesk.matching.prepare import PoolArrays
-from matchdesk.matching.scoring import feasible, scores, similarity, window_pairs
+from matchdesk.matching.scoring import IndexArray, feasible, scores, similarity, window_pairs
 from matchdesk.matching.sorting import bits_for, unique_sorted
 
 IntArray = npt.NDArray[np.int64]
@@ -50,7 +50,7 @@ def _empty(n: int) -> Candidates:
     )
 
 
-def _best_per_creator(n: int, a: IntArray, b: IntArray, score: FloatArray) -> FloatArray:
+def _best_per_creator(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> FloatArray:
     best = np.full(n, -np.inf)
     np.maximum.at(best, a, score)
     np.maximum.at(best, b, score)
@@ -120,7 +120,7 @@ def _entries(prep: PoolArrays) -> tuple[IntArray, IntArray, int]:
     return creator, (band * cells + cell) * vocab + lang, bands * cells * vocab
 
 
-def by_score(n: int, a: IntArray, b: IntArray, score: FloatArray) -> IntArray:
+def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArray:
     """Order of edges by descending score, ties by pair key (edges given in key order).
 
     Scores are quantised to 2^-26 of the maximum so the order is one np.sort of packed
@@ -140,35 +140,37 @@ def by_score(n: int, a: IntArray, b: IntArray, score: FloatArray) -> IntArray:
     return order
 
 
-def _pruned(n: int, a: IntArray, b: IntArray, rank: IntArray, keep: int) -> npt.NDArray[np.bool_]:
-    """Mask of edges among the `keep` best (lowest rank) of at least one endpoint.
+def _pruned(n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int) -> IntArray:
+    """The edges of `order` (best first) among the `keep` best of at least one endpoint.
 
     One sort of (endpoint, rank) keys groups each creator's edges best first; an edge's
     position in its group is its index minus where the group starts (from the degrees).
     The positions are read in slices so no full-length temporary is made besides the keys.
+    Returns the kept part of `order`, still best first.
     """
     m = a.size
-    mask = np.zeros(m, dtype=np.bool_)
     if m == 0:
-        return mask
+        return order
     shift = bits_for(m)
     low = (1 << shift) - 1
     packed = np.empty(2 * m, dtype=np.int64)
-    np.left_shift(a, shift, out=packed[:m], dtype=np.int64)
+    rank = np.arange(m, dtype=np.int64)
+    np.left_shift(a[order], shift, out=packed[:m], dtype=np.int64)
     packed[:m] |= rank
-    np.left_shift(b, shift, out=packed[m:], dtype=np.int64)
+    np.left_shift(b[order], shift, out=packed[m:], dtype=np.int64)
     packed[m:] |= rank
+    del rank
     sort_inplace(packed)
     degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     group_start = np.cumsum(degree) - degree
-    edge_of_rank = np.empty(m, dtype=np.int64)
-    edge_of_rank[rank] = np.arange(m)
+    kept = np.zeros(m, dtype=np.bool_)
     step = 1 << 22
     for lo in range(0, 2 * m, step):
         chunk = packed[lo : lo + step]
         position = np.arange(lo, lo + chunk.size) - group_start[chunk >> shift]
-        mask[edge_of_rank[chunk[position < keep] & low]] = True
-    return mask
+        kept[chunk[position < keep] & low] = True
+    result: IntArray = order[kept]
+    return result
 
 
 def _sorted_entries(
@@ -205,19 +207,18 @@ def _neighbour_keys(
 ) -> tuple[IntArray, list[FloatArray], IntArray]:
     """Distinct pair keys of the strength windows, the gaps beyond them, the first order.
 
-    The keys of all windows are written into one preallocated array and deduplicated
-    with one in-place sort (a list of parts and a concatenation would double the peak).
+    Each strength order (one thread each) writes its window keys into its half of one
+    preallocated array; the halves are closed up and deduplicated with one in-place sort
+    (a list of parts and a concatenation would double the peak).
     """
     size = creator.size
-    keys = np.empty(2 * window * max(size - 1, 0), dtype=np.int64)
-    filled = 0
-    deltas: list[FloatArray] = []
-    first_order: IntArray = np.zeros(0, dtype=np.int64)
-    for strength in strengths:
-        entry, bs, qs, quantum = _sorted_entries(bucket, creator, strength, n_buckets)
-        if not first_order.size:
-            first_order = entry
+    half = window * max(size - 1, 0)
+    keys = np.empty(2 * half, dtype=np.int64)
+
+    def one_order(side: int) -> tuple[int, FloatArray, IntArray]:
+        entry, bs, qs, quantum = _sorted_entries(bucket, creator, strengths[side], n_buckets)
         cs = creator[entry]
+        filled = side * half
         for d in range(1, window + 1):
             same = np.flatnonzero(bs[:-d] == bs[d:])
             x, y = cs[same], cs[same + d]
@@ -238,15 +239,18 @@ def _neighbour_keys(
             delta[g:] = np.minimum(delta[g:], right)
         back = np.empty(size)
         back[entry] = delta
-        deltas.append(back)
-    keys = keys[:filled]
+        return filled - side * half, back, entry
+
+    (first, delta0, first_order), (second, delta1, _) = thread_map(one_order, [0, 1])
+    keys[first : first + second] = keys[half : half + second]  # numpy copes with overlap
+    keys = keys[: first + second]
     sort_inplace(keys)
     keep = np.empty(keys.size, dtype=np.bool_)
     if keys.size:
         keep[0] = True
         np.not_equal(keys[1:], keys[:-1], out=keep[1:])
         keep &= keys % (n + 1) != 0  # x * n + y is a multiple of n + 1 iff x == y
-    return keys[keep], deltas, first_order
+    return keys[keep], [delta0, delta1], first_order
 
 
 def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
@@ -307,12 +311,7 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         bound[lonely] = -np.inf
     feasible_count = int(a.size)
     best = _best_per_creator(n, a, b, score)
-    order = by_score(n, a, b, score)
-    rank = np.empty(a.size, dtype=np.int64)
-    rank[order] = np.arange(a.size)
-    mask = _pruned(n, a, b, rank, keep)
-    del rank
-    order = order[mask[order]]
+    order = _pruned(n, a, b, by_score(n, a, b, score), keep)
     return Candidates(
         a[order].astype(np.int64),
         b[order].astype(np.int64),
