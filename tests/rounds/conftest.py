@@ -22,6 +22,7 @@ from tests.outreach.conftest import smtp_server, smtp_settings  # noqa: F401 (fi
 # 2026-11-30T08:00Z to 2026-12-07T08:00Z.
 WEEK = date(2026, 11, 30)
 NEXT_WEEK = date(2026, 12, 7)
+WEEK_START = datetime(2026, 11, 30, 8, tzinfo=UTC)
 NEXT_WEEK_START = datetime(2026, 12, 7, 8, tzinfo=UTC)
 NEXT_WEEK_END = datetime(2026, 12, 14, 8, tzinfo=UTC)
 MANAGER = Edit("operator:manager@example.com", None)

@@ -21,6 +21,7 @@ from tests.rounds.conftest import (
     NEXT_WEEK_END,
     NEXT_WEEK_START,
     WEEK,
+    WEEK_START,
     add_roster,
     build,
     byes,
@@ -201,3 +202,42 @@ def test_a_big_pool_builds_as_a_job_with_progress(md: Matchdesk) -> None:
     assert (finished.progress_done, finished.progress_total, finished.message) == (3, 3, "Done")
     round_id = finished.result["round_id"]
     assert [p[:2] for p in pairs(md, round_id)] == [("ana", "ben"), ("cat", "dan")]
+
+
+def test_the_pool_holds_each_creators_availability_exactly_as_expand_gives_it(
+    md: Matchdesk,
+) -> None:
+    # Overlapping and touching windows, windows crossing midnight, a +05:45 zone, and a
+    # window cut by the period's start (Auckland's Monday morning is Sunday in UTC).
+    text = "Mon 22:00-02:00; Tue 01:00-03:00; Sat 23:30-00:30; Sun 09:00-10:00; Sun 10:00-11:00"
+    add_roster(
+        md,
+        creator("ana", timezone="Europe/Berlin", availability=text),
+        creator("ben", timezone="Asia/Kathmandu", availability=text),
+        creator("cyd", timezone="Pacific/Auckland", availability="Mon 08:00-09:00"),
+    )
+    from matchdesk.roster.availability import expand, parse_availability
+
+    with md.transaction() as session:
+        pool = load_pool(
+            session,
+            md.program,
+            cadence="weekly",
+            creator_ids=pool_creator_ids(session, ["A", "B"]),
+            period_start=WEEK_START,
+            period_end=NEXT_WEEK_START,
+        )
+    table = pool.problem.creators
+    for handle, zone, windows in (
+        ("ana", "Europe/Berlin", text),
+        ("ben", "Asia/Kathmandu", text),
+        ("cyd", "Pacific/Auckland", "Mon 08:00-09:00"),
+    ):
+        expected = [
+            (
+                int((s - WEEK_START).total_seconds() // 60),
+                int((e - WEEK_START).total_seconds() // 60),
+            )
+            for s, e in expand(parse_availability(windows), zone, WEEK_START, NEXT_WEEK_START)
+        ]
+        assert list(table.availability_of(table.index_of(handle))) == expected

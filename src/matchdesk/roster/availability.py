@@ -200,7 +200,10 @@ def validate_timezone(name: str) -> str:
     return stripped
 
 
+@functools.cache
 def _zone(name: str) -> ZoneInfo:
+    # ZoneInfo's own cache keeps only the last 8 zones strongly; a roster has dozens, and
+    # reloading a zone file for every creator dominated expanding a 100k pool.
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:

@@ -166,6 +166,19 @@ def _fairness_and_pairs(
     return credit, sorted(pairs)
 
 
+def _merged(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted intervals with overlapping or touching ones joined (as `expand` does)."""
+    pieces.sort()
+    out: list[tuple[int, int]] = []
+    for start, end in pieces:
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 def load_pool(
     session: Session,
     program: Program,
@@ -183,7 +196,7 @@ def load_pool(
     round only (a pair one of whom declined the other)."""
     ids = sorted(set(creator_ids))
     rows: list[tuple[int, str, str | None, str, str, int, int]] = []
-    windows: dict[int, list[Window]] = defaultdict(list)
+    windows: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for chunk in _chunks(ids):
         rows.extend(
             session.execute(
@@ -206,7 +219,7 @@ def load_pool(
                 AvailabilityWindow.end_minute,
             ).where(AvailabilityWindow.creator_id.in_(chunk))
         ):
-            windows[creator_id].append(Window(weekday, start, end))
+            windows[creator_id].append((weekday, start, end))
     rows.sort(key=lambda r: r[1])
     members = {
         handle: PoolCreator(cid, handle, tier or "", tz)
@@ -215,7 +228,10 @@ def load_pool(
     handle_of = {m.id: m.handle for m in members.values()}
 
     minute = timedelta(minutes=1)
-    expanded: dict[tuple[str, tuple[Window, ...]], list[tuple[int, int]]] = {}
+    # Expanded per (zone, window), then merged per creator: the union of the windows'
+    # pieces, sorted and merged, is exactly what `expand` gives for all of them at once,
+    # and a roster repeats the same windows in the same zones over and over.
+    piece_cache: dict[tuple[str, int, int, int], list[tuple[int, int]]] = {}
     offsets: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {}
     vocabulary = sorted({lang for r in rows for lang in r[3].split(";") if lang})
     code = {lang: i for i, lang in enumerate(vocabulary)}
@@ -227,17 +243,21 @@ def load_pool(
     change_offset: list[int] = []
     utc_offset: list[int] = []
     for cid, _handle, _tier, languages, tz, _f, _r in rows:
-        key = (tz, tuple(sorted(windows.get(cid, ()), key=lambda w: (w.weekday, w.start))))
-        if key not in expanded:
-            expanded[key] = [
-                ((s - period_start) // minute, (e - period_start) // minute)
-                for s, e in expand(key[1], tz, period_start, period_end)
-            ]
+        pieces: list[tuple[int, int]] = []
+        for weekday, start, end in windows.get(cid, ()):
+            key = (tz, weekday, start, end)
+            cached = piece_cache.get(key)
+            if cached is None:
+                cached = piece_cache[key] = [
+                    ((s - period_start) // minute, (e - period_start) // minute)
+                    for s, e in expand((Window(weekday, start, end),), tz, period_start, period_end)
+                ]
+            pieces.extend(cached)
         if tz not in offsets:
             offsets[tz] = offsets_in_period(tz, period_start, period_end)
         lang_code.extend(code[lang] for lang in languages.split(";") if lang)
         lang_ptr.append(len(lang_code))
-        for s, e in expanded[key]:
+        for s, e in _merged(pieces):
             avail_start.append(s)
             avail_end.append(e)
         avail_ptr.append(len(avail_start))

@@ -1,0 +1,5 @@
+"""`python -m matchdesk`: the command line."""
+
+from matchdesk.cli import main
+
+main()
