@@ -201,3 +201,39 @@ def test_unpairing_a_published_match_cancels_both_invitations(md: Matchdesk) -> 
         f"Round {round_id} is published; re-optimising would move"
     )
     assert_hard_rules_hold(md, round_id)
+
+
+def test_declines_and_no_shows_feed_next_rounds_fairness(md: Matchdesk) -> None:
+    from matchdesk.rounds.pool import load_pool, pool_creator_ids
+    from tests.rounds.conftest import NEXT_WEEK_END, NEXT_WEEK_START
+
+    add_roster(
+        md,
+        creator("ali", followers=1_000),
+        creator("bob", followers=1_200),
+        creator("cyd", followers=100_000, availability="Tue 18:00-19:00"),
+        creator("dee", followers=120_000, availability="Tue 18:00-19:00"),
+    )
+    round_id = build(md)
+    with md.transaction() as session:
+        publish(session, md.settings, md.program, round_id, MANAGER)
+    ab, cd = (m["match_id"] for m in document(md, round_id)["matches"])
+    answer(md, "ali", ab, "decline")  # bob is left without a match (no rematch)
+    with md.transaction() as session:
+        mark_no_show(
+            session, round_id, cd, ["dee"], MANAGER, clock=lambda: datetime(2026, 12, 3, tzinfo=UTC)
+        )
+    with md.transaction() as session:
+        pool = load_pool(
+            session,
+            md.program,
+            cadence="weekly",
+            creator_ids=pool_creator_ids(session, ["A", "B"]),
+            period_start=NEXT_WEEK_START,
+            period_end=NEXT_WEEK_END,
+        )
+    table = pool.problem.creators
+    credit = dict(zip(table.ids.tolist(), table.recent_byes.tolist(), strict=True))
+    # ali declined (-1, floored at 0); bob ended with a bye (+1); cyd's partner did not
+    # turn up (+1); dee did not turn up (-1, floored).
+    assert credit == {"ali": 0, "bob": 1, "cyd": 1, "dee": 0}

@@ -6,10 +6,12 @@ distinct time zone and set of windows: a real roster repeats them a lot), blocks
 from the block lists, and the history of earlier rounds of the same cadence gives the
 cooldown (pairs that met recently), novelty and fairness.
 
-Fairness credit (the engine's `recent_byes`): byes in the last `FAIRNESS_ROUNDS` rounds,
-plus matches lost to a partner's decline or no-show there, minus the creator's own
-declines and no-shows there (never below 0). So a creator left out through no fault of
-their own is matched first next time, and an unreliable one does not jump the queue.
+Fairness credit (the engine's `recent_byes`), over the last `FAIRNESS_ROUNDS` rounds: each
+bye the creator ended a round with (a partner's decline that no rematch made up for is
+one), plus each match lost to a partner's no-show, minus each of their own declines and
+no-shows, never below 0; a bye for having declined or been excluded earns nothing. So a
+creator left out through no fault of their own is matched first next time, and an
+unreliable one does not jump the queue.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from matchdesk.rounds.models import Bye, Match, Round
 HISTORY_ROUNDS = 12
 FAIRNESS_ROUNDS = 4
 MET = ("published", "confirmed", "completed", "no_show")
+NO_CREDIT_BYES = ("declined", "excluded")
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,11 @@ def _fairness_and_pairs(
     if not history:
         return credit, []
     recent = {r for r, n in ago.items() if n <= FAIRNESS_ROUNDS}
-    for creator_id in session.scalars(select(Bye.creator_id).where(Bye.round_id.in_(recent))):
+    for creator_id in session.scalars(
+        select(Bye.creator_id)
+        .where(Bye.round_id.in_(recent))
+        .where(Bye.reason.not_in(NO_CREDIT_BYES))
+    ):
         if creator_id in members:
             credit[creator_id] += 1
     rows = session.execute(
@@ -149,15 +156,12 @@ def _fairness_and_pairs(
             met[key] = min(met.get(key, HISTORY_ROUNDS + 1), ago[round_id])
         if round_id not in recent:
             continue
-        for me, my_resp, their_resp, my_ns, their_ns in (
-            (a, a_resp, b_resp, a_ns, b_ns),
-            (b, b_resp, a_resp, b_ns, a_ns),
-        ):
+        for me, my_resp, my_ns, their_ns in ((a, a_resp, a_ns, b_ns), (b, b_resp, b_ns, a_ns)):
             if me not in members:
                 continue
             if my_resp == "declined" or my_ns:
                 credit[me] -= 1
-            elif their_resp == "declined" or their_ns:
+            elif their_ns:
                 credit[me] += 1
     pairs: list[tuple[str, str, int]] = []
     for key, n in met.items():
