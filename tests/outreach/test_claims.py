@@ -12,7 +12,7 @@ from matchdesk.db import make_engine, make_session_factory
 from matchdesk.outreach import claims
 from matchdesk.outreach.models import OutboxMessage
 from matchdesk.outreach.outbox import NewMessage, enqueue_many
-from tests.outreach.conftest import T0
+from tests.outreach.conftest import T0, aware
 
 LEASE = timedelta(seconds=60)
 
@@ -120,3 +120,29 @@ def test_a_restarted_worker_takes_its_own_claims_back(md: Matchdesk) -> None:
     with md.engine.begin() as connection:
         assert claims.release_worker(connection, "host:1", now=T0) == 2
     assert claim(md, "host:1") == ids
+
+
+def test_mark_sent_records_many_messages_in_one_statement_and_skips_settled_rows(
+    md: Matchdesk,
+) -> None:
+    ids = fill(md, 3)
+    assert claim(md, "a") == ids
+    with md.engine.begin() as connection:
+        claims.mark_failed(connection, ids[2], worker_id="a", error="550 gone")
+        claims.mark_sent(
+            connection,
+            [
+                claims.Accepted(ids[0], "<m0@x.org>", T0),
+                claims.Accepted(ids[1], "<m1@x.org>", T0 + timedelta(seconds=1)),
+                claims.Accepted(ids[2], "<m2@x.org>", T0),  # failed meanwhile: left alone
+            ],
+        )
+    with md.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [
+            (r.status, r.message_id, aware(r.sent_at), r.claimed_until, r.last_error) for r in rows
+        ] == [
+            ("sent", "<m0@x.org>", T0, None, None),
+            ("sent", "<m1@x.org>", T0 + timedelta(seconds=1), None, None),
+            ("failed", None, None, None, "550 gone"),
+        ]

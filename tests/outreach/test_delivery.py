@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import func, select
 
 from matchdesk.context import Matchdesk
 from matchdesk.outreach.delivery import BatchReport, Courier, DeliverySettings
 from matchdesk.outreach.models import OutboxMessage
 from matchdesk.outreach.outbox import Attachment, enqueue, message_id_for
+from matchdesk.outreach.transports import PermanentFailure, TemporaryFailure, Transport
 from tests.outreach.conftest import Clock, SmtpServer, aware, free_port
 
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
@@ -196,3 +200,94 @@ def test_a_stopping_worker_hands_its_batch_back_untried(
     assert [(r.status, r.attempts, r.claimed_by) for r in rows] == [("queued", 0, None)] * 2
     assert [aware(r.next_attempt_at) for r in rows] == [clock.now] * 2
     assert smtp_server.recorder.received == []
+
+
+class Probe:
+    """A transport that accepts every message (or fails those in `failures`, by index)
+    and notes, at each one, how many rows the database already records as sent; it
+    moves the clock on by `step` per message."""
+
+    def __init__(
+        self,
+        md: Matchdesk,
+        clock: Clock,
+        step: timedelta = timedelta(),
+        failures: dict[int, Exception] | None = None,
+    ) -> None:
+        self.md, self.clock, self.step = md, clock, step
+        self.failures = failures or {}
+        self.recorded: list[int] = []
+
+    def __enter__(self) -> Probe:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def send(self, email: EmailMessage, sender: str, recipient: str, name: str) -> None:
+        with self.md.transaction() as session:
+            sent = session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
+        self.recorded.append(sent or 0)
+        self.clock.advance(seconds=self.step.total_seconds())
+        failure = self.failures.get(len(self.recorded) - 1)
+        if failure is not None:
+            raise failure
+
+
+def probe_settings(probe: Probe, commit_every: int) -> DeliverySettings:
+    class Probed(DeliverySettings):
+        def transport(self) -> Transport:
+            return probe
+
+    return Probed(smtp_host="", mail_rate=0, mail_commit_every=commit_every)
+
+
+def test_accepted_messages_are_recorded_every_commit_every(md: Matchdesk, clock: Clock) -> None:
+    ids = [add(md, f"k{i}") for i in range(8)]
+    probe = Probe(md, clock)
+    report = courier(md, probe_settings(probe, 3), clock).deliver_batch()
+
+    assert report == BatchReport(claimed=8, sent=8)
+    # Never more than 3 accepted messages unrecorded; the last 2 at the end of the batch.
+    assert probe.recorded == [0, 0, 0, 3, 3, 3, 6, 6]
+    assert [(row(md, i).status, aware(row(md, i).sent_at)) for i in ids] == [
+        ("sent", clock.now)
+    ] * 8
+
+
+def test_accepted_messages_wait_at_most_half_a_second_for_their_commit(
+    md: Matchdesk, clock: Clock
+) -> None:
+    ids = [add(md, f"k{i}") for i in range(8)]
+    start = clock.now
+    probe = Probe(md, clock, step=timedelta(seconds=0.2))
+    report = courier(md, probe_settings(probe, 100), clock).deliver_batch()
+
+    assert report == BatchReport(claimed=8, sent=8)
+    # Accepted at 0.2, 0.4, 0.6, 0.8 s: before the fifth send the first has waited 0.6 s.
+    assert probe.recorded == [0, 0, 0, 0, 4, 4, 4, 4]
+    assert [aware(row(md, i).sent_at) for i in ids] == [
+        start + timedelta(seconds=0.2 * (n + 1)) for n in range(8)
+    ]
+
+
+def test_a_failure_commits_the_messages_accepted_before_it(md: Matchdesk, clock: Clock) -> None:
+    ids = [add(md, f"k{i}") for i in range(5)]
+    failures: dict[int, Exception] = {
+        2: TemporaryFailure("refused: 451 4.3.0 Busy"),
+        3: PermanentFailure("recipient refused: 550 5.1.1 No such user"),
+    }
+    probe = Probe(md, clock, failures=failures)
+    report = courier(md, probe_settings(probe, 10), clock).deliver_batch()
+
+    assert report == BatchReport(claimed=5, sent=3, retried=1, failed=1)
+    # The retry of the third message commits the first two with it.
+    assert probe.recorded == [0, 0, 0, 2, 2]
+    rows = [row(md, i) for i in ids]
+    assert [(r.status, r.attempts, r.last_error) for r in rows] == [
+        ("sent", 1, None),
+        ("sent", 1, None),
+        ("queued", 1, "refused: 451 4.3.0 Busy"),
+        ("failed", 1, "recipient refused: 550 5.1.1 No such user"),
+        ("sent", 1, None),
+    ]

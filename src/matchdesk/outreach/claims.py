@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk.outreach.models import OutboxMessage
@@ -56,15 +57,34 @@ def claim_batch(
     return sorted(claimed.all(), key=lambda message: message.id)
 
 
-def mark_sent(connection: Connection, message_id: int, *, header_id: str, now: datetime) -> None:
-    """Record that the message went out (whoever holds the claim now: it was sent)."""
-    connection.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
-        .values(
-            status="sent", sent_at=now, message_id=header_id, claimed_until=None, last_error=None
-        )
+class Accepted(NamedTuple):
+    """A message the server accepted: its row, the Message-ID it went out with, and when."""
+
+    row_id: int
+    header_id: str
+    at: datetime
+
+
+# Built once: a worker runs it for every message it sends.
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("row_id"), OutboxMessage.status == "sending")
+    .values(
+        status="sent",
+        sent_at=bindparam("at"),
+        message_id=bindparam("header_id"),
+        claimed_until=None,
+        last_error=None,
     )
+)
+
+
+def mark_sent(connection: Connection, accepted: Sequence[Accepted]) -> None:
+    """Record that these messages went out, in one statement (whoever holds the claim
+    now: they were sent)."""
+    if not accepted:
+        return
+    connection.execute(_MARK_SENT, [entry._asdict() for entry in accepted])
 
 
 def mark_retry(

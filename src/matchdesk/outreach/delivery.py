@@ -1,11 +1,14 @@
 """Delivering the outbox: claim a batch, send it over one connection, record each result.
 
-Each message is marked `sent` in its own transaction the moment the server accepts it,
-so the only way a message can go out twice is a crash (or a lost database connection)
-in the instant between the server's "250 OK" and that commit; the repeat carries the
-same Message-ID, by which receiving systems recognise it. A crash anywhere else leaves
-the row `sending` until its lease runs out, and another worker delivers it: nothing is
-lost.
+The messages the server accepts are marked `sent` together, one commit for every
+`mail_commit_every` of them (10 by default; and at least every half second, before any
+other change to a row of the batch, and at the end of the batch). So the only way a
+message can go out twice is a crash (or a lost database connection) between the server's
+"250 OK" and that commit: a killed worker's restart or successor sends again at most
+`mail_commit_every` messages, the ones accepted since its last commit, each with the same
+Message-ID as before, by which receiving systems recognise it. A message recorded as
+sent never goes out again. A crash anywhere else leaves the row `sending` until its
+lease runs out, and another worker delivers it: nothing is lost.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Connection
 
 from matchdesk.context import Matchdesk
 from matchdesk.outreach import claims
@@ -38,6 +42,10 @@ from matchdesk.outreach.transports import (
 from matchdesk.roster.models import utcnow
 
 log = logging.getLogger("matchdesk.delivery")
+
+# Accepted messages are recorded at the latest this long after the first of them (when
+# the server is slow, a commit costs little next to a message).
+COMMIT_WITHIN = timedelta(seconds=0.5)
 
 
 class DeliverySettings(BaseSettings):
@@ -85,6 +93,13 @@ class DeliverySettings(BaseSettings):
     )
     mail_batch_size: int = Field(
         default=50, ge=1, description="Messages a worker claims and sends per connection."
+    )
+    mail_commit_every: int = Field(
+        default=10,
+        ge=1,
+        description="Sent messages recorded per database commit. A worker killed before "
+        "the commit makes at most this many go out again (each with its same Message-ID); "
+        "1 commits after every message (slower).",
     )
     mail_claim_seconds: float = Field(
         default=300.0,
@@ -168,6 +183,9 @@ class Courier:
     def __post_init__(self) -> None:
         if self.limiter is None:
             self.limiter = TokenBucket(self.settings.mail_rate)
+        # Parsed once rather than for every message.
+        self._sender = self.settings.sender
+        self._domain = self.settings.domain
 
     def deliver_due(self) -> BatchReport:
         """Deliver batches until nothing is due (or the worker is asked to stop)."""
@@ -195,79 +213,89 @@ class Courier:
             return report
         pending = list(batch)
         lost: TemporaryFailure | None = None
-        try:
-            with self.settings.transport() as transport:
-                while pending and lost is None and self._may_send(pending[0]):
-                    lost = self._deliver(transport, pending.pop(0), report)
-        except TemporaryFailure as exc:
-            # The connection could not be opened: that is the first message's attempt.
-            lost = exc
-            self._retry(pending.pop(0), report, str(exc))
-        finally:
-            self._give_back(pending, report, lost)
+        # One database connection for the whole batch: a pool checkout per message costs
+        # a round trip of its own on PostgreSQL (the pre-ping).
+        with self.md.engine.connect() as connection:
+            book = _Book(connection, self.settings.mail_commit_every, self.clock)
+            try:
+                with self.settings.transport() as transport:
+                    while pending and lost is None and self._may_send(pending[0], book):
+                        lost = self._deliver(transport, pending.pop(0), report, book)
+            except TemporaryFailure as exc:
+                # The connection could not be opened: that is the first message's attempt.
+                lost = exc
+                self._retry(pending.pop(0), report, str(exc), book)
+            finally:
+                try:
+                    book.record()
+                finally:
+                    self._give_back(pending, report, lost, book)
         return report
 
     def _deliver(
-        self, transport: Transport, message: OutboxMessage, report: BatchReport
+        self, transport: Transport, message: OutboxMessage, report: BatchReport, book: _Book
     ) -> TemporaryFailure | None:
-        """Send one message and record the outcome; returns the failure when the
+        """Send one message and note the outcome; returns the failure when the
         connection is gone (the rest of the batch then waits)."""
         if message.attempts > self.settings.mail_max_attempts:
-            self._fail(message, report, "gave up: the worker stopped during every attempt")
+            self._fail(message, report, "gave up: the worker stopped during every attempt", book)
             return None
-        domain = self.settings.domain
+        domain = self._domain
         try:
             email = build_email(message, self.settings.mail_from, domain)
         except (ValueError, TypeError, KeyError) as exc:
-            self._fail(message, report, f"cannot build the message: {exc}")
+            self._fail(message, report, f"cannot build the message: {exc}", book)
             return None
         assert self.limiter is not None
         self.limiter.acquire()
         name = key_digest(message.idempotency_key)
         try:
-            transport.send(email, self.settings.sender, message.recipient, name)
+            transport.send(email, self._sender, message.recipient, name)
         except PermanentFailure as exc:
-            self._fail(message, report, str(exc))
+            self._fail(message, report, str(exc), book)
         except TemporaryFailure as exc:
-            self._retry(message, report, str(exc))
+            self._retry(message, report, str(exc), book)
             return exc if exc.connection_lost else None
         else:
-            # Nothing between the server's acceptance and this commit but the commit:
-            # the only window in which a crash makes a message go out twice.
-            with self.md.engine.begin() as connection:
-                claims.mark_sent(
-                    connection,
-                    message.id,
-                    header_id=message_id_for(message.idempotency_key, domain),
-                    now=self.clock(),
+            # From here until the book's next commit, a crash makes the message go out
+            # again (with the same Message-ID): at most `mail_commit_every` are.
+            book.add(
+                claims.Accepted(
+                    message.id, message_id_for(message.idempotency_key, domain), self.clock()
                 )
+            )
             report.sent += 1
         return None
 
-    def _retry(self, message: OutboxMessage, report: BatchReport, error: str) -> None:
+    def _retry(self, message: OutboxMessage, report: BatchReport, error: str, book: _Book) -> None:
         if message.attempts >= self.settings.mail_max_attempts:
-            self._fail(message, report, f"gave up after {message.attempts} attempts: {error}")
+            self._fail(message, report, f"gave up after {message.attempts} attempts: {error}", book)
             return
         delay = retry_delay(message.attempts, base_seconds=self.settings.mail_retry_seconds)
         log.info("message %s: %s; retry in %s", message.id, error, delay)
-        with self.md.engine.begin() as connection:
-            claims.mark_retry(
-                connection,
-                message.id,
-                worker_id=self.worker_id,
-                error=error,
-                at=self.clock() + delay,
+        at = self.clock() + delay
+        book.record(
+            lambda connection: claims.mark_retry(
+                connection, message.id, worker_id=self.worker_id, error=error, at=at
             )
+        )
         report.retried += 1
 
-    def _fail(self, message: OutboxMessage, report: BatchReport, error: str) -> None:
+    def _fail(self, message: OutboxMessage, report: BatchReport, error: str, book: _Book) -> None:
         log.warning("message %s failed: %s", message.id, error)
-        with self.md.engine.begin() as connection:
-            claims.mark_failed(connection, message.id, worker_id=self.worker_id, error=error)
+        book.record(
+            lambda connection: claims.mark_failed(
+                connection, message.id, worker_id=self.worker_id, error=error
+            )
+        )
         report.failed += 1
 
     def _give_back(
-        self, pending: list[OutboxMessage], report: BatchReport, lost: TemporaryFailure | None
+        self,
+        pending: list[OutboxMessage],
+        report: BatchReport,
+        lost: TemporaryFailure | None,
+        book: _Book,
     ) -> None:
         """Release the messages not tried; after a lost connection they wait as long as
         a first retry would, without an attempt counted."""
@@ -277,14 +305,18 @@ class Courier:
         if lost is not None:
             at += retry_delay(1, base_seconds=self.settings.mail_retry_seconds)
             error = str(lost)
-        with self.md.engine.begin() as connection:
-            claims.release(
-                connection, [m.id for m in pending], worker_id=self.worker_id, at=at, error=error
+        ids = [m.id for m in pending]
+        book.record(
+            lambda connection: claims.release(
+                connection, ids, worker_id=self.worker_id, at=at, error=error
             )
+        )
         report.released += len(pending)
         pending.clear()
 
-    def _may_send(self, message: OutboxMessage) -> bool:
+    def _may_send(self, message: OutboxMessage, book: _Book) -> bool:
+        if book.overdue():
+            book.record()
         if self._stopping():
             return False
         # Leave the rest for the next claim rather than send after the lease ran out
@@ -297,6 +329,44 @@ class Courier:
 
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
+
+
+class _Book:
+    """The messages of a batch the server accepted and the database does not know yet.
+
+    They are recorded as `sent` in one transaction once there are `every` of them, when
+    the first has waited `COMMIT_WITHIN` (checked before each message), with any other
+    change to a row of the batch (a retry, a failure, the release of the rest) and at
+    the end of the batch: one commit for many messages instead of one each, and never
+    more than `every` accepted messages unrecorded."""
+
+    def __init__(self, connection: Connection, every: int, clock: Callable[[], datetime]):
+        self.connection = connection
+        self.every = every
+        self.clock = clock
+        self.accepted: list[claims.Accepted] = []
+
+    def add(self, accepted: claims.Accepted) -> None:
+        """Note a message the server accepted; commit when there are `every`."""
+        self.accepted.append(accepted)
+        if len(self.accepted) >= self.every:
+            self.record()
+
+    def overdue(self) -> bool:
+        """Whether the first unrecorded message has waited `COMMIT_WITHIN`."""
+        return bool(self.accepted) and self.clock() - self.accepted[0].at >= COMMIT_WITHIN
+
+    def record(self, also: Callable[[Connection], None] | None = None) -> None:
+        """Commit the accepted messages as sent, with `also` in the same transaction."""
+        # Forgotten even if the commit fails: those rows stay `sending` and go out again
+        # after their lease, as after a crash.
+        accepted, self.accepted = self.accepted, []
+        if not accepted and also is None:
+            return
+        with self.connection.begin():
+            claims.mark_sent(self.connection, accepted)
+            if also is not None:
+                also(self.connection)
 
 
 def _aware(moment: datetime) -> datetime:
