@@ -237,3 +237,26 @@ def test_declines_and_no_shows_feed_next_rounds_fairness(md: Matchdesk) -> None:
     # ali declined (-1, floored at 0); bob ended with a bye (+1); cyd's partner did not
     # turn up (+1); dee did not turn up (-1, floored).
     assert credit == {"ali": 0, "bob": 1, "cyd": 1, "dee": 0}
+
+
+def test_a_result_completes_a_published_match_once(md: Matchdesk) -> None:
+    from matchdesk.rounds.lifecycle import complete
+    from matchdesk.rounds.models import Match
+
+    round_id = three(md)
+    with md.transaction() as session:
+        publish(session, md.settings, md.program, round_id, MANAGER)
+    (match,) = document(md, round_id)["matches"]
+    for _ in range(2):
+        with md.transaction() as session:
+            row = session.get(Match, match["match_id"])
+            assert row is not None
+            complete(session, row, actor="results:import")
+    assert pairs(md, round_id) == [("ali", "bob", MON, "completed")]
+    with md.transaction() as session:
+        from matchdesk import audit
+
+        assert [e.action for e in audit.entries_for(session, "round", round_id)][:2] == [
+            "match.completed",
+            "round.published",
+        ]

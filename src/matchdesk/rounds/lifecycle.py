@@ -269,7 +269,7 @@ def mark_no_show(
 def complete(session: Session, match: Match, *, actor: str) -> None:
     """A session result arrived for `match`: it is completed (the results import calls
     this)."""
-    if match.status in ("published", "confirmed", "completed"):
+    if match.status in ("published", "confirmed"):  # completed already: nothing to do
         match.status = "completed"
         audit.record(
             session, actor, "match.completed", "round", match.round_id, after={"match_id": match.id}
