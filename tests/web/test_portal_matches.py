@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
 from matchdesk.outreach.models import OutboxMessage
-from matchdesk.portal.links import issue_portal_link
+from matchdesk.portal.links import issue_portal_link, open_portal
 from matchdesk.roster.editing import create_creator
 from matchdesk.rounds.board import Edit
 from matchdesk.rounds.demo import next_monday
@@ -185,3 +185,15 @@ def test_an_answer_needs_the_links_form_value(web: Any, world: dict[str, Any]) -
     )
     assert reused.status_code == 403
     assert client.post(f"{link}/matches/{world['ann_match']}/maybe").status_code == 422
+
+
+def test_a_started_match_offers_no_answer(md: Matchdesk, world: dict[str, Any]) -> None:
+    token = world["links"]["ann"].rsplit("/", 1)[1]
+    during = aware(world["monday"]) + timedelta(minutes=1)
+    with md.transaction() as session:
+        before = open_portal(session, md.settings, token)
+        later = open_portal(session, md.settings, token, clock=lambda: during)
+    [waiting] = before.matches
+    [running] = later.matches
+    assert (waiting.started, waiting.can_confirm, waiting.can_decline) == (False, True, True)
+    assert (running.started, running.can_confirm, running.can_decline) == (True, False, False)

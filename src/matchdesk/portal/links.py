@@ -102,14 +102,15 @@ class PortalMatch:
     ends_local: str  # `20:00`
     status: str
     my_answer: str  # pending / confirmed / declined
+    started: bool  # answers are taken until the match starts
 
     @property
     def can_confirm(self) -> bool:
-        return self.status in ("published", "confirmed") and self.my_answer != "confirmed"
+        return self.can_decline and self.my_answer != "confirmed"
 
     @property
     def can_decline(self) -> bool:
-        return self.status in ("published", "confirmed")
+        return self.status in ("published", "confirmed") and not self.started
 
 
 def _now() -> datetime:
@@ -225,6 +226,7 @@ def _portal_matches(session: Session, creator: Creator, now: datetime) -> tuple[
                 ends_local=f"{ends:%H:%M}",
                 status=m.status,
                 my_answer=m.a_response if mine_is_a else m.b_response,
+                started=m.starts_at <= now,
             )
         )
     return tuple(out)
