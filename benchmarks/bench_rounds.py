@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from databases import drop_schema, fresh_database
-from matchdesk.context import Matchdesk
 from matchdesk.config import Settings
+from matchdesk.context import Matchdesk
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.service import save_records
 
@@ -40,7 +40,17 @@ def measure(url: str, workdir: Path) -> tuple[float, dict[str, object], int]:
     env = dict(os.environ, MATCHDESK_DATABASE_URL=url, MATCHDESK_PROGRAM=str(workdir / "none.toml"))
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "matchdesk", "rounds", "create", "--cadence", "weekly", "--start", START],
+        [
+            sys.executable,
+            "-m",
+            "matchdesk",
+            "rounds",
+            "create",
+            "--cadence",
+            "weekly",
+            "--start",
+            START,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -72,8 +82,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     args = parser.parse_args()
-    print(f"{'creators':>9} {'backend':<10} {'pool':>7} {'matches':>8} {'command s':>10} "
-          f"{'engine s':>9}  target")
+    print(
+        f"{'creators':>9} {'backend':<10} {'pool':>7} {'matches':>8} {'command s':>10} "
+        f"{'engine s':>9}  target"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for size in args.sizes:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
+from matchdesk import cli
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.db import make_engine
@@ -95,3 +98,36 @@ def md(database_url: str, tmp_path: Path) -> Iterator[Matchdesk]:
     app = Matchdesk.build(Settings(database_url=database_url, program=tmp_path / "none.toml"))
     yield app
     app.close()
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):  # type: ignore[no-untyped-def]
+    """Runs `matchdesk ARGS` in-process against the test database; returns code and output."""
+    monkeypatch.setenv("MATCHDESK_DATABASE_URL", database_url)
+    monkeypatch.setenv("MATCHDESK_PROGRAM", str(tmp_path / "matchdesk.toml"))
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> Outcome:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["matchdesk", *args])
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return invoke

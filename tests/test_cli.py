@@ -5,48 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from matchdesk import cli
 from matchdesk.context import Matchdesk
 from matchdesk.roster.service import load_records
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run(
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-):  # type: ignore[no-untyped-def]
-    """Runs `matchdesk ARGS` in-process against the test database; returns code and output."""
-    monkeypatch.setenv("MATCHDESK_DATABASE_URL", database_url)
-    monkeypatch.setenv("MATCHDESK_PROGRAM", str(tmp_path / "matchdesk.toml"))
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args: str) -> Outcome:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["matchdesk", *args])
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
-
-    return invoke
-
 
 GOOD = (
     "handle,timezone,languages,followers,revenue_30d,availability\n"

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 
 from matchdesk.rounds.demo import next_monday
-from tests.test_cli import run  # noqa: F401 (the fixture)
 
 ROSTER = (
     "handle,email,timezone,languages,followers,revenue_30d,availability\n"

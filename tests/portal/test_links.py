@@ -55,7 +55,8 @@ def test_tampered_or_foreign_tokens_are_not_valid() -> None:
     # Change a character in the middle of the signature: the last base64 character
     # carries padding bits, so changing it does not always change the decoded bytes.
     signature_at = token.rindex(".") + 5
-    flipped = token[:signature_at] + ("A" if token[signature_at] != "A" else "B") + token[signature_at + 1 :]
+    other = "A" if token[signature_at] != "A" else "B"
+    flipped = token[:signature_at] + other + token[signature_at + 1 :]
     other_salt = URLSafeTimedSerializer(KEY, salt="matchdesk-session").dumps({"id": 7, "h": "x"})
     bad_shape = URLSafeTimedSerializer(KEY, salt="matchdesk-portal").dumps(["luna.star", 7])
     for bad in (
