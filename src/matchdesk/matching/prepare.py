@@ -99,8 +99,10 @@ def _evening_pattern(
         local_offset[minutes >= at] = value
     utc_day_minute = (problem.period_start.hour * 60 + problem.period_start.minute) % 1440
     local = (utc_day_minute + minutes + local_offset) % 1440
-    return (local >= weights.evening_start_minute) & (
-        local + rules.duration_minutes <= weights.evening_end_minute
+    end = local + rules.duration_minutes
+    # The evening of the local day, or the part after midnight of the evening before.
+    return ((local >= weights.evening_start_minute) & (end <= weights.evening_end_minute)) | (
+        end + 1440 <= weights.evening_end_minute
     )
 
 

@@ -63,7 +63,8 @@ class Weights:
       for 30-day revenue and followers: 1 for equals, 0 at `strength_span_decades` apart.
     - slot: 1 when the match lies in both creators' local evening, 0.5 in one, 0 in none.
       Evening is `evening_start_minute`..`evening_end_minute` of the local day (the whole
-      match inside it).
+      match inside it); an end beyond 1440 runs past midnight into the next day (20:00 to
+      01:00 is 1200..1500).
     - novelty: 1 for a pair that never met, 0 for one that met before the cooldown.
     - fairness: the mean over the two creators of `min(recent_byes, fairness_cap) /
       fairness_cap`, so creators with recent byes are matched first.
@@ -85,9 +86,10 @@ class Weights:
             _require(0.0 <= value <= 1e6 and value == value, name, "must be a weight >= 0")
         _require(self.strength_span_decades > 0, "strength_span_decades", "must be > 0")
         _require(
-            0 <= self.evening_start_minute < self.evening_end_minute <= 1440,
+            0 <= self.evening_start_minute < min(1440, self.evening_end_minute)
+            and self.evening_end_minute <= self.evening_start_minute + 1440,
             "evening_start_minute",
-            "evening must satisfy 0 <= start < end <= 1440",
+            "evening must satisfy 0 <= start < 1440 and start < end <= start + 1440",
         )
         _require(self.fairness_cap >= 1, "fairness_cap", "must be >= 1")
 
