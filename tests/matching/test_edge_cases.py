@@ -11,7 +11,9 @@ from matchdesk.matching import (
     ByeReason,
     Creator,
     MatchProblem,
+    SolverOptions,
     Status,
+    Weights,
     explain,
     solve,
 )
@@ -142,3 +144,51 @@ def test_explain_names_the_partner_and_the_odd_one_out() -> None:
     assert odd.text.splitlines()[0].startswith("c has a bye: c is the odd one out")
     with pytest.raises(KeyError):
         explain(result, "nobody")
+
+
+@pytest.mark.parametrize("options", [None, SolverOptions(exhaustive_limit=0)])
+def test_leaves_of_a_star_lost_to_better_pairs(options: SolverOptions | None) -> None:
+    # x shares one language with each leaf; the leaves share none. One leaf gets x; the
+    # other two are in an even group (4 creators) with two left over: lost, not odd.
+    people = [
+        creator("x", languages=("de", "en", "fr")),
+        creator("l1", 1000, languages=("en",)),
+        creator("l2", 1200, languages=("fr",)),
+        creator("l3", 5000, languages=("de",)),
+    ]
+    result = solve(problem(people), options=options)
+    assert [(m.creator_a, m.creator_b) for m in result.matches] == [("l1", "x")]
+    assert result.byes == (
+        Bye("l2", ByeReason.LOST_TO_BETTER_PAIRS),
+        Bye("l3", ByeReason.LOST_TO_BETTER_PAIRS),
+    )
+
+
+@pytest.mark.parametrize("options", [None, SolverOptions(exhaustive_limit=0)])
+def test_the_only_free_creator_of_an_odd_group_is_the_odd_one_out(
+    options: SolverOptions | None,
+) -> None:
+    people = [
+        creator("x", languages=("en", "fr")),
+        creator("l1", 1000, languages=("en",)),
+        creator("l2", 1200, languages=("fr",)),
+        creator("p", languages=("pl",)),
+        creator("q", languages=("pl",)),
+    ]
+    result = solve(problem(people), options=options)
+    assert [(m.creator_a, m.creator_b) for m in result.matches] == [("l1", "x"), ("p", "q")]
+    assert result.byes == (Bye("l2", ByeReason.ODD_ONE_OUT),)
+
+
+def test_an_evening_may_run_past_midnight() -> None:
+    # Monday 23:30 to Tuesday 01:30 UTC, creators at UTC+0; an evening of 20:00-01:00.
+    late = ((23 * 60 + 30, 25 * 60 + 30),)
+    people = [creator("a", avail=late), creator("b", avail=late)]
+    plain = solve(problem(people))
+    assert plain.matches[0].parts.slot == 0.0  # 18:00-23:00: no hour of it fits
+    weights = Weights(evening_start_minute=20 * 60, evening_end_minute=25 * 60)
+    match = solve(problem(people, weights=weights)).matches[0]
+    assert match.parts.slot == 1.0
+    assert match.start in (START + timedelta(minutes=23 * 60 + 30), START + timedelta(hours=24))
+    with pytest.raises(ValueError, match=r"^evening_start_minute: "):
+        Weights(evening_start_minute=20 * 60, evening_end_minute=45 * 60)

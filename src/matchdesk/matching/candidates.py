@@ -33,7 +33,7 @@ FloatArray = npt.NDArray[np.float64]
 class Candidates:
     """Candidate edges (a < b) with scores, and what the search proved about the rest."""
 
-    a: IntArray  # edges sorted by descending score, ties by pair key
+    a: IntArray  # by descending score, ties by pair key (solve: shard by shard, each so)
     b: IntArray
     score: FloatArray
     best_checked: FloatArray  # per creator: best score over every checked feasible pair

@@ -30,7 +30,6 @@ from matchdesk.matching.augment import Adjacency, augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, best_edge_bound
 from matchdesk.matching.candidates import (
     Candidates,
-    by_score,
     exhaustive_candidates,
     window_candidates,
 )
@@ -44,7 +43,6 @@ from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
 from matchdesk.matching.shards import split_pool
 from matchdesk.matching.slots import choose_starts
-from matchdesk.matching.sorting import bits_for
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -272,7 +270,8 @@ def _run_on_ray(
 def _merge(
     n: int, shards: list[tuple[IntArray, PoolArrays]], outcomes: list[_ShardOutcome]
 ) -> tuple[Candidates, IntArray]:
-    """The pool's candidates (by descending score, ties by key) and mates from shards."""
+    """The pool's candidates and mates from the shards' (edges shard by shard, each shard's
+    by descending score, ties by key)."""
     mate = np.full(n, -1, dtype=np.int64)
     best = np.full(n, -np.inf)
     bound = np.full(n, -np.inf)
@@ -299,23 +298,23 @@ def _merge(
     else:
         a = b = np.zeros(0, dtype=np.int64)
         w = np.zeros(0)
-    if a.size:
-        shift = bits_for(a.size)
-        keys = a * n + b
-        if int(keys.max()).bit_length() + shift <= 62:
-            order = np.sort((keys << shift) | np.arange(a.size)) & ((1 << shift) - 1)
-        else:
-            order = np.argsort(keys, kind="stable")
-        a, b, w = a[order], b[order], w[order]
-        order = by_score(n, a, b, w)
-        a, b, w = a[order], b[order], w[order]
     cands = Candidates(a, b, w, best, bound, checked, feasible_checked, exhaustive)
     return cands, mate
 
 
 def _bye_reasons(
-    prep: Prepared, cands: Candidates, mate: IntArray
+    prep: Prepared, cands: Candidates, mate: IntArray, shard_rows: list[IntArray]
 ) -> tuple[IntArray, tuple[ByeReason, ...]]:
+    """Each free creator's reason, exact where it says "odd one out".
+
+    Odd one out: every other creator of the creator's component of the feasible graph
+    is matched (so that component has an odd number of creators and the matching is
+    perfect on the rest: no matching could pair them all). It is proved from the
+    components of the candidate graph when that is the full feasible graph (small
+    pools), and otherwise from the shard (a union of feasible components): the only
+    free creator of its shard. Lost to better pairs: a creator with feasible partners
+    that is not proved the odd one out; its partners were paired otherwise.
+    """
     n = prep.n
     locked = np.zeros(n, dtype=np.bool_)
     locked[prep.locked_a] = True
@@ -325,18 +324,21 @@ def _bye_reasons(
     rows = np.flatnonzero(free)
     if rows.size == 0:
         return rows, ()
-    # "Odd one out": the only unmatched creator of an odd-sized candidate component.
-    count, labels = _components(n, cands.a, cands.b)
-    free_eligible = free & eligible
+    if cands.exhaustive:
+        count, labels = _components(n, cands.a, cands.b)
+    else:
+        count, labels = len(shard_rows), np.full(n, -1, dtype=np.int64)
+        for s, members in enumerate(shard_rows):
+            labels[members] = s
+    free_eligible = free & eligible & (labels >= 0)
     free_per = np.bincount(labels[free_eligible], minlength=count)
-    size_per = np.bincount(labels[eligible], minlength=count)
     reasons: list[ByeReason] = []
     for row in rows.tolist():
         if not prep.active[row]:
             reasons.append(ByeReason.EXCLUDED)
         elif not eligible[row]:
             reasons.append(ByeReason.NO_FEASIBLE_PARTNER)
-        elif free_per[labels[row]] == 1 and size_per[labels[row]] % 2 == 1:
+        elif free_per[labels[row]] == 1:
             reasons.append(ByeReason.ODD_ONE_OUT)
         else:
             reasons.append(ByeReason.LOST_TO_BETTER_PAIRS)
@@ -416,7 +418,7 @@ def solve(
     parts = score_parts(prep, pair_a, pair_b)
     t = lap("slots", t)
 
-    bye_rows, bye_reasons = _bye_reasons(prep, cands, mate)
+    bye_rows, bye_reasons = _bye_reasons(prep, cands, mate, [rows for rows, _ in shards])
     locked_weight = float(parts.total[locked].sum())
     upper = best_edge_bound(cands, locked_weight)
     eligible = int(np.count_nonzero(np.isfinite(cands.best_checked))) + 2 * prep.locked_a.size
