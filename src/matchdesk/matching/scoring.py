@@ -136,15 +136,13 @@ def window_pairs(
 
     def check(lo: int) -> tuple[IndexArray, IndexArray, FloatArray]:
         chunk = keys[lo : lo + PAIR_CHUNK]
-        x, y = chunk // n, chunk % n
-        shared = np.zeros(x.shape, dtype=np.uint64)
-        both = np.zeros(x.shape, dtype=np.uint64)
-        one = np.zeros(x.shape, dtype=np.uint64)
-        for k in range(st.shape[0]):
-            sa, sb, ea, eb = st[k][x], st[k][y], ev[k][x], ev[k][y]
-            shared |= sa & sb
-            both |= ea & eb
-            one |= (ea & sb) | (sa & eb)
+        x = chunk // n
+        y = chunk - x * n
+        shared = st[0][x] & st[0][y]
+        both = ev[0][x] & ev[0][y]
+        for k in range(1, st.shape[0]):
+            shared |= st[k][x] & st[k][y]
+            both |= ev[k][x] & ev[k][y]
         ok = shared != 0
         if check_tier:
             ok &= np.abs(tier[x] - tier[y]) <= max_distance
@@ -155,7 +153,15 @@ def window_pairs(
             pos = pos[hit]
             ok[pos[chunk[pos] == prep.forbidden[hit]]] = False
         x, y, chunk = x[ok], y[ok], chunk[ok]
-        slot = np.where(both[ok] != 0, 1.0, np.where(one[ok] != 0, 0.5, 0.0))
+        slot = np.where(both[ok] != 0, 1.0, 0.0)
+        # One evening only: looked for where there is no shared evening (a minority).
+        rest = np.flatnonzero(slot == 0.0)
+        if rest.size:
+            xr, yr = x[rest], y[rest]
+            one = np.zeros(rest.size, dtype=np.uint64)
+            for k in range(st.shape[0]):
+                one |= (ev[k][xr] & st[k][yr]) | (st[k][xr] & ev[k][yr])
+            slot[rest[one != 0]] = 0.5
         revenue = similarity(prep.log_revenue[x] - prep.log_revenue[y], span)
         audience = similarity(prep.log_followers[x] - prep.log_followers[y], span)
         novelty = np.where(_in_sorted(chunk, prep.met), 0.0, 1.0)
