@@ -3,12 +3,18 @@
     python benchmarks/bench_matching.py [--sizes 3000,100000,1000000] [--quick]
 
 For each pool size (demo creators, one weekly pool; see matching_pools.py) it prints, side
-by side: the engine (default options, and the fast preset), greedy (pairs by score, take
+by side: the engine with its default options (executor "local", 2 threads), the same with
+executor "process" (shards in worker processes; peak memory counts the workers too) from
+100,000 creators on, the "fast preset" (SolverOptions(exact_limit=300): a different
+setting, faster and a little lower), greedy (pairs by score, take
 each whose creators are both free) on the full feasible graph, rustworkx's exact
 `max_weight_matching(max_cardinality=True)` on the full feasible graph (the oracle), and
 networkx's `max_weight_matching` where they finish. Times are wall seconds from the
 problem in memory to the matching (the engine: to its `Result`); pool generation and
-the full feasible graph of the references are not counted for the engine.
+the full feasible graph of the references are not counted for the engine. With
+`--repeat N` the engine rows are run N times and show the best time and the spread
+(worst - best); the load average of the machine is printed with each size, since other
+work on a shared machine slows every figure.
 
 Quality: "card" is creators matched / creators with at least one feasible partner;
 "w/opt" is weight / the exact optimum where the oracle ran; "w/UB" is weight / the
@@ -20,7 +26,9 @@ every creator is in at most one pair; see matchdesk/matching/bounds.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import os
 import sys
 import threading
 import time
@@ -43,28 +51,37 @@ ORACLE_MAX = 3_000
 NETWORKX_MAX = 500
 GREEDY_MAX = 20_000
 FAST_MAX = 100_000
+PROCESS_MIN = 100_000
 
 
 class PeakMemory:
-    """Peak resident memory of this process while a block runs (sampled every 10 ms)."""
+    """Peak resident memory of this process and its child processes while a block runs
+    (sampled every 10 ms; children are the workers of the "process" executor)."""
 
     def __enter__(self) -> PeakMemory:
         self.proc = psutil.Process()
-        self.peak = self.proc.memory_info().rss
+        self.peak = self._rss()
         self.running = True
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
         return self
 
+    def _rss(self) -> int:
+        total = self.proc.memory_info().rss
+        for child in self.proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # a worker that just ended
+                total += child.memory_info().rss
+        return total
+
     def _sample(self) -> None:
         while self.running:
-            self.peak = max(self.peak, self.proc.memory_info().rss)
+            self.peak = max(self.peak, self._rss())
             time.sleep(0.01)
 
     def __exit__(self, *exc: object) -> None:
         self.running = False
         self.thread.join()
-        self.peak = max(self.peak, self.proc.memory_info().rss)
+        self.peak = max(self.peak, self._rss())
 
 
 def row(
@@ -116,12 +133,30 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
     return out, time.perf_counter() - started
 
 
-def bench(size: int, quick: bool) -> None:
+def repeated(fn: Callable[[], object], repeat: int) -> tuple[object, float, float, float]:
+    """Result, best seconds, spread (worst - best) and peak memory over `repeat` runs."""
+    times: list[float] = []
+    peak = 0.0
+    out: object = None
+    for _ in range(repeat):
+        with PeakMemory() as mem:
+            out, seconds = timed(fn)
+        times.append(seconds)
+        peak = max(peak, mem.peak)
+    return out, min(times), max(times) - min(times), peak
+
+
+def spread_note(spread: float, repeat: int) -> str:
+    return f"best of {repeat}, spread {spread:.2f} s; " if repeat > 1 else ""
+
+
+def bench(size: int, quick: bool, repeat: int) -> None:
     problem: MatchProblem = demo_problem(size, 0, verbose=True)
     pool = len(problem.creators)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n== {size:,} demo creators -> weekly pool of {pool:,} ({len(problem.blocks)} blocks)")
-    with PeakMemory() as mem:
-        result, seconds = timed(lambda: solve(problem))
+    print(f"  load average before (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
+    result, seconds, spread, peak = repeated(lambda: solve(problem), repeat)
     assert not isinstance(result, tuple)
     stats = result.statistics  # type: ignore[attr-defined]
     header = (
@@ -172,12 +207,32 @@ def bench(size: int, quick: bool) -> None:
         stats.weight,
         opt,
         stats.upper_bound,
-        mem.peak,
-        f"status {result.status.value}",
-    )  # type: ignore[attr-defined]
+        peak,
+        f"{spread_note(spread, repeat)}default options, status {result.status.value}",  # type: ignore[attr-defined]
+    )
+    if size >= PROCESS_MIN:
+        forked, f_seconds, f_spread, f_peak = repeated(
+            lambda: solve(problem, executor="process"), repeat
+        )
+        ps = forked.statistics  # type: ignore[attr-defined]
+        same = ps.weight == stats.weight and ps.matched == stats.matched
+        row(
+            "engine (process)",
+            pool,
+            f_seconds,
+            ps.matched,
+            ps.eligible,
+            ps.weight,
+            opt,
+            ps.upper_bound,
+            f_peak,
+            f"{spread_note(f_spread, repeat)}executor='process', "
+            f"{'same result as local' if same else 'DIFFERS from local'}",
+        )
     if size <= FAST_MAX:
-        with PeakMemory() as mem_fast:
-            fast, fast_seconds = timed(lambda: solve(problem, options=FAST))
+        fast, fast_seconds, fast_spread, fast_peak = repeated(
+            lambda: solve(problem, options=FAST), repeat
+        )
         fs = fast.statistics  # type: ignore[attr-defined]
         row(
             "engine (fast preset)",
@@ -188,8 +243,8 @@ def bench(size: int, quick: bool) -> None:
             fs.weight,
             opt,
             fs.upper_bound,
-            mem_fast.peak,
-            f"exact_limit={FAST.exact_limit}",
+            fast_peak,
+            f"{spread_note(fast_spread, repeat)}exact_limit={FAST.exact_limit}",
         )
     if full is not None:
         a, b, w = full  # type: ignore[misc]
@@ -226,6 +281,13 @@ def bench(size: int, quick: bool) -> None:
         f"({stats.exact_components} solved exactly)"
     )
     print(f"  upper bound {stats.upper_bound:.2f}: {stats.bound}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  load average after (1, 5, 15 min): {load}")
+    if opt:
+        print(
+            f"  speed-up over the oracle: engine {oracle_seconds / seconds:.0f}x"
+            + (f", fast preset {oracle_seconds / fast_seconds:.0f}x" if size <= FAST_MAX else "")
+        )
 
 
 def main() -> None:
@@ -236,6 +298,9 @@ def main() -> None:
         "--sizes",
         default="500,3000,100000,1000000",
         help="comma-separated demo pool sizes (creators generated)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each engine row (best time shown)"
     )
     parser.add_argument(
         "--quick",
@@ -253,7 +318,7 @@ def main() -> None:
     # scipy's sparse modules, numpy kernels); the figures are "problem in memory to Result".
     solve(demo_problem(2000, 1))
     for size in (int(s) for s in args.sizes.split(",") if s):
-        bench(size, args.quick)
+        bench(size, args.quick, max(1, args.repeat))
 
 
 if __name__ == "__main__":
