@@ -15,7 +15,17 @@ from matchdesk.outreach.outbox import Attachment
 from matchdesk.roster.models import Creator
 from matchdesk.rounds import board
 from matchdesk.rounds.lifecycle import mark_no_show, publish, reliability, rematch, respond
-from tests.rounds.conftest import MANAGER, add_roster, build, byes, creator, document, outbox, pairs
+from tests.rounds.conftest import (
+    MANAGER,
+    add_roster,
+    build,
+    byes,
+    creator,
+    document,
+    outbox,
+    pairs,
+    version,
+)
 from tests.rounds.rules import assert_hard_rules_hold
 
 MON = "2026-11-30T18:00:00Z"
@@ -160,6 +170,7 @@ def test_confirmations_no_shows_and_reliability(md: Matchdesk) -> None:
     assert answer(md, "ali", m, "confirm") == "published"
     assert answer(md, "ali", m, "confirm") == "published"  # twice is once
     assert answer(md, "bob", m, "confirm") == "confirmed"
+    assert version(md, round_id) == 2  # published once; answers leave the version alone
     with pytest.raises(NotFound) as foreign:
         answer(md, "cyd", m, "decline")
     assert foreign.value.message == "This match is not yours."

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from matchdesk.config import Settings
 from matchdesk.outreach.delivery import DeliverySettings
 from matchdesk.outreach.outbox import Attachment, NewMessage, enqueue_many
-from matchdesk.portal.links import portal_url
+from matchdesk.portal.links import make_portal_token
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.rounds.models import Invitation, Match, Round
@@ -104,6 +104,7 @@ class Outgoing:
     sender: Sender
     messages: list[NewMessage]
     invitations: dict[int, Invitation]
+    signing_key: str = ""
 
     @classmethod
     def start(
@@ -115,6 +116,14 @@ class Outgoing:
             for i in session.scalars(select(Invitation).where(Invitation.round_id == round_.id))
         }
         return cls(session, settings, program, round_, Sender.from_settings(), [], invitations)
+
+    def portal_link(self, creator: Creator) -> str:
+        """The creator's portal address (the signing key read once per collector, not
+        once per message: it may come from a file)."""
+        if not self.signing_key:
+            self.signing_key = self.settings.signing_key()
+        token = make_portal_token(self.signing_key, creator.handle, creator.id)
+        return f"{self.settings.base_url.rstrip('/')}/portal/{token}"
 
     def _invitation(self, creator_id: int) -> Invitation:
         invitation = self.invitations.get(creator_id)
@@ -137,7 +146,7 @@ class Outgoing:
         invitation.updated_at = utcnow()
         when = local_time(match.starts_at, creator.timezone)
         update = invitation.sequence > 0
-        link = portal_url(self.settings, creator.handle, creator.id)
+        link = self.portal_link(creator)
         subject = (
             f"{'Updated: your' if update else 'Your'} LIVE match with @{partner.handle}, {when}"
         )
@@ -151,7 +160,10 @@ class Outgoing:
             f"Please confirm or decline here:\n{link}\n\n"
             f"The calendar invitation is attached.\n\n{self.program.program.name}\n"
         )
-        self._add(creator, "match_invitation", subject, text, "REQUEST", invitation, match, partner)
+        note = f"LIVE match with @{partner.handle}. Confirm or decline: {link}"
+        self._add(
+            creator, "match_invitation", subject, text, note, "REQUEST", invitation, match, partner
+        )
 
     def cancel(self, creator: Creator, reason: str) -> None:
         """Cancel `creator`'s event in the round, if they were sent one that stands."""
@@ -168,7 +180,10 @@ class Outgoing:
             f"Your LIVE match for this round is cancelled: {reason}.\n\n"
             f"{self.program.program.name}\n"
         )
-        self._add(creator, "match_cancellation", subject, text, "CANCEL", invitation, match, None)
+        note = f"Cancelled: {reason}."
+        self._add(
+            creator, "match_cancellation", subject, text, note, "CANCEL", invitation, match, None
+        )
 
     def _add(
         self,
@@ -176,6 +191,7 @@ class Outgoing:
         kind: str,
         subject: str,
         text: str,
+        note: str,
         method: str,
         invitation: Invitation,
         match: Match | None,
@@ -191,7 +207,7 @@ class Outgoing:
             uid=event_uid(self.round_.id, creator.id, self.sender.domain),
             sequence=invitation.sequence,
             summary=summary,
-            description=text,
+            description=note,
             starts_at=_aware(starts),
             ends_at=_aware(ends),
             organizer=self.sender,

@@ -127,8 +127,10 @@ def respond(
         raise Conflict(f"This match is {match.status}; it can no longer be answered.")
     if aware(match.starts_at) <= clock():
         raise Conflict("This match has started; it can no longer be answered.")
+    # A creator's answer does not raise the round's version: the version guards managers'
+    # edits against each other, and an answer (many arrive after publishing) would
+    # otherwise make every open board stale. Edits re-check the match's status instead.
     round_ = get_round(session, match.round_id)
-    bump_version(session, round_, None)
     partner_id = match.creator_b_id if side == "a" else match.creator_a_id
     if answer == "confirm":
         setattr(match, mine, "confirmed")
