@@ -448,3 +448,26 @@ def test_api_lists_and_reads_rounds(md: Matchdesk, board: Board, client_as: Clie
     missing = viewer.get("/api/v1/rounds/999")
     assert missing.status_code == 404
     assert missing.json()["error"]["message"] == "No round 999."
+
+
+def test_a_big_round_is_published_by_a_job(md: Matchdesk, board: Board) -> None:
+    md.settings.round_inline_limit = 5  # 6 creators to invite
+    response = board.post("publish")
+    assert response.status_code == 303
+    job_id = int(response.headers["location"].removeprefix("/jobs/"))
+    with md.transaction() as session:
+        job = jobs.get_job(session, job_id)
+        assert (job.kind, job.payload) == (
+            "round.publish",
+            {
+                "round_id": board.round_id,
+                "actor": "operator:manager@example.com",
+                "expected_version": int(board.version),
+            },
+        )
+        assert session.scalars(select(OutboxMessage)).all() == []
+    done = jobs.run_inline(md, job_id, default_registry())
+    assert (done.status, done.result) == ("done", {"round_id": board.round_id, "messages": 6})
+    assert {s for _, _, s, _ in pairs(md, board.round_id).values()} == {"published"}
+    fragment = board.client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert fragment.headers["HX-Redirect"] == f"/rounds/{board.round_id}"

@@ -7,12 +7,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from matchdesk.jobs.registry import JobRegistry, JobResult, Progress
+from matchdesk.rounds.board import Edit
+from matchdesk.rounds.lifecycle import publish
 from matchdesk.rounds.service import BUILD_STEPS, build_round
 
 if TYPE_CHECKING:
     from matchdesk.context import Matchdesk
 
 BUILD = "round.build"
+PUBLISH = "round.publish"
 
 
 def build_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> JobResult:
@@ -34,7 +37,27 @@ def build_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> Job
     return {"round_id": round_id}
 
 
+def publish_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> JobResult:
+    """Publish the round `payload["round_id"]` (a big one: tens of thousands of
+    invitations, each with its calendar file). One transaction, so the progress can only
+    say when it starts and ends: a SQLite writer cannot report progress mid-transaction."""
+    round_id = int(payload["round_id"])
+    progress(0, 1, f"Publishing round {round_id}")
+    expected = payload.get("expected_version")
+    with md.transaction() as session:
+        queued = publish(
+            session,
+            md.settings,
+            md.program,
+            round_id,
+            Edit(str(payload.get("actor", "")), None if expected is None else int(expected)),
+        )
+    progress(1, 1, f"{queued:,} invitations queued")
+    return {"round_id": round_id, "messages": queued}
+
+
 def register(registry: JobRegistry) -> JobRegistry:
     """Add the rounds' jobs to `registry`."""
     registry.register(BUILD, build_job)
+    registry.register(PUBLISH, publish_job)
     return registry

@@ -253,6 +253,19 @@ def _counts(session: Session, column: Any, ids: list[int]) -> dict[int, int]:
     return key_counts(session, select(column, func.count()).where(column.in_(ids)).group_by(column))
 
 
+def count_matches(session: Session, round_id: int, status: str) -> int:
+    """How many of the round's matches have `status`."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Match)
+            .where(Match.round_id == round_id)
+            .where(Match.status == status)
+        )
+        or 0
+    )
+
+
 def round_pool_ids(session: Session, round_id: int) -> list[int]:
     """Every creator of the round's pool: in a match (any status) or with a bye."""
     ids: set[int] = set()

@@ -21,11 +21,18 @@ from matchdesk.rounds import board, lifecycle
 from matchdesk.rounds.board import Edit
 from matchdesk.rounds.demo import next_monday
 from matchdesk.rounds.export import CONTENT_TYPES, export_round
-from matchdesk.rounds.jobs import BUILD
+from matchdesk.rounds.jobs import BUILD, PUBLISH
 from matchdesk.rounds.models import MATCH_STATUSES
 from matchdesk.rounds.period import parse_start
 from matchdesk.rounds.queries import PER_PAGE, BoardFilter, board_page, round_byes
-from matchdesk.rounds.service import build_round, discard_round, get_round, list_rounds, plan_round
+from matchdesk.rounds.service import (
+    build_round,
+    count_matches,
+    discard_round,
+    get_round,
+    list_rounds,
+    plan_round,
+)
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -341,9 +348,18 @@ def round_publish(
     version: Version,
     principal: Principal = Depends(require("manager")),
 ) -> Response:
-    """Publish the draft: every matched creator is invited."""
+    """Publish the draft: every matched creator is invited. A round with more creators to
+    invite than `round_inline_limit` is published by a background job (its progress page
+    opens the round when done)."""
     md = app_of(request)
     with md.transaction() as session:
+        if 2 * count_matches(session, round_id, "proposed") > md.settings.round_inline_limit:
+            job = jobs.submit(
+                session,
+                PUBLISH,
+                {"round_id": round_id, "actor": principal.actor, "expected_version": version},
+            )
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
         queued = lifecycle.publish(
             session, md.settings, md.program, round_id, _edit(principal, version)
         )
