@@ -201,3 +201,50 @@ def test_a_stale_edit_is_refused_and_nothing_is_lost(md: Matchdesk) -> None:
     # Anna's swap stands, Omar's unpair did not happen.
     assert pairs(md, round_id) == [("bob", "cyd", MON, "proposed"), ("ali", "dee", MON, "proposed")]
     assert version(md, round_id) == 2
+
+
+def test_two_managers_editing_at_the_same_moment_one_wins_one_is_refused(md: Matchdesk) -> None:
+    import threading
+
+    round_id = four(md)
+    seen = version(md, round_id)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def edit(who: str, action: str) -> None:
+        try:
+            with md.transaction() as session:
+                barrier.wait(timeout=10)  # both transactions open, both read version 1
+                if action == "swap":
+                    board.swap(
+                        session, md.settings, md.program, round_id, "ali", "cyd", Edit(who, seen)
+                    )
+                else:
+                    board.exclude(
+                        session, md.settings, md.program, round_id, "bob", Edit(who, seen)
+                    )
+            outcomes[who] = "saved"
+        except Conflict as exc:
+            outcomes[who] = exc.message
+
+    threads = [
+        threading.Thread(target=edit, args=("operator:anna@x.com", "swap")),
+        threading.Thread(target=edit, args=("operator:omar@x.com", "exclude")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values())[1] == "saved"
+    refused = sorted(outcomes.values())[0]
+    assert refused.startswith(f"Round {round_id} was changed by ")
+    assert refused.endswith(
+        "(your version 1, now 2). Reload the board to see the change, then try again; "
+        "nothing was saved."
+    )
+    assert version(md, round_id) == 2  # exactly one edit landed
+    if outcomes["operator:anna@x.com"] == "saved":
+        assert [p[:2] for p in pairs(md, round_id)] == [("bob", "cyd"), ("ali", "dee")]
+    else:
+        assert byes(md, round_id)["bob"] == "excluded"
+    assert_hard_rules_hold(md, round_id)
