@@ -249,7 +249,9 @@ def test_board_filters_and_pages(md: Matchdesk, board: Board) -> None:
     assert '<span id="match-total">0</span>' in board.refresh("?locked=yes")
     # Each match shows both creators' local times and the score's parts.
     board.refresh()
-    assert '<span class="local">Mon 18:00</span> <span class="tz">UTC</span>' in board.html
+    day = monday()
+    local = f"Mon {day.day} {day:%b} 18:00"
+    assert f'<span class="local">{local}</span> <span class="tz">UTC</span>' in board.html
     with md.transaction() as session:
         match = session.get(Match, first[0])
         assert match is not None
@@ -471,3 +473,22 @@ def test_a_big_round_is_published_by_a_job(md: Matchdesk, board: Board) -> None:
     assert {s for _, _, s, _ in pairs(md, board.round_id).values()} == {"published"}
     fragment = board.client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
     assert fragment.headers["HX-Redirect"] == f"/rounds/{board.round_id}"
+
+
+def test_a_creators_page_shows_their_matches_and_reliability(md: Matchdesk, board: Board) -> None:
+    assert board.edit("publish") == "Published: 6 invitations queued."
+    (mid, a, b), *_ = standing(md, board.round_id)
+    with md.transaction() as session:
+        decliner = get_creator(session, a)
+        assert decliner is not None
+        respond(session, md.settings, md.program, decliner, mid, "decline")
+    page = board.client.get(f"/creators/{a}").text
+    assert '<dd id="invited">1</dd>' in page
+    assert '<dd id="confirm-rate">0%</dd>' in page
+    assert '<dd id="decline-rate">100%</dd>' in page
+    assert '<dd id="no-shows">0</dd>' in page
+    assert f'<td><a href="/creators/{b}">@{b}</a></td>' in page
+    assert '<span class="badge declined">declined</span>' in page
+    fresh = board.client.get(f"/creators/{b}").text
+    assert '<dd id="confirm-rate">0%</dd>' in fresh  # invited, has not answered
+    assert '<dd id="decline-rate">0%</dd>' in fresh

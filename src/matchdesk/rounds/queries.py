@@ -98,9 +98,10 @@ def _board_match(m: Match, a: Creator, b: Creator) -> BoardMatch:
 
 
 def local_clock(moment: datetime, timezone: str) -> str:
-    """`Tue 19:00` in `timezone`."""
+    """`Tue 1 Dec 19:00` in `timezone` (the day matters: a match is often on another
+    date for each creator)."""
     local = aware(moment).astimezone(ZoneInfo(timezone))
-    return f"{local:%a %H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def _filtered(
@@ -200,16 +201,32 @@ def round_byes(
     )
 
 
-def creator_matches(session: Session, creator_id: int, since: datetime) -> list[BoardMatch]:
-    """A creator's matches that end after `since` (their upcoming ones), by start."""
+def _creator_rows(session: Session, creator_id: int, *conditions: Any) -> list[BoardMatch]:
     a, b = aliased(Creator), aliased(Creator)
-    rows = session.execute(
+    query = (
         select(Match, a, b)
         .join(a, a.id == Match.creator_a_id)
         .join(b, b.id == Match.creator_b_id)
         .where(or_(Match.creator_a_id == creator_id, Match.creator_b_id == creator_id))
-        .where(Match.ends_at > since)
-        .where(Match.status.in_(("published", "confirmed", "declined", "cancelled")))
-        .order_by(Match.starts_at, Match.id)
-    ).all()
-    return [_board_match(m, x, y) for m, x, y in rows]
+    )
+    for condition in conditions:
+        query = query.where(condition)
+    return [_board_match(m, x, y) for m, x, y in session.execute(query).all()]
+
+
+def creator_matches(session: Session, creator_id: int, since: datetime) -> list[BoardMatch]:
+    """A creator's published matches that end after `since` (their upcoming ones), by
+    start."""
+    rows = _creator_rows(
+        session,
+        creator_id,
+        Match.ends_at > since,
+        Match.status.in_(("published", "confirmed", "declined", "cancelled")),
+    )
+    return sorted(rows, key=lambda m: (m.starts_at, m.id))
+
+
+def match_history(session: Session, creator_id: int, limit: int = 20) -> list[BoardMatch]:
+    """A creator's latest matches in every round (drafts left out), newest first."""
+    rows = _creator_rows(session, creator_id, Match.status != "proposed")
+    return sorted(rows, key=lambda m: (m.starts_at, m.id), reverse=True)[:limit]

@@ -16,6 +16,8 @@ from matchdesk.roster.service import (
     get_creator,
     stage_upload,
 )
+from matchdesk.rounds.lifecycle import reliability
+from matchdesk.rounds.queries import match_history
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -145,6 +147,14 @@ def _creator_view(request: Request, handle: str, portal_link: PortalLink | None 
         if creator is None:
             raise NotFound(f"No creator with handle @{handle.lstrip('@')}.")
         history = entries_for(session, "creator", creator.handle)
+        matches = match_history(session, creator.id)
+        record = reliability(session, [creator.id])[creator.id]
     return render(
-        request, "creator.html", creator=creator, history=history, portal_link=portal_link
+        request,
+        "creator.html",
+        creator=creator,
+        history=history,
+        portal_link=portal_link,
+        matches=matches,
+        reliability=record,
     )
