@@ -69,8 +69,8 @@ class SolverOptions:
     the many mid-sized components cost more exact time than the weight they add (at
     100,000 creators: 1.4 s for 0.002% of the weight).
     executor: where the independent shards of the pool are solved: "local" (one after
-    the other in this process), "process" (a pool of `workers` processes, forked where
-    the platform allows) or "ray" (Ray tasks; needs the `scale` extra, and uses the
+    the other in this process), "process" (a pool of `workers` processes started by
+    forkserver, or spawn) or "ray" (Ray tasks; needs the `scale` extra, and uses the
     running Ray instance or starts a local one). workers: 0 means one per CPU. Every
     executor gives the same result (see shards.py). threads: numpy threads for the
     sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
@@ -239,8 +239,10 @@ def _run_shards(
     workers = options.workers or os.cpu_count() or 1
     out: list[_ShardOutcome | None] = [None] * len(tasks)
     if options.executor == "process":
+        # The shards are pickled to the workers in any case; forkserver (or spawn) starts
+        # them clean, where fork would copy a process that may have threads running.
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
             futures = {i: pool.submit(_solve_shard, *tasks[i]) for i in order}
             for i, future in futures.items():
