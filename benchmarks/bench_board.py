@@ -15,8 +15,6 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
@@ -25,7 +23,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from databases import drop_schema, free_port, fresh_database
+from databases import drop_schema, fresh_database, start_server
 from matchdesk.accounts.service import create_operator
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
@@ -87,35 +85,6 @@ def timed(client: httpx.Client, path: str, requests: int) -> tuple[float, float,
     return statistics.median(seconds), max(seconds), rows
 
 
-def serve(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "MATCHDESK_DATABASE_URL": url,
-        "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret"),
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "matchdesk"),
-            "serve",
-            "--port",
-            str(port),
-            "--no-worker",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            httpx.get(base + "/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    return server, base
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creators", type=int, default=24_000)
@@ -135,7 +104,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             url, schema, round_id, matches, built = prepare(backend, args.creators, workdir)
-            server, base = serve(url, workdir)
+            server, base = start_server(url, workdir, "--no-worker")
             try:
                 client = signed_in(base)
                 try:

@@ -17,13 +17,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 
-from databases import drop_schema, free_port, fresh_database
+from databases import drop_schema, fresh_database, start_server
 from matchdesk.accounts.service import create_operator, create_token
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
@@ -131,33 +130,8 @@ def main() -> None:
             workdir = Path(tmp)
             url, schema = prepare(backend, args.creators, workdir)
             token = token_for(url, workdir)
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            env = {
-                **os.environ,
-                "MATCHDESK_DATABASE_URL": url,
-                "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret"),
-            }
-            server = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "matchdesk"),
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(args.workers),
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            server, base = start_server(url, workdir, "--workers", str(args.workers), "--no-worker")
             try:
-                for _ in range(100):
-                    try:
-                        httpx.get(base + "/login", timeout=1)
-                        break
-                    except httpx.HTTPError:
-                        time.sleep(0.2)
                 cookie = session_cookie(base)
                 bearer = ("Authorization", f"Bearer {token}")
                 for label, prefix, header in (

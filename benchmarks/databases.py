@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
 from matchdesk.db import make_engine
@@ -50,3 +54,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def start_server(url: str, workdir: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`matchdesk serve` on a free port against `url` (extra `args` passed on), once it
+    answers; returns the process (terminate it when done) and its base address."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MATCHDESK_DATABASE_URL": url,
+        "MATCHDESK_SECRET_KEY_FILE": str(workdir / "secret"),
+    }
+    command = [str(Path(sys.executable).parent / "matchdesk"), "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            httpx.get(base + "/login", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return server, base
