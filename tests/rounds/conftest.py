@@ -3,7 +3,7 @@ round back."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from matchdesk.roster.records import CreatorRecord
 from matchdesk.roster.service import save_records
 from matchdesk.rounds.board import Edit
 from matchdesk.rounds.models import Round
+from matchdesk.rounds.pool import Pool, load_pool, pool_creator_ids
 from matchdesk.rounds.service import build_round, round_document
 from tests.outreach.conftest import smtp_server, smtp_settings  # noqa: F401 (fixtures)
 
@@ -101,3 +102,22 @@ def outbox(md: Matchdesk) -> list[tuple[str, str, str]]:
             (m.kind, m.recipient, m.idempotency_key)
             for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
         ]
+
+
+def weekly_pool(md: Matchdesk, start: datetime = NEXT_WEEK_START) -> Pool:
+    """The weekly pool (tiers A and B) for the week starting `start`, from the database."""
+    with md.transaction() as session:
+        return load_pool(
+            session,
+            md.program,
+            cadence="weekly",
+            creator_ids=pool_creator_ids(session, ["A", "B"]),
+            period_start=start,
+            period_end=start + timedelta(days=7),
+        )
+
+
+def fairness_credit(pool: Pool) -> dict[str, int]:
+    """The engine's fairness input per handle."""
+    table = pool.problem.creators
+    return dict(zip(table.ids.tolist(), table.recent_byes.tolist(), strict=True))

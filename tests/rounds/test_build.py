@@ -13,12 +13,10 @@ from matchdesk.jobs.catalog import default_registry
 from matchdesk.matching import Weights
 from matchdesk.rounds.lifecycle import publish
 from matchdesk.rounds.models import Match
-from matchdesk.rounds.pool import load_pool, pool_creator_ids
 from matchdesk.rounds.service import discard_round, plan_round
 from tests.rounds.conftest import (
     MANAGER,
     NEXT_WEEK,
-    NEXT_WEEK_END,
     NEXT_WEEK_START,
     WEEK,
     WEEK_START,
@@ -27,7 +25,9 @@ from tests.rounds.conftest import (
     byes,
     creator,
     document,
+    fairness_credit,
     pairs,
+    weekly_pool,
 )
 
 
@@ -139,16 +139,8 @@ def test_pairs_that_met_in_a_published_round_wait_out_the_cooldown(md: Matchdesk
     small_roster(md)
     first = build(md)
     # A draft is not history: next week could pair the same creators again.
+    assert weekly_pool(md).problem.recent_pairs == ()
     with md.transaction() as session:
-        pool = load_pool(
-            session,
-            md.program,
-            cadence="weekly",
-            creator_ids=pool_creator_ids(session, ["A", "B"]),
-            period_start=NEXT_WEEK_START,
-            period_end=NEXT_WEEK_END,
-        )
-        assert pool.problem.recent_pairs == ()
         publish(session, md.settings, md.program, first, MANAGER)
     second = build(md, NEXT_WEEK)
     assert pairs(md, second) == []
@@ -161,24 +153,10 @@ def test_pairs_that_met_in_a_published_round_wait_out_the_cooldown(md: Matchdesk
         "fay": "no feasible partner",
         "gus": "no feasible partner",
     }
-    with md.transaction() as session:
-        pool = load_pool(
-            session,
-            md.program,
-            cadence="weekly",
-            creator_ids=pool_creator_ids(session, ["A", "B"]),
-            period_start=NEXT_WEEK_START,
-            period_end=NEXT_WEEK_END,
-        )
+    pool = weekly_pool(md)
     assert pool.problem.recent_pairs == (("ana", "ben", 1), ("cat", "dan", 1))
     # Fairness: a bye in a recent round is credit for the next one.
-    credit = dict(
-        zip(
-            pool.problem.creators.ids.tolist(),
-            pool.problem.creators.recent_byes.tolist(),
-            strict=True,
-        )
-    )
+    credit = fairness_credit(pool)
     assert credit == {"ana": 0, "ben": 0, "cat": 0, "dan": 0, "eve": 1, "fay": 1, "gus": 1}
 
 
@@ -218,15 +196,7 @@ def test_the_pool_holds_each_creators_availability_exactly_as_expand_gives_it(
     )
     from matchdesk.roster.availability import expand, parse_availability
 
-    with md.transaction() as session:
-        pool = load_pool(
-            session,
-            md.program,
-            cadence="weekly",
-            creator_ids=pool_creator_ids(session, ["A", "B"]),
-            period_start=WEEK_START,
-            period_end=NEXT_WEEK_START,
-        )
+    pool = weekly_pool(md, WEEK_START)
     table = pool.problem.creators
     for handle, zone, windows in (
         ("ana", "Europe/Berlin", text),

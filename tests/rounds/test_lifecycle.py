@@ -215,8 +215,7 @@ def test_unpairing_a_published_match_cancels_both_invitations(md: Matchdesk) -> 
 
 
 def test_declines_and_no_shows_feed_next_rounds_fairness(md: Matchdesk) -> None:
-    from matchdesk.rounds.pool import load_pool, pool_creator_ids
-    from tests.rounds.conftest import NEXT_WEEK_END, NEXT_WEEK_START
+    from tests.rounds.conftest import fairness_credit, weekly_pool
 
     add_roster(
         md,
@@ -234,17 +233,7 @@ def test_declines_and_no_shows_feed_next_rounds_fairness(md: Matchdesk) -> None:
         mark_no_show(
             session, round_id, cd, ["dee"], MANAGER, clock=lambda: datetime(2026, 12, 3, tzinfo=UTC)
         )
-    with md.transaction() as session:
-        pool = load_pool(
-            session,
-            md.program,
-            cadence="weekly",
-            creator_ids=pool_creator_ids(session, ["A", "B"]),
-            period_start=NEXT_WEEK_START,
-            period_end=NEXT_WEEK_END,
-        )
-    table = pool.problem.creators
-    credit = dict(zip(table.ids.tolist(), table.recent_byes.tolist(), strict=True))
+    credit = fairness_credit(weekly_pool(md))
     # ali declined (-1, floored at 0); bob ended with a bye (+1); cyd's partner did not
     # turn up (+1); dee did not turn up (-1, floored).
     assert credit == {"ali": 0, "bob": 1, "cyd": 1, "dee": 0}
