@@ -241,7 +241,9 @@ def _neighbour_keys(
         back[entry] = delta
         return filled - side * half, back, entry
 
-    (first, delta0, first_order), (second, delta1, _) = thread_map(one_order, [0, 1])
+    (first, delta0, first_order), (second, delta1, _) = thread_map(
+        one_order, [0, 1], work=keys.size
+    )
     keys[first : first + second] = keys[half : half + second]  # numpy copes with overlap
     keys = keys[: first + second]
     sort_inplace(keys)

@@ -44,9 +44,11 @@ def using_threads(count: int) -> Iterator[None]:
         _threads = previous
 
 
-def thread_map(fn: Callable[[T], U], items: Sequence[T]) -> list[U]:
-    """`[fn(x) for x in items]`, on the current threads."""
-    if _threads <= 1 or len(items) <= 1:
+def thread_map(fn: Callable[[T], U], items: Sequence[T], work: int | None = None) -> list[U]:
+    """`[fn(x) for x in items]`, on the current threads (in this thread when `work`, the
+    elements the items touch in all, is below `MIN_PARALLEL`)."""
+    small = work is not None and work < MIN_PARALLEL
+    if _threads <= 1 or len(items) <= 1 or small:
         return [fn(x) for x in items]
     with ThreadPoolExecutor(min(_threads, len(items))) as pool:
         return list(pool.map(fn, items))
