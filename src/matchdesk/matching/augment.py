@@ -141,7 +141,7 @@ def repair_free(
     """
     degree = np.diff(adjacency.ptr)
     free = np.flatnonzero((mate < 0) & (degree > 0))
-    if free.size < 2:
+    if free.size == 0:  # one free creator is enough: its neighbourhood may score better
         return
     region = np.zeros(n, dtype=np.bool_)
     region[free] = True
