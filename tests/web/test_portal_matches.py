@@ -147,7 +147,8 @@ def test_decline_frees_both_and_cancels_the_decliners_event(
             ("ben@example.com", "match_invitation"),
             ("ben@example.com", "match_cancellation"),
         ]
-        assert get_round(session, world["round_id"]).version == 2  # built 1, published; answers leave it
+        # Built (1), published (2); answers leave the version alone.
+        assert get_round(session, world["round_id"]).version == 2
 
 
 def test_another_creators_match_is_not_theirs(
