@@ -25,6 +25,7 @@ from matchdesk.matching.problem import offsets_in_period
 from matchdesk.program import Program
 from matchdesk.roster.availability import Window, expand
 from matchdesk.roster.demo import generate_creators
+from matchdesk.rounds.pool import rules_of
 
 CACHE = Path(__file__).resolve().parent.parent / "build" / "matching_pools"
 PROGRAM = Program()
@@ -34,14 +35,7 @@ PERIOD_END = (WEEK_START + timedelta(days=7)).astimezone(ZoneInfo("UTC"))
 
 
 def _rules() -> Rules:
-    m = PROGRAM.matching
-    return Rules(
-        duration_minutes=m.duration_minutes,
-        max_tier_distance=m.max_tier_distance,
-        require_shared_language=m.require_shared_language,
-        rematch_cooldown_rounds=m.rematch_cooldown_rounds,
-        slot_step_minutes=m.slot_step_minutes,
-    )
+    return rules_of(PROGRAM)
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -57,6 +57,11 @@ def _creator(session: Session, handle: str) -> Creator:
     return creator
 
 
+def _log(session: Session, edit: Edit, action: str, round_id: int, **changes: Any) -> None:
+    """Write the edit to the round's audit log (`changes`: before=..., after=...)."""
+    audit.record(session, edit.actor, action, "round", round_id, **changes)
+
+
 def _pair_of(session: Session, match: Match) -> tuple[Creator, Creator]:
     a, b = session.get(Creator, match.creator_a_id), session.get(Creator, match.creator_b_id)
     if a is None or b is None:  # foreign keys cascade: cannot happen
@@ -199,11 +204,10 @@ def set_locked(session: Session, round_id: int, match_id: int, locked: bool, edi
     if match.status not in LIVE:
         raise Conflict(f"Match {match_id} is {match.status}; only a standing match can be locked.")
     match.locked = locked
-    audit.record(
+    _log(
         session,
-        edit.actor,
+        edit,
         "match.locked" if locked else "match.unlocked",
-        "round",
         round_id,
         after=_match_state(session, match),
     )
@@ -227,7 +231,7 @@ def unpair(
     outgoing = Outgoing.start(session, settings, program, round_)
     _take_apart(session, outgoing, round_, match, (UNPAIRED, UNPAIRED))
     outgoing.flush()
-    audit.record(session, edit.actor, "match.unpaired", "round", round_id, before=before)
+    _log(session, edit, "match.unpaired", round_id, before=before)
 
 
 def pair(
@@ -262,9 +266,7 @@ def pair(
     outgoing = Outgoing.start(session, settings, program, round_)
     match = _new_match(session, settings, program, outgoing, round_, a, b, locked=True, manual=True)
     outgoing.flush()
-    audit.record(
-        session, edit.actor, "match.paired", "round", round_id, after=_match_state(session, match)
-    )
+    _log(session, edit, "match.paired", round_id, after=_match_state(session, match))
     return match
 
 
@@ -306,11 +308,10 @@ def swap(
         session, settings, program, outgoing, round_, x, py, locked=False, manual=True
     )
     outgoing.flush()
-    audit.record(
+    _log(
         session,
-        edit.actor,
+        edit,
         "match.swapped",
-        "round",
         round_id,
         before={"matches": before},
         after={"matches": [_match_state(session, first_new), _match_state(session, second_new)]},
@@ -349,11 +350,10 @@ def exclude(
     else:
         _set_bye(session, round_id, creator.id, EXCLUDED)
     outgoing.flush()
-    audit.record(
+    _log(
         session,
-        edit.actor,
+        edit,
         "creator.excluded",
-        "round",
         round_id,
         after={"creator": creator.handle},
     )
@@ -367,11 +367,10 @@ def include(session: Session, round_id: int, handle: str, edit: Edit) -> None:
     if _bye_reason(session, round_.id, creator.id) != EXCLUDED:
         raise InvalidInput("cannot include", [f"@{creator.handle} is not excluded from the round"])
     _set_bye(session, round_id, creator.id, WAITING)
-    audit.record(
+    _log(
         session,
-        edit.actor,
+        edit,
         "creator.included",
-        "round",
         round_id,
         after={"creator": creator.handle},
     )
@@ -415,11 +414,10 @@ def reoptimise(session: Session, program: Program, round_id: int, edit: Edit) ->
     result = solve(pool.problem, seed=round_.seed)
     session.execute(delete(Match).where(Match.round_id == round_id).where(Match.locked.is_(False)))
     pairs = store_result(session, round_, pool, result)
-    audit.record(
+    _log(
         session,
-        edit.actor,
+        edit,
         "round.reoptimised",
-        "round",
         round_id,
         after={
             "matches": len(pairs) + len(locked),
