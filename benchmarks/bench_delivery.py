@@ -7,7 +7,7 @@ as `matchdesk worker --once` would; the time runs from the workers' start to the
 one's exit (process start-up included), with the rate limit off. The sink runs in this
 process and costs about as much CPU per message as a worker does.
 
-    python benchmarks/bench_delivery.py [--messages 5000] [--workers 2]
+    python benchmarks/bench_delivery.py [--messages 20000] [--workers 2]
         [--backends sqlite postgresql] [--batch-size 50] [--commit-every 10]
 """
 
@@ -136,7 +136,8 @@ def run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000)
+    # 20,000 so the two workers' start-up (1-2 s of imports each) does not dominate.
+    parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument(
