@@ -26,7 +26,7 @@ from matchdesk.roster.availability import WEEKDAYS, parse_availability
 from matchdesk.roster.editing import creator_state, set_availability
 from matchdesk.roster.models import Creator
 from matchdesk.roster.service import get_creator
-from matchdesk.rounds.queries import creator_matches
+from matchdesk.rounds.queries import creator_matches, local_date_time
 
 SALT = "matchdesk-portal"
 _CSRF_PURPOSE = b"matchdesk-portal-csrf:"
@@ -217,12 +217,12 @@ def _portal_matches(session: Session, creator: Creator, now: datetime) -> tuple[
     out = []
     for m in creator_matches(session, creator.id, now):
         mine_is_a = m.a == creator.handle
-        starts, ends = m.starts_at.astimezone(zone), m.ends_at.astimezone(zone)
+        ends = m.ends_at.astimezone(zone)
         out.append(
             PortalMatch(
                 match_id=m.id,
                 partner=m.b if mine_is_a else m.a,
-                starts_local=f"{starts:%a} {starts.day} {starts:%b %Y, %H:%M}",
+                starts_local=local_date_time(m.starts_at, creator.timezone),
                 ends_local=f"{ends:%H:%M}",
                 status=m.status,
                 my_answer=m.a_response if mine_is_a else m.b_response,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from matchdesk.portal.links import make_portal_token
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.rounds.models import Invitation, Match, Round
+from matchdesk.rounds.queries import local_date_time
 
 PRODID = "-//matchdesk//LIVE match rounds//EN"
 
@@ -46,8 +46,7 @@ class Sender:
 
 def local_time(moment: datetime, timezone: str) -> str:
     """`Tue 10 Mar 2026, 19:00 (Europe/Berlin)`: a moment as the creator's clock shows it."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({timezone})"
+    return f"{local_date_time(moment, timezone)} ({timezone})"
 
 
 def event_uid(round_id: int, creator_id: int, domain: str) -> str:

@@ -97,6 +97,12 @@ def _board_match(m: Match, a: Creator, b: Creator) -> BoardMatch:
     )
 
 
+def local_date_time(moment: datetime, timezone: str) -> str:
+    """`Tue 10 Mar 2026, 19:00`: a moment as a clock in `timezone` shows it."""
+    local = aware(moment).astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
 def local_clock(moment: datetime, timezone: str) -> str:
     """`Tue 1 Dec 19:00` in `timezone` (the day matters: a match is often on another
     date for each creator)."""
