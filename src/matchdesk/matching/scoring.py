@@ -7,13 +7,16 @@ the best the shared availability allows), novelty and fairness.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from matchdesk.matching.parallel import thread_map
 from matchdesk.matching.prepare import PoolArrays
+
+if TYPE_CHECKING:
+    from matchdesk.matching.problem import Weights
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -87,6 +90,25 @@ def slot_quality(prep: PoolArrays, a: IntArray, b: IntArray) -> FloatArray:
     return result
 
 
+def _weighted(
+    w: Weights,
+    revenue: FloatArray,
+    audience: FloatArray,
+    slot: FloatArray,
+    novelty: FloatArray,
+    fairness: FloatArray,
+) -> FloatArray:
+    """The weighted sum of the score parts (the one place the weights meet the parts)."""
+    total: FloatArray = (
+        w.revenue * revenue
+        + w.audience * audience
+        + w.slot * slot
+        + w.novelty * novelty
+        + w.fairness * fairness
+    )
+    return total
+
+
 def score_parts(prep: PoolArrays, a: IntArray, b: IntArray) -> ScoreParts:
     """Score parts of feasible pairs (a, b)."""
     w = prep.weights
@@ -100,13 +122,7 @@ def score_parts(prep: PoolArrays, a: IntArray, b: IntArray) -> ScoreParts:
         )
     novelty = np.where(_in_sorted(prep.key(a, b), prep.met), 0.0, 1.0)
     fairness = (prep.fair[a] + prep.fair[b]) / 2.0
-    total = (
-        w.revenue * revenue
-        + w.audience * audience
-        + w.slot * slot
-        + w.novelty * novelty
-        + w.fairness * fairness
-    )
+    total = _weighted(w, revenue, audience, slot, novelty, fairness)
     return ScoreParts(revenue, audience, slot, novelty, fairness, total)
 
 
@@ -166,13 +182,7 @@ def window_pairs(
         audience = similarity(prep.log_followers[x] - prep.log_followers[y], span)
         novelty = np.where(_in_sorted(chunk, prep.met), 0.0, 1.0)
         fairness = (prep.fair[x] + prep.fair[y]) / 2.0
-        total = (
-            w.revenue * revenue
-            + w.audience * audience
-            + w.slot * slot
-            + w.novelty * novelty
-            + w.fairness * fairness
-        )
+        total = _weighted(w, revenue, audience, slot, novelty, fairness)
         return x.astype(index_type), y.astype(index_type), total
 
     done = thread_map(check, range(0, keys.size, PAIR_CHUNK))
