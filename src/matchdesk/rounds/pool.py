@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matchdesk.errors import InvalidInput
@@ -39,6 +39,7 @@ HISTORY_ROUNDS = 12
 FAIRNESS_ROUNDS = 4
 MET = ("published", "confirmed", "completed", "no_show")
 NO_CREDIT_BYES = ("declined", "excluded")
+SMALL_POOL = 1_000  # up to this many creators, history is read for them alone
 
 
 @dataclass(frozen=True)
@@ -131,25 +132,30 @@ def _fairness_and_pairs(
     if not history:
         return credit, []
     recent = {r for r, n in ago.items() if n <= FAIRNESS_ROUNDS}
-    for creator_id in session.scalars(
+    byes = (
         select(Bye.creator_id)
         .where(Bye.round_id.in_(recent))
         .where(Bye.reason.not_in(NO_CREDIT_BYES))
-    ):
+    )
+    matches = select(
+        Match.round_id,
+        Match.creator_a_id,
+        Match.creator_b_id,
+        Match.status,
+        Match.a_response,
+        Match.b_response,
+        Match.a_no_show,
+        Match.b_no_show,
+    ).where(Match.round_id.in_(history))
+    if len(members) <= SMALL_POOL:
+        # A board edit checks a pair or two: read their history, not the whole rounds'.
+        ids = list(members)
+        byes = byes.where(Bye.creator_id.in_(ids))
+        matches = matches.where(or_(Match.creator_a_id.in_(ids), Match.creator_b_id.in_(ids)))
+    for creator_id in session.scalars(byes):
         if creator_id in members:
             credit[creator_id] += 1
-    rows = session.execute(
-        select(
-            Match.round_id,
-            Match.creator_a_id,
-            Match.creator_b_id,
-            Match.status,
-            Match.a_response,
-            Match.b_response,
-            Match.a_no_show,
-            Match.b_no_show,
-        ).where(Match.round_id.in_(history))
-    )
+    rows = session.execute(matches)
     for round_id, a, b, status, a_resp, b_resp, a_ns, b_ns in rows:
         if a in members and b in members and status in MET:
             key = frozenset((members[a], members[b]))
