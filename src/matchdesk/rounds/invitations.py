@@ -104,17 +104,31 @@ class Outgoing:
     messages: list[NewMessage]
     invitations: dict[int, Invitation]
     signing_key: str = ""
+    whole_round: bool = False  # every invitation of the round is in `invitations`
 
     @classmethod
     def start(
-        cls, session: Session, settings: Settings, program: Program, round_: Round
+        cls,
+        session: Session,
+        settings: Settings,
+        program: Program,
+        round_: Round,
+        *,
+        whole_round: bool = False,
     ) -> Outgoing:
-        """A collector for `round_`'s messages (the round's invitations read once)."""
-        invitations = {
-            i.creator_id: i
-            for i in session.scalars(select(Invitation).where(Invitation.round_id == round_.id))
-        }
-        return cls(session, settings, program, round_, Sender.from_settings(), [], invitations)
+        """A collector for `round_`'s messages. `whole_round` (publish, rematch) reads all
+        the round's invitations in one query; otherwise (an edit touching a pair or two)
+        each creator's is read when needed."""
+        invitations = {}
+        if whole_round:
+            invitations = {
+                i.creator_id: i
+                for i in session.scalars(select(Invitation).where(Invitation.round_id == round_.id))
+            }
+        sender = Sender.from_settings()
+        return cls(
+            session, settings, program, round_, sender, [], invitations, whole_round=whole_round
+        )
 
     def portal_link(self, creator: Creator) -> str:
         """The creator's portal address (the signing key read once per collector, not
@@ -126,6 +140,12 @@ class Outgoing:
 
     def _invitation(self, creator_id: int) -> Invitation:
         invitation = self.invitations.get(creator_id)
+        if invitation is None and not self.whole_round:
+            invitation = self.session.scalars(
+                select(Invitation)
+                .where(Invitation.round_id == self.round_.id)
+                .where(Invitation.creator_id == creator_id)
+            ).one_or_none()
         if invitation is None:
             invitation = Invitation(round_id=self.round_.id, creator_id=creator_id, sequence=-1)
             self.invitations[creator_id] = invitation

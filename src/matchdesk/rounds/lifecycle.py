@@ -78,7 +78,7 @@ def publish(
         match.status = "published"
     round_.status = "published"
     round_.published_at = utcnow()
-    outgoing = Outgoing.start(session, settings, program, round_)
+    outgoing = Outgoing.start(session, settings, program, round_, whole_round=True)
     _invite(session, outgoing, matches)
     queued = outgoing.flush()
     audit.record(
@@ -208,7 +208,7 @@ def rematch(
             .where(Match.creator_a_id.in_([a for a, _ in pairs]))
         )
     )
-    outgoing = Outgoing.start(session, settings, program, round_)
+    outgoing = Outgoing.start(session, settings, program, round_, whole_round=True)
     _invite(session, outgoing, new_matches)
     matched = {c for pair in pairs for c in pair}
     for creator_id in sorted(free - matched):
