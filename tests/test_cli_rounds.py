@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from matchdesk.rounds.demo import next_monday
+from matchdesk.rounds.period import next_start
 
 ROSTER = (
     "handle,email,timezone,languages,followers,revenue_30d,availability\n"
@@ -136,7 +136,7 @@ def test_demo_runs_a_round(run) -> None:  # type: ignore[no-untyped-def]
     lines = demo.stdout.strip().splitlines()
     document = json.loads(run("rounds", "show", "1", "--json").stdout)
     assert lines[1] == (
-        f"Demo round 1: weekly, from {next_monday(today).isoformat()}, "
+        f"Demo round 1: weekly, from {next_start('weekly', today).isoformat()}, "
         f"{len(document['matches'])} matches (a draft: review and publish it)."
     )
     assert len(document["matches"]) > 30

@@ -23,9 +23,9 @@ from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import issue_portal_link
 from matchdesk.roster.editing import create_creator, set_availability
 from matchdesk.rounds.board import Edit
-from matchdesk.rounds.demo import next_monday
 from matchdesk.rounds.lifecycle import publish
 from matchdesk.rounds.models import Match
+from matchdesk.rounds.period import next_start
 from matchdesk.rounds.service import build_round, get_round
 from matchdesk.web.app import ROUTERS
 from tests.web.conftest import csrf_of
@@ -287,7 +287,7 @@ def world(md: Matchdesk, web: Any, client_as: Callable[[str | None], TestClient]
         create_creator(
             session, md.program, {"handle": "cleo", **fields, "availability": evening}, "test"
         )
-        monday = next_monday(date.today())
+        monday = next_start("weekly", date.today())
         round_ = build_round(session, md.program, cadence="weekly", start=monday, actor="test")
         session.flush()
         match_id = session.scalars(select(Match.id).where(Match.round_id == round_.id)).one()

@@ -16,9 +16,9 @@ from matchdesk.outreach.models import OutboxMessage
 from matchdesk.portal.links import issue_portal_link, open_portal
 from matchdesk.roster.editing import create_creator
 from matchdesk.rounds.board import Edit
-from matchdesk.rounds.demo import next_monday
 from matchdesk.rounds.lifecycle import publish
 from matchdesk.rounds.models import Bye, Match
+from matchdesk.rounds.period import next_start
 from matchdesk.rounds.service import aware, build_round, get_round
 from tests.web.conftest import csrf_of
 
@@ -47,7 +47,11 @@ def world(md: Matchdesk, web: Any) -> dict[str, Any]:
             }
             create_creator(session, md.program, fields, "test")
         round_ = build_round(
-            session, md.program, cadence="weekly", start=next_monday(date.today()), actor="t"
+            session,
+            md.program,
+            cadence="weekly",
+            start=next_start("weekly", date.today()),
+            actor="t",
         )
         session.flush()
         publish(session, md.settings, md.program, round_.id, Edit("t", None))

@@ -23,9 +23,9 @@ from matchdesk.jobs.catalog import default_registry
 from matchdesk.outreach.models import OutboxMessage
 from matchdesk.roster.editing import create_creator
 from matchdesk.roster.service import get_creator
-from matchdesk.rounds.demo import next_monday
 from matchdesk.rounds.lifecycle import respond
 from matchdesk.rounds.models import Match, Round
+from matchdesk.rounds.period import next_start
 from matchdesk.rounds.service import round_document
 from tests.web.conftest import csrf_of
 
@@ -53,7 +53,7 @@ def add_creators(md: Matchdesk) -> None:
 
 
 def monday() -> date:
-    return next_monday(date.today())
+    return next_start("weekly", date.today())
 
 
 class Board:
@@ -148,7 +148,7 @@ def test_rounds_page_offers_the_build_form_to_managers_only(md: Matchdesk, clien
     page = client_as("manager").get("/rounds").text
     assert 'action="/rounds"' in page
     today = datetime.now(UTC).astimezone(ZoneInfo(md.program.program.timezone)).date()
-    assert f'id="start" value="{next_monday(today).isoformat()}"' in page
+    assert f'id="start" value="{next_start("weekly", today).isoformat()}"' in page
     # The tier select lists every tier; only the weekly ones are offered at first.
     assert '<option value="S" data-cadence="monthly" hidden disabled>tier S only</option>' in page
     assert '<option value="A" data-cadence="weekly">tier A only</option>' in page

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from matchdesk.program import Program
 from matchdesk.rounds.models import Round
+from matchdesk.rounds.period import next_start, program_today
 from matchdesk.rounds.service import build_round
-
-
-def next_monday(today: date) -> date:
-    """The first Monday after `today` (a week ahead when `today` is a Monday)."""
-    return today + timedelta(days=7 - today.weekday())
 
 
 def build_demo_round(
@@ -25,5 +20,6 @@ def build_demo_round(
     if not any(t.cadence == "weekly" for t in program.tiers):
         return None
     if today is None:
-        today = datetime.now(UTC).astimezone(ZoneInfo(program.program.timezone)).date()
-    return build_round(session, program, cadence="weekly", start=next_monday(today), actor="demo")
+        today = program_today(program.program.timezone)
+    start = next_start("weekly", today)
+    return build_round(session, program, cadence="weekly", start=start, actor="demo")

@@ -3,7 +3,7 @@ in the program's time zone, as UTC instants."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from matchdesk.errors import InvalidInput
@@ -41,10 +41,7 @@ def round_period(cadence: str, start: date, timezone: str) -> tuple[datetime, da
         )
     if problems:
         raise InvalidInput("the round cannot be built", problems)
-    if cadence == "weekly":
-        end = date.fromordinal(start.toordinal() + 7)
-    else:
-        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    end = next_start(cadence, start)
     zone = ZoneInfo(timezone)
 
     def instant(day: date) -> datetime:
@@ -54,3 +51,16 @@ def round_period(cadence: str, start: date, timezone: str) -> tuple[datetime, da
         return datetime.combine(day, time(0), zone).astimezone(UTC)
 
     return instant(start), instant(end)
+
+
+def next_start(cadence: str, today: date) -> date:
+    """The first start date of a `cadence` round after `today`: next Monday (a week ahead
+    on a Monday) or the 1st of next month."""
+    if cadence == "weekly":
+        return today + timedelta(days=7 - today.weekday())
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+def program_today(timezone: str) -> date:
+    """Today's date on the program's clock."""
+    return datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()

@@ -8,9 +8,8 @@ Edits answer 303 back to the board with a one-line note kept in the session.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,11 +18,10 @@ from matchdesk.audit import entries_for
 from matchdesk.jobs import service as jobs
 from matchdesk.rounds import board, lifecycle
 from matchdesk.rounds.board import Edit
-from matchdesk.rounds.demo import next_monday
 from matchdesk.rounds.export import CONTENT_TYPES, export_round
 from matchdesk.rounds.jobs import BUILD, PUBLISH
 from matchdesk.rounds.models import MATCH_STATUSES
-from matchdesk.rounds.period import parse_start
+from matchdesk.rounds.period import CADENCES, next_start, parse_start, program_today
 from matchdesk.rounds.queries import PER_PAGE, BoardFilter, board_page, round_byes
 from matchdesk.rounds.service import (
     build_round,
@@ -63,26 +61,18 @@ def _fragment(request: Request) -> bool:
     return bool(headers.get("hx-request")) and not headers.get("hx-history-restore-request")
 
 
-def _program_today(timezone: str) -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
-
-
-def _first_of_next_month(today: date) -> date:
-    return date(today.year + today.month // 12, today.month % 12 + 1, 1)
-
-
 @router.get("/rounds")
 def rounds_page(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
     """Recent rounds and, for managers, the form that builds one."""
     md = app_of(request)
     with md.transaction() as session:
         rounds = list_rounds(session)
-    today = _program_today(md.program.program.timezone)
+    today = program_today(md.program.program.timezone)
     return render(
         request,
         "rounds.html",
         rounds=rounds,
-        defaults={"weekly": next_monday(today), "monthly": _first_of_next_month(today)},
+        defaults={cadence: next_start(cadence, today) for cadence in CADENCES},
         flash=request.session.pop("flash", None),
     )
 
