@@ -12,34 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
-from matchdesk.matching.exact import exact_matching
-from matchdesk.matching.sorting import bits_for
+from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-
-class Adjacency:
-    """CSR adjacency of an undirected edge list (both directions)."""
-
-    def __init__(self, n: int, a: IntArray, b: IntArray) -> None:
-        src = np.concatenate([a, b])
-        dst = np.concatenate([b, a])
-        shift = bits_for(n)
-        packed = np.sort((src << shift) | dst)
-        self.dst = packed & ((1 << shift) - 1)
-        self.ptr = np.searchsorted(packed >> shift, np.arange(n + 1)).astype(np.int64)
-
-    def edges_from(self, nodes: IntArray) -> tuple[IntArray, IntArray]:
-        """Directed edges (source, target) out of `nodes`."""
-        count = self.ptr[nodes + 1] - self.ptr[nodes]
-        total = int(count.sum())
-        offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        src = np.repeat(nodes, count)
-        return src, self.dst[np.repeat(self.ptr[nodes], count) + offsets]
 
 
 def _first_of(keys: IntArray) -> npt.NDArray[np.bool_]:
@@ -134,41 +111,14 @@ def repair_free(
     """Re-solve exactly the neighbourhood of the creators still free, in place.
 
     The region is every free creator with candidate edges, grown `hops` times by its
-    neighbours and their mates, so no pair crosses its border. Each connected piece of at
-    most `limit` creators is re-matched exactly (rustworkx): the old pairs inside are one
-    of the matchings it compares, so cardinality, then weight, can only grow. This finds
-    the augmenting paths through odd cycles that `augment_paths` cannot see.
+    neighbours and their partners; each connected piece of it of at most `limit`
+    creators that holds a free creator is re-matched exactly (regions.py), so
+    cardinality, then weight, can only grow. This finds the augmenting paths through
+    odd cycles that `augment_paths` cannot see.
     """
     degree = np.diff(adjacency.ptr)
-    free = np.flatnonzero((mate < 0) & (degree > 0))
-    if free.size == 0:  # one free creator is enough: its neighbourhood may score better
+    free = (mate < 0) & (degree > 0)
+    if not np.any(free):  # one free creator is enough: its neighbourhood may score better
         return
-    region = np.zeros(n, dtype=np.bool_)
-    region[free] = True
-    for _ in range(hops):
-        _, dst = adjacency.edges_from(np.flatnonzero(region))
-        region[dst] = True
-        partner = mate[region]
-        region[partner[partner >= 0]] = True
-    sel = region[a] & region[b]
-    ra, rb, rw = a[sel], b[sel], w[sel]
-    count, label = connected_components(
-        csr_matrix((np.ones(ra.size, dtype=np.int8), (ra, rb)), shape=(n, n)), directed=False
-    )
-    sizes = np.bincount(label[region], minlength=count)
-    has_free = np.zeros(count, dtype=np.bool_)
-    has_free[label[free]] = True
-    edge_label = label[ra]
-    order = np.argsort(edge_label, kind="stable")
-    ra, rb, rw, edge_label = ra[order], rb[order], rw[order], edge_label[order]
-    bounds = np.searchsorted(edge_label, np.arange(count + 1))
-    nodes_all = np.flatnonzero(region)
-    node_label = label[nodes_all]
-    node_order = np.argsort(node_label, kind="stable")
-    node_bounds = np.searchsorted(node_label[node_order], np.arange(count + 1))
-    for c in np.flatnonzero(has_free & (sizes <= limit) & (sizes >= 2)).tolist():
-        nodes = np.sort(nodes_all[node_order[node_bounds[c] : node_bounds[c + 1]]])
-        lo, hi = int(bounds[c]), int(bounds[c + 1])
-        mate[nodes] = -1
-        x, y = exact_matching(nodes, ra[lo:hi], rb[lo:hi], rw[lo:hi])
-        mate[x], mate[y] = y, x
+    region = grow_region(adjacency, mate, free, hops)
+    resolve_regions(n, a, b, w, mate, region, limit, only=free)

@@ -140,7 +140,7 @@ def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArra
     return order
 
 
-def _pruned(n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int) -> IntArray:
+def keep_best(n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int) -> IntArray:
     """The edges of `order` (best first) among the `keep` best of at least one endpoint.
 
     One sort of (endpoint, rank) keys groups each creator's edges best first; an edge's
@@ -313,7 +313,7 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         bound[lonely] = -np.inf
     feasible_count = int(a.size)
     best = _best_per_creator(n, a, b, score)
-    order = _pruned(n, a, b, by_score(n, a, b, score), keep)
+    order = keep_best(n, a, b, by_score(n, a, b, score), keep)
     return Candidates(
         a[order].astype(np.int64),
         b[order].astype(np.int64),

@@ -7,9 +7,17 @@ permutation whose 2-cycles are pairs and whose longer cycles are the fractional 
 the matching LP optimum (a 2-matching). Costs are `M + 2 - w` per half-edge and `2M + 2`
 to stay unmatched, so covering creators comes first and score second.
 
-Rounding: 2-cycles are kept; the creators of longer cycles (and the unmatched) are
-re-matched exactly (rustworkx) within each connected piece of the candidate graph they
-induce, which is small because the fractional part of the LP is local.
+Rounding: 2-cycles are kept. The creators of longer cycles (and the unmatched) are where
+the LP and the best matching differ, but not only there: an odd cycle must leave one
+creator out or hand the defect on along an alternating path, through pairs the LP
+liked. So the region re-matched exactly (regions.py) is the fractional part grown
+`hops` times along each creator's best candidate and the pairs. Measured on demo pools
+of 2,000 to 4,000 creators (a 1,759-creator component: 0.9 to 1.5 s exactly), the
+rounded 2-cycles alone reach about 99.1% of the component's exact weight, the grown
+region (about a third of the component) 99.9%; the rest of the loss sits in a few long
+alternating paths (the odd one out moved by dozens of creators). A second region,
+seeded by the creators whose pair scores at least `regret` below their best candidate,
+takes most of what is left.
 """
 
 from __future__ import annotations
@@ -17,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from matchdesk.matching.exact import exact_matching
+from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -28,12 +36,8 @@ UNMATCHED_PENALTY = 10.0  # M: larger than any score difference
 COST_SCALE = 1e5
 
 
-def double_cover_start(
-    nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray, mate: IntArray, exact_limit: int
-) -> None:
-    """Set `mate` for `nodes` (a component, sorted) from the rounded relaxation."""
-    size = nodes.size
-    la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+def _rounded_pairs(size: int, la: IntArray, lb: IntArray, w: FloatArray) -> IntArray:
+    """Local mates from the relaxation's 2-cycles (-1 for the fractional part)."""
     own = np.arange(size)
     # Integer-valued costs: with arbitrary floats LAPJV can take minutes instead of
     # milliseconds (measured on 2,600 creators); 1e-5 resolution is plenty for a start.
@@ -48,27 +52,49 @@ def double_cover_start(
     sigma = np.empty(size, dtype=np.int64)
     sigma[rows] = cols
     pair = (sigma[sigma] == own) & (sigma != own)
-    mate[nodes[pair]] = nodes[sigma[pair]]
-    # Everything else is re-matched exactly, piece by piece.
-    rest = ~pair
-    sel = rest[la] & rest[lb]
-    ra, rb, rw = la[sel], lb[sel], w[sel]
-    if ra.size == 0:
-        return
-    count, label = connected_components(
-        csr_matrix((np.ones(ra.size, dtype=np.int8), (ra, rb)), shape=(size, size)), directed=False
-    )
-    edge_label = label[ra]
-    order = np.argsort(edge_label, kind="stable")
-    ra, rb, rw, edge_label = ra[order], rb[order], rw[order], edge_label[order]
-    bounds = np.searchsorted(edge_label, np.arange(count + 1))
-    node_order = np.argsort(label, kind="stable")
-    node_bounds = np.searchsorted(label[node_order], np.arange(count + 1))
-    for c in np.unique(edge_label).tolist():
-        lo, hi = int(bounds[c]), int(bounds[c + 1])
-        piece = node_order[node_bounds[c] : node_bounds[c + 1]]
-        piece = piece[rest[piece]]
-        if piece.size > exact_limit:
-            continue  # left to the augmenting and improvement phases
-        x, y = exact_matching(np.sort(piece), ra[lo:hi], rb[lo:hi], rw[lo:hi])
-        mate[nodes[x]], mate[nodes[y]] = nodes[y], nodes[x]
+    local: IntArray = np.where(pair, sigma, -1)
+    return local
+
+
+def _best_edges(size: int, la: IntArray, lb: IntArray) -> tuple[IntArray, IntArray]:
+    """Each creator's best candidate edge (edges come best first), once each."""
+    first = np.full(size, la.size, dtype=np.int64)
+    position = np.arange(la.size, dtype=np.int64)
+    np.minimum.at(first, la, position)
+    np.minimum.at(first, lb, position)
+    edges = np.unique(first[first < la.size])
+    return la[edges], lb[edges]
+
+
+def double_cover_start(
+    nodes: IntArray,
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    mate: IntArray,
+    *,
+    limit: int,
+    hops: int,
+    regret: float,
+    regret_hops: int,
+) -> None:
+    """Set `mate` for `nodes` (a component, sorted; edges best first) from the rounded
+    relaxation and its exactly re-solved regions (pieces of at most `limit` creators)."""
+    size = nodes.size
+    la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    local = _rounded_pairs(size, la, lb, w)
+    best = Adjacency(size, *_best_edges(size, la, lb))
+    region = grow_region(best, local, local < 0, hops)
+    resolve_regions(size, la, lb, w, local, region, limit)
+    if np.isfinite(regret):
+        paired = local[la] == lb
+        pair_score = np.zeros(size)
+        pair_score[la[paired]] = w[paired]
+        pair_score[lb[paired]] = w[paired]
+        top = np.zeros(size)
+        np.maximum.at(top, la, w)
+        np.maximum.at(top, lb, w)
+        region = grow_region(best, local, top - pair_score >= regret, regret_hops)
+        resolve_regions(size, la, lb, w, local, region, limit)
+    matched = local >= 0
+    mate[nodes[matched]] = nodes[local[matched]]

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from matchdesk.matching.augment import Adjacency, augment_paths, repair_free
+from matchdesk.matching.augment import augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, best_edge_bound
 from matchdesk.matching.candidates import (
     Candidates,
@@ -38,6 +38,7 @@ from matchdesk.matching.improve import EdgeIndex, augment, greedy, local_search
 from matchdesk.matching.parallel import default_threads, using_threads
 from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
 from matchdesk.matching.problem import MatchProblem
+from matchdesk.matching.regions import Adjacency
 from matchdesk.matching.relaxation import double_cover_start
 from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
@@ -56,18 +57,22 @@ class SolverOptions:
     """Tuning of the engine; the defaults are what the benchmarks were measured with.
 
     exhaustive_limit: pools with at most this many matchable creators use the full
-    feasible graph (and the result is optimal). exact_limit: candidate components up to
-    this many creators are solved exactly, smallest first, while the sum of their squared
-    sizes stays within exact_budget (blossom costs about size^2). The others start from
-    the rounded double-cover relaxation (up to relaxation_limit creators, relaxation.py)
-    or greedy, then get augmenting paths and improvement moves; finally the neighbourhood
-    (repair_hops) of creators still free is re-solved exactly in pieces of at most
-    repair_limit. window / keep: strength neighbours checked per bucket and side, and
-    best candidates kept per creator; large_window / large_keep replace them for pools
-    of more than large_pool matchable creators (memory and time grow with them).
-    mid_pool_exact_limit replaces exact_limit above mid_pool matchable creators: there
-    the many mid-sized components cost more exact time than the weight they add (at
-    100,000 creators: 1.4 s for 0.002% of the weight).
+    feasible graph, every component is solved exactly and the result is optimal.
+    exact_limit: otherwise, candidate components up to this many creators are solved
+    exactly, smallest first, while the sum of their squared sizes stays within
+    exact_budget (blossom costs about size^2 to size^2.5). The others (up to
+    relaxation_limit creators) start from the rounded double-cover relaxation, whose
+    fractional part grown rounding_hops times along each creator's best candidate is
+    re-solved exactly, then the creators whose pair scores at least `regret` below their
+    best candidate, grown regret_hops times (relaxation.py); bigger components start
+    from greedy. Then augmenting paths and improvement moves; finally the neighbourhood
+    (repair_hops) of creators still free is re-solved exactly. Every exactly re-solved
+    region is cut in connected pieces of at most repair_limit creators. window / keep:
+    strength neighbours checked per bucket and side, and best candidates kept per
+    creator; large_window / large_keep replace them for pools of more than large_pool
+    matchable creators (memory and time grow with them), where the rounding re-solves
+    only its fractional part (rounding_hops 0, no regret region). mid_pool_exact_limit replaces
+    exact_limit above mid_pool matchable creators.
     executor: where the independent shards of the pool are solved: "local" (one after
     the other in this process), "process" (a pool of `workers` processes started by
     forkserver, or spawn) or "ray" (Ray tasks; needs the `scale` extra, and uses the
@@ -75,13 +80,20 @@ class SolverOptions:
     executor gives the same result (see shards.py). threads: numpy threads for the
     sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
     executor and 1 in the workers of the others. The result does not depend on it.
+
+    `SolverOptions.thorough()` solves components of up to 4,000 creators exactly
+    instead: on a 3,000-creator weekly pool about 0.03% more weight for 5 to 8 times
+    the time (benchmarks/bench_matching.py prints both).
     """
 
     exhaustive_limit: int = 600
-    exact_limit: int = 4000
+    exact_limit: int = 300
     exact_budget: int = 4_000_000
     relaxation_limit: int = 20_000
-    repair_hops: int = 3
+    rounding_hops: int = 3
+    regret: float = 0.05
+    regret_hops: int = 1
+    repair_hops: int = 1
     repair_limit: int = 2000
     window: int = 6
     keep: int = 12
@@ -102,6 +114,8 @@ class SolverOptions:
             "mid_pool_exact_limit",
             "exact_budget",
             "relaxation_limit",
+            "rounding_hops",
+            "regret_hops",
             "repair_hops",
             "repair_limit",
             "window",
@@ -113,8 +127,15 @@ class SolverOptions:
         ):
             if getattr(self, name) < (1 if name in ("window", "keep") else 0):
                 raise ValueError(f"{name}: must be positive")
+        if not self.regret >= 0:
+            raise ValueError("regret: must be positive")
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor: must be one of {', '.join(EXECUTORS)}")
+
+    @classmethod
+    def thorough(cls) -> SolverOptions:
+        """Components of up to 4,000 creators solved exactly (slower, a little higher)."""
+        return cls(exact_limit=4000, repair_hops=3)
 
 
 def _components(n: int, a: IntArray, b: IntArray) -> tuple[int, IntArray]:
@@ -176,7 +197,17 @@ def _match(
                 continue  # LAPJV does not scale to these; greedy starts them
             lo, hi = int(bounds[c]), int(bounds[c + 1])
             nodes = np.sort(node_order[node_bounds[c] : node_bounds[c + 1]])
-            double_cover_start(nodes, a[lo:hi], b[lo:hi], w[lo:hi], mate, options.exact_limit)
+            double_cover_start(
+                nodes,
+                a[lo:hi],
+                b[lo:hi],
+                w[lo:hi],
+                mate,
+                limit=options.repair_limit,
+                hops=options.rounding_hops,
+                regret=options.regret,
+                regret_hops=options.regret_hops,
+            )
         greedy(n, ba, bb, mate)
         adjacency = Adjacency(n, ba, bb)
         augment_paths(n, adjacency, mate)
@@ -382,13 +413,24 @@ def solve(
     t = lap("prepare", t)
     matchable = int(np.count_nonzero(prep.active & prep.has_start))
     exhaustive = matchable <= options.exhaustive_limit
+    if exhaustive:  # every component exactly: the result is optimal
+        options = replace(options, exact_limit=max(options.exact_limit, options.exhaustive_limit))
     if not exhaustive and matchable > options.mid_pool:
         options = replace(
             options, exact_limit=min(options.exact_limit, options.mid_pool_exact_limit)
         )
     if not exhaustive and matchable > options.large_pool:
         # The pool's size, not the shard's, picks the candidate width.
-        options = replace(options, window=options.large_window, keep=options.large_keep)
+        # There time is what runs short (30 s for a million): the rounding re-solves only
+        # its fractional part, as the weight lost to the thinner candidates dwarfs what
+        # the wider regions win back (about 1.5 s at a million for under 0.01%).
+        options = replace(
+            options,
+            window=options.large_window,
+            keep=options.large_keep,
+            rounding_hops=0,
+            regret=float("inf"),
+        )
     shards = split_pool(prep)
     t = lap("split", t)
     time_left = max(0.0, deadline - time.perf_counter())

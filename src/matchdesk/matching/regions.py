@@ -1,0 +1,101 @@
+"""Exact re-solving of regions: the one tool behind the rounding and the repairs.
+
+A region is a set of creators closed under the current pairs (a creator's partner is in
+the region whenever the creator is). Re-matching it exactly (rustworkx, maximum
+cardinality first) can only do as well or better than the pairs it had, since those
+pairs are one of the matchings the exact solver compares; pairs leaving the region are
+untouched. Regions are grown from seeds along a sparse adjacency (each creator's best
+candidates) and the current pairs, and each connected piece of at most `limit` creators
+is solved on its own; bigger pieces are left as they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from matchdesk.matching.exact import exact_matching
+from matchdesk.matching.sorting import bits_for
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class Adjacency:
+    """CSR adjacency of an undirected edge list (both directions)."""
+
+    def __init__(self, n: int, a: IntArray, b: IntArray) -> None:
+        src = np.concatenate([a, b])
+        dst = np.concatenate([b, a])
+        shift = bits_for(n)
+        packed = np.sort((src << shift) | dst)
+        self.dst = packed & ((1 << shift) - 1)
+        self.ptr = np.searchsorted(packed >> shift, np.arange(n + 1)).astype(np.int64)
+
+    def edges_from(self, nodes: IntArray) -> tuple[IntArray, IntArray]:
+        """Directed edges (source, target) out of `nodes`."""
+        count = self.ptr[nodes + 1] - self.ptr[nodes]
+        total = int(count.sum())
+        offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        src = np.repeat(nodes, count)
+        return src, self.dst[np.repeat(self.ptr[nodes], count) + offsets]
+
+
+def grow_region(adjacency: Adjacency, mate: IntArray, seeds: BoolArray, hops: int) -> BoolArray:
+    """`seeds` grown `hops` times by their neighbours, then closed under the pairs."""
+    region = seeds.copy()
+    partner = mate[region]
+    region[partner[partner >= 0]] = True
+    for _ in range(hops):
+        _, dst = adjacency.edges_from(np.flatnonzero(region))
+        region[dst] = True
+        partner = mate[region]
+        region[partner[partner >= 0]] = True
+    return region
+
+
+def resolve_regions(
+    n: int,
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    mate: IntArray,
+    region: BoolArray,
+    limit: int,
+    only: BoolArray | None = None,
+) -> int:
+    """Re-match exactly, in place, each connected piece of `region` (closed under the
+    pairs) with 2 to `limit` creators; with `only`, just the pieces holding one of those
+    creators. Returns the number of pieces solved."""
+    sel = region[a] & region[b]
+    ra, rb, rw = a[sel], b[sel], w[sel]
+    count, label = connected_components(
+        csr_matrix((np.ones(ra.size, dtype=np.int8), (ra, rb)), shape=(n, n)), directed=False
+    )
+    sizes = np.bincount(label[region], minlength=count)
+    wanted = (sizes >= 2) & (sizes <= limit)
+    if only is not None:
+        holds = np.zeros(count, dtype=np.bool_)
+        holds[label[only & region]] = True
+        wanted &= holds
+    if not np.any(wanted):
+        return 0
+    edge_label = label[ra]
+    order = np.argsort(edge_label, kind="stable")
+    ra, rb, rw, edge_label = ra[order], rb[order], rw[order], edge_label[order]
+    bounds = np.searchsorted(edge_label, np.arange(count + 1))
+    nodes_all = np.flatnonzero(region)
+    node_label = label[nodes_all]
+    node_order = np.argsort(node_label, kind="stable")
+    node_bounds = np.searchsorted(node_label[node_order], np.arange(count + 1))
+    pieces = np.flatnonzero(wanted).tolist()
+    for c in pieces:
+        nodes = np.sort(nodes_all[node_order[node_bounds[c] : node_bounds[c + 1]]])
+        lo, hi = int(bounds[c]), int(bounds[c + 1])
+        mate[nodes] = -1
+        x, y = exact_matching(nodes, ra[lo:hi], rb[lo:hi], rw[lo:hi])
+        mate[x], mate[y] = y, x
+    return len(pieces)

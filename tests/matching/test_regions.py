@@ -1,0 +1,162 @@
+"""Exactly re-solved regions (regions.py) and the relaxation's rounding (relaxation.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matchdesk.matching.exact import exact_matching
+from matchdesk.matching.improve import greedy
+from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
+from matchdesk.matching.relaxation import double_cover_start
+
+
+def random_graph(n: int, degree: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct edges (a < b) in descending weight order (as the engine hands them on)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, n * degree)
+    b = rng.integers(0, n, n * degree)
+    keys = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    a, b = keys // n, keys % n
+    keep = a != b
+    a, b = a[keep], b[keep]
+    w = np.round(rng.uniform(0.1, 1.0, a.size), 6)
+    order = np.lexsort((a * n + b, -w))
+    return a[order], b[order], w[order]
+
+
+def weight_and_size(a: np.ndarray, b: np.ndarray, w: np.ndarray, mate: np.ndarray) -> tuple:
+    score = {(int(x), int(y)): float(s) for x, y, s in zip(a, b, w, strict=True)}
+    pairs = [(i, int(mate[i])) for i in range(mate.size) if mate[i] > i]
+    assert all(mate[j] == i for i, j in pairs)  # symmetric
+    return 2 * len(pairs), round(sum(score[p] for p in pairs), 6)
+
+
+def exact_mate(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    mate = np.full(n, -1, dtype=np.int64)
+    x, y = exact_matching(np.arange(n), a, b, w)
+    mate[x], mate[y] = y, x
+    return mate
+
+
+def greedy_mate(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mate = np.full(n, -1, dtype=np.int64)
+    greedy(n, a, b, mate)
+    return mate
+
+
+def test_grow_region_adds_neighbours_then_partners() -> None:
+    # Path 0-1-2-3-4-5 with pairs (1, 2) and (3, 4).
+    a, b = np.array([0, 1, 2, 3, 4]), np.array([1, 2, 3, 4, 5])
+    mate = np.array([-1, 2, 1, 4, 3, -1])
+    adjacency = Adjacency(6, a, b)
+    seeds = np.array([True, False, False, False, False, False])
+    assert np.flatnonzero(grow_region(adjacency, mate, seeds, 0)).tolist() == [0]
+    assert np.flatnonzero(grow_region(adjacency, mate, seeds, 1)).tolist() == [0, 1, 2]
+    assert np.flatnonzero(grow_region(adjacency, mate, seeds, 2)).tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_whole_graph_as_one_region_is_the_exact_optimum(seed: int) -> None:
+    n = 60
+    a, b, w = random_graph(n, 3, seed)
+    mate = greedy_mate(n, a, b)
+    everyone = np.ones(n, dtype=np.bool_)
+    resolve_regions(n, a, b, w, mate, everyone, limit=n)
+    assert weight_and_size(a, b, w, mate) == weight_and_size(a, b, w, exact_mate(n, a, b, w))
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_a_region_is_solved_exactly_and_the_rest_is_untouched(seed: int) -> None:
+    n = 80
+    a, b, w = random_graph(n, 2, seed)
+    before = greedy_mate(n, a, b)
+    adjacency = Adjacency(n, a, b)
+    seeds = np.zeros(n, dtype=np.bool_)
+    seeds[[3, 40]] = True
+    region = grow_region(adjacency, before, seeds, 2)
+    assert 0 < int(region.sum()) < n
+    after = before.copy()
+    resolve_regions(n, a, b, w, after, region, limit=n)
+    # Outside the region nothing moved; inside, the exact optimum of the induced graph.
+    assert np.array_equal(after[~region], before[~region])
+    inside = region[a] & region[b]
+    ia, ib, iw = a[inside], b[inside], w[inside]
+    expected = np.full(n, -1, dtype=np.int64)
+    x, y = exact_matching(np.flatnonzero(region), ia, ib, iw)
+    expected[x], expected[y] = y, x
+    got = np.where(region, after, -1)
+    assert weight_and_size(ia, ib, iw, got) == weight_and_size(ia, ib, iw, expected)
+    # Cardinality first, then weight: never worse than before.
+    size_before, weight_before = weight_and_size(a, b, w, before)
+    size_after, weight_after = weight_and_size(a, b, w, after)
+    assert (size_after, weight_after) >= (size_before, weight_before)
+
+
+def test_pieces_over_the_limit_or_without_a_wanted_creator_are_left_alone() -> None:
+    # Two separate triangles-with-a-tail: {0, 1, 2, 3} and {4, 5, 6, 7}.
+    a = np.array([0, 1, 0, 2, 4, 5, 4, 6])
+    b = np.array([1, 2, 2, 3, 5, 6, 6, 7])
+    w = np.array([0.9, 0.8, 0.7, 0.6, 0.9, 0.8, 0.7, 0.6])
+    start = np.array([1, 0, -1, -1, 5, 4, -1, -1])
+    everyone = np.ones(8, dtype=np.bool_)
+    mate = start.copy()
+    assert resolve_regions(8, a, b, w, mate, everyone, limit=3) == 0
+    assert np.array_equal(mate, start)
+    only = np.zeros(8, dtype=np.bool_)
+    only[3] = True  # just the first piece
+    assert resolve_regions(8, a, b, w, mate, everyone, limit=8, only=only) == 1
+    assert mate.tolist() == [1, 0, 3, 2, 5, 4, -1, -1]
+
+
+@pytest.mark.parametrize("seed", [8, 9, 10])
+def test_rounding_with_every_creator_in_reach_is_exact(seed: int) -> None:
+    n = 120
+    a, b, w = random_graph(n, 4, seed)
+    mate = np.full(n, -1, dtype=np.int64)
+    nodes = np.arange(n)
+    double_cover_start(nodes, a, b, w, mate, limit=n, hops=n, regret=0.05, regret_hops=1)
+    assert weight_and_size(a, b, w, mate) == weight_and_size(a, b, w, exact_mate(n, a, b, w))
+
+
+@pytest.mark.parametrize(
+    ("hops", "regret", "regret_hops"), [(0, float("inf"), 0), (1, 0.05, 0), (3, 0.05, 1)]
+)
+def test_rounding_gives_pairs_of_candidate_edges_on_the_components_creators(
+    hops: int, regret: float, regret_hops: int
+) -> None:
+    n = 300
+    a, b, w = random_graph(n, 3, 11)
+    # The component's creators are numbered in the pool: every second creator.
+    nodes = np.arange(n) * 2
+    mate = np.full(2 * n, -1, dtype=np.int64)
+    double_cover_start(
+        nodes,
+        nodes[a],
+        nodes[b],
+        w,
+        mate,
+        limit=2000,
+        hops=hops,
+        regret=regret,
+        regret_hops=regret_hops,
+    )
+    assert np.all(mate[1::2] == -1)
+    local = np.where(mate[nodes] >= 0, mate[nodes] // 2, -1)
+    size, weight = weight_and_size(a, b, w, local)  # KeyError if a pair is not an edge
+    best_size, best_weight = weight_and_size(a, b, w, exact_mate(n, a, b, w))
+    assert size <= best_size
+    assert weight <= best_weight + 1e-9
+    assert weight >= 0.995 * best_weight
+
+
+def test_options_name_a_bad_regret_and_offer_the_thorough_preset() -> None:
+    from matchdesk.matching import SolverOptions
+
+    with pytest.raises(ValueError, match="regret: must be positive"):
+        SolverOptions(regret=-0.1)
+    with pytest.raises(ValueError, match="rounding_hops: must be positive"):
+        SolverOptions(rounding_hops=-1)
+    thorough = SolverOptions.thorough()
+    assert (thorough.exact_limit, thorough.repair_hops) == (4000, 3)
+    assert (SolverOptions().exact_limit, SolverOptions().repair_hops) == (300, 1)
