@@ -82,7 +82,7 @@ class SolverOptions:
     executor and 1 in the workers of the others. The result does not depend on it.
 
     `SolverOptions.thorough()` solves components of up to 4,000 creators exactly
-    instead: on a 3,000-creator weekly pool about 0.03% more weight for 5 to 8 times
+    instead: on a 3,000-creator weekly pool about 0.03% more weight for 3 to 5 times
     the time (benchmarks/bench_matching.py prints both).
     """
 
