@@ -1,6 +1,6 @@
 """Benchmark of the matching engine against the references a Python user would reach for.
 
-    python benchmarks/bench_matching.py [--sizes 3000,100000,1000000] [--quick]
+    python benchmarks/bench_matching.py [--sizes 3000,100000,1000000] [--seeds 0,1] [--quick]
 
 For each pool size (demo creators, one weekly pool; see matching_pools.py) it prints,
 side by side: the engine with its default options (executor "local", 2 threads), the
@@ -185,11 +185,14 @@ def spread_note(spread: float, repeat: int) -> str:
     return f"best of {repeat}, spread {spread:.2f} s; " if repeat > 1 else ""
 
 
-def bench(size: int, quick: bool, repeat: int) -> None:
-    problem: MatchProblem = demo_problem(size, 0, verbose=True)
+def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
+    problem: MatchProblem = demo_problem(size, seed, verbose=True)
     pool = len(problem.creators)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\n== {size:,} demo creators -> weekly pool of {pool:,} ({len(problem.blocks)} blocks)")
+    print(
+        f"\n== {size:,} demo creators (seed {seed}) -> weekly pool of {pool:,} "
+        f"({len(problem.blocks)} blocks)"
+    )
     print(f"  load average before (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
     result, seconds, spread, peak = repeated(lambda: solve(problem), repeat)
     assert not isinstance(result, tuple)
@@ -343,6 +346,11 @@ def main() -> None:
         help="comma-separated demo pool sizes (creators generated)",
     )
     parser.add_argument(
+        "--seeds",
+        default="0",
+        help="comma-separated demo seeds: each size is run on a pool of each seed",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each engine row (best time shown)"
     )
     parser.add_argument(
@@ -361,7 +369,8 @@ def main() -> None:
     # scipy's sparse modules, numpy kernels); the figures are "problem in memory to Result".
     solve(demo_problem(2000, 1))
     for size in (int(s) for s in args.sizes.split(",") if s):
-        bench(size, args.quick, max(1, args.repeat))
+        for seed in (int(x) for x in args.seeds.split(",") if x):
+            bench(size, args.quick, max(1, args.repeat), seed)
 
 
 if __name__ == "__main__":
