@@ -18,9 +18,10 @@ each size, since other work on a shared machine slows every figure.
 
 Quality: "card" is creators matched / creators with at least one feasible partner;
 "w/opt" is weight / the exact optimum where the oracle ran; "w/UB" is weight / the
-per-creator best-edge upper bound (valid for any matching of the full feasible graph:
-each pair's score is at most the mean of its two creators' best feasible scores, and
-every creator is in at most one pair; see matchdesk/matching/bounds.py).
+engine's fitted dual bound (valid for any matching of the full feasible graph: values
+y_i >= 0 with y_i + y_j >= the score of every feasible pair, including the pairs the
+search pruned or never checked, sum to at least any matching's weight; see
+matchdesk/matching/bounds.py).
 """
 
 from __future__ import annotations
@@ -361,9 +362,9 @@ def main() -> None:
     args = parser.parse_args()
     print(__doc__.split("\n\n")[0].strip())
     print(
-        "bound: per-creator best-edge bound: sum over creators of half their best feasible "
-        "score; valid because each pair scores at most the mean of its two creators' best "
-        "scores and every creator is in at most one pair (weak LP duality)."
+        "bound: fitted dual bound: sum over creators of y_i, where y_i + y_j is at least the "
+        "score of every feasible pair (pruned and unchecked ones through per-creator "
+        "floors); valid for any matching by weak LP duality (matching/bounds.py)."
     )
     # One small solve first, so no size pays the process's one-time costs (lazy imports of
     # scipy's sparse modules, numpy kernels); the figures are "problem in memory to Result".

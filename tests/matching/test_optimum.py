@@ -7,6 +7,7 @@ import pytest
 import rustworkx as rx
 
 from matchdesk.matching import SolverOptions, Status, solve
+from matchdesk.matching.bounds import best_edge_bound
 from matchdesk.matching.candidates import full_graph
 from matchdesk.matching.prepare import prepare
 from matchdesk.matching.synthetic import synthetic_problem
@@ -75,3 +76,25 @@ def test_default_path_on_mid_pools_keeps_the_cardinality_and_nearly_the_weight(
     assert result.status is Status.FEASIBLE
     assert result.statistics.matched == matched
     assert weight * share <= result.weight <= weight + 1e-6
+
+
+THIN = SolverOptions(exhaustive_limit=0, window=1, keep=1)
+WIDE = SolverOptions(exhaustive_limit=0)
+
+
+@pytest.mark.parametrize(("n", "seed"), [(150, 3), (250, 4), (400, 5)])
+@pytest.mark.parametrize("options", [THIN, WIDE, None], ids=["thin", "wide", "default"])
+def test_the_fitted_bound_lies_between_the_exact_optimum_and_the_simple_bound(
+    n: int, seed: int, options: SolverOptions | None
+) -> None:
+    # The bound must hold for every matching of the full feasible graph, including the
+    # pairs the search pruned (thin: one candidate per creator) or never checked.
+    _, optimum = oracle(n, seed)
+    result = solve(synthetic_problem(n, seed, blocks=20, recent=20), options=options)
+    cands = result.candidates
+    if options is not None:
+        assert np.any(cands.pruned_bound > 0)  # the floors were needed
+        assert np.any(np.isfinite(cands.unchecked_bound))
+    simple = best_edge_bound(cands, 0.0)
+    assert optimum <= result.statistics.upper_bound < simple
+    assert result.weight <= optimum + 1e-6

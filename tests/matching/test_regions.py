@@ -160,3 +160,27 @@ def test_options_name_a_bad_regret_and_offer_the_thorough_preset() -> None:
     thorough = SolverOptions.thorough()
     assert (thorough.exact_limit, thorough.repair_hops) == (4000, 3)
     assert (SolverOptions().exact_limit, SolverOptions().repair_hops) == (300, 1)
+
+
+def test_the_fitted_bound_keeps_the_floors_of_pruned_and_unchecked_partners() -> None:
+    from matchdesk.matching.bounds import best_edge_bound, fitted_bound
+    from matchdesk.matching.candidates import Candidates
+
+    # Creators 0-1 share a candidate edge of 0.2. Creator 0 lost a checked partner
+    # scoring up to 0.9 to the pruning; creator 1 may have an unchecked one up to 0.6;
+    # creators 2-3 have only their candidate edge of 0.8.
+    cands = Candidates(
+        a=np.array([2, 0]),
+        b=np.array([3, 1]),
+        score=np.array([0.8, 0.2]),
+        best_checked=np.array([0.9, 0.2, 0.8, 0.8]),
+        unchecked_bound=np.array([-np.inf, 0.6, -np.inf, -np.inf]),
+        pruned_bound=np.array([0.9, 0.0, 0.0, 0.0]),
+        checked=6,
+        feasible_checked=3,
+        exhaustive=False,
+    )
+    assert best_edge_bound(cands, 0.0) == pytest.approx((0.9 + 0.6 + 0.8 + 0.8) / 2)
+    # 0.45 + 0.3 for the floors (they cover the 0-1 edge too), 0.8 for the 2-3 edge.
+    assert fitted_bound(cands, 0.0, rounds=60) == pytest.approx(0.45 + 0.3 + 0.8, abs=1e-6)
+    assert fitted_bound(cands, 1.5, rounds=60) == pytest.approx(3.05, abs=1e-6)

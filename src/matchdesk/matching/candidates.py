@@ -38,6 +38,7 @@ class Candidates:
     score: FloatArray
     best_checked: FloatArray  # per creator: best score over every checked feasible pair
     unchecked_bound: FloatArray  # per creator: bound on any unchecked partner (-inf: none)
+    pruned_bound: FloatArray  # per creator: bound on any checked partner pruned away (0: none)
     checked: int  # distinct pairs checked against the hard rules
     feasible_checked: int  # of which feasible
     exhaustive: bool  # True when every pair was checked (full feasible graph)
@@ -46,7 +47,7 @@ class Candidates:
 def _empty(n: int) -> Candidates:
     z = np.zeros(0, dtype=np.int64)
     return Candidates(
-        z, z, np.zeros(0), np.full(n, -np.inf), np.full(n, -np.inf), 0, 0, exhaustive=True
+        z, z, np.zeros(0), np.full(n, -np.inf), np.full(n, -np.inf), np.zeros(n), 0, 0, True
     )
 
 
@@ -95,7 +96,12 @@ def exhaustive_candidates(prep: PoolArrays) -> Candidates:
     a, b, score = _in_score_order(prep.n, a, b, score)
     m = int(np.count_nonzero(prep.active & prep.has_start))
     best = _best_per_creator(prep.n, a, b, score)
-    return Candidates(a, b, score, best, np.full(prep.n, -np.inf), m * (m - 1) // 2, a.size, True)
+    nothing_unchecked = np.full(prep.n, -np.inf)
+    nothing_pruned = np.zeros(prep.n)
+    pairs = m * (m - 1) // 2
+    return Candidates(
+        a, b, score, best, nothing_unchecked, nothing_pruned, pairs, a.size, exhaustive=True
+    )
 
 
 def _entries(prep: PoolArrays) -> tuple[IntArray, IntArray, int]:
@@ -120,6 +126,12 @@ def _entries(prep: PoolArrays) -> tuple[IntArray, IntArray, int]:
     return creator, (band * cells + cell) * vocab + lang, bands * cells * vocab
 
 
+def score_quantum(score: FloatArray) -> float:
+    """The resolution of `by_score`: edges closer than this may come in key order."""
+    top = float(score.max()) if score.size else 1.0
+    return max(top, 1e-12) / (1 << 26)
+
+
 def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArray:
     """Order of edges by descending score, ties by pair key (edges given in key order).
 
@@ -130,9 +142,8 @@ def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArra
     m = a.size
     if m == 0:
         return np.zeros(0, dtype=np.int64)
-    top = float(score.max()) if m else 1.0
-    quantum = max(top, 1e-12) / (1 << 26)
-    q = np.floor((top - score) / quantum).astype(np.int64)
+    quantum = score_quantum(score)
+    q = np.floor((float(score.max()) - score) / quantum).astype(np.int64)
     shift = bits_for(m)
     packed = (q << shift) | np.arange(m, dtype=np.int64)
     sort_inplace(packed)
@@ -140,17 +151,22 @@ def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArra
     return order
 
 
-def keep_best(n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int) -> IntArray:
-    """The edges of `order` (best first) among the `keep` best of at least one endpoint.
+def keep_best(
+    n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int
+) -> tuple[IntArray, IntArray]:
+    """The edges of `order` (best first) among the `keep` best of at least one endpoint,
+    and per creator the rank (index in `order`) of its keep-th best edge when it has more
+    than `keep` (-1 otherwise): every edge it loses ranks after that one.
 
     One sort of (endpoint, rank) keys groups each creator's edges best first; an edge's
     position in its group is its index minus where the group starts (from the degrees).
     The positions are read in slices so no full-length temporary is made besides the keys.
-    Returns the kept part of `order`, still best first.
+    Returns the kept part of `order`, still best first, and the cut ranks.
     """
     m = a.size
+    cut = np.full(n, -1, dtype=np.int64)
     if m == 0:
-        return order
+        return order, cut
     shift = bits_for(m)
     low = (1 << shift) - 1
     packed = np.empty(2 * m, dtype=np.int64)
@@ -169,8 +185,10 @@ def keep_best(n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int) 
         chunk = packed[lo : lo + step]
         position = np.arange(lo, lo + chunk.size) - group_start[chunk >> shift]
         kept[chunk[position < keep] & low] = True
+    more = np.flatnonzero(degree > keep)
+    cut[more] = packed[group_start[more] + keep - 1] & low
     result: IntArray = order[kept]
-    return result
+    return result, cut
 
 
 def _sorted_entries(
@@ -313,13 +331,19 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         bound[lonely] = -np.inf
     feasible_count = int(a.size)
     best = _best_per_creator(n, a, b, score)
-    order = keep_best(n, a, b, by_score(n, a, b, score), keep)
+    ranked = by_score(n, a, b, score)
+    order, cut = keep_best(n, a, b, ranked, keep)
+    # A pruned edge ranks after its creators' cut edges; the sort is exact to one quantum.
+    pruned = np.zeros(n)
+    has_cut = cut >= 0
+    pruned[has_cut] = score[ranked[cut[has_cut]]] + 2 * score_quantum(score)
     return Candidates(
         a[order].astype(np.int64),
         b[order].astype(np.int64),
         score[order],
         best,
         bound,
+        pruned,
         checked,
         feasible_count,
         exhaustive=False,

@@ -27,7 +27,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from matchdesk.matching.augment import augment_paths, repair_free
-from matchdesk.matching.bounds import BOUND_NAME, best_edge_bound
+from matchdesk.matching.bounds import BOUND_NAME, fitted_bound
 from matchdesk.matching.candidates import (
     Candidates,
     exhaustive_candidates,
@@ -308,6 +308,7 @@ def _merge(
     mate = np.full(n, -1, dtype=np.int64)
     best = np.full(n, -np.inf)
     bound = np.full(n, -np.inf)
+    pruned = np.zeros(n)
     parts_a: list[IntArray] = []
     parts_b: list[IntArray] = []
     parts_w: list[FloatArray] = []
@@ -319,6 +320,7 @@ def _merge(
         mate[rows] = np.where(local >= 0, rows[np.maximum(local, 0)], -1)
         best[rows] = c.best_checked
         bound[rows] = c.unchecked_bound
+        pruned[rows] = c.pruned_bound
         x, y = rows[c.a], rows[c.b]
         parts_a.append(np.minimum(x, y))
         parts_b.append(np.maximum(x, y))
@@ -331,7 +333,7 @@ def _merge(
     else:
         a = b = np.zeros(0, dtype=np.int64)
         w = np.zeros(0)
-    cands = Candidates(a, b, w, best, bound, checked, feasible_checked, exhaustive)
+    cands = Candidates(a, b, w, best, bound, pruned, checked, feasible_checked, exhaustive)
     return cands, mate
 
 
@@ -464,7 +466,7 @@ def solve(
 
     bye_rows, bye_reasons = _bye_reasons(prep, cands, mate, [rows for rows, _ in shards])
     locked_weight = float(parts.total[locked].sum())
-    upper = best_edge_bound(cands, locked_weight)
+    upper = fitted_bound(cands, locked_weight)
     eligible = int(np.count_nonzero(np.isfinite(cands.best_checked))) + 2 * prep.locked_a.size
     lap("byes and bound", t)
     weight = float(parts.total.sum())
