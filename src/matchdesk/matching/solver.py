@@ -60,7 +60,7 @@ class SolverOptions:
     feasible graph, every component is solved exactly and the result is optimal.
     exact_limit: otherwise, candidate components up to this many creators are solved
     exactly, smallest first, while the sum of their squared sizes stays within
-    exact_budget (blossom costs about size^2 to size^2.5). The others (up to
+    exact_budget (blossom costs size^2 to size^3 here). The others (up to
     relaxation_limit creators) start from the rounded double-cover relaxation, whose
     fractional part grown rounding_hops times along each creator's best candidate is
     re-solved exactly, then the creators whose pair scores at least `regret` below their
@@ -71,8 +71,8 @@ class SolverOptions:
     strength neighbours checked per bucket and side, and best candidates kept per
     creator; large_window / large_keep replace them for pools of more than large_pool
     matchable creators (memory and time grow with them), where the rounding re-solves
-    only its fractional part (rounding_hops 0, no regret region). mid_pool_exact_limit replaces
-    exact_limit above mid_pool matchable creators.
+    only its fractional part (rounding_hops 0, no regret region). mid_pool_exact_limit
+    replaces exact_limit above mid_pool matchable creators.
     executor: where the independent shards of the pool are solved: "local" (one after
     the other in this process), "process" (a pool of `workers` processes started by
     forkserver, or spawn) or "ray" (Ray tasks; needs the `scale` extra, and uses the
