@@ -134,7 +134,8 @@ class SolverOptions:
 
     @classmethod
     def thorough(cls) -> SolverOptions:
-        """Components of up to 4,000 creators solved exactly (slower, a little higher)."""
+        """Components of up to 4,000 creators solved exactly (slower, a little higher);
+        above mid_pool matchable creators mid_pool_exact_limit still applies."""
         return cls(exact_limit=4000, repair_hops=3)
 
 
