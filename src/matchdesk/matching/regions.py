@@ -11,6 +11,8 @@ is solved on its own; bigger pieces are left as they are.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
@@ -42,6 +44,53 @@ class Adjacency:
         offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
         src = np.repeat(nodes, count)
         return src, self.dst[np.repeat(self.ptr[nodes], count) + offsets]
+
+
+@dataclass(frozen=True, eq=False)
+class Pieces:
+    """Edges and creators grouped by the piece (label) they belong to.
+
+    The edges keep their relative order within a piece (best first stays best first);
+    each piece's creators come sorted.
+    """
+
+    a: IntArray
+    b: IntArray
+    w: FloatArray
+    label: IntArray  # of each edge, ascending
+    edge_bounds: IntArray
+    nodes: IntArray
+    node_bounds: IntArray
+
+    @classmethod
+    def of(
+        cls, count: int, label: IntArray, nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray
+    ) -> Pieces:
+        """Group `nodes` and the edges (a, b, w) by `label` (per creator, 0..count-1)."""
+        edge_label = label[a]
+        order = np.argsort(edge_label, kind="stable")
+        edge_label = edge_label[order]
+        node_order = np.argsort(label[nodes], kind="stable")
+        sorted_nodes = nodes[node_order]
+        steps = np.arange(count + 1)
+        return cls(
+            a[order],
+            b[order],
+            w[order],
+            edge_label,
+            np.searchsorted(edge_label, steps),
+            sorted_nodes,
+            np.searchsorted(label[sorted_nodes], steps),
+        )
+
+    def members(self, c: int) -> IntArray:
+        """The creators of piece c, sorted."""
+        return self.nodes[self.node_bounds[c] : self.node_bounds[c + 1]]
+
+    def edges(self, c: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """The edges of piece c."""
+        lo, hi = int(self.edge_bounds[c]), int(self.edge_bounds[c + 1])
+        return self.a[lo:hi], self.b[lo:hi], self.w[lo:hi]
 
 
 def grow_region(adjacency: Adjacency, mate: IntArray, seeds: BoolArray, hops: int) -> BoolArray:
@@ -83,19 +132,11 @@ def resolve_regions(
         wanted &= holds
     if not np.any(wanted):
         return 0
-    edge_label = label[ra]
-    order = np.argsort(edge_label, kind="stable")
-    ra, rb, rw, edge_label = ra[order], rb[order], rw[order], edge_label[order]
-    bounds = np.searchsorted(edge_label, np.arange(count + 1))
-    nodes_all = np.flatnonzero(region)
-    node_label = label[nodes_all]
-    node_order = np.argsort(node_label, kind="stable")
-    node_bounds = np.searchsorted(node_label[node_order], np.arange(count + 1))
+    grouped = Pieces.of(count, label, np.flatnonzero(region), ra, rb, rw)
     pieces = np.flatnonzero(wanted).tolist()
     for c in pieces:
-        nodes = np.sort(nodes_all[node_order[node_bounds[c] : node_bounds[c + 1]]])
-        lo, hi = int(bounds[c]), int(bounds[c + 1])
+        nodes = grouped.members(c)
         mate[nodes] = -1
-        x, y = exact_matching(nodes, ra[lo:hi], rb[lo:hi], rw[lo:hi])
+        x, y = exact_matching(nodes, *grouped.edges(c))
         mate[x], mate[y] = y, x
     return len(pieces)

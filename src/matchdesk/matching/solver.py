@@ -38,7 +38,7 @@ from matchdesk.matching.improve import EdgeIndex, augment, greedy, local_search
 from matchdesk.matching.parallel import default_threads, using_threads
 from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
 from matchdesk.matching.problem import MatchProblem
-from matchdesk.matching.regions import Adjacency
+from matchdesk.matching.regions import Adjacency, Pieces
 from matchdesk.matching.relaxation import double_cover_start
 from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
@@ -162,12 +162,7 @@ def _match(
     in_graph[a] = True
     in_graph[b] = True
     sizes = np.bincount(labels[in_graph], minlength=count)
-    edge_label = labels[a]
-    order = np.argsort(edge_label, kind="stable")
-    a, b, w, edge_label = a[order], b[order], w[order], edge_label[order]
-    bounds = np.searchsorted(edge_label, np.arange(count + 1))
-    node_order = np.argsort(labels, kind="stable")
-    node_bounds = np.searchsorted(labels[node_order], np.arange(count + 1))
+    grouped = Pieces.of(count, labels, np.arange(n), a, b, w)
     components = int(np.count_nonzero(sizes))
     exact_done = 0
     big: list[int] = []
@@ -175,34 +170,29 @@ def _match(
     # Smallest components first: exact while the blossom work (~size^2) fits the budget.
     budget = options.exact_budget
     for c in sorted(np.flatnonzero(sizes).tolist(), key=lambda c: (int(sizes[c]), c)):
-        lo, hi = int(bounds[c]), int(bounds[c + 1])
-        nodes = node_order[node_bounds[c] : node_bounds[c + 1]]
         if sizes[c] == 2:
-            mate[a[lo]], mate[b[lo]] = b[lo], a[lo]
+            ea, eb, _ = grouped.edges(c)
+            mate[ea[0]], mate[eb[0]] = eb[0], ea[0]
             exact_done += 1
         elif time.perf_counter() >= deadline:
             timed_out = True
             big.append(c)
         elif sizes[c] <= options.exact_limit and int(sizes[c]) ** 2 <= budget:
             budget -= int(sizes[c]) ** 2
-            x, y = exact_matching(np.sort(nodes), a[lo:hi], b[lo:hi], w[lo:hi])
+            x, y = exact_matching(grouped.members(c), *grouped.edges(c))
             mate[x], mate[y] = y, x
             exact_done += 1
         else:
             big.append(c)
     if big:
-        sel = np.isin(edge_label, np.array(big, dtype=np.int64))
-        ba, bb, bw = a[sel], b[sel], w[sel]
+        sel = np.isin(grouped.label, np.array(big, dtype=np.int64))
+        ba, bb, bw = grouped.a[sel], grouped.b[sel], grouped.w[sel]
         for c in big:
             if sizes[c] > options.relaxation_limit:
                 continue  # LAPJV does not scale to these; greedy starts them
-            lo, hi = int(bounds[c]), int(bounds[c + 1])
-            nodes = np.sort(node_order[node_bounds[c] : node_bounds[c + 1]])
             double_cover_start(
-                nodes,
-                a[lo:hi],
-                b[lo:hi],
-                w[lo:hi],
+                grouped.members(c),
+                *grouped.edges(c),
                 mate,
                 limit=options.repair_limit,
                 hops=options.rounding_hops,
