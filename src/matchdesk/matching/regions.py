@@ -46,6 +46,13 @@ class Adjacency:
         return src, self.dst[np.repeat(self.ptr[nodes], count) + offsets]
 
 
+def label_components(n: int, a: IntArray, b: IntArray) -> tuple[int, IntArray]:
+    """Connected components of the graph of edges (a, b) on n creators: count, labels."""
+    graph = csr_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    return int(count), labels.astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Pieces:
     """Edges and creators grouped by the piece (label) they belong to.
@@ -121,9 +128,7 @@ def resolve_regions(
     creators. Returns the number of pieces solved."""
     sel = region[a] & region[b]
     ra, rb, rw = a[sel], b[sel], w[sel]
-    count, label = connected_components(
-        csr_matrix((np.ones(ra.size, dtype=np.int8), (ra, rb)), shape=(n, n)), directed=False
-    )
+    count, label = label_components(n, ra, rb)
     sizes = np.bincount(label[region], minlength=count)
     wanted = (sizes >= 2) & (sizes <= limit)
     if only is not None:

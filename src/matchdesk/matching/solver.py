@@ -23,8 +23,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from matchdesk.matching.augment import augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, fitted_bound
@@ -38,7 +36,7 @@ from matchdesk.matching.improve import EdgeIndex, augment, greedy, local_search
 from matchdesk.matching.parallel import default_threads, using_threads
 from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
 from matchdesk.matching.problem import MatchProblem
-from matchdesk.matching.regions import Adjacency, Pieces
+from matchdesk.matching.regions import Adjacency, Pieces, label_components
 from matchdesk.matching.relaxation import double_cover_start
 from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
@@ -139,12 +137,6 @@ class SolverOptions:
         return cls(exact_limit=4000, repair_hops=3)
 
 
-def _components(n: int, a: IntArray, b: IntArray) -> tuple[int, IntArray]:
-    graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n))
-    count, labels = connected_components(graph, directed=False)
-    return int(count), labels.astype(np.int64)
-
-
 def _match(
     prep: PoolArrays,
     cands: Candidates,
@@ -157,13 +149,13 @@ def _match(
     a, b, w = cands.a, cands.b, cands.score
     if a.size == 0:
         return mate, 0, 0, 0, False
-    count, labels = _components(n, a, b)
+    count, labels = label_components(n, a, b)
     in_graph = np.zeros(n, dtype=np.bool_)
     in_graph[a] = True
     in_graph[b] = True
     sizes = np.bincount(labels[in_graph], minlength=count)
     grouped = Pieces.of(count, labels, np.arange(n), a, b, w)
-    components = int(np.count_nonzero(sizes))
+    nonempty = int(np.count_nonzero(sizes))
     exact_done = 0
     big: list[int] = []
     timed_out = False
@@ -207,7 +199,7 @@ def _match(
         augment(n, ba, bb, bw, index, mate)
         repair_free(n, adjacency, ba, bb, bw, mate, options.repair_hops, options.repair_limit)
         timed_out |= time.perf_counter() >= deadline
-    return mate, components, exact_done, count, timed_out
+    return mate, nonempty, exact_done, count, timed_out
 
 
 @dataclass(frozen=True, eq=False)
@@ -351,7 +343,7 @@ def _bye_reasons(
     if rows.size == 0:
         return rows, ()
     if cands.exhaustive:
-        count, labels = _components(n, cands.a, cands.b)
+        count, labels = label_components(n, cands.a, cands.b)
     else:
         count, labels = len(shard_rows), np.full(n, -1, dtype=np.int64)
         for s, members in enumerate(shard_rows):
