@@ -17,19 +17,19 @@ import re
 import statistics
 import tempfile
 import time
-from datetime import date
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 
-from databases import drop_schema, fresh_database, start_server
+from databases import drop_schema, fresh_database, serving
 from matchdesk.accounts.service import create_operator
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.service import save_records
-from matchdesk.rounds.demo import next_monday
+from matchdesk.rounds.period import next_start, program_today
 from matchdesk.rounds.service import build_round, list_rounds
 
 TARGET_SECONDS = 1.0
@@ -46,9 +46,8 @@ def prepare(backend: str, creators: int, workdir: Path) -> tuple[str, str | None
         create_operator(session, EMAIL, PASSWORD, "viewer")
     started = time.perf_counter()
     with md.transaction() as session:
-        round_ = build_round(
-            session, md.program, cadence="weekly", start=next_monday(date.today()), actor="bench"
-        )
+        start = next_start("weekly", program_today(md.program.program.timezone))
+        round_ = build_round(session, md.program, cadence="weekly", start=start, actor="bench")
         session.flush()
         round_id = round_.id
     built = time.perf_counter() - started
@@ -104,10 +103,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             url, schema, round_id, matches, built = prepare(backend, args.creators, workdir)
-            server, base = start_server(url, workdir, "--no-worker")
             try:
-                client = signed_in(base)
-                try:
+                with (
+                    serving(url, workdir, "--no-worker") as base,
+                    closing(signed_in(base)) as client,
+                ):
                     for label, query in (
                         ("first page", ""),
                         ("search 'k', first page", "?q=k"),
@@ -124,13 +124,9 @@ def main() -> None:
                             f"{backend:<11} {matches:>8,} {built:>8.1f}  {label:<22} {rows:>4} "
                             f"{median * 1000:>9.0f} {worst * 1000:>7.0f}  {verdict}"
                         )
-                finally:
-                    client.close()
                 if matches < 10_000:
                     print(f"  only {matches:,} matches: raise --creators for a 10,000-match round")
             finally:
-                server.terminate()
-                server.wait(timeout=20)
                 drop_schema(schema)
 
 

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import psutil
@@ -46,6 +47,8 @@ from matchdesk.matching.candidates import full_graph
 from matchdesk.matching.exact import exact_matching
 from matchdesk.matching.prepare import prepare
 from matching_pools import demo_problem
+
+T = TypeVar("T")
 
 THOROUGH = SolverOptions.thorough()
 ORACLE_MAX = 3_000
@@ -98,10 +101,10 @@ class PeakMemory:
         raise RuntimeError("no VmHWM in /proc/self/status")
 
     def _rss(self) -> int:
-        total = self.proc.memory_info().rss
+        total = int(self.proc.memory_info().rss)
         for child in self.proc.children(recursive=True):
             with contextlib.suppress(psutil.Error):  # a worker that just ended
-                total += child.memory_info().rss
+                total += int(child.memory_info().rss)
         return total
 
     def _sample(self) -> None:
@@ -160,7 +163,7 @@ def networkx_full(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[int, flo
     return 2 * len(pairs), weight
 
 
-def timed(fn: Callable[[], object]) -> tuple[object, float]:
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
     gc.collect()
     started = time.perf_counter()
     out = fn()
@@ -168,12 +171,11 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
 
 
 def repeated(
-    fn: Callable[[], object], repeat: int, children: bool = False
-) -> tuple[object, float, float, float]:
+    fn: Callable[[], T], repeat: int, children: bool = False
+) -> tuple[T, float, float, float]:
     """Result, best seconds, spread (worst - best) and peak memory over `repeat` runs."""
     times: list[float] = []
     peak = 0.0
-    out: object = None
     for _ in range(repeat):
         with PeakMemory(children) as mem:
             out, seconds = timed(fn)
@@ -196,8 +198,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
     )
     print(f"  load average before (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
     result, seconds, spread, peak = repeated(lambda: solve(problem), repeat)
-    assert not isinstance(result, tuple)
-    stats = result.statistics  # type: ignore[attr-defined]
+    stats = result.statistics
     header = (
         f"{'method':<22} {'pool':>9} {'seconds':>9} {'matched':>9} {'card':>8} {'weight':>13} "
         f"{'w/opt':>8} {'w/UB':>8} {'peak RSS':>8}"
@@ -210,7 +211,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
     if size <= max(ORACLE_MAX, GREEDY_MAX) and not (quick and size > ORACLE_MAX):
         prep = prepare(problem)
         (full, full_seconds) = timed(lambda: full_graph(prep))
-        a, b, w = full  # type: ignore[misc]
+        a, b, w = full
         best = np.full(prep.n, -np.inf)
         np.maximum.at(best, a, w)
         np.maximum.at(best, b, w)
@@ -228,7 +229,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
             pairs = runs[0][0]
             oracle_times = [t for _, t in runs]
             oracle_seconds = min(oracle_times)
-            x, y = pairs  # type: ignore[misc]
+            x, y = pairs
             from matchdesk.matching.scoring import scores
 
             opt = float(scores(prep, x, y).sum())
@@ -254,13 +255,13 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
         opt,
         stats.upper_bound,
         peak,
-        f"{spread_note(spread, repeat)}default options, status {result.status.value}",  # type: ignore[attr-defined]
+        f"{spread_note(spread, repeat)}default options, status {result.status.value}",
     )
     if size >= PROCESS_MIN:
         forked, f_seconds, f_spread, f_peak = repeated(
             lambda: solve(problem, executor="process"), repeat, children=True
         )
-        ps = forked.statistics  # type: ignore[attr-defined]
+        ps = forked.statistics
         same = ps.weight == stats.weight and ps.matched == stats.matched
         row(
             "engine (process)",
@@ -279,7 +280,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
         fast, fast_seconds, fast_spread, fast_peak = repeated(
             lambda: solve(problem, options=THOROUGH), repeat
         )
-        fs = fast.statistics  # type: ignore[attr-defined]
+        fs = fast.statistics
         row(
             "engine (thorough)",
             pool,
@@ -294,7 +295,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
             f"exact_limit={THOROUGH.exact_limit}",
         )
     if full is not None:
-        a, b, w = full  # type: ignore[misc]
+        a, b, w = full
         ((gm, gw), greedy_seconds) = timed(lambda: greedy_full(len(problem.creators), a, b, w))
         row(
             "greedy (full)",

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from databases import drop_schema, fresh_database, start_server
+from databases import drop_schema, fresh_database, serving
 from matchdesk.accounts.service import create_operator, create_token
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
@@ -130,28 +130,26 @@ def main() -> None:
             workdir = Path(tmp)
             url, schema = prepare(backend, args.creators, workdir)
             token = token_for(url, workdir)
-            server, base = start_server(url, workdir, "--workers", str(args.workers), "--no-worker")
             try:
-                cookie = session_cookie(base)
-                bearer = ("Authorization", f"Bearer {token}")
-                for label, prefix, header in (
-                    ("roster page", "/creators", ("Cookie", cookie)),
-                    ("GET /api/v1/creators", "/api/v1/creators", bearer),
-                ):
-                    wrk(base, prefix, header, 2, workdir)  # warm-up, not measured
-                    line = wrk(base, prefix, header, args.seconds, workdir)
-                    figures = dict(part.split("=") for part in line.split()[1:])
-                    p95 = float(figures["p95"])
-                    rate = int(figures["requests"]) / args.seconds
-                    errors = int(figures["errors"]) + int(figures["non2xx"])
-                    verdict = "ok" if p95 <= 150 and errors == 0 else "MISSED"
-                    print(
-                        f"{backend:<11} {label:<22} {float(figures['p50']):>7.1f} {p95:>7.1f} "
-                        f"{float(figures['p99']):>7.1f} {rate:>7.0f} {errors:>6}  {verdict}"
-                    )
+                with serving(url, workdir, "--workers", str(args.workers), "--no-worker") as base:
+                    cookie = session_cookie(base)
+                    bearer = ("Authorization", f"Bearer {token}")
+                    for label, prefix, header in (
+                        ("roster page", "/creators", ("Cookie", cookie)),
+                        ("GET /api/v1/creators", "/api/v1/creators", bearer),
+                    ):
+                        wrk(base, prefix, header, 2, workdir)  # warm-up, not measured
+                        line = wrk(base, prefix, header, args.seconds, workdir)
+                        figures = dict(part.split("=") for part in line.split()[1:])
+                        p95 = float(figures["p95"])
+                        rate = int(figures["requests"]) / args.seconds
+                        errors = int(figures["errors"]) + int(figures["non2xx"])
+                        verdict = "ok" if p95 <= 150 and errors == 0 else "MISSED"
+                        print(
+                            f"{backend:<11} {label:<22} {float(figures['p50']):>7.1f} {p95:>7.1f} "
+                            f"{float(figures['p99']):>7.1f} {rate:>7.0f} {errors:>6}  {verdict}"
+                        )
             finally:
-                server.terminate()
-                server.wait(timeout=20)
                 drop_schema(schema)
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -56,9 +58,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, workdir: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+@contextmanager
+def serving(url: str, workdir: Path, *args: str) -> Iterator[str]:
     """`matchdesk serve` on a free port against `url` (extra `args` passed on), once it
-    answers; returns the process (terminate it when done) and its base address."""
+    answers: yields its base address, stops it on the way out."""
     port = free_port()
     env = {
         **os.environ,
@@ -76,4 +79,8 @@ def start_server(url: str, workdir: Path, *args: str) -> tuple[subprocess.Popen[
             break
         except httpx.HTTPError:
             time.sleep(0.2)
-    return server, base
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
