@@ -27,9 +27,8 @@ from matchdesk.rounds.models import Bye, Match, Round
 from matchdesk.rounds.pool import load_pool
 from matchdesk.rounds.service import (
     aware,
-    bump_version,
-    get_round,
     handles_of,
+    open_round,
     round_pool_ids,
     store_result,
 )
@@ -77,11 +76,9 @@ def _match(session: Session, round_: Round, match_id: int) -> Match:
 
 
 def _open(session: Session, round_id: int, edit: Edit) -> Round:
-    round_ = get_round(session, round_id)
-    if round_.status not in ("draft", "published"):
-        raise Conflict(f"Round {round_id} is {round_.status}; it cannot be edited.")
-    bump_version(session, round_, edit.expected_version)
-    return round_
+    return open_round(
+        session, round_id, edit.expected_version, ("draft", "published"), "it cannot be edited."
+    )
 
 
 def current_match(session: Session, round_id: int, creator_id: int) -> Match | None:

@@ -25,7 +25,7 @@ from matchdesk.rounds.board import LIVE, Edit
 from matchdesk.rounds.invitations import Outgoing
 from matchdesk.rounds.models import Bye, Match
 from matchdesk.rounds.pool import load_pool
-from matchdesk.rounds.service import aware, bump_version, get_round, store_result
+from matchdesk.rounds.service import aware, bump_version, get_round, open_round, store_result
 
 DECLINED = "declined"
 PARTNER_DECLINED = "partner declined"
@@ -65,10 +65,9 @@ def publish(
     """Publish a draft round: every proposed match becomes published and both creators
     get an invitation (message, ICS REQUEST, portal link). Returns the messages queued
     (creators without an e-mail address get none; the board lists them)."""
-    round_ = get_round(session, round_id)
-    if round_.status != "draft":
-        raise Conflict(f"Round {round_id} is {round_.status}; only a draft can be published.")
-    bump_version(session, round_, edit.expected_version)
+    round_ = open_round(
+        session, round_id, edit.expected_version, ("draft",), "only a draft can be published."
+    )
     matches = list(
         session.scalars(
             select(Match).where(Match.round_id == round_id).where(Match.status == "proposed")
@@ -166,10 +165,8 @@ def rematch(
     excluded stay out, and no pair that declined each other meets again. The newly
     matched get an invitation (an update of their event when they had one), the freed
     who stay unmatched get a cancellation. Returns the number of new matches."""
-    round_ = get_round(session, round_id)
-    if round_.status != "published":
-        raise Conflict(f"Round {round_id} is {round_.status}; rematch is for a published round.")
-    bump_version(session, round_, edit.expected_version)
+    refusal = "rematch is for a published round."
+    round_ = open_round(session, round_id, edit.expected_version, ("published",), refusal)
     free = set(
         session.scalars(
             select(Bye.creator_id)

@@ -302,14 +302,29 @@ def bump_version(session: Session, round_: Round, expected_version: int | None) 
     session.refresh(round_)
 
 
+def open_round(
+    session: Session,
+    round_id: int,
+    expected_version: int | None,
+    allowed: tuple[str, ...],
+    refusal: str,
+) -> Round:
+    """The round for an edit: its status must be one of `allowed` (else Conflict "Round N
+    is <status>; <refusal>"), and its version is raised (`bump_version`)."""
+    round_ = get_round(session, round_id)
+    if round_.status not in allowed:
+        raise Conflict(f"Round {round_id} is {round_.status}; {refusal}")
+    bump_version(session, round_, expected_version)
+    return round_
+
+
 def discard_round(
     session: Session, round_id: int, *, actor: str, expected_version: int | None
 ) -> Round:
     """Discard a draft round (a published one has invitations out: it cannot be)."""
-    round_ = get_round(session, round_id)
-    if round_.status != "draft":
-        raise Conflict(f"Round {round_id} is {round_.status}; only a draft can be discarded.")
-    bump_version(session, round_, expected_version)
+    round_ = open_round(
+        session, round_id, expected_version, ("draft",), "only a draft can be discarded."
+    )
     round_.status = "discarded"
     audit.record(session, actor, "round.discarded", "round", round_id)
     return round_
