@@ -9,7 +9,7 @@ refused, rematch is the tool there (lifecycle.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -30,6 +30,7 @@ from matchdesk.rounds.service import (
     handles_of,
     open_round,
     round_pool_ids,
+    score_columns,
     store_result,
 )
 
@@ -174,12 +175,7 @@ def _new_match(
         creator_b_id=b.id,
         starts_at=found.start,
         ends_at=found.end,
-        score=found.parts.total,
-        revenue=found.parts.revenue,
-        audience=found.parts.audience,
-        slot=found.parts.slot,
-        novelty=found.parts.novelty,
-        fairness=found.parts.fairness,
+        **score_columns(*astuple(found.parts)),
         status="published" if published else "proposed",
         locked=locked,
         manual=manual,

@@ -152,6 +152,20 @@ def statistics_of(result: Result) -> dict[str, Any]:
     }
 
 
+def score_columns(
+    revenue: float, audience: float, slot: float, novelty: float, fairness: float, total: float
+) -> dict[str, float]:
+    """A match's score columns from the engine's parts (in `ScoreParts` order)."""
+    return {
+        "score": total,
+        "revenue": revenue,
+        "audience": audience,
+        "slot": slot,
+        "novelty": novelty,
+        "fairness": fairness,
+    }
+
+
 def store_result(
     session: Session, round_: Round, pool: Pool, result: Result, *, status: str = "proposed"
 ) -> list[tuple[int, int]]:
@@ -187,12 +201,7 @@ def store_result(
                 "creator_b_id": second.id,
                 "starts_at": starts,
                 "ends_at": starts + duration,
-                "score": parts[5][i],
-                "revenue": parts[0][i],
-                "audience": parts[1][i],
-                "slot": parts[2][i],
-                "novelty": parts[3][i],
-                "fairness": parts[4][i],
+                **score_columns(*(part[i] for part in parts)),
                 "status": status,
                 "locked": False,
                 "manual": False,
