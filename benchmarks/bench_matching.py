@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matchdesk.matching import MatchProblem, SolverOptions, solve
 from matchdesk.matching.candidates import full_graph
-from matchdesk.matching.exact import exact_matching
+from matchdesk.matching.exact import rustworkx_matching
 from matchdesk.matching.prepare import prepare
 from matching_pools import demo_problem
 
@@ -224,7 +224,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
             # rustworkx's running time varies from run to run (10-20 s here on the same
             # input: its hash maps are seeded at random), so it is repeated like the engine.
             runs = [
-                timed(lambda: exact_matching(np.arange(prep.n), a, b, w)) for _ in range(repeat)
+                timed(lambda: rustworkx_matching(np.arange(prep.n), a, b, w)) for _ in range(repeat)
             ]
             pairs = runs[0][0]
             oracle_times = [t for _, t in runs]

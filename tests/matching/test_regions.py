@@ -158,8 +158,8 @@ def test_options_name_a_bad_regret_and_offer_the_thorough_preset() -> None:
     with pytest.raises(ValueError, match="rounding_hops: must be positive"):
         SolverOptions(rounding_hops=-1)
     thorough = SolverOptions.thorough()
-    assert (thorough.exact_limit, thorough.repair_hops) == (4000, 3)
-    assert (SolverOptions().exact_limit, SolverOptions().repair_hops) == (300, 1)
+    assert (thorough.exact_limit, thorough.keep, thorough.window) == (20_000, 24, 8)
+    assert (SolverOptions().exact_limit, SolverOptions().keep) == (5000, 12)
 
 
 def test_the_fitted_bound_keeps_the_floors_of_pruned_and_unchecked_partners() -> None:

@@ -1,7 +1,9 @@
-"""Exact maximum-cardinality, maximum-weight matching with rustworkx (Edmonds' blossom).
+"""Exact maximum-cardinality, maximum-weight matching on integer-scaled scores.
 
-rustworkx wants integer weights; scores are scaled by `SCALE` and rounded, which keeps
-the order of any two matchings whose weights differ by more than n / SCALE.
+Both solvers want integer weights; scores are scaled by `SCALE` and rounded, which
+keeps the order of any two matchings whose weights differ by more than n / SCALE.
+`exact_matching` is the engine's (blossom.py, started from the LP relaxation);
+`rustworkx_matching` is the reference the tests and the benchmark's oracle use.
 """
 
 from __future__ import annotations
@@ -10,10 +12,20 @@ import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
 
+from matchdesk.matching.blossom import blossom_mates
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 SCALE = 1_000_000
+
+
+def _pairs(nodes: IntArray, x: IntArray, y: IntArray) -> tuple[IntArray, IntArray]:
+    """Local pairs -> creator pairs with a < b, sorted by a."""
+    x, y = nodes[x], nodes[y]
+    lo, hi = np.minimum(x, y), np.maximum(x, y)
+    order = np.argsort(lo)
+    return lo[order], hi[order]
 
 
 def exact_matching(
@@ -21,9 +33,24 @@ def exact_matching(
 ) -> tuple[IntArray, IntArray]:
     """Pairs of a maximum-cardinality matching of greatest weight on edges (a, b, w).
 
-    `nodes` lists the vertices (sorted); a and b must be among them. Returns the pairs
-    as two arrays with a < b, sorted by a.
+    `nodes` lists the vertices (sorted); a and b must be among them, at most one edge
+    per pair. Returns the pairs as two arrays with a < b, sorted by a.
     """
+    if a.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    local_a = np.searchsorted(nodes, a)
+    local_b = np.searchsorted(nodes, b)
+    weights = np.rint(w * SCALE).astype(np.int64)
+    mates = blossom_mates(nodes.size, local_a, local_b, weights, warm=True)
+    x = np.flatnonzero(mates > np.arange(nodes.size))
+    return _pairs(nodes, x, mates[x])
+
+
+def rustworkx_matching(
+    nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """The same as exact_matching, solved by rustworkx.max_weight_matching."""
     if a.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z
@@ -40,7 +67,4 @@ def exact_matching(
         z = np.zeros(0, dtype=np.int64)
         return z, z
     arr = np.array(sorted(pairs), dtype=np.int64)
-    x, y = nodes[arr[:, 0]], nodes[arr[:, 1]]
-    lo, hi = np.minimum(x, y), np.maximum(x, y)
-    order = np.argsort(lo)
-    return lo[order], hi[order]
+    return _pairs(nodes, arr[:, 0], arr[:, 1])

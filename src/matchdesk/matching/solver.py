@@ -57,8 +57,8 @@ class SolverOptions:
     exhaustive_limit: pools with at most this many matchable creators use the full
     feasible graph, every component is solved exactly and the result is optimal.
     exact_limit: otherwise, candidate components up to this many creators are solved
-    exactly, smallest first, while the sum of their squared sizes stays within
-    exact_budget (blossom costs size^2 to size^3 here). The others (up to
+    exactly (blossom.py, started from the LP relaxation), smallest first, while the sum
+    of their squared sizes stays within exact_budget. The others (up to
     relaxation_limit creators) start from the rounded double-cover relaxation, whose
     fractional part grown rounding_hops times along each creator's best candidate is
     re-solved exactly, then the creators whose pair scores at least `regret` below their
@@ -79,14 +79,15 @@ class SolverOptions:
     sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
     executor and 1 in the workers of the others. The result does not depend on it.
 
-    `SolverOptions.thorough()` solves components of up to 4,000 creators exactly
-    instead: on a 3,000-creator weekly pool about 0.03% more weight for 3 to 5 times
-    the time (benchmarks/bench_matching.py prints both).
+    `SolverOptions.thorough()` keeps twice the candidates (keep 24, window 8) and solves
+    components of up to 20,000 creators exactly: on a 3,000-creator weekly pool about
+    0.02% more weight for 1.2 to 1.3 times the time (benchmarks/bench_matching.py prints
+    both).
     """
 
     exhaustive_limit: int = 600
-    exact_limit: int = 300
-    exact_budget: int = 4_000_000
+    exact_limit: int = 5000
+    exact_budget: int = 100_000_000
     relaxation_limit: int = 20_000
     rounding_hops: int = 3
     regret: float = 0.05
@@ -96,7 +97,7 @@ class SolverOptions:
     window: int = 6
     keep: int = 12
     mid_pool: int = 20_000
-    mid_pool_exact_limit: int = 300
+    mid_pool_exact_limit: int = 5000
     large_pool: int = 200_000
     large_window: int = 4
     large_keep: int = 6
@@ -132,9 +133,10 @@ class SolverOptions:
 
     @classmethod
     def thorough(cls) -> SolverOptions:
-        """Components of up to 4,000 creators solved exactly (slower, a little higher);
-        above mid_pool matchable creators mid_pool_exact_limit still applies."""
-        return cls(exact_limit=4000, repair_hops=3)
+        """Twice the candidates and components of up to 20,000 creators solved exactly
+        (slower, a little higher); above mid_pool matchable creators
+        mid_pool_exact_limit still applies."""
+        return cls(exact_limit=20_000, exact_budget=1_000_000_000, keep=24, window=8, repair_hops=3)
 
 
 def _match(
