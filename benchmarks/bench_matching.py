@@ -5,9 +5,9 @@
 For each pool size (demo creators, one weekly pool; see matching_pools.py) it prints,
 side by side: the engine with its default options (executor "local", 2 threads), the
 same with executor "process" (shards in worker processes; peak memory counts the workers
-too) from 100,000 creators on, the "thorough" preset (SolverOptions.thorough():
-components of up to 4,000 creators solved exactly; a different setting, slower and a
-little higher), greedy (pairs by score, take each whose creators are both free) on the
+too) from 100,000 creators on, the "thorough" preset (SolverOptions.thorough(): twice
+the candidates and components of up to 20,000 creators solved exactly; a different
+setting, slower and a little higher), greedy (pairs by score, take each whose creators are both free) on the
 full feasible graph, rustworkx's exact `max_weight_matching(max_cardinality=True)` on
 the full feasible graph (the oracle), and networkx's `max_weight_matching` where they
 finish. Times are wall seconds from the problem in memory to the matching (the engine:
@@ -292,7 +292,7 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
             fs.upper_bound,
             fast_peak,
             f"{spread_note(fast_spread, repeat)}SolverOptions.thorough(): "
-            f"exact_limit={THOROUGH.exact_limit}",
+            f"keep={THOROUGH.keep}, exact_limit={THOROUGH.exact_limit}",
         )
     if full is not None:
         a, b, w = full

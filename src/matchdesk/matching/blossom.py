@@ -16,6 +16,18 @@ non-trivial blossoms n..2n-1. `dual` holds 2 * u(v) for a vertex and z(b) for a
 blossom, so with integer weights every dual stays an integer. Labels: 0 free, 1 S
 (outer), 2 T (inner), 5 a breadcrumb while tracing, -1 an unused blossom.
 
+Starting from a matching (blossom_mates(warm=True): the LP relaxation of lp.py) rather
+than from nothing changes three things, each keeping the optimality conditions of the
+maximum-weight matching LP: a stage grows trees only from single vertices whose dual is
+still positive (a single vertex at zero is already optimal); a tree that reaches such a
+satisfied single vertex augments to it; and when the dual of a matched S-vertex reaches
+zero, the alternating path from its root is flipped (the path is tight, so the weight
+does not change) and the vertex becomes single at zero. Each stage thus removes one
+root for good. Maximum cardinality comes from a constant added to every weight
+(cardinality_shift). Duals stay integers: the two ends of an edge between S-vertices
+always carry duals of the same parity, since every root loses the same amount in every
+step and all starting duals are even (the weights and the LP duals are doubled).
+
 Recursion (leaves of nested blossoms, expanding nested blossoms at the end of a stage,
 augmenting through nested blossoms) is done with explicit stacks; the order in which
 sub-blossoms are visited does not change the result of any of those steps.
@@ -23,15 +35,14 @@ sub-blossoms are visited does not change the result of any of those steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 from numba.typed import List
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+from matchdesk.matching.lp import relaxation_start
 
 IntArray = npt.NDArray[np.int64]
 
@@ -1009,56 +1020,6 @@ def _matching(
     return out
 
 
-@njit(cache=True)
-def _lp_duals(n: int, ptr: Any, col: Any, profit: Any, sigma: Any) -> Any:
-    """Duals y (y_i + y_j >= 2 p_ij, y >= 0, equal on the assignment's edges) of the
-    double-cover assignment `sigma`, optimal for the profits (row i: columns col[ptr[i]:
-    ptr[i+1]] with profits profit[...], the column i itself among them with profit 0).
-
-    The column potentials v are shortest distances in the assignment's residual graph
-    (Bellman-Ford with a queue; no negative cycle since sigma is optimal), the row
-    potentials follow by complementary slackness, and y_i = a_i + b_i is the sum of a
-    vertex's two copies, which the symmetry of the problem makes tight on both
-    directions of every edge the assignment uses.
-    """
-    owner = np.empty(n, dtype=np.int64)
-    own = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        owner[sigma[i]] = i
-        for e in range(ptr[i], ptr[i + 1]):
-            if col[e] == sigma[i]:
-                own[i] = profit[e]
-    dist = np.zeros(n, dtype=np.int64)
-    queued = np.ones(n, dtype=np.bool_)
-    ring = np.arange(n, dtype=np.int64)
-    head = 0
-    count = n
-    steps = 0
-    limit = 4 * n * n + 64 * n
-    while count > 0:
-        x = ring[head]
-        head = (head + 1) % n
-        count -= 1
-        queued[x] = False
-        i = owner[x]
-        for e in range(ptr[i], ptr[i + 1]):
-            j = col[e]
-            nd = dist[x] + own[i] - profit[e]
-            if nd < dist[j]:
-                dist[j] = nd
-                if not queued[j]:
-                    queued[j] = True
-                    ring[(head + count) % n] = j
-                    count += 1
-        steps += 1
-        if steps > limit:
-            raise RuntimeError("blossom: the assignment given is not optimal")
-    y = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        y[i] = own[i] + dist[sigma[i]] - dist[i]
-    return y
-
-
 def cardinality_shift(n: int, weight: IntArray) -> int:
     """A constant that, added to every weight, makes every maximum-weight matching a
     maximum-cardinality one: an augmenting path has at most n edges, each changing the
@@ -1067,79 +1028,15 @@ def cardinality_shift(n: int, weight: IntArray) -> int:
     return (n + 1) * (2 * top + 1)
 
 
-@dataclass(frozen=True)
-class Start:
-    """A starting point: mates (-1 single), vertex duals (the internal units: twice
-    the dual of the doubled weights), odd cycles of tight edges (as CSR)."""
-
-    mate: IntArray
-    dual: IntArray
-    cycle_ptr: IntArray
-    cycle_nodes: IntArray
-
-
-def cold_start(n: int, internal: IntArray) -> Start:
-    top = int(internal.max()) if internal.size else 0
-    return Start(
-        np.full(n, -1, dtype=np.int64),
-        np.full(n, top, dtype=np.int64),
-        np.zeros(1, dtype=np.int64),
-        np.zeros(0, dtype=np.int64),
-    )
-
-
-def relaxation_start(n: int, a: IntArray, b: IntArray, shifted: IntArray) -> Start:
-    """The optimum of the matching LP without odd-set constraints, from the bipartite
-    double cover (scipy's LAPJV): its 2-cycles and even cycles give pairs, its odd
-    cycles blossoms, and its duals (doubled) the starting duals."""
-    own = np.arange(n, dtype=np.int64)
-    rows = np.concatenate([a, b, own])
-    cols = np.concatenate([b, a, own])
-    profit = np.concatenate([shifted, shifted, np.zeros(n, dtype=np.int64)])
-    top = int(profit.max()) + 1
-    graph = csr_matrix(((top - profit).astype(np.float64), (rows, cols)), shape=(n, n))
-    r, c = min_weight_full_bipartite_matching(graph)
-    sigma = np.empty(n, dtype=np.int64)
-    sigma[r] = c
-    order = np.lexsort((cols, rows))
-    ptr = np.searchsorted(rows[order], np.arange(n + 1)).astype(np.int64)
-    y = _lp_duals(n, ptr, cols[order], profit[order], sigma)
-    mate = np.full(n, -1, dtype=np.int64)
-    seen = sigma == own
-    cycle_ptr = [0]
-    cycle_nodes: list[int] = []
-    for v in np.flatnonzero(~seen).tolist():
-        if seen[v]:
-            continue
-        cycle = [v]
-        seen[v] = True
-        x = int(sigma[v])
-        while x != v:
-            cycle.append(x)
-            seen[x] = True
-            x = int(sigma[x])
-        if len(cycle) % 2 == 0:
-            for t in range(0, len(cycle), 2):
-                mate[cycle[t]], mate[cycle[t + 1]] = cycle[t + 1], cycle[t]
-        else:
-            cycle_nodes.extend(cycle)
-            cycle_ptr.append(len(cycle_nodes))
-    return Start(
-        mate,
-        2 * y,
-        np.array(cycle_ptr, dtype=np.int64),
-        np.array(cycle_nodes, dtype=np.int64),
-    )
-
-
 def blossom_mates(
     n: int, a: IntArray, b: IntArray, weight: IntArray, *, warm: bool = False
 ) -> IntArray:
     """Mate of each of the n vertices (-1 if single) in a maximum-cardinality matching
     of greatest total integer weight on the edges (a, b, weight).
 
-    At most one edge per pair, no loops. With `warm`, the search starts from the
-    LP relaxation (relaxation_start) instead of from nothing.
+    At most one edge per pair, no loops. With `warm`, the search starts from the LP
+    relaxation (lp.relaxation_start: its pairs, its odd cycles as blossoms, its duals)
+    instead of from nothing (every vertex single, every dual the top weight).
     """
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -1147,9 +1044,16 @@ def blossom_mates(
     b = np.ascontiguousarray(b, dtype=np.int64)
     weight = np.ascontiguousarray(weight, dtype=np.int64)
     shifted = weight + cardinality_shift(n, weight)
+    # Internally the weights are doubled, and the duals with them, so that every
+    # starting dual is even (see the module docstring).
     internal = 2 * shifted
-    start = relaxation_start(n, a, b, shifted) if warm and a.size else cold_start(n, internal)
-    mates: IntArray = _matching(
-        n, a, b, internal, start.mate, start.dual, start.cycle_ptr, start.cycle_nodes
-    )
+    if warm and a.size:
+        start = relaxation_start(n, a, b, shifted)
+        mate0, dual0 = start.mate, 2 * start.dual
+        cycle_ptr, cycle_nodes = start.cycle_ptr, start.cycle_nodes
+    else:
+        mate0 = np.full(n, -1, dtype=np.int64)
+        dual0 = np.full(n, int(internal.max()) if internal.size else 0, dtype=np.int64)
+        cycle_ptr, cycle_nodes = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    mates: IntArray = _matching(n, a, b, internal, mate0, dual0, cycle_ptr, cycle_nodes)
     return mates

@@ -1,7 +1,7 @@
 """Exact re-solving of regions: the one tool behind the rounding and the repairs.
 
 A region is a set of creators closed under the current pairs (a creator's partner is in
-the region whenever the creator is). Re-matching it exactly (rustworkx, maximum
+the region whenever the creator is). Re-matching it exactly (blossom.py, maximum
 cardinality first) can only do as well or better than the pairs it had, since those
 pairs are one of the matchings the exact solver compares; pairs leaving the region are
 untouched. Regions are grown from seeds along a sparse adjacency (each creator's best

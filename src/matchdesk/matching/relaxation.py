@@ -1,18 +1,16 @@
 """A near-optimal start for big components from the bipartite double-cover relaxation.
 
-Every creator gets a "left" and a "right" copy and every candidate edge i - j becomes
-i_L - j_R and j_L - i_R; i_L - i_R means "unmatched". A minimum-cost perfect matching of
-that bipartite graph (scipy's sparse LAPJV, milliseconds at thousands of creators) is a
-permutation whose 2-cycles are pairs and whose longer cycles are the fractional part of
-the matching LP optimum (a 2-matching). Costs are `M + 2 - w` per half-edge and `2M + 2`
-to stay unmatched, so covering creators comes first and score second.
+Used for components over exact_limit (5,000 creators by default; those up to it are
+solved exactly). The double-cover relaxation (lp.py) with profit `M + w` per pair, so
+covering creators comes first and score second, gives a permutation whose 2-cycles are
+pairs and whose longer cycles are the fractional part of the matching LP optimum.
 
 Rounding: 2-cycles are kept. The creators of longer cycles (and the unmatched) are where
 the LP and the best matching differ, but not only there: an odd cycle must leave one
 creator out or hand the defect on along an alternating path, through pairs the LP
 liked. So the region re-matched exactly (regions.py) is the fractional part grown
 `hops` times along each creator's best candidate and the pairs. Measured on demo pools
-of 2,000 to 4,000 creators (a 1,759-creator component: 0.9 to 1.5 s exactly), the
+of 2,000 to 4,000 creators (with exact_limit 300), the
 rounded 2-cycles alone reach about 99.1% of the component's exact weight, the grown
 region (about a third of the component) 99.9%; the rest of the loss sits in a few long
 alternating paths (the odd one out moved by dozens of creators). A second region,
@@ -24,9 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
-
+from matchdesk.matching.lp import double_cover
 from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
 
 IntArray = npt.NDArray[np.int64]
@@ -38,19 +34,11 @@ COST_SCALE = 1e5
 
 def _rounded_pairs(size: int, la: IntArray, lb: IntArray, w: FloatArray) -> IntArray:
     """Local mates from the relaxation's 2-cycles (-1 for the fractional part)."""
+    # Profit M + w per pair and 0 for single: covering creators comes first; 1e-5
+    # resolution is plenty for a start.
+    profit = np.rint((UNMATCHED_PENALTY + w) * COST_SCALE).astype(np.int64)
+    sigma = double_cover(size, la, lb, profit)
     own = np.arange(size)
-    # Integer-valued costs: with arbitrary floats LAPJV can take minutes instead of
-    # milliseconds (measured on 2,600 creators); 1e-5 resolution is plenty for a start.
-    half = np.rint((UNMATCHED_PENALTY + 2.0 - w) * COST_SCALE)
-    cost = np.concatenate(
-        [half, half, np.full(size, np.rint((2.0 * UNMATCHED_PENALTY + 2.0) * COST_SCALE))]
-    )
-    graph = csr_matrix(
-        (cost, (np.concatenate([la, lb, own]), np.concatenate([lb, la, own]))), shape=(size, size)
-    )
-    rows, cols = min_weight_full_bipartite_matching(graph)
-    sigma = np.empty(size, dtype=np.int64)
-    sigma[rows] = cols
     pair = (sigma[sigma] == own) & (sigma != own)
     local: IntArray = np.where(pair, sigma, -1)
     return local

@@ -3,8 +3,9 @@
 Phases: prepare the arrays; split the pool into independent shards (shards.py: no
 feasible pair crosses them); in each shard find candidate pairs (the full feasible
 graph for small pools, strength windows in buckets otherwise), split the candidate graph
-into connected components, match small components exactly (rustworkx blossom, maximum
-cardinality first) and big ones by vectorised greedy + augmenting paths + 2-opt; merge;
+into connected components, match components of up to 5,000 creators exactly (blossom.py:
+Edmonds' blossom started from the LP relaxation, maximum cardinality first) and bigger
+ones from the rounded relaxation or greedy + augmenting paths + 2-opt; merge;
 pick and spread the slots; give every unmatched creator a reason; bound the optimum.
 
 The shards run in this process (`executor="local"`), in worker processes
