@@ -50,9 +50,87 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def _slack(k: int, endpoint: Any, weight: Any, dual: Any) -> int:
+def _eff(v: int, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int) -> int:
+    """The current dual of vertex v (S-vertices lose and T-vertices gain every dual step
+    since their stamp; see "Lazy duals" in the module docstring)."""
+    lv = label[inblossom[v]]
+    if lv == 1:
+        return int(dual[v] - (dsum - stamp[v]))
+    if lv == 2:
+        return int(dual[v] + (dsum - stamp[v]))
+    return int(dual[v])
+
+
+@njit(cache=True)
+def _slack(
+    k: int, endpoint: Any, weight: Any, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int
+) -> int:
     """Twice the slack of edge k (not valid for an edge inside a blossom)."""
-    return int(dual[endpoint[2 * k]] + dual[endpoint[2 * k + 1]] - 2 * weight[k])
+    return (
+        _eff(endpoint[2 * k], dual, label, inblossom, stamp, dsum)
+        + _eff(endpoint[2 * k + 1], dual, label, inblossom, stamp, dsum)
+        - 2 * int(weight[k])
+    )
+
+
+@njit(cache=True)
+def _heap_less(hkey: Any, hitem: Any, h: int, i: int, j: int) -> bool:
+    return bool(hkey[h, i] < hkey[h, j] or (hkey[h, i] == hkey[h, j] and hitem[h, i] < hitem[h, j]))
+
+
+@njit(cache=True)
+def _heap_swap(hkey: Any, hitem: Any, hpos: Any, h: int, i: int, j: int) -> None:
+    hkey[h, i], hkey[h, j] = hkey[h, j], hkey[h, i]
+    hitem[h, i], hitem[h, j] = hitem[h, j], hitem[h, i]
+    hpos[h, hitem[h, i]] = i
+    hpos[h, hitem[h, j]] = j
+
+
+@njit(cache=True)
+def _heap_fix(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, i: int) -> None:
+    while i > 0 and _heap_less(hkey, hitem, h, i, (i - 1) // 2):
+        _heap_swap(hkey, hitem, hpos, h, i, (i - 1) // 2)
+        i = (i - 1) // 2
+    while True:
+        smallest = i
+        for c in (2 * i + 1, 2 * i + 2):
+            if c < hsize[h] and _heap_less(hkey, hitem, h, c, smallest):
+                smallest = c
+        if smallest == i:
+            return
+        _heap_swap(hkey, hitem, hpos, h, i, smallest)
+        i = smallest
+
+
+@njit(cache=True)
+def _heap_set(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, item: int, key: int) -> None:
+    """Put `item` in heap h with `key` (or move it there)."""
+    i = hpos[h, item]
+    if i == -1:
+        i = hsize[h]
+        hsize[h] += 1
+        hitem[h, i] = item
+        hpos[h, item] = i
+    hkey[h, i] = key
+    _heap_fix(hkey, hitem, hpos, hsize, h, i)
+
+
+@njit(cache=True)
+def _heap_drop_top(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int) -> None:
+    last = hsize[h] - 1
+    _heap_swap(hkey, hitem, hpos, h, 0, last)
+    hpos[h, hitem[h, last]] = -1
+    hsize[h] -= 1
+    if hsize[h] > 0:
+        _heap_fix(hkey, hitem, hpos, hsize, h, 0)
+
+
+@njit(cache=True)
+def _heap_clear(hitem: Any, hpos: Any, hsize: Any) -> None:
+    for h in range(hsize.size):
+        for i in range(hsize[h]):
+            hpos[h, hitem[h, i]] = -1
+        hsize[h] = 0
 
 
 @njit(cache=True)
@@ -103,9 +181,18 @@ def _assign_label(
     stack: Any,
     queue: Any,
     state: Any,
+    dual: Any,
+    stamp: Any,
+    tbuf: Any,
+    hkey: Any,
+    hitem: Any,
+    hpos: Any,
+    hsize: Any,
 ) -> None:
     """Label the top-level blossom of w with t (reached through endpoint p); a T label
-    passes an S label on to the mate of the blossom's base."""
+    passes an S label on to the mate of the blossom's base. The blossom was unlabelled,
+    so its duals are current: their stamps start now."""
+    dsum = state[2]
     while True:
         b = inblossom[w]
         label[w] = t
@@ -114,11 +201,22 @@ def _assign_label(
         labelend[b] = p
         bestedge[w] = -1
         bestedge[b] = -1
+        stamp[b] = dsum
         if t == 1:
             if state[0] + n > queue.size:
                 raise RuntimeError("blossom: queue overflow")
-            state[0] += _leaves(b, n, childs, stack, queue, state[0])
+            first = state[0]
+            state[0] += _leaves(b, n, childs, stack, queue, first)
+            for i in range(first, state[0]):
+                x = queue[i]
+                stamp[x] = dsum
+                _heap_set(hkey, hitem, hpos, hsize, 0, x, dual[x] + dsum)
             return
+        count = _leaves(b, n, childs, stack, tbuf, 0)
+        for i in range(count):
+            stamp[tbuf[i]] = dsum
+        if b >= n:
+            _heap_set(hkey, hitem, hpos, hsize, 3, b, dual[b] + dsum)
         mp = mate[base[b]]
         w = endpoint[mp]
         t = 1
@@ -191,8 +289,14 @@ def _add_blossom(
     buf_d: Any,
     best_to: Any,
     touched: Any,
+    stamp: Any,
+    hkey: Any,
+    hitem: Any,
+    hpos: Any,
+    hsize: Any,
 ) -> None:
     """A new S-blossom with base `root` closed by edge k (between two S-vertices)."""
+    dsum = state[2]
     v = endpoint[2 * k]
     w = endpoint[2 * k + 1]
     bb = inblossom[root]
@@ -232,13 +336,25 @@ def _add_blossom(
         ep[na + 1 + i] = buf_d[i]
     childs[b] = ch
     endps[b] = ep
+    # The sub-blossoms stop being top-level: their duals freeze at their current value.
+    for c in ch:
+        if c >= n:
+            if label[c] == 1:
+                dual[c] += dsum - stamp[c]
+            elif label[c] == 2:
+                dual[c] -= dsum - stamp[c]
     label[b] = 1
     labelend[b] = labelend[bb]
     dual[b] = 0
+    stamp[b] = dsum
     count = _leaves(b, n, childs, stack, buf_a, 0)
     for i in range(count):
         x = buf_a[i]
         if label[inblossom[x]] == 2:
+            # A T-vertex turns S: its dual stops rising and starts falling now.
+            dual[x] += dsum - stamp[x]
+            stamp[x] = dsum
+            _heap_set(hkey, hitem, hpos, hsize, 0, x, dual[x] + dsum)
             _push(queue, state, x)
         inblossom[x] = b
     # The least-slack edge from the new blossom to each neighbouring S-blossom.
@@ -249,7 +365,18 @@ def _add_blossom(
             edges = best_list[c]
             for e in range(edges.size):
                 nt = _offer(
-                    edges[e], b, endpoint, weight, dual, label, inblossom, best_to, touched, nt
+                    edges[e],
+                    b,
+                    endpoint,
+                    weight,
+                    dual,
+                    label,
+                    inblossom,
+                    best_to,
+                    touched,
+                    nt,
+                    stamp,
+                    dsum,
                 )
         else:
             count = _leaves(c, n, childs, stack, buf_a, 0)
@@ -267,6 +394,8 @@ def _add_blossom(
                         best_to,
                         touched,
                         nt,
+                        stamp,
+                        dsum,
                     )
         has_best[c] = False
         best_list[c] = childs[c][:0]
@@ -278,13 +407,15 @@ def _add_blossom(
         e = best_to[touched[i]]
         best_to[touched[i]] = -1
         chosen[i] = e
-        s = _slack(e, endpoint, weight, dual)
+        s = _slack(e, endpoint, weight, dual, label, inblossom, stamp, dsum)
         if best == -1 or s < best_slack:
             best = e
             best_slack = s
     best_list[b] = chosen
     has_best[b] = True
     bestedge[b] = best
+    if best != -1:
+        _heap_set(hkey, hitem, hpos, hsize, 2, b, best_slack // 2 + dsum)
 
 
 @njit(cache=True)
@@ -299,6 +430,8 @@ def _offer(
     best_to: Any,
     touched: Any,
     nt: int,
+    stamp: Any,
+    dsum: int,
 ) -> int:
     i = endpoint[2 * k]
     j = endpoint[2 * k + 1]
@@ -310,7 +443,9 @@ def _offer(
             touched[nt] = bj
             nt += 1
             best_to[bj] = k
-        elif _slack(k, endpoint, weight, dual) < _slack(best_to[bj], endpoint, weight, dual):
+        elif _slack(k, endpoint, weight, dual, label, inblossom, stamp, dsum) < _slack(
+            best_to[bj], endpoint, weight, dual, label, inblossom, stamp, dsum
+        ):
             best_to[bj] = k
     return nt
 
@@ -340,9 +475,28 @@ def _expand_blossom(
     stack: Any,
     buf_a: Any,
     expand_stack: Any,
+    weight: Any,
+    stamp: Any,
+    tbuf: Any,
+    hkey: Any,
+    hitem: Any,
+    hpos: Any,
+    hsize: Any,
 ) -> None:
     """Turn the sub-blossoms of top-level blossom b0 into top-level blossoms; at the
     end of a stage, sub-blossoms with a zero dual are expanded as well."""
+    dsum = state[2]
+    if not end_stage:
+        # A T-blossom whose dual reached zero: its vertices' duals are made current
+        # (they rose since their stamp) before its children get labels of their own.
+        count = _leaves(b0, n, childs, stack, buf_a, 0)
+        for i in range(count):
+            x = buf_a[i]
+            dual[x] += dsum - stamp[x]
+            stamp[x] = dsum
+        dual[b0] -= dsum - stamp[b0]
+        for c in childs[b0]:
+            stamp[c] = dsum
     expand_stack[0] = b0
     top = 1
     while top > 0:
@@ -396,6 +550,13 @@ def _expand_blossom(
                     stack,
                     queue,
                     state,
+                    dual,
+                    stamp,
+                    tbuf,
+                    hkey,
+                    hitem,
+                    hpos,
+                    hsize,
                 )
                 allowedge[ep[(j - trick) % size] >> 1] = True
                 j += step
@@ -439,8 +600,31 @@ def _expand_blossom(
                         stack,
                         queue,
                         state,
+                        dual,
+                        stamp,
+                        tbuf,
+                        hkey,
+                        hitem,
+                        hpos,
+                        hsize,
                     )
                 j += step
+            # Children now top-level: T-blossoms wait for their dual to reach zero,
+            # unlabelled vertices for their least-slack edge to an S-vertex.
+            for c in ch:
+                if c >= n and label[c] == 2:
+                    _heap_set(hkey, hitem, hpos, hsize, 3, c, dual[c] + stamp[c])
+                count = _leaves(c, n, childs, stack, buf_a, 0)
+                for i in range(count):
+                    x = buf_a[i]
+                    if label[inblossom[x]] == 0 and bestedge[x] != -1:
+                        key = (
+                            _slack(
+                                bestedge[x], endpoint, weight, dual, label, inblossom, stamp, dsum
+                            )
+                            + dsum
+                        )
+                        _heap_set(hkey, hitem, hpos, hsize, 1, x, key)
         label[b] = -1
         labelend[b] = -1
         childs[b] = ch[:0]
@@ -696,7 +880,7 @@ def _matching(
         best_list.append(np.zeros(0, dtype=np.int64))
     has_best = np.zeros(2 * n, dtype=np.bool_)
     unused = np.arange(n, 2 * n, dtype=np.int64)
-    state = np.zeros(2, dtype=np.int64)  # queue length, unused blossoms
+    state = np.zeros(3, dtype=np.int64)  # queue length, unused blossoms, dual steps
     state[1] = n
     queue = np.empty(3 * n + 2 * m + 2, dtype=np.int64)
     stack = np.empty(2 * n + 1, dtype=np.int64)
@@ -708,6 +892,16 @@ def _matching(
     touched = np.empty(2 * n, dtype=np.int64)
     work_b = np.empty(2 * n + 1, dtype=np.int64)
     work_v = np.empty(2 * n + 1, dtype=np.int64)
+    stamp = np.zeros(2 * n, dtype=np.int64)
+    tbuf = np.empty(2 * n + 1, dtype=np.int64)
+    # Heaps (item -> key, lazily cleaned): 0 S-vertices by dual, 1 unlabelled vertices
+    # by their least slack to an S-vertex, 2 top-level S-blossoms by half their least
+    # slack to another, 3 top-level T-blossoms by dual; keys are shifted by the dual
+    # steps taken (state[2]) so that they stay fixed while the duals move.
+    hkey = np.zeros((4, 2 * n), dtype=np.int64)
+    hitem = np.zeros((4, 2 * n), dtype=np.int64)
+    hpos = np.full((4, 2 * n), -1, dtype=np.int64)
+    hsize = np.zeros(4, dtype=np.int64)
     _start(
         n,
         endpoint,
@@ -740,6 +934,8 @@ def _matching(
         allowedge[:] = False
         labelend[:] = -1
         state[0] = 0
+        state[2] = 0
+        _heap_clear(hitem, hpos, hsize)
         roots = 0
         for v in range(n):
             if mate[v] == -1 and dual[v] > 0 and label[inblossom[v]] == 0:
@@ -760,6 +956,13 @@ def _matching(
                     stack,
                     queue,
                     state,
+                    dual,
+                    stamp,
+                    tbuf,
+                    hkey,
+                    hitem,
+                    hpos,
+                    hsize,
                 )
         if roots == 0:
             break  # every single vertex has a zero dual: optimal
@@ -776,7 +979,9 @@ def _matching(
                         continue
                     kslack = 0
                     if not allowedge[k]:
-                        kslack = _slack(k, endpoint, weight, dual)
+                        kslack = _slack(
+                            k, endpoint, weight, dual, label, inblossom, stamp, state[2]
+                        )
                         if kslack <= 0:
                             allowedge[k] = True
                     if allowedge[k]:
@@ -817,6 +1022,13 @@ def _matching(
                                 stack,
                                 queue,
                                 state,
+                                dual,
+                                stamp,
+                                tbuf,
+                                hkey,
+                                hitem,
+                                hpos,
+                                hsize,
                             )
                         elif lw == 1:
                             root = _scan_blossom(
@@ -852,6 +1064,11 @@ def _matching(
                                     buf_d,
                                     best_to,
                                     touched,
+                                    stamp,
+                                    hkey,
+                                    hitem,
+                                    hpos,
+                                    hsize,
                                 )
                             else:
                                 _augment_matching(
@@ -877,57 +1094,59 @@ def _matching(
                     elif label[inblossom[w]] == 1:
                         b = inblossom[v]
                         if bestedge[b] == -1 or kslack < _slack(
-                            bestedge[b], endpoint, weight, dual
+                            bestedge[b], endpoint, weight, dual, label, inblossom, stamp, state[2]
                         ):
                             bestedge[b] = k
+                            _heap_set(hkey, hitem, hpos, hsize, 2, b, kslack // 2 + state[2])
                     elif label[w] == 0 and (
-                        bestedge[w] == -1 or kslack < _slack(bestedge[w], endpoint, weight, dual)
+                        bestedge[w] == -1
+                        or kslack
+                        < _slack(
+                            bestedge[w], endpoint, weight, dual, label, inblossom, stamp, state[2]
+                        )
                     ):
                         bestedge[w] = k
+                        if label[inblossom[w]] == 0:
+                            _heap_set(hkey, hitem, hpos, hsize, 1, w, kslack + state[2])
             if augmented:
                 break
             # No tight edge left to follow: the dual step. Type 1: an S-vertex's dual
             # reaches zero.
+            dsum = state[2]
             kind = 1
-            delta = -1
-            zero = -1
             edge = -1
             blossom = -1
-            for v in range(n):
-                if label[inblossom[v]] == 1 and (zero == -1 or dual[v] < delta):
-                    delta = dual[v]
-                    zero = v
-            for v in range(n):
+            # S-vertices never lose their label within a stage: the top is valid.
+            zero = hitem[0, 0]
+            delta = hkey[0, 0] - dsum
+            while hsize[1] > 0:
+                v = hitem[1, 0]
                 if label[inblossom[v]] == 0 and bestedge[v] != -1:
-                    d = _slack(bestedge[v], endpoint, weight, dual)
-                    if d < delta:
-                        delta = d
+                    if hkey[1, 0] - dsum < delta:
+                        delta = hkey[1, 0] - dsum
                         kind = 2
                         edge = bestedge[v]
-            for b in range(2 * n):
+                    break
+                _heap_drop_top(hkey, hitem, hpos, hsize, 1)
+            while hsize[2] > 0:
+                b = hitem[2, 0]
                 if parent[b] == -1 and label[b] == 1 and bestedge[b] != -1:
-                    d = _slack(bestedge[b], endpoint, weight, dual) // 2
-                    if d < delta:
-                        delta = d
+                    if hkey[2, 0] - dsum < delta:
+                        delta = hkey[2, 0] - dsum
                         kind = 3
                         edge = bestedge[b]
-            for b in range(n, 2 * n):
-                if base[b] >= 0 and parent[b] == -1 and label[b] == 2 and dual[b] < delta:
-                    delta = dual[b]
-                    kind = 4
-                    blossom = b
-            for v in range(n):
-                lv = label[inblossom[v]]
-                if lv == 1:
-                    dual[v] -= delta
-                elif lv == 2:
-                    dual[v] += delta
-            for b in range(n, 2 * n):
-                if base[b] >= 0 and parent[b] == -1:
-                    if label[b] == 1:
-                        dual[b] += delta
-                    elif label[b] == 2:
-                        dual[b] -= delta
+                    break
+                _heap_drop_top(hkey, hitem, hpos, hsize, 2)
+            while hsize[3] > 0:
+                b = hitem[3, 0]
+                if base[b] >= 0 and parent[b] == -1 and label[b] == 2:
+                    if hkey[3, 0] - dsum < delta:
+                        delta = hkey[3, 0] - dsum
+                        kind = 4
+                        blossom = b
+                    break
+                _heap_drop_top(hkey, hitem, hpos, hsize, 3)
+            state[2] += delta  # every labelled dual moves with it (lazily)
             if kind == 1:
                 # A root at zero is satisfied single; a matched S-vertex at zero
                 # changes places with its root along the (tight) alternating path,
@@ -984,7 +1203,29 @@ def _matching(
                     stack,
                     buf_a,
                     work_b,
+                    weight,
+                    stamp,
+                    tbuf,
+                    hkey,
+                    hitem,
+                    hpos,
+                    hsize,
                 )
+        # The stage is over: make every dual current before the labels go.
+        dsum = state[2]
+        for v in range(n):
+            lv = label[inblossom[v]]
+            if lv == 1:
+                dual[v] -= dsum - stamp[v]
+            elif lv == 2:
+                dual[v] += dsum - stamp[v]
+        for b in range(n, 2 * n):
+            if base[b] >= 0 and parent[b] == -1:
+                if label[b] == 1:
+                    dual[b] += dsum - stamp[b]
+                elif label[b] == 2:
+                    dual[b] -= dsum - stamp[b]
+        state[2] = 0
         for b in range(n, 2 * n):
             if parent[b] == -1 and base[b] >= 0 and label[b] == 1 and dual[b] == 0:
                 _expand_blossom(
@@ -1011,6 +1252,13 @@ def _matching(
                     stack,
                     buf_a,
                     work_b,
+                    weight,
+                    stamp,
+                    tbuf,
+                    hkey,
+                    hitem,
+                    hpos,
+                    hsize,
                 )
 
     out = np.full(n, -1, dtype=np.int64)
