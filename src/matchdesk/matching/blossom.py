@@ -134,26 +134,15 @@ def _heap_clear(hitem: Any, hpos: Any, hsize: Any) -> None:
 
 
 @njit(cache=True)
-def _leaves(b: int, n: int, childs: Any, stack: Any, out: Any, offset: int) -> int:
-    """Write the vertices of blossom b into out[offset:]; return how many."""
+def _leaves(b: int, n: int, leafs: Any, out: Any, offset: int) -> int:
+    """Write the vertices of blossom b into out[offset:]; return how many. A blossom's
+    vertices are kept as one array from its creation (its children never change)."""
     if b < n:
         out[offset] = b
         return 1
-    count = 0
-    stack[0] = b
-    top = 1
-    while top > 0:
-        top -= 1
-        x = stack[top]
-        if x < n:
-            out[offset + count] = x
-            count += 1
-        else:
-            ch = childs[x]
-            for i in range(ch.size - 1, -1, -1):
-                stack[top] = ch[i]
-                top += 1
-    return count
+    arr = leafs[b]
+    out[offset : offset + arr.size] = arr
+    return int(arr.size)
 
 
 @njit(cache=True)
@@ -178,7 +167,7 @@ def _assign_label(
     base: Any,
     bestedge: Any,
     childs: Any,
-    stack: Any,
+    leafs: Any,
     queue: Any,
     state: Any,
     dual: Any,
@@ -206,13 +195,13 @@ def _assign_label(
             if state[0] + n > queue.size:
                 raise RuntimeError("blossom: queue overflow")
             first = state[0]
-            state[0] += _leaves(b, n, childs, stack, queue, first)
+            state[0] += _leaves(b, n, leafs, queue, first)
             for i in range(first, state[0]):
                 x = queue[i]
                 stamp[x] = dsum
                 _heap_set(hkey, hitem, hpos, hsize, 0, x, dual[x] + dsum)
             return
-        count = _leaves(b, n, childs, stack, tbuf, 0)
+        count = _leaves(b, n, leafs, tbuf, 0)
         for i in range(count):
             stamp[tbuf[i]] = dsum
         if b >= n:
@@ -282,7 +271,7 @@ def _add_blossom(
     unused: Any,
     state: Any,
     queue: Any,
-    stack: Any,
+    leafs: Any,
     buf_a: Any,
     buf_b: Any,
     buf_c: Any,
@@ -336,6 +325,14 @@ def _add_blossom(
         ep[na + 1 + i] = buf_d[i]
     childs[b] = ch
     endps[b] = ep
+    total = 0
+    for c in ch:
+        total += 1 if c < n else leafs[c].size
+    every = np.empty(total, dtype=np.int64)
+    total = 0
+    for c in ch:
+        total += _leaves(c, n, leafs, every, total)
+    leafs[b] = every
     # The sub-blossoms stop being top-level: their duals freeze at their current value.
     for c in ch:
         if c >= n:
@@ -347,7 +344,7 @@ def _add_blossom(
     labelend[b] = labelend[bb]
     dual[b] = 0
     stamp[b] = dsum
-    count = _leaves(b, n, childs, stack, buf_a, 0)
+    count = _leaves(b, n, leafs, buf_a, 0)
     for i in range(count):
         x = buf_a[i]
         if label[inblossom[x]] == 2:
@@ -379,7 +376,7 @@ def _add_blossom(
                     dsum,
                 )
         else:
-            count = _leaves(c, n, childs, stack, buf_a, 0)
+            count = _leaves(c, n, leafs, buf_a, 0)
             for li in range(count):
                 x = buf_a[li]
                 for pi in range(nb_ptr[x], nb_ptr[x + 1]):
@@ -472,9 +469,10 @@ def _expand_blossom(
     unused: Any,
     state: Any,
     queue: Any,
-    stack: Any,
+    leafs: Any,
     buf_a: Any,
     expand_stack: Any,
+    all_leaves: Any,
     weight: Any,
     stamp: Any,
     tbuf: Any,
@@ -485,18 +483,11 @@ def _expand_blossom(
 ) -> None:
     """Turn the sub-blossoms of top-level blossom b0 into top-level blossoms; at the
     end of a stage, sub-blossoms with a zero dual are expanded as well."""
+    # Mid-stage, b0 is a T-blossom whose dual reached zero: its vertices' duals are
+    # made current (they rose since their stamp) before its children get labels of
+    # their own, and its children's frozen duals start moving from now.
     dsum = state[2]
-    if not end_stage:
-        # A T-blossom whose dual reached zero: its vertices' duals are made current
-        # (they rose since their stamp) before its children get labels of their own.
-        count = _leaves(b0, n, childs, stack, buf_a, 0)
-        for i in range(count):
-            x = buf_a[i]
-            dual[x] += dsum - stamp[x]
-            stamp[x] = dsum
-        dual[b0] -= dsum - stamp[b0]
-        for c in childs[b0]:
-            stamp[c] = dsum
+    total = 0
     expand_stack[0] = b0
     top = 1
     while top > 0:
@@ -507,18 +498,24 @@ def _expand_blossom(
         size = ch.size
         for s in ch:
             parent[s] = -1
-            if s < n:
-                inblossom[s] = s
-            elif end_stage and dual[s] == 0:
+            if end_stage and s >= n and dual[s] == 0:
                 expand_stack[top] = s
                 top += 1
-            else:
-                count = _leaves(s, n, childs, stack, buf_a, 0)
-                for i in range(count):
-                    inblossom[buf_a[i]] = s
+                continue
+            count = _leaves(s, n, leafs, all_leaves, total)
+            for i in range(total, total + count):
+                x = all_leaves[i]
+                inblossom[x] = s
+                if not end_stage:
+                    dual[x] += dsum - stamp[x]
+                    stamp[x] = dsum
+            total += count
+            if not end_stage:
+                stamp[s] = dsum
         if not end_stage and label[b] == 2:
             # The expanded T-blossom's children between the entry and the base get
             # T and S labels along the even path; the others are reconsidered.
+            dual[b] -= dsum - stamp[b]
             entry = inblossom[endpoint[labelend[b] ^ 1]]
             j = 0
             while ch[j] != entry:
@@ -547,7 +544,7 @@ def _expand_blossom(
                     base,
                     bestedge,
                     childs,
-                    stack,
+                    leafs,
                     queue,
                     state,
                     dual,
@@ -575,7 +572,7 @@ def _expand_blossom(
                 if label[bv] == 1:
                     j += step
                     continue
-                count = _leaves(bv, n, childs, stack, buf_a, 0)
+                count = _leaves(bv, n, leafs, buf_a, 0)
                 found = -1
                 for i in range(count):
                     if label[buf_a[i]] != 0:
@@ -597,7 +594,7 @@ def _expand_blossom(
                         base,
                         bestedge,
                         childs,
-                        stack,
+                        leafs,
                         queue,
                         state,
                         dual,
@@ -614,21 +611,19 @@ def _expand_blossom(
             for c in ch:
                 if c >= n and label[c] == 2:
                     _heap_set(hkey, hitem, hpos, hsize, 3, c, dual[c] + stamp[c])
-                count = _leaves(c, n, childs, stack, buf_a, 0)
-                for i in range(count):
-                    x = buf_a[i]
-                    if label[inblossom[x]] == 0 and bestedge[x] != -1:
-                        key = (
-                            _slack(
-                                bestedge[x], endpoint, weight, dual, label, inblossom, stamp, dsum
-                            )
-                            + dsum
-                        )
-                        _heap_set(hkey, hitem, hpos, hsize, 1, x, key)
+            for i in range(total):
+                x = all_leaves[i]
+                if label[inblossom[x]] == 0 and bestedge[x] != -1:
+                    key = (
+                        _slack(bestedge[x], endpoint, weight, dual, label, inblossom, stamp, dsum)
+                        + dsum
+                    )
+                    _heap_set(hkey, hitem, hpos, hsize, 1, x, key)
         label[b] = -1
         labelend[b] = -1
         childs[b] = ch[:0]
         endps[b] = ep[:0]
+        leafs[b] = ch[:0]
         best_list[b] = ch[:0]
         has_best[b] = False
         base[b] = -1
@@ -795,6 +790,7 @@ def _start(
     parent: Any,
     base: Any,
     childs: Any,
+    leafs: Any,
     endps: Any,
     state: Any,
     unused: Any,
@@ -826,6 +822,7 @@ def _start(
             mate[cycle[i]] = ep[i] ^ 1
             mate[cycle[i + 1]] = ep[i]
         childs[b] = cycle
+        leafs[b] = cycle.copy()
         endps[b] = ep
         base[b] = cycle[0]
         parent[b] = -1
@@ -872,10 +869,12 @@ def _matching(
     dual[:n] = dual0
     allowedge = np.zeros(m, dtype=np.bool_)
     childs = List()
+    leafs = List()
     endps = List()
     best_list = List()
     for _ in range(2 * n):
         childs.append(np.zeros(0, dtype=np.int64))
+        leafs.append(np.zeros(0, dtype=np.int64))
         endps.append(np.zeros(0, dtype=np.int64))
         best_list.append(np.zeros(0, dtype=np.int64))
     has_best = np.zeros(2 * n, dtype=np.bool_)
@@ -883,7 +882,6 @@ def _matching(
     state = np.zeros(3, dtype=np.int64)  # queue length, unused blossoms, dual steps
     state[1] = n
     queue = np.empty(3 * n + 2 * m + 2, dtype=np.int64)
-    stack = np.empty(2 * n + 1, dtype=np.int64)
     buf_a = np.empty(2 * n + 1, dtype=np.int64)
     buf_b = np.empty(2 * n + 1, dtype=np.int64)
     buf_c = np.empty(2 * n + 1, dtype=np.int64)
@@ -915,6 +913,7 @@ def _matching(
         parent,
         base,
         childs,
+        leafs,
         endps,
         state,
         unused,
@@ -953,7 +952,7 @@ def _matching(
                     base,
                     bestedge,
                     childs,
-                    stack,
+                    leafs,
                     queue,
                     state,
                     dual,
@@ -1019,7 +1018,7 @@ def _matching(
                                 base,
                                 bestedge,
                                 childs,
-                                stack,
+                                leafs,
                                 queue,
                                 state,
                                 dual,
@@ -1057,7 +1056,7 @@ def _matching(
                                     unused,
                                     state,
                                     queue,
-                                    stack,
+                                    leafs,
                                     buf_a,
                                     buf_b,
                                     buf_c,
@@ -1200,9 +1199,10 @@ def _matching(
                     unused,
                     state,
                     queue,
-                    stack,
+                    leafs,
                     buf_a,
                     work_b,
+                    buf_b,
                     weight,
                     stamp,
                     tbuf,
@@ -1249,9 +1249,10 @@ def _matching(
                     unused,
                     state,
                     queue,
-                    stack,
+                    leafs,
                     buf_a,
                     work_b,
+                    buf_b,
                     weight,
                     stamp,
                     tbuf,
