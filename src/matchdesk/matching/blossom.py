@@ -49,7 +49,7 @@ IntArray = npt.NDArray[np.int64]
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _eff(v: int, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int) -> int:
     """The current dual of vertex v (S-vertices lose and T-vertices gain every dual step
     since their stamp; see "Lazy duals" in the module docstring)."""
@@ -61,7 +61,7 @@ def _eff(v: int, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int) -
     return int(dual[v])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _slack(
     k: int, endpoint: Any, weight: Any, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int
 ) -> int:
@@ -73,12 +73,12 @@ def _slack(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_less(hkey: Any, hitem: Any, h: int, i: int, j: int) -> bool:
     return bool(hkey[h, i] < hkey[h, j] or (hkey[h, i] == hkey[h, j] and hitem[h, i] < hitem[h, j]))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_swap(hkey: Any, hitem: Any, hpos: Any, h: int, i: int, j: int) -> None:
     hkey[h, i], hkey[h, j] = hkey[h, j], hkey[h, i]
     hitem[h, i], hitem[h, j] = hitem[h, j], hitem[h, i]
@@ -86,7 +86,7 @@ def _heap_swap(hkey: Any, hitem: Any, hpos: Any, h: int, i: int, j: int) -> None
     hpos[h, hitem[h, j]] = j
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_fix(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, i: int) -> None:
     while i > 0 and _heap_less(hkey, hitem, h, i, (i - 1) // 2):
         _heap_swap(hkey, hitem, hpos, h, i, (i - 1) // 2)
@@ -102,7 +102,7 @@ def _heap_fix(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, i: int) -> N
         i = smallest
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_set(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, item: int, key: int) -> None:
     """Put `item` in heap h with `key` (or move it there)."""
     i = hpos[h, item]
@@ -115,7 +115,7 @@ def _heap_set(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, item: int, k
     _heap_fix(hkey, hitem, hpos, hsize, h, i)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_drop_top(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int) -> None:
     last = hsize[h] - 1
     _heap_swap(hkey, hitem, hpos, h, 0, last)
@@ -145,7 +145,7 @@ def _leaves(b: int, n: int, leafs: Any, out: Any, offset: int) -> int:
     return int(arr.size)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _push(queue: Any, state: Any, v: int) -> None:
     if state[0] >= queue.size:
         raise RuntimeError("blossom: queue overflow")
@@ -212,7 +212,7 @@ def _assign_label(
         p = mp ^ 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _scan_blossom(
     v: int,
     w: int,
@@ -415,7 +415,7 @@ def _add_blossom(
         _heap_set(hkey, hitem, hpos, hsize, 2, b, best_slack // 2 + dsum)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _offer(
     k: int,
     b: int,
