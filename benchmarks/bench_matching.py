@@ -7,14 +7,15 @@ side by side: the engine with its default options (executor "local", 2 threads),
 same with executor "process" (shards in worker processes; peak memory counts the workers
 too) from 100,000 creators on, the "thorough" preset (SolverOptions.thorough(): twice
 the candidates and components of up to 20,000 creators solved exactly; a different
-setting, slower and a little higher), greedy (pairs by score, take each whose creators are both free) on the
-full feasible graph, rustworkx's exact `max_weight_matching(max_cardinality=True)` on
-the full feasible graph (the oracle), and networkx's `max_weight_matching` where they
-finish. Times are wall seconds from the problem in memory to the matching (the engine:
-to its `Result`); pool generation and the full feasible graph of the references are not
-counted for the engine. With `--repeat N` the engine rows are run N times and show the
-best time and the spread (worst - best); the load average of the machine is printed with
-each size, since other work on a shared machine slows every figure.
+setting, slower and a little higher), greedy (pairs by score, take each whose creators
+are both free) on the full feasible graph, rustworkx's exact
+`max_weight_matching(max_cardinality=True)` on the full feasible graph (the oracle), and
+networkx's `max_weight_matching` where they finish. Times are wall seconds from the
+problem in memory to the matching (the engine: to its `Result`); pool generation and the
+full feasible graph of the references are not counted for the engine. With `--repeat N`
+the engine rows are run N times and show the best time and the spread (worst - best);
+the load average of the machine is printed with each size, since other work on a shared
+machine slows every figure.
 
 Quality: "card" is creators matched / creators with at least one feasible partner;
 "w/opt" is weight / the exact optimum where the oracle ran; "w/UB" is weight / the

@@ -35,7 +35,8 @@ sub-blossoms are visited does not change the result of any of those steps.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -46,10 +47,18 @@ from matchdesk.matching.lp import relaxation_start
 
 IntArray = npt.NDArray[np.int64]
 
-_EMPTY = np.zeros(0, dtype=np.int64)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@njit(cache=True, _nrt=False)
+def _plain(fn: F) -> F:
+    """njit for the helpers that allocate nothing, compiled without numba's reference
+    counting: otherwise every call increments and decrements, atomically, the count of
+    each array passed (a quarter of the running time on a 1,769-creator component)."""
+    options = cast(dict[str, Any], {"cache": True, "_nrt": False})
+    return cast(F, njit(**options)(fn))
+
+
+@_plain
 def _eff(v: int, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int) -> int:
     """The current dual of vertex v (S-vertices lose and T-vertices gain every dual step
     since their stamp; see "Lazy duals" in the module docstring)."""
@@ -61,7 +70,7 @@ def _eff(v: int, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int) -
     return int(dual[v])
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _slack(
     k: int, endpoint: Any, weight: Any, dual: Any, label: Any, inblossom: Any, stamp: Any, dsum: int
 ) -> int:
@@ -73,12 +82,12 @@ def _slack(
     )
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _heap_less(hkey: Any, hitem: Any, h: int, i: int, j: int) -> bool:
     return bool(hkey[h, i] < hkey[h, j] or (hkey[h, i] == hkey[h, j] and hitem[h, i] < hitem[h, j]))
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _heap_swap(hkey: Any, hitem: Any, hpos: Any, h: int, i: int, j: int) -> None:
     hkey[h, i], hkey[h, j] = hkey[h, j], hkey[h, i]
     hitem[h, i], hitem[h, j] = hitem[h, j], hitem[h, i]
@@ -86,7 +95,7 @@ def _heap_swap(hkey: Any, hitem: Any, hpos: Any, h: int, i: int, j: int) -> None
     hpos[h, hitem[h, j]] = j
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _heap_fix(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, i: int) -> None:
     while i > 0 and _heap_less(hkey, hitem, h, i, (i - 1) // 2):
         _heap_swap(hkey, hitem, hpos, h, i, (i - 1) // 2)
@@ -102,7 +111,7 @@ def _heap_fix(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, i: int) -> N
         i = smallest
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _heap_set(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, item: int, key: int) -> None:
     """Put `item` in heap h with `key` (or move it there)."""
     i = hpos[h, item]
@@ -115,7 +124,7 @@ def _heap_set(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int, item: int, k
     _heap_fix(hkey, hitem, hpos, hsize, h, i)
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _heap_drop_top(hkey: Any, hitem: Any, hpos: Any, hsize: Any, h: int) -> None:
     last = hsize[h] - 1
     _heap_swap(hkey, hitem, hpos, h, 0, last)
@@ -145,7 +154,7 @@ def _leaves(b: int, n: int, leafs: Any, out: Any, offset: int) -> int:
     return int(arr.size)
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _push(queue: Any, state: Any, v: int) -> None:
     if state[0] >= queue.size:
         raise RuntimeError("blossom: queue overflow")
@@ -212,7 +221,7 @@ def _assign_label(
         p = mp ^ 1
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _scan_blossom(
     v: int,
     w: int,
@@ -331,7 +340,7 @@ def _add_blossom(
     every = np.empty(total, dtype=np.int64)
     total = 0
     for c in ch:
-        total += _leaves(c, n, leafs, every, total)
+        total += _leaves(int(c), n, leafs, every, total)
     leafs[b] = every
     # The sub-blossoms stop being top-level: their duals freeze at their current value.
     for c in ch:
@@ -415,7 +424,7 @@ def _add_blossom(
         _heap_set(hkey, hitem, hpos, hsize, 2, b, best_slack // 2 + dsum)
 
 
-@njit(cache=True, _nrt=False)
+@_plain
 def _offer(
     k: int,
     b: int,

@@ -30,22 +30,50 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 IntArray = npt.NDArray[np.int64]
 
 
-def double_cover(n: int, a: IntArray, b: IntArray, profit: IntArray) -> IntArray:
-    """sigma: a maximum-profit assignment of the double cover (sigma[i] == i: single).
+@njit(cache=True)
+def _cover_rows(n: int, a: Any, b: Any, profit: Any) -> tuple[Any, Any, Any]:
+    """The double cover as CSR rows: row i holds column i (profit 0) and each
+    neighbour j of i (profit p_ij)."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(a.size):
+        ptr[a[k] + 1] += 1
+        ptr[b[k] + 1] += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i] + 1
+    fill = ptr[:-1].copy()
+    col = np.empty(ptr[n], dtype=np.int64)
+    gain = np.empty(ptr[n], dtype=np.int64)
+    for i in range(n):
+        col[fill[i]] = i
+        gain[fill[i]] = 0
+        fill[i] += 1
+    for k in range(a.size):
+        col[fill[a[k]]] = b[k]
+        gain[fill[a[k]]] = profit[k]
+        fill[a[k]] += 1
+        col[fill[b[k]]] = a[k]
+        gain[fill[b[k]]] = profit[k]
+        fill[b[k]] += 1
+    return ptr, col, gain
+
+
+def _assignment(n: int, ptr: IntArray, col: IntArray, gain: IntArray) -> IntArray:
+    """sigma: a maximum-profit perfect assignment of the rows (scipy's LAPJV).
 
     Integer profits: with arbitrary floats LAPJV can take minutes instead of
     milliseconds (measured on 2,600 creators).
     """
-    own = np.arange(n, dtype=np.int64)
-    top = int(profit.max()) + 1 if profit.size else 1
-    cost = np.concatenate([top - profit, top - profit, np.full(n, top)]).astype(np.float64)
-    graph = csr_matrix(
-        (cost, (np.concatenate([a, b, own]), np.concatenate([b, a, own]))), shape=(n, n)
-    )
+    top = int(gain.max()) + 1
+    graph = csr_matrix(((top - gain).astype(np.float64), col, ptr), shape=(n, n))
     rows, cols = min_weight_full_bipartite_matching(graph)
     sigma = np.empty(n, dtype=np.int64)
     sigma[rows] = cols
     return sigma
+
+
+def double_cover(n: int, a: IntArray, b: IntArray, profit: IntArray) -> IntArray:
+    """sigma: a maximum-profit assignment of the double cover (sigma[i] == i: single)."""
+    return _assignment(n, *_cover_rows(n, a, b, profit))
 
 
 @njit(cache=True)
@@ -110,38 +138,42 @@ class Start:
     cycle_nodes: IntArray
 
 
+@njit(cache=True)
+def _cycles(sigma: Any) -> tuple[Any, Any, Any]:
+    """Mates from the 2-cycles and even cycles of sigma; odd cycles as CSR."""
+    n = sigma.size
+    mate = np.full(n, -1, dtype=np.int64)
+    seen = np.zeros(n, dtype=np.bool_)
+    nodes = np.empty(n, dtype=np.int64)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    cycles = 0
+    used = 0
+    for v in range(n):
+        if seen[v] or sigma[v] == v:
+            continue
+        first = used
+        x = v
+        while not seen[x]:
+            seen[x] = True
+            nodes[used] = x
+            used += 1
+            x = sigma[x]
+        if (used - first) % 2 == 0:
+            for t in range(first, used, 2):
+                mate[nodes[t]] = nodes[t + 1]
+                mate[nodes[t + 1]] = nodes[t]
+            used = first
+        else:
+            cycles += 1
+            ptr[cycles] = used
+    return mate, ptr[: cycles + 1].copy(), nodes[:used].copy()
+
+
 def relaxation_start(n: int, a: IntArray, b: IntArray, profit: IntArray) -> Start:
     """The LP optimum for integer profits: its 2-cycles and even cycles as pairs, its
     odd cycles, its duals."""
-    sigma = double_cover(n, a, b, profit)
-    own = np.arange(n, dtype=np.int64)
-    rows = np.concatenate([a, b, own])
-    cols = np.concatenate([b, a, own])
-    order = np.lexsort((cols, rows))
-    ptr = np.searchsorted(rows[order], np.arange(n + 1)).astype(np.int64)
-    all_profit = np.concatenate([profit, profit, np.zeros(n, dtype=np.int64)])
-    y = _lp_duals(n, ptr, cols[order], all_profit[order], sigma)
-    two = (sigma[sigma] == own) & (sigma != own)
-    mate: IntArray = np.where(two, sigma, -1)
-    seen = (sigma == own) | two
-    cycle_ptr = [0]
-    cycle_nodes: list[int] = []
-    for v in np.flatnonzero(~seen).tolist():
-        if seen[v]:
-            continue
-        cycle = [v]
-        seen[v] = True
-        x = int(sigma[v])
-        while x != v:
-            cycle.append(x)
-            seen[x] = True
-            x = int(sigma[x])
-        if len(cycle) % 2 == 0:
-            for t in range(0, len(cycle), 2):
-                mate[cycle[t]], mate[cycle[t + 1]] = cycle[t + 1], cycle[t]
-        else:
-            cycle_nodes.extend(cycle)
-            cycle_ptr.append(len(cycle_nodes))
-    return Start(
-        mate, y, np.array(cycle_ptr, dtype=np.int64), np.array(cycle_nodes, dtype=np.int64)
-    )
+    ptr, col, gain = _cover_rows(n, a, b, profit)
+    sigma = _assignment(n, ptr, col, gain)
+    y = _lp_duals(n, ptr, col, gain, sigma)
+    mate, cycle_ptr, cycle_nodes = _cycles(sigma)
+    return Start(mate, y, cycle_ptr, cycle_nodes)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
 from matchdesk.matching.lp import double_cover
 from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
 
