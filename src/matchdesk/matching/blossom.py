@@ -1,14 +1,22 @@
 """Exact maximum-cardinality, maximum-weight matching: Edmonds' blossom algorithm, compiled.
 
-The primal-dual blossom method of Edmonds in the O(n^3) form described by Galil
-("Efficient algorithms for finding maximum matching in graphs", ACM Computing Surveys,
-1986), the form networkx and rustworkx implement as well. It is written here on flat
-integer arrays and compiled with numba because the engine calls it on every region it
-re-solves: on the regions of a 3,000-creator pool (about 800 creators and 4,000 edges)
-it runs several times faster than rustworkx's version, which builds a Python graph,
-keys its state by hash maps and allocates a map the size of the graph per blossom.
-rustworkx stays the reference: the tests compare the two on thousands of random graphs,
-and the benchmark's oracle is rustworkx.
+The primal-dual blossom method of Edmonds in the form described by Galil ("Efficient
+algorithms for finding maximum matching in graphs", ACM Computing Surveys, 1986), the
+form networkx and rustworkx implement too, written on flat integer arrays and compiled
+with numba, with two changes that make it fast where the engine needs it:
+
+- it starts from the LP relaxation (lp.py) instead of from nothing: the relaxation's
+  pairs are kept, its odd cycles are blossoms from the outset and its duals are the
+  starting duals, so only a few dozen trees are left to grow instead of one per vertex;
+- the duals are lazy and the dual step uses heaps: a step no longer visits every vertex
+  and blossom (see "Lazy duals" below).
+
+On the 1,769-creator, 14,552-edge candidate component of a 3,000-creator weekly pool it
+takes about 25 ms (rustworkx about 1 s); on that pool's full feasible graph (2,788
+creators, 158,924 pairs) 0.2 to 0.27 s against rustworkx's 5 to 18 s, with the same
+cardinality and weight. Started cold it is no faster than rustworkx (that mode exists
+for the tests). rustworkx stays the reference: the tests compare the two on thousands
+of random graphs, and the benchmark's oracle is rustworkx.
 
 Conventions (as in Galil's presentation): edge k joins endpoint[2k] and endpoint[2k+1];
 an "endpoint" p names one end of an edge, p ^ 1 the other. Vertices are 0..n-1,
@@ -28,9 +36,21 @@ root for good. Maximum cardinality comes from a constant added to every weight
 always carry duals of the same parity, since every root loses the same amount in every
 step and all starting duals are even (the weights and the LP duals are doubled).
 
+Lazy duals: within a stage every S-vertex loses and every T-vertex gains the same amount
+at each dual step (S-blossoms gain, T-blossoms lose). So the steps are summed (state[2])
+and each labelled vertex or top-level blossom keeps a stamp, the sum when its label
+took effect; its dual is made current (written back) whenever its rate is about to
+change: a T-vertex entering an S-blossom, the vertices of an expanded T-blossom, a
+blossom becoming a sub-blossom, and everything at the end of the stage. The four
+candidates for the next step live in heaps whose keys do not move between steps (the
+dual or the slack plus the sum at the time): S-vertices by dual, unlabelled vertices by
+their least slack to an S-vertex, S-blossoms by half their least slack to another
+S-blossom, T-blossoms by dual. Entries that went stale are dropped when they surface.
+
 Recursion (leaves of nested blossoms, expanding nested blossoms at the end of a stage,
-augmenting through nested blossoms) is done with explicit stacks; the order in which
-sub-blossoms are visited does not change the result of any of those steps.
+augmenting through nested blossoms) is done with explicit stacks and each blossom keeps
+its vertices as one array; the order in which sub-blossoms are visited does not change
+the result of any of those steps.
 """
 
 from __future__ import annotations
