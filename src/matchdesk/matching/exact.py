@@ -28,6 +28,13 @@ def _pairs(nodes: IntArray, x: IntArray, y: IntArray) -> tuple[IntArray, IntArra
     return lo[order], hi[order]
 
 
+def _local(
+    nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Edges as positions in `nodes`, weights scaled to integers."""
+    return np.searchsorted(nodes, a), np.searchsorted(nodes, b), np.rint(w * SCALE).astype(np.int64)
+
+
 def exact_matching(
     nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray
 ) -> tuple[IntArray, IntArray]:
@@ -39,9 +46,7 @@ def exact_matching(
     if a.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z
-    local_a = np.searchsorted(nodes, a)
-    local_b = np.searchsorted(nodes, b)
-    weights = np.rint(w * SCALE).astype(np.int64)
+    local_a, local_b, weights = _local(nodes, a, b, w)
     mates = blossom_mates(nodes.size, local_a, local_b, weights, warm=True)
     x = np.flatnonzero(mates > np.arange(nodes.size))
     return _pairs(nodes, x, mates[x])
@@ -54,9 +59,7 @@ def rustworkx_matching(
     if a.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z
-    local_a = np.searchsorted(nodes, a)
-    local_b = np.searchsorted(nodes, b)
-    weights = np.rint(w * SCALE).astype(np.int64)
+    local_a, local_b, weights = _local(nodes, a, b, w)
     graph: rx.PyGraph = rx.PyGraph(multigraph=False)
     graph.add_nodes_from(range(nodes.size))
     graph.add_edges_from(
