@@ -55,6 +55,7 @@ the result of any of those steps.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -68,6 +69,47 @@ from matchdesk.matching.lp import relaxation_start
 IntArray = npt.NDArray[np.int64]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The arrays the helpers share, passed as two tuples: the graph (fixed) and the search
+# state (every array mutable; scalars live in `state`: queue length, unused blossoms,
+# dual steps taken in the stage).
+_Graph = namedtuple("_Graph", ["endpoint", "weight", "nb_ptr", "nb_end"])
+_State = namedtuple(
+    "_State",
+    [
+        "mate",
+        "dual",
+        "label",
+        "labelend",
+        "inblossom",
+        "parent",
+        "base",
+        "bestedge",
+        "allowedge",
+        "childs",
+        "leafs",
+        "endps",
+        "best_list",
+        "has_best",
+        "unused",
+        "state",
+        "queue",
+        "buf_a",
+        "buf_b",
+        "buf_c",
+        "buf_d",
+        "best_to",
+        "touched",
+        "stamp",
+        "tbuf",
+        "hkey",
+        "hitem",
+        "hpos",
+        "hsize",
+        "work_b",
+        "work_v",
+    ],
+)
 
 
 def _plain(fn: F) -> F:
@@ -188,28 +230,29 @@ def _assign_label(
     t: int,
     p: int,
     n: int,
-    endpoint: Any,
-    mate: Any,
-    label: Any,
-    labelend: Any,
-    inblossom: Any,
-    base: Any,
-    bestedge: Any,
-    childs: Any,
-    leafs: Any,
-    queue: Any,
-    state: Any,
-    dual: Any,
-    stamp: Any,
-    tbuf: Any,
-    hkey: Any,
-    hitem: Any,
-    hpos: Any,
-    hsize: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """Label the top-level blossom of w with t (reached through endpoint p); a T label
     passes an S label on to the mate of the blossom's base. The blossom was unlabelled,
     so its duals are current: their stamps start now."""
+    endpoint = gr.endpoint
+    mate = st.mate
+    label = st.label
+    labelend = st.labelend
+    inblossom = st.inblossom
+    base = st.base
+    bestedge = st.bestedge
+    leafs = st.leafs
+    queue = st.queue
+    state = st.state
+    dual = st.dual
+    stamp = st.stamp
+    tbuf = st.tbuf
+    hkey = st.hkey
+    hitem = st.hitem
+    hpos = st.hpos
+    hsize = st.hsize
     dsum = state[2]
     while True:
         b = inblossom[w]
@@ -282,38 +325,40 @@ def _add_blossom(
     root: int,
     k: int,
     n: int,
-    endpoint: Any,
-    weight: Any,
-    nb_ptr: Any,
-    nb_end: Any,
-    dual: Any,
-    label: Any,
-    labelend: Any,
-    inblossom: Any,
-    parent: Any,
-    base: Any,
-    bestedge: Any,
-    childs: Any,
-    endps: Any,
-    best_list: Any,
-    has_best: Any,
-    unused: Any,
-    state: Any,
-    queue: Any,
-    leafs: Any,
-    buf_a: Any,
-    buf_b: Any,
-    buf_c: Any,
-    buf_d: Any,
-    best_to: Any,
-    touched: Any,
-    stamp: Any,
-    hkey: Any,
-    hitem: Any,
-    hpos: Any,
-    hsize: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """A new S-blossom with base `root` closed by edge k (between two S-vertices)."""
+    endpoint = gr.endpoint
+    weight = gr.weight
+    nb_ptr = gr.nb_ptr
+    nb_end = gr.nb_end
+    dual = st.dual
+    label = st.label
+    labelend = st.labelend
+    inblossom = st.inblossom
+    parent = st.parent
+    base = st.base
+    bestedge = st.bestedge
+    childs = st.childs
+    endps = st.endps
+    best_list = st.best_list
+    has_best = st.has_best
+    unused = st.unused
+    state = st.state
+    queue = st.queue
+    leafs = st.leafs
+    buf_a = st.buf_a
+    buf_b = st.buf_b
+    buf_c = st.buf_c
+    buf_d = st.buf_d
+    best_to = st.best_to
+    touched = st.touched
+    stamp = st.stamp
+    hkey = st.hkey
+    hitem = st.hitem
+    hpos = st.hpos
+    hsize = st.hsize
     dsum = state[2]
     v = endpoint[2 * k]
     w = endpoint[2 * k + 1]
@@ -481,37 +526,37 @@ def _expand_blossom(
     b0: int,
     end_stage: bool,
     n: int,
-    endpoint: Any,
-    mate: Any,
-    dual: Any,
-    label: Any,
-    labelend: Any,
-    inblossom: Any,
-    parent: Any,
-    base: Any,
-    bestedge: Any,
-    allowedge: Any,
-    childs: Any,
-    endps: Any,
-    best_list: Any,
-    has_best: Any,
-    unused: Any,
-    state: Any,
-    queue: Any,
-    leafs: Any,
-    buf_a: Any,
-    expand_stack: Any,
-    all_leaves: Any,
-    weight: Any,
-    stamp: Any,
-    tbuf: Any,
-    hkey: Any,
-    hitem: Any,
-    hpos: Any,
-    hsize: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """Turn the sub-blossoms of top-level blossom b0 into top-level blossoms; at the
     end of a stage, sub-blossoms with a zero dual are expanded as well."""
+    endpoint = gr.endpoint
+    mate = st.mate
+    dual = st.dual
+    label = st.label
+    labelend = st.labelend
+    inblossom = st.inblossom
+    parent = st.parent
+    base = st.base
+    bestedge = st.bestedge
+    allowedge = st.allowedge
+    childs = st.childs
+    endps = st.endps
+    best_list = st.best_list
+    has_best = st.has_best
+    unused = st.unused
+    state = st.state
+    leafs = st.leafs
+    buf_a = st.buf_a
+    expand_stack = st.work_b
+    all_leaves = st.buf_b
+    weight = gr.weight
+    stamp = st.stamp
+    hkey = st.hkey
+    hitem = st.hitem
+    hpos = st.hpos
+    hsize = st.hsize
     # Mid-stage, b0 is a T-blossom whose dual reached zero: its vertices' duals are
     # made current (they rose since their stamp) before its children get labels of
     # their own, and its children's frozen duals start moving from now.
@@ -560,30 +605,7 @@ def _expand_blossom(
             while j != 0:
                 label[endpoint[p ^ 1]] = 0
                 label[endpoint[ep[(j - trick) % size] ^ trick ^ 1]] = 0
-                _assign_label(
-                    endpoint[p ^ 1],
-                    2,
-                    p,
-                    n,
-                    endpoint,
-                    mate,
-                    label,
-                    labelend,
-                    inblossom,
-                    base,
-                    bestedge,
-                    childs,
-                    leafs,
-                    queue,
-                    state,
-                    dual,
-                    stamp,
-                    tbuf,
-                    hkey,
-                    hitem,
-                    hpos,
-                    hsize,
-                )
+                _assign_label(endpoint[p ^ 1], 2, p, n, gr, st)
                 allowedge[ep[(j - trick) % size] >> 1] = True
                 j += step
                 p = ep[(j - trick) % size] ^ trick
@@ -610,30 +632,7 @@ def _expand_blossom(
                 if found != -1:
                     label[found] = 0
                     label[endpoint[mate[base[bv]]]] = 0
-                    _assign_label(
-                        found,
-                        2,
-                        labelend[found],
-                        n,
-                        endpoint,
-                        mate,
-                        label,
-                        labelend,
-                        inblossom,
-                        base,
-                        bestedge,
-                        childs,
-                        leafs,
-                        queue,
-                        state,
-                        dual,
-                        stamp,
-                        tbuf,
-                        hkey,
-                        hitem,
-                        hpos,
-                        hsize,
-                    )
+                    _assign_label(found, 2, labelend[found], n, gr, st)
                 j += step
             # Children now top-level: T-blossoms wait for their dual to reach zero,
             # unlabelled vertices for their least-slack edge to an S-vertex.
@@ -666,17 +665,19 @@ def _augment_blossom(
     b0: int,
     v0: int,
     n: int,
-    endpoint: Any,
-    mate: Any,
-    parent: Any,
-    base: Any,
-    childs: Any,
-    endps: Any,
-    work_b: Any,
-    work_v: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """Swap matched and unmatched edges along the even path from v0 to the base of
     blossom b0, so that v0 becomes the base (nested blossoms likewise)."""
+    endpoint = gr.endpoint
+    mate = st.mate
+    parent = st.parent
+    base = st.base
+    childs = st.childs
+    endps = st.endps
+    work_b = st.work_b
+    work_v = st.work_v
     work_b[0] = b0
     work_v[0] = v0
     top = 1
@@ -731,23 +732,19 @@ def _augment_side(
     s: int,
     p: int,
     n: int,
-    endpoint: Any,
-    mate: Any,
-    labelend: Any,
-    inblossom: Any,
-    parent: Any,
-    base: Any,
-    childs: Any,
-    endps: Any,
-    work_b: Any,
-    work_v: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """Give S-vertex s the mate endpoint p (-1: single) and flip the alternating path
     from s back to the root of its tree."""
+    endpoint = gr.endpoint
+    mate = st.mate
+    labelend = st.labelend
+    inblossom = st.inblossom
     while True:
         bs = inblossom[s]
         if bs >= n:
-            _augment_blossom(bs, s, n, endpoint, mate, parent, base, childs, endps, work_b, work_v)
+            _augment_blossom(bs, s, n, gr, st)
         mate[s] = p
         if labelend[bs] == -1:
             break
@@ -756,7 +753,7 @@ def _augment_side(
         s = endpoint[labelend[bt]]
         j = endpoint[labelend[bt] ^ 1]
         if bt >= n:
-            _augment_blossom(bt, j, n, endpoint, mate, parent, base, childs, endps, work_b, work_v)
+            _augment_blossom(bt, j, n, gr, st)
         mate[j] = labelend[bt]
         p = labelend[bt] ^ 1
 
@@ -765,35 +762,14 @@ def _augment_side(
 def _augment_matching(
     k: int,
     n: int,
-    endpoint: Any,
-    mate: Any,
-    labelend: Any,
-    inblossom: Any,
-    parent: Any,
-    base: Any,
-    childs: Any,
-    endps: Any,
-    work_b: Any,
-    work_v: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """Augment along the path through edge k: from each end back to its tree's root (or
     to the single vertex itself when an end is unlabelled)."""
+    endpoint = gr.endpoint
     for side in range(2):
-        _augment_side(
-            endpoint[2 * k + side],
-            2 * k + 1 - side,
-            n,
-            endpoint,
-            mate,
-            labelend,
-            inblossom,
-            parent,
-            base,
-            childs,
-            endps,
-            work_b,
-            work_v,
-        )
+        _augment_side(endpoint[2 * k + side], 2 * k + 1 - side, n, gr, st)
 
 
 @njit(cache=True)
@@ -808,24 +784,26 @@ def _edge_endpoint(u: int, v: int, endpoint: Any, nb_ptr: Any, nb_end: Any) -> i
 @njit(cache=True)
 def _start(
     n: int,
-    endpoint: Any,
-    nb_ptr: Any,
-    nb_end: Any,
     mate0: Any,
     cycle_ptr: Any,
     cycle_nodes: Any,
-    mate: Any,
-    inblossom: Any,
-    parent: Any,
-    base: Any,
-    childs: Any,
-    leafs: Any,
-    endps: Any,
-    state: Any,
-    unused: Any,
+    gr: Any,
+    st: Any,
 ) -> None:
     """Install the starting matching and make each odd cycle a blossom (dual zero)
     whose first vertex is its single base."""
+    endpoint = gr.endpoint
+    nb_ptr = gr.nb_ptr
+    nb_end = gr.nb_end
+    mate = st.mate
+    inblossom = st.inblossom
+    parent = st.parent
+    base = st.base
+    childs = st.childs
+    leafs = st.leafs
+    endps = st.endps
+    state = st.state
+    unused = st.unused
     for u in range(n):
         v = mate0[u]
         if v > u:
@@ -929,24 +907,41 @@ def _matching(
     hitem = np.zeros((4, 2 * n), dtype=np.int64)
     hpos = np.full((4, 2 * n), -1, dtype=np.int64)
     hsize = np.zeros(4, dtype=np.int64)
-    _start(
-        n,
-        endpoint,
-        nb_ptr,
-        nb_end,
-        mate0,
-        cycle_ptr,
-        cycle_nodes,
+    gr = _Graph(endpoint, weight, nb_ptr, nb_end)
+    st = _State(
         mate,
+        dual,
+        label,
+        labelend,
         inblossom,
         parent,
         base,
+        bestedge,
+        allowedge,
         childs,
         leafs,
         endps,
-        state,
+        best_list,
+        has_best,
         unused,
+        state,
+        queue,
+        buf_a,
+        buf_b,
+        buf_c,
+        buf_d,
+        best_to,
+        touched,
+        stamp,
+        tbuf,
+        hkey,
+        hitem,
+        hpos,
+        hsize,
+        work_b,
+        work_v,
     )
+    _start(n, mate0, cycle_ptr, cycle_nodes, gr, st)
 
     # Every stage ends with an augmentation, a root reaching a zero dual or a flip that
     # leaves a zero-dual vertex single: each removes one root for good, so at most n.
@@ -968,30 +963,7 @@ def _matching(
         for v in range(n):
             if mate[v] == -1 and dual[v] > 0 and label[inblossom[v]] == 0:
                 roots += 1
-                _assign_label(
-                    v,
-                    1,
-                    -1,
-                    n,
-                    endpoint,
-                    mate,
-                    label,
-                    labelend,
-                    inblossom,
-                    base,
-                    bestedge,
-                    childs,
-                    leafs,
-                    queue,
-                    state,
-                    dual,
-                    stamp,
-                    tbuf,
-                    hkey,
-                    hitem,
-                    hpos,
-                    hsize,
-                )
+                _assign_label(v, 1, -1, n, gr, st)
         if roots == 0:
             break  # every single vertex has a zero dual: optimal
         augmented = False
@@ -1017,102 +989,19 @@ def _matching(
                         if lw == 0 and mate[base[inblossom[w]]] == -1:
                             # A single vertex with a zero dual (a satisfied one left
                             # single by the start): an augmenting path ends here.
-                            _augment_matching(
-                                k,
-                                n,
-                                endpoint,
-                                mate,
-                                labelend,
-                                inblossom,
-                                parent,
-                                base,
-                                childs,
-                                endps,
-                                work_b,
-                                work_v,
-                            )
+                            _augment_matching(k, n, gr, st)
                             augmented = True
                             break
                         if lw == 0:
-                            _assign_label(
-                                w,
-                                2,
-                                p ^ 1,
-                                n,
-                                endpoint,
-                                mate,
-                                label,
-                                labelend,
-                                inblossom,
-                                base,
-                                bestedge,
-                                childs,
-                                leafs,
-                                queue,
-                                state,
-                                dual,
-                                stamp,
-                                tbuf,
-                                hkey,
-                                hitem,
-                                hpos,
-                                hsize,
-                            )
+                            _assign_label(w, 2, p ^ 1, n, gr, st)
                         elif lw == 1:
                             root = _scan_blossom(
                                 v, w, endpoint, label, labelend, inblossom, base, buf_a
                             )
                             if root >= 0:
-                                _add_blossom(
-                                    root,
-                                    k,
-                                    n,
-                                    endpoint,
-                                    weight,
-                                    nb_ptr,
-                                    nb_end,
-                                    dual,
-                                    label,
-                                    labelend,
-                                    inblossom,
-                                    parent,
-                                    base,
-                                    bestedge,
-                                    childs,
-                                    endps,
-                                    best_list,
-                                    has_best,
-                                    unused,
-                                    state,
-                                    queue,
-                                    leafs,
-                                    buf_a,
-                                    buf_b,
-                                    buf_c,
-                                    buf_d,
-                                    best_to,
-                                    touched,
-                                    stamp,
-                                    hkey,
-                                    hitem,
-                                    hpos,
-                                    hsize,
-                                )
+                                _add_blossom(root, k, n, gr, st)
                             else:
-                                _augment_matching(
-                                    k,
-                                    n,
-                                    endpoint,
-                                    mate,
-                                    labelend,
-                                    inblossom,
-                                    parent,
-                                    base,
-                                    childs,
-                                    endps,
-                                    work_b,
-                                    work_v,
-                                )
+                                _augment_matching(k, n, gr, st)
                                 augmented = True
                                 break
                         elif label[w] == 0:
@@ -1180,21 +1069,7 @@ def _matching(
                 # changes places with its root along the (tight) alternating path,
                 # which costs nothing and leaves it single with a zero dual.
                 if mate[zero] != -1:
-                    _augment_side(
-                        zero,
-                        -1,
-                        n,
-                        endpoint,
-                        mate,
-                        labelend,
-                        inblossom,
-                        parent,
-                        base,
-                        childs,
-                        endps,
-                        work_b,
-                        work_v,
-                    )
+                    _augment_side(zero, -1, n, gr, st)
                 augmented = True
                 break
             if kind == 2:
@@ -1207,39 +1082,7 @@ def _matching(
                 allowedge[edge] = True
                 _push(queue, state, endpoint[2 * edge])
             else:
-                _expand_blossom(
-                    blossom,
-                    False,
-                    n,
-                    endpoint,
-                    mate,
-                    dual,
-                    label,
-                    labelend,
-                    inblossom,
-                    parent,
-                    base,
-                    bestedge,
-                    allowedge,
-                    childs,
-                    endps,
-                    best_list,
-                    has_best,
-                    unused,
-                    state,
-                    queue,
-                    leafs,
-                    buf_a,
-                    work_b,
-                    buf_b,
-                    weight,
-                    stamp,
-                    tbuf,
-                    hkey,
-                    hitem,
-                    hpos,
-                    hsize,
-                )
+                _expand_blossom(blossom, False, n, gr, st)
         # The stage is over: make every dual current before the labels go.
         dsum = state[2]
         for v in range(n):
@@ -1257,39 +1100,7 @@ def _matching(
         state[2] = 0
         for b in range(n, 2 * n):
             if parent[b] == -1 and base[b] >= 0 and label[b] == 1 and dual[b] == 0:
-                _expand_blossom(
-                    b,
-                    True,
-                    n,
-                    endpoint,
-                    mate,
-                    dual,
-                    label,
-                    labelend,
-                    inblossom,
-                    parent,
-                    base,
-                    bestedge,
-                    allowedge,
-                    childs,
-                    endps,
-                    best_list,
-                    has_best,
-                    unused,
-                    state,
-                    queue,
-                    leafs,
-                    buf_a,
-                    work_b,
-                    buf_b,
-                    weight,
-                    stamp,
-                    tbuf,
-                    hkey,
-                    hitem,
-                    hpos,
-                    hsize,
-                )
+                _expand_blossom(b, True, n, gr, st)
 
     out = np.full(n, -1, dtype=np.int64)
     for v in range(n):
