@@ -434,40 +434,32 @@ def _add_blossom(
         c = ch[ci]
         if has_best[c]:
             edges = best_list[c]
-            for e in range(edges.size):
-                nt = _offer(
-                    edges[e],
-                    b,
-                    endpoint,
-                    weight,
-                    dual,
-                    label,
-                    inblossom,
-                    best_to,
-                    touched,
-                    nt,
-                    stamp,
-                    dsum,
-                )
         else:
             count = _leaves(c, n, leafs, buf_a, 0)
+            degree = 0
             for li in range(count):
-                x = buf_a[li]
-                for pi in range(nb_ptr[x], nb_ptr[x + 1]):
-                    nt = _offer(
-                        nb_end[pi] >> 1,
-                        b,
-                        endpoint,
-                        weight,
-                        dual,
-                        label,
-                        inblossom,
-                        best_to,
-                        touched,
-                        nt,
-                        stamp,
-                        dsum,
-                    )
+                degree += nb_ptr[buf_a[li] + 1] - nb_ptr[buf_a[li]]
+            edges = np.empty(degree, dtype=np.int64)
+            degree = 0
+            for li in range(count):
+                for pi in range(nb_ptr[buf_a[li]], nb_ptr[buf_a[li] + 1]):
+                    edges[degree] = nb_end[pi] >> 1
+                    degree += 1
+        for e in range(edges.size):
+            nt = _offer(
+                edges[e],
+                b,
+                endpoint,
+                weight,
+                dual,
+                label,
+                inblossom,
+                best_to,
+                touched,
+                nt,
+                stamp,
+                dsum,
+            )
         has_best[c] = False
         best_list[c] = childs[c][:0]
         bestedge[c] = -1
