@@ -14,10 +14,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -c "from matchdesk.matching.exact import compile_ahead; compile_ahead()"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "from matchdesk.matching.exact import compile_ahead; compile_ahead()"
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

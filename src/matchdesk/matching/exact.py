@@ -71,3 +71,12 @@ def rustworkx_matching(
         return z, z
     arr = np.array(sorted(pairs), dtype=np.int64)
     return _pairs(nodes, arr[:, 0], arr[:, 1])
+
+
+def compile_ahead() -> None:
+    """Compile the blossom matcher and its LP start (or load them from numba's on-disk
+    cache) on a small graph, cold and warm, so that the first real solve does not wait
+    for the compiler; the Makefile runs it after installing."""
+    a, b, w = np.array([0, 1, 2, 0]), np.array([1, 2, 0, 3]), np.array([3, 3, 3, 1])
+    blossom_mates(4, a, b, w)
+    blossom_mates(4, a, b, w, warm=True)
