@@ -7,15 +7,14 @@ pairs and whose longer cycles are the fractional part of the matching LP optimum
 
 Rounding: 2-cycles are kept. The creators of longer cycles (and the unmatched) are where
 the LP and the best matching differ, but not only there: an odd cycle must leave one
-creator out or hand the defect on along an alternating path, through pairs the LP
-liked. So the region re-matched exactly (regions.py) is the fractional part grown
-`hops` times along each creator's best candidate and the pairs. Measured on demo pools
-of 2,000 to 4,000 creators (with exact_limit 300), the
-rounded 2-cycles alone reach about 99.1% of the component's exact weight, the grown
-region (about a third of the component) 99.9%; the rest of the loss sits in a few long
-alternating paths (the odd one out moved by dozens of creators). A second region,
-seeded by the creators whose pair scores at least `regret` below their best candidate,
-takes most of what is left.
+creator out or hand the defect on along an alternating path, through pairs the LP liked.
+So the region re-matched exactly (regions.py) is the fractional part grown `hops` times
+along each creator's best candidate and the pairs. Measured on demo pools of 2,000 to
+4,000 creators (with exact_limit 300), the rounded 2-cycles alone reach about 99.1% of
+the component's exact weight, the grown region (about a third of the component) 99.9%;
+the rest of the loss sits in a few long alternating paths (the odd one out moved by
+dozens of creators). A second region, seeded by the creators whose pair scores at least
+`regret` below their best candidate, takes most of what is left.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ class SolverOptions:
 
     `SolverOptions.thorough()` keeps twice the candidates (keep 24, window 8) and solves
     components of up to 20,000 creators exactly: on a 3,000-creator weekly pool about
-    0.02% more weight for 1.2 to 1.3 times the time (benchmarks/bench_matching.py prints
+    0.02% more weight for 1.1 to 1.3 times the time (benchmarks/bench_matching.py prints
     both).
     """
 
