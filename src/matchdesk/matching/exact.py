@@ -3,7 +3,8 @@
 Both solvers want integer weights; scores are scaled by `SCALE` and rounded, which
 keeps the order of any two matchings whose weights differ by more than n / SCALE.
 `exact_matching` is the engine's (blossom.py, started from the LP relaxation);
-`rustworkx_matching` is the reference the tests and the benchmark's oracle use.
+`rustworkx_matching` is the reference the tests and the benchmark's oracle use. numba
+(about 0.4 s to import) is loaded on the first exact solve, not with the package.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
-
-from matchdesk.matching.blossom import blossom_mates
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -46,6 +45,8 @@ def exact_matching(
     if a.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z
+    from matchdesk.matching.blossom import blossom_mates  # loads numba on first use
+
     local_a, local_b, weights = _local(nodes, a, b, w)
     mates = blossom_mates(nodes.size, local_a, local_b, weights, warm=True)
     x = np.flatnonzero(mates > np.arange(nodes.size))
@@ -77,6 +78,8 @@ def compile_ahead() -> None:
     """Compile the blossom matcher and its LP start (or load them from numba's on-disk
     cache) on a small graph, cold and warm, so that the first real solve does not wait
     for the compiler; the Makefile runs it after installing."""
+    from matchdesk.matching.blossom import blossom_mates
+
     a, b, w = np.array([0, 1, 2, 0]), np.array([1, 2, 0, 3]), np.array([3, 3, 3, 1])
     blossom_mates(4, a, b, w)
     blossom_mates(4, a, b, w, warm=True)

@@ -38,7 +38,6 @@ from matchdesk.matching.parallel import default_threads, using_threads
 from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
 from matchdesk.matching.problem import MatchProblem
 from matchdesk.matching.regions import Adjacency, Pieces, label_components
-from matchdesk.matching.relaxation import double_cover_start
 from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
 from matchdesk.matching.shards import split_pool
@@ -180,6 +179,8 @@ def _match(
         else:
             big.append(c)
     if big:
+        from matchdesk.matching.relaxation import double_cover_start  # numba, on demand
+
         sel = np.isin(grouped.label, np.array(big, dtype=np.int64))
         ba, bb, bw = grouped.a[sel], grouped.b[sel], grouped.w[sel]
         for c in big:
