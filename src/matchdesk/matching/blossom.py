@@ -418,9 +418,8 @@ def _add_blossom(
     labelend[b] = labelend[bb]
     dual[b] = 0
     stamp[b] = dsum
-    count = _leaves(b, n, leafs, buf_a, 0)
-    for i in range(count):
-        x = buf_a[i]
+    for i in range(every.size):
+        x = int(every[i])
         if label[inblossom[x]] == 2:
             # A T-vertex turns S: its dual stops rising and starts falling now.
             dual[x] += dsum - stamp[x]
@@ -871,11 +870,12 @@ def _matching(
     leafs = List()
     endps = List()
     best_list = List()
+    empty = np.zeros(0, dtype=np.int64)  # shared: slots are replaced, never written
     for _ in range(2 * n):
-        childs.append(np.zeros(0, dtype=np.int64))
-        leafs.append(np.zeros(0, dtype=np.int64))
-        endps.append(np.zeros(0, dtype=np.int64))
-        best_list.append(np.zeros(0, dtype=np.int64))
+        childs.append(empty)
+        leafs.append(empty)
+        endps.append(empty)
+        best_list.append(empty)
     has_best = np.zeros(2 * n, dtype=np.bool_)
     unused = np.arange(n, 2 * n, dtype=np.int64)
     state = np.zeros(3, dtype=np.int64)  # queue length, unused blossoms, dual steps
