@@ -3,6 +3,7 @@ the tests move by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -36,12 +37,20 @@ class Received:
 @dataclass
 class Recorder:
     """An aiosmtpd handler: accepts and records every message, except that it first
-    answers RCPT or DATA with the replies queued in `rcpt_replies` / `data_replies`."""
+    answers RCPT or DATA with the replies queued in `rcpt_replies` / `data_replies`.
+
+    With `hold_at` set, the reply to that message (counted from 1) is held back: `held`
+    is set once it is recorded, and the reply goes out only when `release` is set. A
+    test uses it to stop a sender at a known point (inside a batch, waiting for the
+    server), whatever the machine's speed."""
 
     received: list[Received] = field(default_factory=list)
     rcpt_replies: list[str] = field(default_factory=list)
     data_replies: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_at: int | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -58,6 +67,10 @@ class Recorder:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, id(session))
             )
+            hold = len(self.received) == self.hold_at
+        if hold:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
         return "250 Message accepted"
 
     def message_ids(self) -> list[str]:
@@ -84,6 +97,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     yield SmtpServer(recorder, port)
+    recorder.release.set()
     controller.stop()
 
 

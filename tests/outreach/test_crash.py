@@ -1,7 +1,9 @@
 """Crash safety: a worker killed with SIGKILL mid-batch loses no message.
 
 The worker runs in a subprocess delivering 300 messages to a real SMTP server on
-loopback; it is killed after about a third, and restarted. Every message must have
+loopback. The server holds back its reply to the 110th message (the 10th of the fifth
+batch of 25), so the worker is known to be inside a batch, waiting, when it is killed;
+then it is restarted. Every message must have
 arrived, and every row be `sent`. A message can arrive twice only if the kill fell
 between the server's acceptance and the commit recording it as sent: the worker commits
 every `COMMIT_EVERY` accepted messages, so at most that many, and never one that was
@@ -28,6 +30,7 @@ from tests.outreach.conftest import SmtpServer
 
 N = 300
 COMMIT_EVERY = 10
+HOLD_AT = 110  # not a multiple of the batch size: the kill falls inside a batch
 WORKER = (
     "from matchdesk.context import Matchdesk\n"
     "from matchdesk.worker import run_worker\n"
@@ -86,25 +89,29 @@ def test_a_killed_worker_loses_nothing(
         "MATCHDESK_MAIL_COMMIT_EVERY": str(COMMIT_EVERY),
         # A short lease, so another worker takes the dead one's rows over quickly.
         "MATCHDESK_MAIL_CLAIM_SECONDS": "2",
-        "MATCHDESK_SMTP_TIMEOUT": "0.5",
+        # Longer than any wait for the held reply: the worker must still be waiting
+        # for it when it is killed.
+        "MATCHDESK_SMTP_TIMEOUT": "120",
     }
-    received = smtp_server.recorder.received
+    recorder = smtp_server.recorder
+    recorder.hold_at = HOLD_AT
 
     first = start_worker(env, "crash-a")
     second: subprocess.Popen[bytes] | None = None
     try:
-        # Not a multiple of the batch size: the kill falls inside a batch.
-        wait_for(lambda: len(received) >= 110, timeout=60)
+        # The worker waits for the reply to the held message, inside its fifth batch;
+        # every commit it made before sending it has returned.
+        assert recorder.held.wait(timeout=120), "the worker never reached the held message"
         first.send_signal(signal.SIGKILL)
-        assert first.wait(timeout=10) == -signal.SIGKILL
+        assert first.wait(timeout=30) == -signal.SIGKILL
+        recorder.release.set()
         at_kill = statuses(md)
         assert at_kill["sent"] < N  # killed mid-way
         assert at_kill["sending"] > 0  # with a batch in hand
-        # What the dead worker had fully sent still lands a moment later: a message at
-        # the server, a COMMIT at PostgreSQL (the server completes it without the client).
-        time.sleep(1.0)
+        assert at_kill["sent"] + at_kill["sending"] + at_kill["queued"] == N
         recorded_at_kill = sent_message_ids(md)
-        received_at_kill = set(smtp_server.recorder.message_ids())
+        received_at_kill = set(recorder.message_ids())
+        assert len(received_at_kill) == HOLD_AT
 
         second = start_worker(env, "crash-a" if restart_as == "same-worker" else "crash-b")
         wait_for(lambda: statuses(md)["sent"] == N, timeout=90)
@@ -117,7 +124,7 @@ def test_a_killed_worker_loses_nothing(
                 process.wait()
 
     expected = {message_id_for(f"crash:{i}", "example.org") for i in range(N)}
-    arrivals = Counter(smtp_server.recorder.message_ids())
+    arrivals = Counter(recorder.message_ids())
     assert set(arrivals) == expected  # every message arrived (deduplicated by Message-ID)
     twice = {header_id for header_id, count in arrivals.items() if count > 1}
     assert max(arrivals.values()) <= 2
