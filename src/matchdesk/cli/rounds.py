@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from matchdesk.cli_support import _app, _progress, out
+from matchdesk.cli.support import _app, _progress, out
 
 rounds_app = typer.Typer(help="Match rounds: build, show, export, publish.", no_args_is_help=True)
 

@@ -1,0 +1,49 @@
+"""The `matchdesk` command line (SPEC section 3): a module per area, each a Typer app.
+Commands parse, call a service, print.
+
+Exit codes: 0 success, 2 invalid input (reasons on stderr), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from matchdesk.cli import system
+from matchdesk.cli.creators import creators_app, demo
+from matchdesk.cli.rounds import rounds_app
+from matchdesk.cli.support import err
+from matchdesk.cli.users import tokens_app, users_app
+from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
+
+app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True)
+app.command()(system.init)
+app.add_typer(creators_app, name="creators")
+app.command()(demo)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(rounds_app, name="rounds")
+app.command()(system.serve)
+app.command()(system.worker)
+
+
+def main() -> None:
+    """Entry point: renders domain errors in one place, with the documented exit codes."""
+    try:
+        app()  # usage errors exit with 2 inside; domain errors come out here
+    except (InvalidInput, NotFound) as exc:  # the user's input is wrong: exit 2
+        err.print(f"[bold red]Error:[/] {escape(exc.message)}", highlight=False)
+        for detail in exc.details:
+            err.print(f"  {detail}", highlight=False, markup=False)
+        sys.exit(2)
+    except MatchdeskError as exc:
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("Aborted.")
+        sys.exit(1)
+    except Exception as exc:
+        err.print(f"[bold red]Error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
+        sys.exit(1)
