@@ -25,6 +25,9 @@ class _Frozen(BaseModel):
 class ProgramInfo(_Frozen):
     name: str = Field(default="LIVE Match Program", min_length=1, max_length=200)
     timezone: str = "America/Los_Angeles"
+    # A creator is proposed for another tier once their revenue has met its minimums for
+    # this many consecutive program weeks (the tier review).
+    tier_review_weeks: int = Field(default=2, ge=1, le=52)
 
     @field_validator("timezone")
     @classmethod

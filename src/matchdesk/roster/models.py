@@ -47,6 +47,9 @@ class Creator(Base):
     category: Mapped[str] = mapped_column(String(60), default="")
     followers: Mapped[int] = mapped_column(BigInteger)
     revenue_30d: Mapped[int] = mapped_column(BigInteger)
+    # Where `revenue_30d` comes from: the roster file ("roster") until the creator has
+    # session results, then the ledger's last 30 program days ("results").
+    revenue_source: Mapped[str] = mapped_column(String(10), default="roster")
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
     manager: Mapped[str] = mapped_column(String(254), default="")
