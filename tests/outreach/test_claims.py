@@ -70,7 +70,7 @@ def test_two_workers_claiming_at_once_never_get_the_same_row(
             other.start()
             if database_url.startswith("postgresql"):
                 # SKIP LOCKED: b takes other rows while a's claim is still uncommitted.
-                other.join(timeout=10)
+                other.join(timeout=60)
                 assert not other.is_alive()
         # SQLite: b waited for a's write lock, then saw a's claim.
         other.join(timeout=20)
