@@ -6,19 +6,23 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench format clean
+.PHONY: run test lint bench format clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Every dependency, direct or not, is pinned in requirements/*.lock (made by `make lock`
+# from pyproject.toml), so every machine installs the same versions.
+$(VENV)/.installed: pyproject.toml requirements/run.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/run.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/python -c "from matchdesk.matching.exact import compile_ahead; compile_ahead()"
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements/dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/python -c "from matchdesk.matching.exact import compile_ahead; compile_ahead()"
 	touch $@ $(VENV)/.installed
 
@@ -53,6 +57,13 @@ bench: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix .
+
+# Re-pin every dependency after a change to pyproject.toml (newest versions that fit it).
+LOCK := $(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(LOCK) --upgrade -o requirements/run.lock pyproject.toml
+	$(LOCK) --upgrade --extra dev -o requirements/dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""The lock files pin every dependency that pyproject.toml names, at a version it allows
+(a dependency added without `make lock` fails here, not on a fresh machine)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).parents[1]
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", re.MULTILINE)
+
+
+def pins(lock: str) -> dict[str, str]:
+    text = (ROOT / "requirements" / lock).read_text(encoding="utf-8")
+    return {canonicalize_name(name): version for name, version in PIN.findall(text)}
+
+
+def requirements(*extras: str) -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = list(project["dependencies"])
+    for extra in extras:
+        names += project["optional-dependencies"][extra]
+    return [Requirement(name) for name in names]
+
+
+@pytest.mark.parametrize(("lock", "extras"), [("run.lock", ()), ("dev.lock", ("dev",))])
+def test_every_dependency_is_pinned_at_an_allowed_version(
+    lock: str, extras: tuple[str, ...]
+) -> None:
+    pinned = pins(lock)
+    missing = [str(r) for r in requirements(*extras) if canonicalize_name(r.name) not in pinned]
+    assert missing == [], f"not in requirements/{lock}: run `make lock`"
+    outside = [
+        f"{r.name}=={pinned[canonicalize_name(r.name)]} (wants {r.specifier})"
+        for r in requirements(*extras)
+        if not r.specifier.contains(pinned[canonicalize_name(r.name)], prereleases=True)
+    ]
+    assert outside == []
