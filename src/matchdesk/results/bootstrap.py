@@ -1,0 +1,248 @@
+"""The statistics of match uplift, pure: numpy arrays in, frozen dataclasses out.
+
+Two estimators, each with a seeded percentile bootstrap interval:
+
+- `session_uplift`: a creator's diamonds per session minute in match sessions against
+  their own baseline (the non-match sessions of the previous `BASELINE_DAYS` days that
+  started within `SIMILAR_HOUR_MINUTES` of the match session's start on the creator's
+  own clock). Each match session is compared with what its own baseline rate predicts
+  for its minutes: `sum(match diamonds) / sum(match minutes x baseline rate) - 1`.
+- `did_uplift`: per round and tier, difference-in-differences of the matched creators'
+  match sessions against the round's byes, each group against its own pre-period.
+
+Below the minimum sample the answer is None ("not enough data"), never a made-up number.
+The database side (`results.uplift`) only gathers the arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+RESAMPLES = 2_000
+CONFIDENCE = 0.95
+SEED = 0  # one fixed seed: the same data always gives the same interval
+MIN_BASELINE_SESSIONS = 5  # per match session (and per creator in a round's comparison)
+MIN_GROUP_CREATORS = 5  # per group (matched, byes) in a round's comparison
+SIMILAR_HOUR_MINUTES = 120  # a baseline session starts within 2 h of the match session
+BASELINE_DAYS = 56  # the previous 8 weeks
+DIGITS = 6  # figures are rounded so that they do not depend on summation order
+
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Uplift:
+    """Relative change in diamonds per session minute (0.25 = +25%) with its interval;
+    `n` is the number of match sessions the estimate rests on."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+
+
+@dataclass(frozen=True)
+class DidEstimate:
+    """A round's difference-in-differences for one tier; `estimate`, `low` and `high`
+    are None when either group has fewer than the minimum of creators."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    n_matched: int
+    n_control: int
+
+
+@dataclass(frozen=True)
+class GroupSums:
+    """Per creator of a group: the pre-period's non-match sessions, diamonds and minutes,
+    and the post-period's diamonds and minutes."""
+
+    pre_sessions: NDArray[np.int64]
+    pre_diamonds: Floats
+    pre_minutes: Floats
+    post_diamonds: Floats
+    post_minutes: Floats
+
+    @classmethod
+    def of(
+        cls,
+        pre_sessions: ArrayLike,
+        pre_diamonds: ArrayLike,
+        pre_minutes: ArrayLike,
+        post_diamonds: ArrayLike,
+        post_minutes: ArrayLike,
+    ) -> GroupSums:
+        return cls(
+            np.asarray(pre_sessions, dtype=np.int64),
+            np.asarray(pre_diamonds, dtype=np.float64),
+            np.asarray(pre_minutes, dtype=np.float64),
+            np.asarray(post_diamonds, dtype=np.float64),
+            np.asarray(post_minutes, dtype=np.float64),
+        )
+
+    def eligible(self, min_baseline: int) -> GroupSums:
+        """The creators with a baseline of at least `min_baseline` sessions and some
+        minutes in the post-period."""
+        keep = (self.pre_sessions >= min_baseline) & (self.post_minutes > 0)
+        return GroupSums(
+            self.pre_sessions[keep],
+            self.pre_diamonds[keep],
+            self.pre_minutes[keep],
+            self.post_diamonds[keep],
+            self.post_minutes[keep],
+        )
+
+    def matrix(self) -> Floats:
+        return np.stack(
+            [self.pre_diamonds, self.pre_minutes, self.post_diamonds, self.post_minutes], axis=1
+        )
+
+
+def similar_hour(
+    minute_a: ArrayLike, minute_b: ArrayLike, window: int = SIMILAR_HOUR_MINUTES
+) -> NDArray[np.bool_]:
+    """Whether two local start times (minutes after local midnight) are at most `window`
+    minutes apart around the clock (23:30 and 00:30 are 60 minutes apart)."""
+    distance = np.abs(np.asarray(minute_a, dtype=np.int64) - np.asarray(minute_b, dtype=np.int64))
+    distance %= 1440
+    return np.asarray(np.minimum(distance, 1440 - distance) <= window, dtype=np.bool_)
+
+
+def baseline_membership(
+    match_start: ArrayLike,
+    match_minute: ArrayLike,
+    base_start: ArrayLike,
+    base_minute: ArrayLike,
+    *,
+    days: int = BASELINE_DAYS,
+    window: int = SIMILAR_HOUR_MINUTES,
+) -> NDArray[np.bool_]:
+    """An (match sessions x candidate sessions) mask: candidate j is in match session i's
+    baseline when it started in the `days` days before i (start times in seconds) and
+    within `window` minutes of i's local start hour (`*_minute`: minutes after the
+    creator's local midnight)."""
+    ms = np.asarray(match_start, dtype=np.float64)[:, None]
+    bs = np.asarray(base_start, dtype=np.float64)[None, :]
+    before = (bs < ms) & (bs >= ms - days * 86_400)
+    hour = similar_hour(
+        np.asarray(match_minute, dtype=np.int64)[:, None],
+        np.asarray(base_minute, dtype=np.int64)[None, :],
+        window,
+    )
+    return before & hour
+
+
+def _counts(rng: np.random.Generator, resamples: int, n: int) -> Floats:
+    """How often each of `n` items is drawn in each of `resamples` bootstrap samples."""
+    picks = rng.integers(0, n, size=(resamples, n))
+    offsets = (np.arange(resamples, dtype=np.int64) * n)[:, None]
+    flat = np.bincount((picks + offsets).ravel(), minlength=resamples * n)
+    return flat.reshape(resamples, n).astype(np.float64)
+
+
+def _interval(replicates: Floats, confidence: float) -> tuple[float, float]:
+    finite = replicates[np.isfinite(replicates)]
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(finite, [tail, 100.0 - tail])
+    return round(float(low), DIGITS), round(float(high), DIGITS)
+
+
+def _ratio(numerator: Floats, denominator: Floats) -> Floats:
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def session_uplift(
+    match_diamonds: ArrayLike,
+    match_minutes: ArrayLike,
+    membership: ArrayLike,
+    base_diamonds: ArrayLike,
+    base_minutes: ArrayLike,
+    *,
+    min_baseline: int = MIN_BASELINE_SESSIONS,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> Uplift | None:
+    """Uplift of one creator's match sessions (I of them) against their baselines among
+    J candidate sessions (`membership`, I x J, from `baseline_membership`).
+
+    A match session counts only when its baseline has at least `min_baseline` sessions
+    and a diamond in it (a relative change against zero is not a number); None when no
+    match session counts. The interval resamples the match sessions and the baseline
+    sessions (with replacement, `resamples` times, seeded); a resample in which a match
+    session's baseline drew no session leaves that match session out of that resample."""
+    d = np.asarray(match_diamonds, dtype=np.float64)
+    m = np.asarray(match_minutes, dtype=np.float64)
+    if d.size == 0:
+        return None
+    member = np.asarray(membership, dtype=bool).reshape(d.size, -1)
+    bd = np.asarray(base_diamonds, dtype=np.float64)
+    bm = np.asarray(base_minutes, dtype=np.float64)
+    rows = member.sum(axis=1) >= min_baseline
+    rows &= member.astype(np.float64) @ bd > 0
+    if not rows.any():
+        return None
+    d, m, member = d[rows], m[rows], member[rows]
+    columns = member.any(axis=0)
+    member, bd, bm = member[:, columns].astype(np.float64), bd[columns], bm[columns]
+    rate = (member @ bd) / (member @ bm)
+    estimate = d.sum() / (m * rate).sum() - 1.0
+
+    rng = np.random.default_rng(seed)
+    drawn = _counts(rng, resamples, bd.size)  # B x J
+    weight = _counts(rng, resamples, d.size)  # B x I
+    rate_b = _ratio(drawn @ (member * bd).T, drawn @ (member * bm).T)  # B x I
+    present = np.isfinite(rate_b)
+    actual = np.where(present, weight * d, 0.0).sum(axis=1)
+    expected = np.where(present, weight * m * np.nan_to_num(rate_b), 0.0).sum(axis=1)
+    low, high = _interval(_ratio(actual, expected) - 1.0, confidence)
+    return Uplift(round(float(estimate), DIGITS), low, high, int(d.size))
+
+
+def _change(sums: Floats) -> Floats:
+    """Post-period rate over pre-period rate, from summed columns (pre d, pre m, post d,
+    post m) along the last axis."""
+    pre = _ratio(sums[..., 0], sums[..., 1])
+    post = _ratio(sums[..., 2], sums[..., 3])
+    return _ratio(post, pre)
+
+
+def did_uplift(
+    matched: GroupSums,
+    control: GroupSums,
+    *,
+    min_baseline: int = MIN_BASELINE_SESSIONS,
+    min_creators: int = MIN_GROUP_CREATORS,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = SEED,
+) -> DidEstimate:
+    """Difference-in-differences of relative changes: the matched group's diamonds per
+    minute in the post-period over its pre-period, less the same ratio of the control
+    group (each pooled over its creators: diamonds over minutes). That is the brief's
+    "(matched change minus control change) relative to the matched baseline" with the
+    control's change scaled to the matched baseline, so the groups' different levels do
+    not leak into the estimate. Only creators with `min_baseline` pre-period sessions and
+    post-period minutes count; None below `min_creators` in either group. The interval
+    resamples creators within each group."""
+    t = matched.eligible(min_baseline)
+    c = control.eligible(min_baseline)
+    n_t, n_c = int(t.pre_sessions.size), int(c.pre_sessions.size)
+    if n_t < min_creators or n_c < min_creators:
+        return DidEstimate(None, None, None, n_t, n_c)
+    tm, cm = t.matrix(), c.matrix()
+    estimate = float(_change(tm.sum(axis=0)) - _change(cm.sum(axis=0)))
+    if not np.isfinite(estimate):
+        return DidEstimate(None, None, None, n_t, n_c)
+    rng = np.random.default_rng(seed)
+    replicates = _change(_counts(rng, resamples, n_t) @ tm) - _change(
+        _counts(rng, resamples, n_c) @ cm
+    )
+    low, high = _interval(replicates, confidence)
+    return DidEstimate(round(estimate, DIGITS), low, high, n_t, n_c)
