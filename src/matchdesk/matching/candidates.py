@@ -104,7 +104,7 @@ def exhaustive_candidates(prep: PoolArrays) -> Candidates:
     )
 
 
-def _entries(prep: PoolArrays) -> tuple[IntArray, IntArray, int]:
+def candidate_entries(prep: PoolArrays) -> tuple[IntArray, IntArray, int]:
     """(creator, bucket) of every bucket membership of an active creator, and #buckets."""
     rules = prep.rules
     keep = prep.active[prep.entry_creator]
@@ -282,7 +282,7 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     checks, slots and scores run over slices of the sorted keys (`window_pairs`).
     """
     n = prep.n
-    creator, bucket, n_buckets = _entries(prep)
+    creator, bucket, n_buckets = candidate_entries(prep)
     if creator.size == 0:
         return _empty(n)
     w = prep.weights

@@ -79,7 +79,15 @@ def compile_ahead() -> None:
     cache) on a small graph, cold and warm, so that the first real solve does not wait
     for the compiler; the Makefile runs it after installing."""
     from matchdesk.matching.blossom import blossom_mates
+    from matchdesk.matching.cardinality import augment_on_edges, augment_on_feasible, bucket_index
 
     a, b, w = np.array([0, 1, 2, 0]), np.array([1, 2, 0, 3]), np.array([3, 3, 3, 1])
     blossom_mates(4, a, b, w)
     blossom_mates(4, a, b, w, warm=True)
+    everyone = np.ones(4, dtype=np.bool_)
+    augment_on_edges(4, a, b, np.full(4, -1, dtype=np.int64), everyone, 1 << 30)
+    buckets = bucket_index(np.arange(4), np.zeros(4, dtype=np.int64), 4)
+    starts = np.ones((1, 4), dtype=np.uint64)
+    tier = np.zeros(4, dtype=np.int64)
+    mate = np.full(4, -1, dtype=np.int64)
+    augment_on_feasible(4, mate, everyone, buckets, starts, tier, 0, False, a[:0], 1 << 30)

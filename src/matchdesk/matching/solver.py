@@ -29,6 +29,7 @@ from matchdesk.matching.augment import augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, fitted_bound
 from matchdesk.matching.candidates import (
     Candidates,
+    candidate_entries,
     exhaustive_candidates,
     window_candidates,
 )
@@ -215,7 +216,9 @@ class _ShardOutcome:
     components: int
     exact: int
     timed_out: bool
-    seconds: tuple[float, float]  # candidates, matching
+    seconds: tuple[float, float, float]  # candidates, matching, cardinality proof
+    proved: bool  # the shard's matching has maximum cardinality on its feasible graph
+    augmented: int  # pairs the search over the full feasible graph added
 
 
 def _solve_shard(
@@ -238,9 +241,81 @@ def _solve_shard_threaded(
     found = time.perf_counter()
     mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
     done = time.perf_counter()
+    all_exact = exact_done == components
+    proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
+    checked = time.perf_counter()
     return _ShardOutcome(
-        cands, mate, components, exact_done, timed_out, (found - started, done - found)
+        cands,
+        mate,
+        components,
+        exact_done,
+        timed_out or not proved,
+        (found - started, done - found, checked - done),
+        proved,
+        added,
     )
+
+
+def maximum_cardinality(
+    shard: PoolArrays,
+    cands: Candidates,
+    mate: IntArray,
+    exhaustive: bool,
+    all_exact: bool,
+    deadline: float,
+) -> tuple[bool, int]:
+    """Grow `mate` (in place) to a maximum-cardinality matching of the shard's full
+    feasible graph (cardinality.py): first over the candidate edges, then over every
+    feasible pair around the creators the search reaches. Returns whether that was
+    proved (False: the time limit cut the search short) and the pairs added.
+
+    With at most one free creator there is no augmenting path; on an exhaustive shard
+    the candidates are the full feasible graph; when every candidate component was
+    solved exactly, the matching is already maximum on the candidates.
+    """
+    eligible = shard.active & shard.has_start
+    if int(np.count_nonzero(eligible & (mate < 0))) < 2 or (exhaustive and all_exact):
+        return True, 0
+    from matchdesk.matching.cardinality import (  # numba, on demand
+        augment_on_edges,
+        augment_on_feasible,
+        bucket_index,
+    )
+
+    added = 0
+    if not all_exact:
+        first = augment_on_edges(shard.n, cands.a, cands.b, mate, eligible, _work_left(deadline))
+        added = first.added
+        if not first.complete:
+            return False, added
+    if exhaustive or int(np.count_nonzero(eligible & (mate < 0))) < 2:
+        return True, added
+    creator, bucket, _ = candidate_entries(shard)
+    rules = shard.rules
+    full = augment_on_feasible(
+        shard.n,
+        mate,
+        eligible,
+        bucket_index(creator, bucket, shard.n),
+        shard.starts,
+        shard.tier,
+        rules.max_tier_distance,
+        rules.max_tier_distance > 0,
+        shard.forbidden,
+        _work_left(deadline),
+    )
+    return full.complete, added + full.added
+
+
+WORK_PER_SECOND = 20_000_000  # pair checks and scanned edges of the search, conservatively
+
+
+def _work_left(deadline: float) -> int:
+    """The search's work budget for the time left (unbounded without a time limit)."""
+    left = deadline - time.perf_counter()
+    if left == float("inf"):
+        return 1 << 62
+    return int(max(0.0, min(left * WORK_PER_SECOND, float(1 << 62))))
 
 
 def _run_shards(
@@ -428,6 +503,7 @@ def solve(
     )
     phases["candidates"] = sum(o.seconds[0] for o in outcomes)
     phases["matching"] = sum(o.seconds[1] for o in outcomes)
+    phases["cardinality"] = sum(o.seconds[2] for o in outcomes)
     t = lap("shards", t)
     cands, mate = _merge(prep.n, shards, outcomes)
     components = sum(o.components for o in outcomes)

@@ -1,0 +1,96 @@
+"""Maximum cardinality on the full feasible graph, on every path of the engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rustworkx as rx
+from families import maximum_cardinality, narrow_pool
+from matching_checks import assert_valid
+
+from matchdesk.matching import ByeReason, Rules, SolverOptions, solve
+from matchdesk.matching.candidates import full_graph
+from matchdesk.matching.cardinality import augment_on_edges
+from matchdesk.matching.prepare import prepare
+
+FAMILIES = {
+    "short slots": {},
+    "narrow windows": {"max_windows": 1, "days": 1},
+    "one language": {"languages": 1, "max_windows": 1, "days": 3, "hours": 2},
+    "many languages": {"languages": 6, "max_windows": 1},
+    "heavy blocks": {"blocks_per_creator": 3.0, "max_windows": 1},
+    "adjacent tiers": {
+        "tiers": 3,
+        "max_windows": 1,
+        "rules": Rules(duration_minutes=5, slot_step_minutes=5, max_tier_distance=1),
+    },
+}
+
+
+def test_the_reproducer_of_issue_14_matches_everyone() -> None:
+    # 650 creators with one or two 5-minute windows on Monday and Tuesday 10:00-13:00
+    # UTC, two languages, seed 13: the candidate solve alone matched 640 of them.
+    problem = narrow_pool(650, 13)
+    assert maximum_cardinality(problem) == 650
+    result = solve(problem)
+    assert_valid(problem, result)
+    assert result.statistics.matched == 650
+    assert result.byes == ()
+
+
+@pytest.mark.parametrize("n", [650, 1200])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_families_reach_the_maximum_cardinality(family: str, n: int) -> None:
+    problem = narrow_pool(n, 13, **FAMILIES[family])  # type: ignore[arg-type]
+    result = solve(problem)
+    assert_valid(problem, result)
+    assert result.statistics.matched == maximum_cardinality(problem)
+    prep = prepare(problem)
+    a, b, _ = full_graph(prep)
+    matched = np.zeros(prep.n, dtype=np.bool_)
+    matched[result.pair_a] = True
+    matched[result.pair_b] = True
+    for row, reason in zip(result.bye_rows.tolist(), result.bye_reasons, strict=True):
+        partners = np.concatenate([b[a == row], a[b == row]])
+        if reason is ByeReason.NO_FEASIBLE_PARTNER:
+            assert partners.size == 0
+        else:
+            assert partners.size > 0
+            assert np.all(matched[partners])  # lost to better pairs, or the odd one out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_big_component_path_reaches_the_maximum_cardinality(seed: int) -> None:
+    # Components over exact_limit go through the relaxation or greedy and augmenting
+    # paths; thin candidates miss pairs the maximum needs. The search restores both.
+    problem = narrow_pool(900, seed, max_windows=1, languages=3)
+    options = SolverOptions(
+        exhaustive_limit=0, exact_limit=3, relaxation_limit=50, window=1, keep=1
+    )
+    result = solve(problem, options=options)
+    assert_valid(problem, result)
+    assert result.statistics.matched == maximum_cardinality(problem)
+
+
+def test_the_search_finds_the_maximum_on_random_graphs() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(2, 80))
+        i, j = np.triu_indices(n, 1)
+        keep = rng.random(i.size) < rng.random() * 0.25
+        a, b = i[keep], j[keep]
+        mate = np.full(n, -1, dtype=np.int64)
+        for k in rng.permutation(a.size).tolist():  # a random maximal matching to start
+            if mate[a[k]] < 0 and mate[b[k]] < 0:
+                mate[a[k]], mate[b[k]] = b[k], a[k]
+        outcome = augment_on_edges(n, a, b, mate, np.ones(n, dtype=np.bool_), 1 << 60)
+        graph = rx.PyGraph()
+        graph.add_nodes_from(range(n))
+        graph.add_edges_from_no_data(list(zip(a.tolist(), b.tolist(), strict=True)))
+        best = len(rx.max_weight_matching(graph, max_cardinality=True))
+        edges = set(zip(a.tolist(), b.tolist(), strict=True))
+        rows = np.flatnonzero(mate >= 0).tolist()
+        assert outcome.complete
+        assert all(mate[mate[v]] == v for v in rows)
+        assert all((min(v, int(mate[v])), max(v, int(mate[v]))) in edges for v in rows)
+        assert len(rows) // 2 == best
