@@ -2,6 +2,11 @@
 
 Both solvers want integer weights; scores are scaled by `SCALE` and rounded, which
 keeps the order of any two matchings whose weights differ by more than n / SCALE.
+`solve` hands the shards scores in [0, 1] whatever the weights' scale (it divides the
+weights by their sum, `solver.unit_weights`, which changes no optimum), so the integers
+stay below SCALE, the LP's costs and the blossom's duals stay in a fixed range, and the
+rounding costs a matching at most 0.5 / SCALE per pair in each direction: the matching
+chosen weighs at least the optimum minus |M| / SCALE (in units of the weights' sum).
 `exact_matching` is the engine's (blossom.py, started from the LP relaxation);
 `rustworkx_matching` is the reference the tests and the benchmark's oracle use. numba
 (about 0.4 s to import) is loaded on the first exact solve, not with the package.

@@ -21,6 +21,10 @@ _BYE_TEXT = {
         "is the odd one out: every other creator who could be paired with this one is "
         "matched, and the group they form has an odd number of creators"
     ),
+    ByeReason.TIME_LIMIT: (
+        "was left unmatched when the time limit cut the search short: a partner may "
+        "still have been free"
+    ),
     ByeReason.LOST_TO_BETTER_PAIRS: (
         "lost to better pairs: this creator's possible partners were matched with others, "
         "because that pairs more creators or scores higher in total"

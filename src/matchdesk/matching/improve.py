@@ -15,11 +15,10 @@ Cardinality moves run first; score moves never lower the count.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import numpy.typing as npt
 
+from matchdesk.matching import clock
 from matchdesk.matching.sorting import bits_for
 
 IntArray = npt.NDArray[np.int64]
@@ -215,7 +214,7 @@ def local_search(
     best = np.zeros(n)
     np.maximum.at(best, u_all, w_all)
     rounds = 0
-    while rounds < max_rounds and time.perf_counter() < deadline:
+    while rounds < max_rounds and clock.now() < deadline:
         rounds += 1
         mate_w = _mate_weight(index, mate)
         # 2-opt over matched-matched non-matching edges.

@@ -39,6 +39,7 @@ class ByeReason(StrEnum):
     NO_FEASIBLE_PARTNER = "no feasible partner"
     ODD_ONE_OUT = "odd one out"
     LOST_TO_BETTER_PAIRS = "lost to better pairs"
+    TIME_LIMIT = "time limit"  # the time limit cut the search short before it was proved
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class Statistics:
     upper_bound: float
     bound: str
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    cardinality_proved: bool = False  # maximum cardinality on the full feasible graph
+    augmented_pairs: int = 0  # pairs the search over the full feasible graph added
 
     @property
     def bound_ratio(self) -> float:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from matchdesk.matching import clock
 from matchdesk.matching.augment import augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, fitted_bound
 from matchdesk.matching.candidates import (
@@ -37,7 +38,7 @@ from matchdesk.matching.exact import exact_matching
 from matchdesk.matching.improve import EdgeIndex, augment, greedy, local_search
 from matchdesk.matching.parallel import default_threads, using_threads
 from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
-from matchdesk.matching.problem import MatchProblem
+from matchdesk.matching.problem import MatchProblem, Weights
 from matchdesk.matching.regions import Adjacency, Pieces, label_components
 from matchdesk.matching.result import ByeReason, Result, Statistics, Status
 from matchdesk.matching.scoring import score_parts
@@ -169,7 +170,7 @@ def _match(
             ea, eb, _ = grouped.edges(c)
             mate[ea[0]], mate[eb[0]] = eb[0], ea[0]
             exact_done += 1
-        elif time.perf_counter() >= deadline:
+        elif clock.now() >= deadline:
             timed_out = True
             big.append(c)
         elif sizes[c] <= options.exact_limit and int(sizes[c]) ** 2 <= budget:
@@ -187,6 +188,9 @@ def _match(
         for c in big:
             if sizes[c] > options.relaxation_limit:
                 continue  # LAPJV does not scale to these; greedy starts them
+            if clock.now() >= deadline:
+                timed_out = True
+                break
             double_cover_start(
                 grouped.members(c),
                 *grouped.edges(c),
@@ -202,8 +206,9 @@ def _match(
         index = EdgeIndex(n, ba, bb, bw)
         local_search(n, ba, bb, bw, index, mate, deadline)
         augment(n, ba, bb, bw, index, mate)
-        repair_free(n, adjacency, ba, bb, bw, mate, options.repair_hops, options.repair_limit)
-        timed_out |= time.perf_counter() >= deadline
+        if clock.now() < deadline:
+            repair_free(n, adjacency, ba, bb, bw, mate, options.repair_hops, options.repair_limit)
+        timed_out |= clock.now() >= deadline
     return mate, nonempty, exact_done, count, timed_out
 
 
@@ -219,16 +224,37 @@ class _ShardOutcome:
     seconds: tuple[float, float, float]  # candidates, matching, cardinality proof
     proved: bool  # the shard's matching has maximum cardinality on its feasible graph
     augmented: int  # pairs the search over the full feasible graph added
+    skipped: bool  # the time limit passed before the shard started: nothing searched
 
 
 def _solve_shard(
-    shard: PoolArrays, options: SolverOptions, exhaustive: bool, time_left: float
+    shard: PoolArrays,
+    options: SolverOptions,
+    exhaustive: bool,
+    time_left: float,
+    wall_deadline: float | None = None,
 ) -> _ShardOutcome:
-    """Candidates and matching of one shard: a pure function of its arguments."""
-    started = time.perf_counter()
+    """Candidates and matching of one shard: a pure function of its arguments (and of
+    the time left: `time_left` seconds, or until `wall_deadline` on time.time() in
+    another process). A shard that starts after its time is up is skipped: no pairs."""
+    if wall_deadline is not None:
+        time_left = wall_deadline - time.time()
+    started = clock.now()
     deadline = started + time_left
+    if time_left <= 0:
+        return _skipped(shard)
     with using_threads(options.threads or default_threads()):
         return _solve_shard_threaded(shard, options, exhaustive, started, deadline)
+
+
+def _skipped(shard: PoolArrays) -> _ShardOutcome:
+    n = shard.n
+    z = np.zeros(0, dtype=np.int64)
+    nothing = Candidates(
+        z, z, np.zeros(0), np.full(n, -np.inf), np.full(n, -np.inf), np.zeros(n), 0, 0, False
+    )
+    mate = np.full(n, -1, dtype=np.int64)
+    return _ShardOutcome(nothing, mate, 0, 0, True, (0.0, 0.0, 0.0), False, 0, True)
 
 
 def _solve_shard_threaded(
@@ -238,12 +264,12 @@ def _solve_shard_threaded(
         cands = exhaustive_candidates(shard)
     else:
         cands = window_candidates(shard, options.window, options.keep)
-    found = time.perf_counter()
+    found = clock.now()
     mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
-    done = time.perf_counter()
+    done = clock.now()
     all_exact = exact_done == components
     proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
-    checked = time.perf_counter()
+    checked = clock.now()
     return _ShardOutcome(
         cands,
         mate,
@@ -253,6 +279,7 @@ def _solve_shard_threaded(
         (found - started, done - found, checked - done),
         proved,
         added,
+        False,
     )
 
 
@@ -312,21 +339,26 @@ WORK_PER_SECOND = 20_000_000  # pair checks and scanned edges of the search, con
 
 def _work_left(deadline: float) -> int:
     """The search's work budget for the time left (unbounded without a time limit)."""
-    left = deadline - time.perf_counter()
+    left = deadline - clock.now()
     if left == float("inf"):
         return 1 << 62
     return int(max(0.0, min(left * WORK_PER_SECOND, float(1 << 62))))
 
 
 def _run_shards(
-    tasks: list[tuple[PoolArrays, SolverOptions, bool, float]], options: SolverOptions
+    shards: list[PoolArrays], options: SolverOptions, exhaustive: bool, deadline: float
 ) -> list[_ShardOutcome]:
-    """Outcomes of the shard tasks, in task order, on the chosen executor."""
-    if options.executor == "local" or len(tasks) <= 1:
-        return [_solve_shard(*task) for task in tasks]
+    """Outcomes of the shards, in order, on the chosen executor, each given the time
+    left until `deadline` (clock.now()) when it starts."""
+    if options.executor == "local" or len(shards) <= 1:
+        return [
+            _solve_shard(shard, options, exhaustive, deadline - clock.now()) for shard in shards
+        ]
     if not options.threads:
-        one = replace(options, threads=1)
-        tasks = [(shard, one, exhaustive, left) for shard, _, exhaustive, left in tasks]
+        options = replace(options, threads=1)
+    left = deadline - clock.now()
+    wall = time.time() + left if left != float("inf") else None
+    tasks = [(shard, options, exhaustive, left, wall) for shard in shards]
     # Biggest shards first, so the last one to start is a small one.
     order = sorted(range(len(tasks)), key=lambda i: (-tasks[i][0].n, i))
     workers = options.workers or os.cpu_count() or 1
@@ -346,7 +378,7 @@ def _run_shards(
 
 
 def _run_on_ray(
-    tasks: list[tuple[PoolArrays, SolverOptions, bool, float]], order: list[int]
+    tasks: list[tuple[PoolArrays, SolverOptions, bool, float, float | None]], order: list[int]
 ) -> list[_ShardOutcome | None]:
     try:
         import ray
@@ -400,7 +432,11 @@ def _merge(
 
 
 def _bye_reasons(
-    prep: Prepared, cands: Candidates, mate: IntArray, shard_rows: list[IntArray]
+    prep: Prepared,
+    cands: Candidates,
+    mate: IntArray,
+    shard_rows: list[IntArray],
+    outcomes: list[_ShardOutcome],
 ) -> tuple[IntArray, tuple[ByeReason, ...]]:
     """Each free creator's reason, exact where it says "odd one out".
 
@@ -410,7 +446,10 @@ def _bye_reasons(
     components of the candidate graph when that is the full feasible graph (small
     pools), and otherwise from the shard (a union of feasible components): the only
     free creator of its shard. Lost to better pairs: a creator with feasible partners
-    that is not proved the odd one out; its partners were paired otherwise.
+    that is not proved the odd one out; its partners were paired otherwise. That is
+    true when the shard's cardinality search finished (cardinality.py: every feasible
+    partner of a free creator is matched); where the time limit cut it short (or the
+    shard was never searched), the reason says so instead.
     """
     n = prep.n
     locked = np.zeros(n, dtype=np.bool_)
@@ -429,17 +468,41 @@ def _bye_reasons(
             labels[members] = s
     free_eligible = free & eligible & (labels >= 0)
     free_per = np.bincount(labels[free_eligible], minlength=count)
+    skipped = np.zeros(n, dtype=np.bool_)
+    unproved = np.zeros(n, dtype=np.bool_)
+    for members, outcome in zip(shard_rows, outcomes, strict=True):
+        skipped[members] = outcome.skipped
+        unproved[members] = not outcome.proved
     reasons: list[ByeReason] = []
     for row in rows.tolist():
         if not prep.active[row]:
             reasons.append(ByeReason.EXCLUDED)
+        elif skipped[row]:
+            reasons.append(ByeReason.TIME_LIMIT)
         elif not eligible[row]:
             reasons.append(ByeReason.NO_FEASIBLE_PARTNER)
         elif free_per[labels[row]] == 1:
             reasons.append(ByeReason.ODD_ONE_OUT)
+        elif unproved[row]:
+            reasons.append(ByeReason.TIME_LIMIT)
         else:
             reasons.append(ByeReason.LOST_TO_BETTER_PAIRS)
     return rows, tuple(reasons)
+
+
+def unit_weights(weights: Weights) -> Weights:
+    """The weights divided by their sum (weights.maximum > 0), so that a score lies in
+    [0, 1]: every score is divided by the same positive constant, so the order of any
+    two matchings by weight, hence the optimum, is unchanged."""
+    scale = weights.maximum
+    return replace(
+        weights,
+        revenue=weights.revenue / scale,
+        audience=weights.audience / scale,
+        slot=weights.slot / scale,
+        novelty=weights.novelty / scale,
+        fairness=weights.fairness / scale,
+    )
 
 
 def solve(
@@ -452,23 +515,31 @@ def solve(
 ) -> Result:
     """Pair as many creators as possible, as well as possible, each pair at a shared slot.
 
-    The matching has maximum cardinality on the candidate graph (exactly so on small
-    pools and components), then the greatest total score the engine finds; every hard
-    rule of the problem holds. The same problem and seed give the same result whatever
-    the order of its creators. `time_limit` (seconds) stops the improvement phases
-    early; the result is still valid and its status says so. `executor` (default: the
+    The matching has maximum cardinality on the full feasible graph (proved by the
+    search of cardinality.py, `Statistics.cardinality_proved`), then the greatest total
+    score the engine finds; every hard rule of the problem holds. The same problem and
+    seed give the same result whatever the order of its creators. The weights' scale
+    does not matter: the shards are solved on the weights divided by their sum
+    (`unit_weights`), scores and bound are reported on the given ones.
+
+    `time_limit` (seconds) bounds the solve: a shard that would start after it is
+    skipped, components not reached are matched greedily, the improvement moves, the
+    exact repairs and the cardinality search stop at it; the status is then
+    `time_limit` and the byes it left unproved say "time limit". What is not cut: the
+    preparation, one shard's candidate search once started, and the slots and bound of
+    the pairs found (all linear). The result is always valid. `executor` (default: the
     options') says where the independent shards of the pool are solved: "local",
     "process" or "ray"; the result is the same.
     """
     options = options or SolverOptions()
     if executor is not None:
         options = replace(options, executor=executor)
-    started = time.perf_counter()
+    started = clock.now()
     deadline = started + (time_limit if time_limit is not None else float("inf"))
     phases: dict[str, float] = {}
 
     def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
+        now = clock.now()
         phases[name] = now - since
         return now
 
@@ -496,11 +567,16 @@ def solve(
             regret=float("inf"),
         )
     shards = split_pool(prep)
+    # Scores in [0, 1] whatever the weights' scale: every phase (the integer scaling of
+    # the exact solvers, the LP's costs, the rounding's penalty) is built for that range.
+    scale = problem.weights.maximum
+    if scale > 0 and scale != 1.0:
+        unit = unit_weights(problem.weights)
+        shards = [(rows, replace(shard, weights=unit)) for rows, shard in shards]
+    else:
+        scale = 1.0
     t = lap("split", t)
-    time_left = max(0.0, deadline - time.perf_counter())
-    outcomes = _run_shards(
-        [(shard, options, exhaustive, time_left) for _, shard in shards], options
-    )
+    outcomes = _run_shards([shard for _, shard in shards], options, exhaustive, deadline)
     phases["candidates"] = sum(o.seconds[0] for o in outcomes)
     phases["matching"] = sum(o.seconds[1] for o in outcomes)
     phases["cardinality"] = sum(o.seconds[2] for o in outcomes)
@@ -527,9 +603,9 @@ def solve(
     parts = score_parts(prep, pair_a, pair_b)
     t = lap("slots", t)
 
-    bye_rows, bye_reasons = _bye_reasons(prep, cands, mate, [rows for rows, _ in shards])
+    bye_rows, bye_reasons = _bye_reasons(prep, cands, mate, [rows for rows, _ in shards], outcomes)
     locked_weight = float(parts.total[locked].sum())
-    upper = fitted_bound(cands, locked_weight)
+    upper = fitted_bound(cands, 0.0) * scale + locked_weight
     eligible = int(np.count_nonzero(np.isfinite(cands.best_checked))) + 2 * prep.locked_a.size
     lap("byes and bound", t)
     weight = float(parts.total.sum())
@@ -552,6 +628,8 @@ def solve(
         upper_bound=upper,
         bound=BOUND_NAME,
         phase_seconds=phases,
+        cardinality_proved=all(o.proved for o in outcomes),
+        augmented_pairs=sum(o.augmented for o in outcomes),
     )
     return Result(
         status=status,
