@@ -1,15 +1,15 @@
 """Validating a roster file (SPEC section 1) into `CreatorRecord`s.
 
 Every problem of the whole file is collected, each as `row N, column C: message` with row
-numbers as a spreadsheet shows them, so the user can fix everything in one go. Nothing is
-written here: the service writes only a file with no problem at all.
+numbers as a spreadsheet shows them, so the user can fix everything in one go (the shared
+machinery of `matchdesk.tabular`, which the results import uses too). Nothing is written
+here: the service writes only a file with no problem at all.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +19,9 @@ from matchdesk.errors import InvalidInput
 from matchdesk.roster.availability import AvailabilityError, parse_availability, validate_timezone
 from matchdesk.roster.records import COLUMNS, REQUIRED_COLUMNS, STATUSES, CreatorRecord
 from matchdesk.roster.tables import Table
+from matchdesk.tabular import CellError, Columns, Problems, header_problems, parse_rows
+
+__all__ = ["CellError", "Validation", "normalize_handle", "parse_count", "validate_table"]
 
 HANDLE_RE = re.compile(r"[a-z0-9_.]{2,24}")
 # The WHATWG definition of a valid e-mail address (what `<input type=email>` accepts).
@@ -43,13 +46,6 @@ MAX_LENGTH = {
 }
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
 MAX_COUNT = 10**15  # far above any real audience or revenue; keeps 64-bit columns safe
-# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in a
-# roster; tabs and line breaks inside a cell are just as surely a paste gone wrong.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class CellError(ValueError):
-    """A cell's value is wrong; the message says why, for `row N, column C: message`."""
 
 
 def normalize_handle(text: str) -> str:
@@ -153,6 +149,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "blocked": _blocked,
     "status": _status,
 }
+ROSTER_COLUMNS = Columns(COLUMNS, REQUIRED_COLUMNS, _PARSERS, MAX_LENGTH)
 
 
 def parse_fields(values: Mapping[str, str]) -> dict[str, object]:
@@ -165,15 +162,8 @@ def parse_fields(values: Mapping[str, str]) -> dict[str, object]:
         if name not in _PARSERS:
             problems.append(f"{name}: unknown field")
             continue
-        limit = MAX_LENGTH.get(name, 100)
-        if len(text) > limit:
-            problems.append(f"{name}: too long ({len(text)} characters; at most {limit})")
-            continue
-        if _CONTROL.search(text):
-            problems.append(f"{name}: contains a control character (such as NUL or a tab)")
-            continue
         try:
-            parsed[name] = _PARSERS[name](text)
+            parsed[name] = ROSTER_COLUMNS.parse(name, text)
         except CellError as exc:
             problems.append(f"{name}: {exc}")
     if problems:
@@ -189,30 +179,6 @@ class Validation:
     problems: list[str] = field(default_factory=list)
 
 
-def _header_problems(header: list[str]) -> list[str]:
-    problems = []
-    seen: set[str] = set()
-    for name in header:
-        key = name.strip().lower()
-        if not key:
-            problems.append("row 1: a column has no name in the header row")
-        elif key in seen:
-            problems.append(f"row 1, column {name}: the column appears twice")
-        elif key not in COLUMNS:
-            guess = difflib.get_close_matches(key, COLUMNS, n=1)
-            hint = (
-                f" (did you mean {guess[0]}?)"
-                if guess
-                else f" (known columns: {', '.join(COLUMNS)})"
-            )
-            problems.append(f"row 1, column {name}: unknown column{hint}")
-        seen.add(key)
-    for required in REQUIRED_COLUMNS:
-        if required not in seen:
-            problems.append(f"row 1: missing required column {required}")
-    return problems
-
-
 def validate_table(
     table: Table,
     known_handles: Collection[str] = (),
@@ -221,54 +187,25 @@ def validate_table(
     """Check every row of `table`; `known_handles` are creators already on the roster, which
     the file's `blocked` column may name. Problems come in row order, then column order."""
     result = Validation()
-    result.problems = _header_problems(table.header)
+    result.problems = header_problems(table.header, ROSTER_COLUMNS)
     if result.problems:
         return result
-    columns = [h.strip().lower() for h in table.header]
-    width = len(columns)
-    problems: list[tuple[int, int, str]] = []  # (row, column position, text) to sort by
-
-    def problem(number: int, column: str, message: str) -> None:
-        position = columns.index(column) if column in columns else width
-        problems.append((number, position, f"row {number}, column {column}: {message}"))
-
+    problems = Problems(table.header)
     first_row: dict[str, int] = {}
     blocks: list[tuple[int, str, tuple[str, ...]]] = []
     total = len(table.rows)
-    for done, (number, cells) in enumerate(table.rows):
-        if progress and done % 5000 == 0:
-            progress(done, total)
-        if len(cells) > width and any(cells[width:]):
-            problems.append(
-                (
-                    number,
-                    -1,
-                    f"row {number}: {len(cells)} values but the header has {width} columns",
-                )
-            )
-            continue
-        values: dict[str, object] = {}
-        row_ok = True
-        cells = cells + [""] * (width - len(cells))  # a short row: its missing cells are empty
-        for column, cell in zip(columns, cells, strict=False):
-            limit = MAX_LENGTH.get(column, 100)
-            if len(cell) > limit:
-                problem(number, column, f"too long ({len(cell)} characters; at most {limit})")
-                row_ok = False
-                continue
-            if _CONTROL.search(cell):
-                problem(number, column, "contains a control character (such as NUL or a tab)")
-                row_ok = False
-                continue
-            try:
-                values[column] = _PARSERS[column](cell)
-            except CellError as exc:
-                problem(number, column, str(exc))
-                row_ok = False
+
+    def counted() -> Iterator[tuple[int, list[str]]]:
+        for done, row in enumerate(table.rows):
+            if progress and done % 5000 == 0:
+                progress(done, total)
+            yield row
+
+    for number, values, row_ok in parse_rows(counted(), ROSTER_COLUMNS, problems):
         handle = values.get("handle")
         if isinstance(handle, str):
             if handle in first_row:
-                problem(
+                problems.add(
                     number, "handle", f"'{handle}' appears again (first on row {first_row[handle]})"
                 )
                 row_ok = False
@@ -277,7 +214,7 @@ def validate_table(
             blocked = values.get("blocked", ())
             assert isinstance(blocked, tuple)
             if handle in blocked:
-                problem(number, "blocked", f"'{handle}' cannot block itself")
+                problems.add(number, "blocked", f"'{handle}' cannot block itself")
                 row_ok = False
             blocks.append((number, handle, blocked))
         if row_ok:
@@ -288,11 +225,10 @@ def validate_table(
         if unknown:
             names = ", ".join(f"'{b}'" for b in unknown)
             verb = "is" if len(unknown) == 1 else "are"
-            problem(number, "blocked", f"{names} {verb} not on the roster or in this file")
+            problems.add(number, "blocked", f"{names} {verb} not on the roster or in this file")
     if progress:
         progress(total, total)
     if problems:
-        problems.sort(key=lambda p: (p[0], p[1]))
-        result.problems = [text for _, _, text in problems]
+        result.problems = problems.sorted()
         result.records = []
     return result
