@@ -22,7 +22,13 @@ from matchdesk.results.bootstrap import (
     similar_hour,
 )
 from matchdesk.results.models import LiveSession
-from matchdesk.results.uplift import TierUplift, creator_uplift, match_uplifts, round_uplift
+from matchdesk.results.uplift import (
+    TierUplift,
+    creator_uplift,
+    match_uplifts,
+    round_uplift,
+    tier_uplift,
+)
 from matchdesk.roster.availability import parse_availability
 from matchdesk.roster.models import Creator
 from matchdesk.roster.records import CreatorRecord
@@ -60,7 +66,7 @@ def test_baseline_is_the_eight_weeks_before_at_a_similar_hour() -> None:
 def test_one_match_session_against_its_baseline() -> None:
     # 1,170 diamonds in 60 minutes is 19.5 a minute against a baseline of 15: +30%.
     uplift = session_uplift([1170], [60], [[True] * 6], BASELINE, [60] * 6)
-    assert uplift == Uplift(estimate=0.3, low=0.063636, high=0.671429, n=1)
+    assert uplift == Uplift(estimate=0.3, low=-0.257143, high=1.08, n=1)
 
 
 def test_sessions_weigh_by_their_minutes() -> None:
@@ -74,7 +80,7 @@ def test_sessions_weigh_by_their_minutes() -> None:
         [150, 450, 800, 550, 1050],
         [10, 50, 80, 60, 100],
     )
-    assert uplift == Uplift(estimate=0.25, low=0.136842, high=0.458333, n=2)
+    assert uplift == Uplift(estimate=0.25, low=0.088346, high=0.627604, n=2)
 
 
 def test_not_enough_data_below_five_baseline_sessions() -> None:
@@ -90,22 +96,38 @@ def test_a_match_session_without_baseline_is_left_out() -> None:
     uplift = session_uplift(
         [1170, 5000], [60, 60], [[True] * 6, [True] * 4 + [False] * 2], BASELINE, [60] * 6
     )
-    assert uplift == Uplift(estimate=0.3, low=0.063636, high=0.671429, n=1)
+    assert uplift == Uplift(estimate=0.3, low=-0.257143, high=1.08, n=1)
 
 
 def test_difference_in_differences_of_relative_changes() -> None:
-    # Matched: 3,000 diamonds in 300 minutes before (10 a minute), 1,560 in 120 after
-    # (13): x1.3. Byes: 1,000 in 200 before (5), 330 in 60 after (5.5): x1.1. DiD 0.2.
+    # Matched creators, 10 diamonds a minute before each: 13, 12, 14, 13 and 13 after
+    # (x1.3 on average). Byes, 5 a minute before: 5.5, 5, 6, 5.5, 5.5, 5.5 (x1.1). DiD 0.2.
     matched = GroupSums.of(
-        [5, 6, 7, 5, 8], [520, 680, 610, 390, 800], [50, 70, 60, 40, 80],
-        [300, 360, 240, 390, 270], [20, 30, 20, 30, 20],
+        [5, 6, 7, 5, 8], [500, 700, 600, 400, 800], [50, 70, 60, 40, 80],
+        [260, 360, 280, 390, 260], [20, 30, 20, 30, 20],
     )  # fmt: skip
     control = GroupSums.of(
-        [5, 5, 9, 6, 5, 7], [120, 280, 200, 150, 60, 190], [20, 60, 40, 30, 10, 40],
-        [60, 70, 40, 50, 55, 55], [10, 12, 8, 10, 10, 10],
+        [5, 5, 9, 6, 5, 7], [100, 300, 200, 150, 50, 200], [20, 60, 40, 30, 10, 40],
+        [55, 60, 48, 55, 55, 55], [10, 12, 8, 10, 10, 10],
     )  # fmt: skip
     assert did_uplift(matched, control) == DidEstimate(
-        estimate=0.2, low=0.100102, high=0.326554, n_matched=5, n_control=6
+        estimate=0.2, low=0.126667, high=0.273333, n_matched=5, n_control=6
+    )
+
+
+def test_difference_in_differences_resamples_creators_with_all_their_rounds() -> None:
+    # The same figures, the matched rows being two creators' rounds (7, 7, 9, 9, 9): the
+    # same estimate, an interval from resampling two creators instead of five rows.
+    matched = GroupSums.of(
+        [5, 6, 7, 5, 8], [500, 700, 600, 400, 800], [50, 70, 60, 40, 80],
+        [260, 360, 280, 390, 260], [20, 30, 20, 30, 20], [7, 7, 9, 9, 9],
+    )  # fmt: skip
+    control = GroupSums.of(
+        [5, 5, 9, 6, 5, 7], [100, 300, 200, 150, 50, 200], [20, 60, 40, 30, 10, 40],
+        [55, 60, 48, 55, 55, 55], [10, 12, 8, 10, 10, 10],
+    )  # fmt: skip
+    assert did_uplift(matched, control) == DidEstimate(
+        estimate=0.2, low=0.116667, high=0.266667, n_matched=5, n_control=6
     )
 
 
@@ -215,12 +237,12 @@ def test_match_uplifts_of_each_creator(md: Matchdesk) -> None:
     ids, first, second = _two_matches(md)
     with md.transaction() as session:
         assert match_uplifts(session, md.program, first) == {
-            ids["ana"]: Uplift(estimate=0.3, low=0.063636, high=0.671429, n=1),
+            ids["ana"]: Uplift(estimate=0.3, low=-0.257143, high=1.08, n=1),
             ids["ben"]: None,  # four baseline sessions: not enough data
         }
         # A week later Ben still has four: his first match session is no baseline.
         assert match_uplifts(session, md.program, second) == {
-            ids["ana"]: Uplift(estimate=0.5, low=0.227273, high=0.928571, n=1),
+            ids["ana"]: Uplift(estimate=0.5, low=-0.142857, high=1.4, n=1),
             ids["ben"]: None,
         }
         with pytest.raises(NotFound):
@@ -237,9 +259,9 @@ def test_creator_uplift_over_a_range(md: Matchdesk) -> None:
         ben = creator_uplift(session, md.program, ids["ben"], date(2026, 11, 1), date(2026, 12, 31))
         with pytest.raises(NotFound):
             creator_uplift(session, md.program, 999, date(2026, 11, 1), date(2026, 12, 31))
-    assert one == Uplift(estimate=0.3, low=0.063636, high=0.671429, n=1)
+    assert one == Uplift(estimate=0.3, low=-0.257143, high=1.08, n=1)
     # 2,520 diamonds in two hours against 2 x 900 expected: +40%.
-    assert both == Uplift(estimate=0.4, low=0.114286, high=0.8, n=2)
+    assert both == Uplift(estimate=0.4, low=-0.115789, high=1.1, n=2)
     assert none is None  # no match session in the range
     assert ben is None
 
@@ -276,7 +298,11 @@ def test_round_uplift_against_the_byes_of_the_tier(md: Matchdesk) -> None:
         session.add_all(rows)
         session.flush()
         found = round_uplift(session, md.program, round_.id)
+        week = tier_uplift(session, md.program, date(2026, 11, 30), date(2026, 12, 6))
+        before = tier_uplift(session, md.program, date(2026, 11, 1), date(2026, 11, 29))
     assert found == [
         TierUplift("A", None, None, None, 0, 0),
         TierUplift("B", 0.2, 0.2, 0.2, 10, 5),
     ]
+    assert week == [TierUplift("S", None, None, None, 0, 0), *found]
+    assert before == [TierUplift(t, None, None, None, 0, 0) for t in ("S", "A", "B")]

@@ -8,7 +8,7 @@ Two estimators, each with a seeded percentile bootstrap interval:
   own clock). Each match session is compared with what its own baseline rate predicts
   for its minutes: `sum(match diamonds) / sum(match minutes x baseline rate) - 1`.
 - `did_uplift`: per round and tier, difference-in-differences of the matched creators'
-  match sessions against the round's byes, each group against its own pre-period.
+  match sessions against the round's byes, each creator against their own pre-period.
 
 Below the minimum sample the answer is None ("not enough data"), never a made-up number.
 The database side (`results.uplift`) only gathers the arrays.
@@ -16,6 +16,7 @@ The database side (`results.uplift`) only gathers the arrays.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,13 +60,16 @@ class DidEstimate:
 @dataclass(frozen=True)
 class GroupSums:
     """Per creator of a group: the pre-period's non-match sessions, diamonds and minutes,
-    and the post-period's diamonds and minutes."""
+    and the post-period's diamonds and minutes. A row may also be one creator in one of
+    several rounds: `cluster` (the creator) then keeps a creator's rows together when
+    resampling."""
 
     pre_sessions: NDArray[np.int64]
     pre_diamonds: Floats
     pre_minutes: Floats
     post_diamonds: Floats
     post_minutes: Floats
+    cluster: NDArray[np.int64] | None = None
 
     @classmethod
     def of(
@@ -75,6 +79,7 @@ class GroupSums:
         pre_minutes: ArrayLike,
         post_diamonds: ArrayLike,
         post_minutes: ArrayLike,
+        cluster: ArrayLike | None = None,
     ) -> GroupSums:
         return cls(
             np.asarray(pre_sessions, dtype=np.int64),
@@ -82,18 +87,41 @@ class GroupSums:
             np.asarray(pre_minutes, dtype=np.float64),
             np.asarray(post_diamonds, dtype=np.float64),
             np.asarray(post_minutes, dtype=np.float64),
+            None if cluster is None else np.asarray(cluster, dtype=np.int64),
         )
 
+    @classmethod
+    def joined(cls, groups: Sequence[GroupSums]) -> GroupSums:
+        """The rows of several groups (say, one per round) as one group."""
+        if not groups:
+            return cls.of([], [], [], [], [], [])
+        return cls(
+            np.concatenate([g.pre_sessions for g in groups]),
+            np.concatenate([g.pre_diamonds for g in groups]),
+            np.concatenate([g.pre_minutes for g in groups]),
+            np.concatenate([g.post_diamonds for g in groups]),
+            np.concatenate([g.post_minutes for g in groups]),
+            np.concatenate([g.clusters() for g in groups]),
+        )
+
+    def clusters(self) -> NDArray[np.int64]:
+        """The resampling unit of each row (each row its own without `cluster`)."""
+        if self.cluster is None:
+            return np.arange(self.pre_sessions.size, dtype=np.int64)
+        return self.cluster
+
     def eligible(self, min_baseline: int) -> GroupSums:
-        """The creators with a baseline of at least `min_baseline` sessions and some
-        minutes in the post-period."""
-        keep = (self.pre_sessions >= min_baseline) & (self.post_minutes > 0)
+        """The creators with a baseline of at least `min_baseline` sessions and a diamond,
+        and some minutes in the post-period."""
+        keep = (self.pre_sessions >= min_baseline) & (self.pre_diamonds > 0)
+        keep &= self.post_minutes > 0
         return GroupSums(
             self.pre_sessions[keep],
             self.pre_diamonds[keep],
             self.pre_minutes[keep],
             self.post_diamonds[keep],
             self.post_minutes[keep],
+            None if self.cluster is None else self.cluster[keep],
         )
 
     def matrix(self) -> Floats:
@@ -144,6 +172,15 @@ def _counts(rng: np.random.Generator, resamples: int, n: int) -> Floats:
     return flat.reshape(resamples, n).astype(np.float64)
 
 
+def _cluster_weights(
+    rng: np.random.Generator, resamples: int, cluster: NDArray[np.int64]
+) -> Floats:
+    """Bootstrap weights of rows that are resampled by cluster (a cluster's rows together)."""
+    _, inverse = np.unique(cluster, return_inverse=True)
+    counts = _counts(rng, resamples, int(inverse.max()) + 1)
+    return counts[:, inverse]
+
+
 def _interval(replicates: Floats, confidence: float) -> tuple[float, float]:
     finite = replicates[np.isfinite(replicates)]
     tail = (1.0 - confidence) / 2.0 * 100.0
@@ -174,9 +211,11 @@ def session_uplift(
 
     A match session counts only when its baseline has at least `min_baseline` sessions
     and a diamond in it (a relative change against zero is not a number); None when no
-    match session counts. The interval resamples the match sessions and the baseline
-    sessions (with replacement, `resamples` times, seeded); a resample in which a match
-    session's baseline drew no session leaves that match session out of that resample."""
+    match session counts. The interval (`resamples` times, seeded) resamples the baseline
+    sessions with replacement, and gives each match session the day-to-day variation of
+    a session of its own baseline (a residual bootstrap: one match session says nothing
+    of its own noise); a resample in which a match session's baseline drew no session
+    leaves that match session out of that resample."""
     d = np.asarray(match_diamonds, dtype=np.float64)
     m = np.asarray(match_minutes, dtype=np.float64)
     if d.size == 0:
@@ -196,20 +235,29 @@ def session_uplift(
 
     rng = np.random.default_rng(seed)
     drawn = _counts(rng, resamples, bd.size)  # B x J
-    weight = _counts(rng, resamples, d.size)  # B x I
     rate_b = _ratio(drawn @ (member * bd).T, drawn @ (member * bm).T)  # B x I
+    # A match session's own day-to-day variation: in each resample it earns its fitted
+    # diamonds times the relative rate of one session of its baseline, drawn by minutes.
+    noise = np.empty_like(rate_b)
+    for i in range(d.size):
+        members = np.flatnonzero(member[i])
+        cumulative = np.cumsum(bm[members])
+        picks = np.searchsorted(cumulative, rng.random(resamples) * cumulative[-1], side="right")
+        chosen = members[np.minimum(picks, members.size - 1)]
+        noise[:, i] = bd[chosen] / bm[chosen] / rate[i]
+    fitted = m * rate * (1.0 + estimate)
     present = np.isfinite(rate_b)
-    actual = np.where(present, weight * d, 0.0).sum(axis=1)
-    expected = np.where(present, weight * m * np.nan_to_num(rate_b), 0.0).sum(axis=1)
+    actual = np.where(present, fitted * noise, 0.0).sum(axis=1)
+    expected = np.where(present, m * np.nan_to_num(rate_b), 0.0).sum(axis=1)
     low, high = _interval(_ratio(actual, expected) - 1.0, confidence)
     return Uplift(round(float(estimate), DIGITS), low, high, int(d.size))
 
 
 def _change(sums: Floats) -> Floats:
-    """Post-period rate over pre-period rate, from summed columns (pre d, pre m, post d,
-    post m) along the last axis."""
-    pre = _ratio(sums[..., 0], sums[..., 1])
-    post = _ratio(sums[..., 2], sums[..., 3])
+    """Each creator's post-period rate over their pre-period rate, from the columns (pre
+    d, pre m, post d, post m)."""
+    pre = _ratio(sums[:, 0], sums[:, 1])
+    post = _ratio(sums[:, 2], sums[:, 3])
     return _ratio(post, pre)
 
 
@@ -223,26 +271,25 @@ def did_uplift(
     confidence: float = CONFIDENCE,
     seed: int = SEED,
 ) -> DidEstimate:
-    """Difference-in-differences of relative changes: the matched group's diamonds per
-    minute in the post-period over its pre-period, less the same ratio of the control
-    group (each pooled over its creators: diamonds over minutes). That is the brief's
-    "(matched change minus control change) relative to the matched baseline" with the
-    control's change scaled to the matched baseline, so the groups' different levels do
-    not leak into the estimate. Only creators with `min_baseline` pre-period sessions and
-    post-period minutes count; None below `min_creators` in either group. The interval
-    resamples creators within each group."""
+    """Difference-in-differences of relative changes: the matched creators' average
+    change (each creator's diamonds a minute in the post-period over their own
+    pre-period) less the byes' average change. That is the brief's "(matched change minus
+    control change) relative to the matched baseline" with every creator's change taken
+    against their own baseline, so neither the groups' different levels nor a few large
+    creators decide the estimate (each creator weighs the same). Only creators with
+    `min_baseline` pre-period sessions, a diamond in them and post-period minutes count;
+    None below `min_creators` rows in either group. The interval resamples creators
+    within each group (all of a creator's rows together, see `GroupSums.cluster`)."""
     t = matched.eligible(min_baseline)
     c = control.eligible(min_baseline)
     n_t, n_c = int(t.pre_sessions.size), int(c.pre_sessions.size)
     if n_t < min_creators or n_c < min_creators:
         return DidEstimate(None, None, None, n_t, n_c)
-    tm, cm = t.matrix(), c.matrix()
-    estimate = float(_change(tm.sum(axis=0)) - _change(cm.sum(axis=0)))
-    if not np.isfinite(estimate):
-        return DidEstimate(None, None, None, n_t, n_c)
+    change_t, change_c = _change(t.matrix()), _change(c.matrix())
+    estimate = float(change_t.mean() - change_c.mean())
     rng = np.random.default_rng(seed)
-    replicates = _change(_counts(rng, resamples, n_t) @ tm) - _change(
-        _counts(rng, resamples, n_c) @ cm
-    )
+    w_t = _cluster_weights(rng, resamples, t.clusters())
+    w_c = _cluster_weights(rng, resamples, c.clusters())
+    replicates = (w_t @ change_t) / w_t.sum(axis=1) - (w_c @ change_c) / w_c.sum(axis=1)
     low, high = _interval(replicates, confidence)
     return DidEstimate(round(estimate, DIGITS), low, high, n_t, n_c)

@@ -33,7 +33,14 @@ from matchdesk.roster.models import Creator
 from matchdesk.rounds.models import Bye, Match, Round
 from matchdesk.rounds.pool import pool_tiers
 
-__all__ = ["TierUplift", "Uplift", "creator_uplift", "match_uplifts", "round_uplift"]
+__all__ = [
+    "TierUplift",
+    "Uplift",
+    "creator_uplift",
+    "match_uplifts",
+    "round_uplift",
+    "tier_uplift",
+]
 
 # Byes that are no control: the manager left the creator out, or the creator declined.
 NOT_CONTROL = ("excluded", "declined")
@@ -195,6 +202,7 @@ def _group_sums(
     rows = session.execute(
         select(
             Creator.tier,
+            Creator.id,
             total(pre, 1),
             total(pre, s.diamonds),
             total(pre, s.duration_minutes),
@@ -215,26 +223,25 @@ def _group_sums(
     out = {}
     for tier, values in by_tier.items():
         table = np.array(values, dtype=np.float64)
-        out[tier] = GroupSums.of(table[:, 0], *table[:, 1:].T)
+        out[tier] = GroupSums.of(
+            table[:, 1], table[:, 2], table[:, 3], table[:, 4], table[:, 5], table[:, 0]
+        )
     return out
 
 
-def round_uplift(session: Session, program: Program, round_id: int) -> list[TierUplift]:
-    """Per tier of the round's pool (program order): the matched creators' diamonds per
-    minute in the round's completed match sessions against their own pre-period (their
-    non-match sessions of the 8 weeks before the round), less the same change of the
-    round's byes (their non-match sessions in the round's period), with an interval.
-    Tiers are the creators' current ones."""
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound(f"No round {round_id}.")
+def _round_groups(
+    session: Session, round_: Round
+) -> tuple[dict[str | None, GroupSums], dict[str | None, GroupSums]]:
+    """A round's matched creators and its byes (the control), per tier."""
     start, end = _utc(round_.period_start), _utc(round_.period_end)
-    completed = select(Match.id).where(Match.round_id == round_id, Match.status == "completed")
+    completed = select(Match.id).where(Match.round_id == round_.id, Match.status == "completed")
     matched_ids = union(
         select(Match.creator_a_id).where(Match.id.in_(completed)),
         select(Match.creator_b_id).where(Match.id.in_(completed)),
     )
-    bye_ids = select(Bye.creator_id).where(Bye.round_id == round_id, Bye.reason.not_in(NOT_CONTROL))
+    bye_ids = select(Bye.creator_id).where(
+        Bye.round_id == round_.id, Bye.reason.not_in(NOT_CONTROL)
+    )
     matched = _group_sums(
         session, select(matched_ids.subquery()), LiveSession.match_id.in_(completed), start, end
     )
@@ -245,11 +252,19 @@ def round_uplift(session: Session, program: Program, round_id: int) -> list[Tier
         start,
         end,
     )
+    return matched, control
+
+
+def _tier_uplifts(
+    program: Program,
+    tiers: list[str],
+    matched: dict[str | None, GroupSums],
+    control: dict[str | None, GroupSums],
+) -> list[TierUplift]:
+    # Creators whose tier has changed since (to one outside `tiers`) keep a row of their own.
+    found = set(matched) | set(control)
+    tiers = tiers + [t.name for t in program.tiers if t.name in found and t.name not in tiers]
     empty = GroupSums.of([], [], [], [], [])
-    tiers = [round_.tier] if round_.tier else pool_tiers(program, round_.cadence, None)
-    # Creators whose tier has changed since the round keep a row of their own.
-    found_tiers = set(matched) | set(control)
-    tiers += [t.name for t in program.tiers if t.name in found_tiers and t.name not in tiers]
     out = []
     for tier in tiers:
         estimate = did_uplift(matched.get(tier, empty), control.get(tier, empty))
@@ -264,3 +279,43 @@ def round_uplift(session: Session, program: Program, round_id: int) -> list[Tier
             )
         )
     return out
+
+
+def round_uplift(session: Session, program: Program, round_id: int) -> list[TierUplift]:
+    """Per tier of the round's pool (program order): the matched creators' diamonds per
+    minute in the round's completed match sessions against their own pre-period (their
+    non-match sessions of the 8 weeks before the round), less the same change of the
+    round's byes (their non-match sessions in the round's period), with an interval.
+    Tiers are the creators' current ones."""
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"No round {round_id}.")
+    matched, control = _round_groups(session, round_)
+    tiers = [round_.tier] if round_.tier else pool_tiers(program, round_.cadence, None)
+    return _tier_uplifts(program, tiers, matched, control)
+
+
+def tier_uplift(session: Session, program: Program, start: date, end: date) -> list[TierUplift]:
+    """Per tier of the program (program order): `round_uplift` pooled over the published
+    rounds whose period starts on the program days `start` to `end` (both included).
+    Every (creator, round) counts once (`n_matched`, `n_control` count those); the
+    interval resamples creators, so a creator's rounds stay together."""
+    rounds = session.scalars(
+        select(Round)
+        .where(Round.status.in_(("published", "closed")))
+        .where(Round.period_start >= _program_midnight(start, program))
+        .where(Round.period_start < _program_midnight(end + timedelta(days=1), program))
+        .order_by(Round.period_start, Round.id)
+    ).all()
+    matched: dict[str | None, list[GroupSums]] = {}
+    control: dict[str | None, list[GroupSums]] = {}
+    for round_ in rounds:
+        for found, into in zip(_round_groups(session, round_), (matched, control), strict=True):
+            for tier, group in found.items():
+                into.setdefault(tier, []).append(group)
+    return _tier_uplifts(
+        program,
+        [t.name for t in program.tiers],
+        {tier: GroupSums.joined(groups) for tier, groups in matched.items()},
+        {tier: GroupSums.joined(groups) for tier, groups in control.items()},
+    )
