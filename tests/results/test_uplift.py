@@ -298,11 +298,11 @@ def test_round_uplift_against_the_byes_of_the_tier(md: Matchdesk) -> None:
         session.add_all(rows)
         session.flush()
         found = round_uplift(session, md.program, round_.id)
-        week = tier_uplift(session, md.program, date(2026, 11, 30), date(2026, 12, 6))
+        pooled = tier_uplift(session, md.program, date(2026, 11, 30), date(2026, 12, 6))
         before = tier_uplift(session, md.program, date(2026, 11, 1), date(2026, 11, 29))
     assert found == [
         TierUplift("A", None, None, None, 0, 0),
         TierUplift("B", 0.2, 0.2, 0.2, 10, 5),
     ]
-    assert week == [TierUplift("S", None, None, None, 0, 0), *found]
+    assert pooled == [TierUplift("S", None, None, None, 0, 0), *found]
     assert before == [TierUplift(t, None, None, None, 0, 0) for t in ("S", "A", "B")]
