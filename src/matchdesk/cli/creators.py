@@ -86,8 +86,15 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing (and succeed) if there are creators.")
     ] = False,
+    weeks: Annotated[
+        int,
+        typer.Option(
+            min=0, max=26, help="Weeks of history: past rounds played, with session results."
+        ),
+    ] = 6,
 ) -> None:
     """Fill an empty database with a realistic synthetic program."""
+    from matchdesk.results.demo import fill_history
     from matchdesk.roster.demo import generate_creators
     from matchdesk.roster.service import count_creators, save_records
     from matchdesk.roster.tiers import tier_counts
@@ -115,6 +122,15 @@ def demo(
         counts = tier_counts(session)
     summary = ", ".join(f"{tier or 'no tier'}: {n}" for tier, n in sorted(counts.items(), key=str))
     out.print(f"Demo program: {creators} creators (seed {seed}); tiers {summary}.")
+    if weeks:
+        with md.transaction() as session:
+            history = fill_history(session, md.program, weeks=weeks, seed=seed)
+        out.print(
+            f"Demo history: {len(history.rounds)} past weekly rounds played, "
+            f"{history.sessions:,} LIVE sessions ({history.match_sessions:,} in matches, "
+            f"with a planted match effect of {history.effect:+.0%} diamonds a minute).",
+            highlight=False,
+        )
     with md.transaction() as session:
         built = build_demo_round(session, md.program)
     if built is not None:
