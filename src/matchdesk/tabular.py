@@ -52,6 +52,15 @@ class Columns:
         return self.parsers[column](text)
 
 
+def unknown_column(key: str, columns: Columns) -> str:
+    """`unknown column (did you mean followers?)`, or the known columns when none is close."""
+    guess = difflib.get_close_matches(key, columns.names, n=1)
+    hint = (
+        f" (did you mean {guess[0]}?)" if guess else f" (known columns: {', '.join(columns.names)})"
+    )
+    return f"unknown column{hint}"
+
+
 def header_problems(header: Sequence[str], columns: Columns) -> list[str]:
     """What is wrong with the header row (empty: nothing)."""
     problems = []
@@ -63,13 +72,7 @@ def header_problems(header: Sequence[str], columns: Columns) -> list[str]:
         elif key in seen:
             problems.append(f"row 1, column {name}: the column appears twice")
         elif key not in columns.names:
-            guess = difflib.get_close_matches(key, columns.names, n=1)
-            hint = (
-                f" (did you mean {guess[0]}?)"
-                if guess
-                else f" (known columns: {', '.join(columns.names)})"
-            )
-            problems.append(f"row 1, column {name}: unknown column{hint}")
+            problems.append(f"row 1, column {name}: {unknown_column(key, columns)}")
         seen.add(key)
     for required in columns.required:
         if required not in seen:

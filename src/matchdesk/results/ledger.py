@@ -1,0 +1,138 @@
+"""The revenue ledger: per creator and program day, the sums of the sessions starting that
+day, kept up to date as sessions are written (an updated session's old figures are taken
+off, its new ones added) by one set-based upsert, never recomputed from the sessions.
+
+A creator's `revenue_30d` follows the ledger once the creator has results: the diamonds
+of the last 30 program days up to today (`revenue_source` = "results"). It never re-tiers
+the creator by itself: tier changes of such creators come from the tier review.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, literal, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from matchdesk.results.models import LedgerDay
+from matchdesk.results.staging import CREATED, STAGING, UNCHANGED, UPDATED, L, S, Stage
+from matchdesk.roster.models import Creator
+from matchdesk.roster.version import roster_changed
+
+LEDGER_FIGURES = ("sessions", "live_minutes", "diamonds", "new_followers", "match_sessions")
+REVENUE_DAYS = 30
+
+
+def _upsert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LedgerDay)
+
+
+def apply_deltas(stage: Stage) -> None:
+    """Add the staged sessions the import writes to their days, and take the figures the
+    updated ones had off theirs; call before the sessions themselves are written."""
+    added: Select[Any] = select(
+        S.creator_id,
+        S.day,
+        literal(1).label("sessions"),
+        S.duration_minutes.label("live_minutes"),
+        S.diamonds.label("diamonds"),
+        func.coalesce(S.new_followers, 0).label("new_followers"),
+        case((S.match_id.is_not(None), 1), else_=0).label("match_sessions"),
+    ).where(S.state.in_((CREATED, UPDATED)))
+    removed: Select[Any] = (
+        select(
+            L.creator_id,
+            L.day,
+            literal(-1),
+            -L.duration_minutes,
+            -L.diamonds,
+            -func.coalesce(L.new_followers, 0),
+            case((L.match_id.is_not(None), -1), else_=0),
+        )
+        .join(STAGING, S.existing_id == L.id)
+        .where(S.state == UPDATED)
+    )
+    deltas = union_all(added, removed).subquery()
+    summed = (
+        select(
+            deltas.c.creator_id,
+            deltas.c.day,
+            *(func.sum(deltas.c[name]).label(name) for name in LEDGER_FIGURES),
+        )
+        # SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT (its parser).
+        .where(literal(True))
+        .group_by(deltas.c.creator_id, deltas.c.day)
+    )
+    statement = _upsert(stage.session).from_select(["creator_id", "day", *LEDGER_FIGURES], summed)
+    statement = statement.on_conflict_do_update(
+        index_elements=["creator_id", "day"],
+        set_={name: getattr(LedgerDay, name) + statement.excluded[name] for name in LEDGER_FIGURES},
+    )
+    stage.session.execute(statement)
+
+
+def revenue_window(today: date) -> tuple[date, date]:
+    """The 30 program days ending `today`, both included."""
+    return today - timedelta(days=REVENUE_DAYS - 1), today
+
+
+def refresh_revenue(session: Session, today: date, touched: Any = None) -> int:
+    """Set `revenue_30d` from the ledger for every creator with results, and for the
+    creators in `touched` (a subquery of ids: those an import just gave results); returns
+    how many creators changed. Their tiers are left as they are."""
+    first, last = revenue_window(today)
+    total = func.coalesce(
+        select(func.sum(LedgerDay.diamonds))
+        .where(LedgerDay.creator_id == Creator.id, LedgerDay.day.between(first, last))
+        .scalar_subquery(),
+        0,
+    )
+    scope = Creator.revenue_source == "results"
+    if touched is not None:
+        scope = or_(scope, Creator.id.in_(touched))
+    result = session.execute(
+        update(Creator)
+        .where(scope)
+        .where(or_(Creator.revenue_30d != total, Creator.revenue_source != "results"))
+        .values(revenue_30d=total, revenue_source="results", version=Creator.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if changed:
+        roster_changed(session)
+    return changed
+
+
+def ledger_days(
+    session: Session, creator_id: int, first: date | None = None, last: date | None = None
+) -> list[LedgerDay]:
+    """A creator's ledger days from `first` to `last` (both included), oldest first."""
+    query = select(LedgerDay).where(LedgerDay.creator_id == creator_id)
+    if first is not None:
+        query = query.where(LedgerDay.day >= first)
+    if last is not None:
+        query = query.where(LedgerDay.day <= last)
+    return list(session.scalars(query.order_by(LedgerDay.day)))
+
+
+def diamonds_between(
+    session: Session, creator_ids: list[int], first: date, last: date
+) -> dict[int, int]:
+    """Each creator's diamonds from `first` to `last` (both included; creators without
+    results in that range get 0)."""
+    totals = dict.fromkeys(creator_ids, 0)
+    for start in range(0, len(creator_ids), 1000):
+        chunk = creator_ids[start : start + 1000]
+        for creator_id, diamonds in session.execute(
+            select(LedgerDay.creator_id, func.sum(LedgerDay.diamonds))
+            .where(LedgerDay.creator_id.in_(chunk), LedgerDay.day.between(first, last))
+            .group_by(LedgerDay.creator_id)
+        ):
+            totals[creator_id] = int(diamonds or 0)
+    return totals
+
+
+__all__ = ["UNCHANGED", "apply_deltas", "diamonds_between", "ledger_days", "refresh_revenue"]
