@@ -134,9 +134,11 @@ def test_demo_runs_a_round(run) -> None:  # type: ignore[no-untyped-def]
     assert demo.code == 0
     today = datetime.now(UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
     lines = demo.stdout.strip().splitlines()
-    document = json.loads(run("rounds", "show", "1", "--json").stdout)
-    assert lines[1] == (
-        f"Demo round 1: weekly, from {next_start('weekly', today).isoformat()}, "
+    # Six past rounds of history come first (rounds 1-6); the draft for next week is 7.
+    assert lines[1].startswith("Demo history: 6 past weekly rounds played, ")
+    document = json.loads(run("rounds", "show", "7", "--json").stdout)
+    assert lines[2] == (
+        f"Demo round 7: weekly, from {next_start('weekly', today).isoformat()}, "
         f"{len(document['matches'])} matches (a draft: review and publish it)."
     )
     assert len(document["matches"]) > 30
