@@ -30,6 +30,7 @@ MIN_GROUP_CREATORS = 5  # per group (matched, byes) in a round's comparison
 SIMILAR_HOUR_MINUTES = 120  # a baseline session starts within 2 h of the match session
 BASELINE_DAYS = 56  # the previous 8 weeks
 DIGITS = 6  # figures are rounded so that they do not depend on summation order
+_BLOCK = 1_000_000  # bootstrap weights held at once (8 MB)
 
 Floats = NDArray[np.float64]
 
@@ -124,11 +125,6 @@ class GroupSums:
             None if self.cluster is None else self.cluster[keep],
         )
 
-    def matrix(self) -> Floats:
-        return np.stack(
-            [self.pre_diamonds, self.pre_minutes, self.post_diamonds, self.post_minutes], axis=1
-        )
-
 
 def similar_hour(
     minute_a: ArrayLike, minute_b: ArrayLike, window: int = SIMILAR_HOUR_MINUTES
@@ -172,13 +168,25 @@ def _counts(rng: np.random.Generator, resamples: int, n: int) -> Floats:
     return flat.reshape(resamples, n).astype(np.float64)
 
 
-def _cluster_weights(
-    rng: np.random.Generator, resamples: int, cluster: NDArray[np.int64]
+def _resampled_ratios(
+    rng: np.random.Generator,
+    resamples: int,
+    cluster: NDArray[np.int64],
+    numerator: Floats,
+    denominator: Floats,
 ) -> Floats:
-    """Bootstrap weights of rows that are resampled by cluster (a cluster's rows together)."""
+    """sum(numerator) / sum(denominator) in each of `resamples` bootstrap samples of the
+    clusters (a cluster's rows drawn together), a block of samples at a time so that
+    memory stays small however many rows there are."""
     _, inverse = np.unique(cluster, return_inverse=True)
-    counts = _counts(rng, resamples, int(inverse.max()) + 1)
-    return counts[:, inverse]
+    n = int(inverse.max()) + 1
+    block = max(1, _BLOCK // n)
+    out = np.empty(resamples)
+    for start in range(0, resamples, block):
+        size = min(block, resamples - start)
+        weights = _counts(rng, size, n)[:, inverse]
+        out[start : start + size] = _ratio(weights @ numerator, weights @ denominator)
+    return out
 
 
 def _interval(replicates: Floats, confidence: float) -> tuple[float, float]:
@@ -253,12 +261,10 @@ def session_uplift(
     return Uplift(round(float(estimate), DIGITS), low, high, int(d.size))
 
 
-def _change(sums: Floats) -> Floats:
-    """Each creator's post-period rate over their pre-period rate, from the columns (pre
-    d, pre m, post d, post m)."""
-    pre = _ratio(sums[:, 0], sums[:, 1])
-    post = _ratio(sums[:, 2], sums[:, 3])
-    return _ratio(post, pre)
+def _actual_expected(group: GroupSums) -> tuple[Floats, Floats]:
+    """Each row's post-period diamonds, and what its minutes would have earned at the
+    row's own pre-period diamonds a minute."""
+    return group.post_diamonds, group.post_minutes * group.pre_diamonds / group.pre_minutes
 
 
 def did_uplift(
@@ -271,25 +277,26 @@ def did_uplift(
     confidence: float = CONFIDENCE,
     seed: int = SEED,
 ) -> DidEstimate:
-    """Difference-in-differences of relative changes: the matched creators' average
-    change (each creator's diamonds a minute in the post-period over their own
-    pre-period) less the byes' average change. That is the brief's "(matched change minus
-    control change) relative to the matched baseline" with every creator's change taken
-    against their own baseline, so neither the groups' different levels nor a few large
-    creators decide the estimate (each creator weighs the same). Only creators with
-    `min_baseline` pre-period sessions, a diamond in them and post-period minutes count;
-    None below `min_creators` rows in either group. The interval resamples creators
-    within each group (all of a creator's rows together, see `GroupSums.cluster`)."""
+    """Difference-in-differences of relative changes. A group's change is its
+    post-period diamonds over what its creators' post-period minutes would have earned at
+    each one's own pre-period diamonds a minute (as in `session_uplift`); the estimate
+    is the matched group's change less the control's. That is the brief's "(matched
+    change minus control change) relative to the matched baseline" with every creator
+    measured against their own baseline, so neither the groups' different levels nor
+    their different mixes of creators leak into it. Only creators with `min_baseline`
+    pre-period sessions, a diamond in them and post-period minutes count; None below
+    `min_creators` rows in either group. The interval resamples creators within each
+    group (all of a creator's rows together, see `GroupSums.cluster`)."""
     t = matched.eligible(min_baseline)
     c = control.eligible(min_baseline)
     n_t, n_c = int(t.pre_sessions.size), int(c.pre_sessions.size)
     if n_t < min_creators or n_c < min_creators:
         return DidEstimate(None, None, None, n_t, n_c)
-    change_t, change_c = _change(t.matrix()), _change(c.matrix())
-    estimate = float(change_t.mean() - change_c.mean())
+    actual_t, expected_t = _actual_expected(t)
+    actual_c, expected_c = _actual_expected(c)
+    estimate = float(actual_t.sum() / expected_t.sum() - actual_c.sum() / expected_c.sum())
     rng = np.random.default_rng(seed)
-    w_t = _cluster_weights(rng, resamples, t.clusters())
-    w_c = _cluster_weights(rng, resamples, c.clusters())
-    replicates = (w_t @ change_t) / w_t.sum(axis=1) - (w_c @ change_c) / w_c.sum(axis=1)
+    replicates = _resampled_ratios(rng, resamples, t.clusters(), actual_t, expected_t)
+    replicates -= _resampled_ratios(rng, resamples, c.clusters(), actual_c, expected_c)
     low, high = _interval(replicates, confidence)
     return DidEstimate(round(estimate, DIGITS), low, high, n_t, n_c)

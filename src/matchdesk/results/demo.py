@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk.program import Program
 from matchdesk.results.records import SessionRecord
+from matchdesk.results.service import save_sessions
 from matchdesk.roster.models import AvailabilityWindow, Creator
 from matchdesk.rounds.lifecycle import DECLINED, PARTNER_DECLINED
 from matchdesk.rounds.models import Bye, Match, Round
@@ -92,15 +92,17 @@ def _creators(session: Session) -> list[_Creator]:
 
 
 def _habitual(
-    creators: list[_Creator], first: date, last: date, rng: np.random.Generator
+    creators: list[_Creator], first: date, last: date, before: datetime, rng: np.random.Generator
 ) -> list[SessionRecord]:
-    """Sessions on the program days `first` to `last` (creators' own days, near enough)."""
+    """Sessions on the days `first` to `last` of each creator's own clock that start
+    before `before`; a creator's sessions never overlap."""
     out = []
     days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     dark_from = last - timedelta(days=10)
     for c in creators:
         dark = rng.random() < GONE_DARK
         stop = dark_from + timedelta(days=int(rng.integers(0, 7))) if dark else last
+        free_from = datetime.min.replace(tzinfo=UTC)
         for day in days:
             if day > stop:
                 break
@@ -109,8 +111,13 @@ def _habitual(
                 continue
             local = starts[0] + 5 * int(rng.integers(0, 13))  # up to an hour after the start
             moment = datetime.combine(day, time(0), c.zone) + timedelta(minutes=local)
+            started = moment.astimezone(UTC)
             minutes = int(np.clip(rng.lognormal(np.log(SESSION_MINUTES), 0.4), 20, 360))
-            out.append(_session(c, moment.astimezone(UTC), minutes, 1.0, rng))
+            # A late window runs into the next day's early one: the first session wins.
+            if started < free_from or started >= before:
+                continue
+            out.append(_session(c, started, minutes, 1.0, rng))
+            free_from = started + timedelta(minutes=minutes)
     return out
 
 
@@ -222,7 +229,8 @@ def generate_history(
     today: date | None = None,
 ) -> tuple[list[int], list[SessionRecord]]:
     """Build and play the `weeks` weekly rounds before this week (program time) and
-    generate the roster's sessions from `LEAD_WEEKS` before the first round to yesterday.
+    generate the roster's sessions from `LEAD_WEEKS` before the first round to the start
+    of today.
     Returns the rounds' ids and the sessions, sorted by handle and start (not saved)."""
     if today is None:
         today = program_today(program.program.timezone)
@@ -243,40 +251,11 @@ def generate_history(
         rounds.append(round_.id)
     first = monday - timedelta(weeks=weeks + LEAD_WEEKS)
     matched = match_sessions(played, by_id, effect, rng)
-    habitual = _without_overlaps(
-        _habitual(creators, first, today - timedelta(days=1), rng), matched
-    )
+    midnight = datetime.combine(today, time(0), ZoneInfo(program.program.timezone))
+    habitual = _habitual(creators, first, today - timedelta(days=1), midnight.astimezone(UTC), rng)
+    habitual = _without_overlaps(habitual, matched)
     sessions = sorted(habitual + matched, key=lambda s: (s.handle, s.started_at))
     return rounds, sessions
-
-
-def _save(session: Session, program: Program, sessions: list[SessionRecord]) -> None:
-    from matchdesk.db import bulk_insert
-    from matchdesk.results.models import LiveSession
-
-    zone = ZoneInfo(program.program.timezone)
-    ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
-    rows: list[dict[str, Any]] = [
-        {
-            "creator_id": ids[s.handle],
-            "started_at": s.started_at,
-            "day": s.started_at.astimezone(zone).date(),
-            "duration_minutes": s.duration_minutes,
-            "diamonds": s.diamonds,
-            "viewers_peak": s.viewers_peak,
-            "new_followers": s.new_followers,
-            "match_id": s.match_id,
-            "outcome": s.outcome,
-            "imported_at": datetime.now(UTC),
-        }
-        for s in sessions
-    ]
-    bulk_insert(session, LiveSession.__table__, rows)  # type: ignore[arg-type]
-    played = sorted({s.match_id for s in sessions if s.match_id is not None})
-    for i in range(0, len(played), 10_000):
-        session.execute(
-            update(Match).where(Match.id.in_(played[i : i + 10_000])).values(status="completed")
-        )
 
 
 def fill_history(
@@ -288,11 +267,14 @@ def fill_history(
     seed: int = 1,
     today: date | None = None,
 ) -> History:
-    """Give the demo roster its past: rounds played and sessions saved (see the module
-    docstring), in the caller's transaction."""
+    """Give the demo roster its past: rounds played and sessions saved through the
+    results import (`save_sessions`: matches linked and completed, the ledger kept,
+    `revenue_30d` refreshed), in the caller's transaction."""
+    if today is None:
+        today = program_today(program.program.timezone)
     rounds, sessions = generate_history(
         session, program, weeks=weeks, effect=effect, seed=seed, today=today
     )
-    _save(session, program, sessions)
+    save_sessions(session, program, sessions, actor=ACTOR, today=today)
     matched = sum(1 for s in sessions if s.match_id is not None)
     return History(rounds, len(sessions), matched, effect)
