@@ -307,3 +307,31 @@ def test_round_uplift_against_the_byes_of_the_tier(md: Matchdesk) -> None:
     ]
     assert pooled == [TierUplift("S", None, None, None, 0, 0), *found]
     assert before == [TierUplift(t, None, None, None, 0, 0) for t in ("S", "A", "B")]
+
+
+def test_similar_hour_is_on_the_creators_own_clock_across_summer_time(md: Matchdesk) -> None:
+    """Cleo (New York) streamed at 18:30 her time in October (22:30 UTC, summer time);
+    her match is at 20:00 her time after the clocks went back (01:00 UTC). 90 minutes
+    apart on her clock, so all five are her baseline (2.5 hours apart in UTC)."""
+    with md.transaction() as session:
+        save_records(
+            session, md.program, [_creator("cleo", "America/New_York"), _creator("dan", "UTC")]
+        )
+        ids = _ids(session)
+        at = datetime(2026, 11, 10, 1, tzinfo=UTC)  # Monday 9 November, 20:00 EST
+        match = _match(
+            session,
+            _round(session, datetime(2026, 11, 9, 8, tzinfo=UTC)),
+            ids["cleo"],
+            ids["dan"],
+            at,
+        )
+        october = [datetime(2026, 10, 5 + 4 * k, 22, 30, tzinfo=UTC) for k in range(5)]
+        session.add_all([_session(ids["cleo"], t, 600) for t in october])
+        session.add(_session(ids["cleo"], at, 780, match=match.id))
+        session.flush()
+        found = match_uplifts(session, md.program, match.id)
+    assert found == {
+        ids["cleo"]: Uplift(estimate=0.3, low=0.3, high=0.3, n=1),
+        ids["dan"]: None,
+    }
