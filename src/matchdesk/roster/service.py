@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,28 @@ def _creator_values(record: CreatorRecord, program: Program) -> dict[str, Any]:
     }
 
 
+def _ledger_kept(
+    session: Session, records: Sequence[CreatorRecord]
+) -> tuple[list[CreatorRecord], dict[str, str | None]]:
+    """A creator whose revenue_30d follows their session results keeps it, and their tier
+    (the tier review moves them), whatever the roster file says: the records with those
+    creators' stored revenue, and their tiers by handle."""
+    kept = {
+        handle: (revenue, tier)
+        for handle, revenue, tier in session.execute(
+            select(Creator.handle, Creator.revenue_30d, Creator.tier).where(
+                Creator.revenue_source == "results"
+            )
+        )
+    }
+    if not kept:
+        return list(records), {}
+    return (
+        [replace(r, revenue_30d=kept[r.handle][0]) if r.handle in kept else r for r in records],
+        {handle: tier for handle, (_, tier) in kept.items()},
+    )
+
+
 def save_records(
     session: Session,
     program: Program,
@@ -128,6 +150,7 @@ def save_records(
     """Insert new handles and update changed ones; unchanged creators are not touched.
     Blocked handles must exist on the roster or among `records`."""
     ensure_tiers_current(session, program)
+    records, kept_tiers = _ledger_kept(session, records)
     current = load_records(session)
     ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
     versions = dict(session.execute(select(Creator.id, Creator.version)).all())
@@ -157,6 +180,7 @@ def save_records(
         rows = [
             {
                 **_creator_values(r, program),
+                **({"tier": kept_tiers[r.handle]} if r.handle in kept_tiers else {}),
                 "id": ids[r.handle],
                 "version": versions[ids[r.handle]] + 1,
                 "updated_at": now,
@@ -233,13 +257,12 @@ def import_roster(
         )
     if dry_run:
         current = load_records(session)
-        new = sum(1 for r in validation.records if r.handle not in current)
+        records, _ = _ledger_kept(session, validation.records)
+        new = sum(1 for r in records if r.handle not in current)
         changed = sum(
-            1
-            for r in validation.records
-            if r.handle in current and _normalised(r) != current[r.handle]
+            1 for r in records if r.handle in current and _normalised(r) != current[r.handle]
         )
-        return ImportReport(new, changed, len(validation.records) - new - changed, dry_run=True)
+        return ImportReport(new, changed, len(records) - new - changed, dry_run=True)
     return save_records(session, program, validation.records, progress)
 
 

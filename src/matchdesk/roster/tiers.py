@@ -35,10 +35,13 @@ def tier_expression(program: Program) -> ColumnElement[str | None]:
 
 
 def retier_all(session: Session, program: Program) -> int:
-    """Recompute every creator's tier; returns how many creators changed tier."""
+    """Recompute every creator's tier; returns how many creators changed tier. Creators
+    whose revenue_30d follows their session results are left alone: their tier changes
+    come from the tier review."""
     expression = tier_expression(program)
     result = session.execute(
         update(Creator)
+        .where(Creator.revenue_source != "results")
         .where(func.coalesce(Creator.tier, "") != func.coalesce(expression, ""))
         .values(tier=expression, version=Creator.version + 1)
         .execution_options(synchronize_session=False)
