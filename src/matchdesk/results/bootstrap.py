@@ -180,12 +180,15 @@ def _resampled_ratios(
     memory stays small however many rows there are."""
     _, inverse = np.unique(cluster, return_inverse=True)
     n = int(inverse.max()) + 1
+    # A cluster drawn k times adds k times its rows' sums.
+    top = np.bincount(inverse, weights=numerator, minlength=n)
+    bottom = np.bincount(inverse, weights=denominator, minlength=n)
     block = max(1, _BLOCK // n)
     out = np.empty(resamples)
     for start in range(0, resamples, block):
         size = min(block, resamples - start)
-        weights = _counts(rng, size, n)[:, inverse]
-        out[start : start + size] = _ratio(weights @ numerator, weights @ denominator)
+        counts = _counts(rng, size, n)
+        out[start : start + size] = _ratio(counts @ top, counts @ bottom)
     return out
 
 

@@ -177,7 +177,7 @@ def _play_round(
     return played
 
 
-def match_sessions(
+def _match_sessions(
     played: list[tuple[Match, bool]],
     creators: dict[int, _Creator],
     effect: float,
@@ -250,7 +250,7 @@ def generate_history(
         session.flush()
         rounds.append(round_.id)
     first = monday - timedelta(weeks=weeks + LEAD_WEEKS)
-    matched = match_sessions(played, by_id, effect, rng)
+    matched = _match_sessions(played, by_id, effect, rng)
     midnight = datetime.combine(today, time(0), ZoneInfo(program.program.timezone))
     habitual = _habitual(creators, first, today - timedelta(days=1), midnight.astimezone(UTC), rng)
     habitual = _without_overlaps(habitual, matched)
