@@ -53,6 +53,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_board.py
 	$(BIN)/python benchmarks/bench_delivery.py
 	$(BIN)/python benchmarks/bench_rounds.py
+	$(BIN)/python benchmarks/bench_uplift.py
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks
