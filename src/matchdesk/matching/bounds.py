@@ -39,8 +39,10 @@ from matchdesk.matching.candidates import Candidates
 FloatArray = npt.NDArray[np.float64]
 
 BOUND_NAME = (
-    "fitted dual bound (sum over creators of y_i with y_i + y_j >= the score of every "
-    "feasible pair, by weak LP duality)"
+    "LP dual bound (sum over creators of y_i with y_i + y_j >= the score of every "
+    "feasible pair, by weak LP duality): the candidate graph's LP duals completed by "
+    "pricing every other feasible pair (matching/certificate.py), or where that ran "
+    "out of budget the fitted values of matching/bounds.py"
 )
 ROUNDS = 12
 SLACK = 1e-12  # per creator, against rounding in the half steps

@@ -71,9 +71,75 @@ def _assignment(n: int, ptr: IntArray, col: IntArray, gain: IntArray) -> IntArra
     return sigma
 
 
+AUCTION_FROM = 5000  # above this many vertices the auction replaces LAPJV
+AUCTION_EPS = (1_000_000, 1, 6)  # first and last epsilon (profit units), factor
+
+
 def double_cover(n: int, a: IntArray, b: IntArray, profit: IntArray) -> IntArray:
-    """sigma: a maximum-profit assignment of the double cover (sigma[i] == i: single)."""
+    """sigma: a maximum-profit assignment of the double cover (sigma[i] == i: single).
+
+    Up to AUCTION_FROM vertices exact (LAPJV); above, LAPJV's time grows fast (14 s on
+    a 59,718-vertex component) and the auction's eps-optimal assignment (within n
+    profit units at the last epsilon of 1) takes 0.2 to 1 s.
+    """
+    if n > AUCTION_FROM:
+        return auction(n, *_cover_rows(n, a, b, profit), *AUCTION_EPS)[2]  # type: ignore[no-any-return]
     return _assignment(n, *_cover_rows(n, a, b, profit))
+
+
+@njit(cache=True)
+def auction(n: int, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor: int) -> Any:
+    """A forward auction with epsilon scaling (Bertsekas) for the maximum assignment of
+    rows to columns (row i: columns col[ptr[i]:ptr[i+1]], integer profits gain[...],
+    a perfect assignment must exist): each row's best value against the final prices,
+    the prices and the assignment (u, p, sigma), within n * eps_final of optimal."""
+    p = np.zeros(n, dtype=np.int64)
+    owner = np.full(n, -1, dtype=np.int64)
+    queue = np.empty(n, dtype=np.int64)
+    none = -(1 << 62)
+    eps = eps0
+    while True:
+        for j in range(n):
+            owner[j] = -1
+            queue[j] = j
+        head = 0
+        count = n
+        while count > 0:
+            i = queue[head]
+            head = (head + 1) % n
+            count -= 1
+            best = none
+            second = none
+            bj = -1
+            for e in range(ptr[i], ptr[i + 1]):
+                v = gain[e] - p[col[e]]
+                if v > best:
+                    second = best
+                    best = v
+                    bj = col[e]
+                elif v > second:
+                    second = v
+            p[bj] += eps if second == none else best - second + eps
+            prev = owner[bj]
+            owner[bj] = i
+            if prev >= 0:
+                queue[(head + count) % n] = prev
+                count += 1
+        if eps <= eps1:
+            break
+        eps = max(eps1, eps // factor)
+    u = np.empty(n, dtype=np.int64)
+    sigma = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        best = none
+        for e in range(ptr[i], ptr[i + 1]):
+            v = gain[e] - p[col[e]]
+            if v > best:
+                best = v
+        u[i] = best
+    for j in range(n):
+        sigma[owner[j]] = j
+    return u, p, sigma
 
 
 @njit(cache=True)

@@ -98,6 +98,7 @@ class Statistics:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     cardinality_proved: bool = False  # maximum cardinality on the full feasible graph
     augmented_pairs: int = 0  # pairs the search over the full feasible graph added
+    bound_priced: bool = False  # certificate.py's pricing finished in every shard
 
     @property
     def bound_ratio(self) -> float:

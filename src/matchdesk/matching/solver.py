@@ -90,7 +90,7 @@ class SolverOptions:
     exhaustive_limit: int = 600
     exact_limit: int = 5000
     exact_budget: int = 100_000_000
-    relaxation_limit: int = 20_000
+    relaxation_limit: int = 200_000
     rounding_hops: int = 3
     regret: float = 0.05
     regret_hops: int = 1
@@ -103,6 +103,7 @@ class SolverOptions:
     large_pool: int = 200_000
     large_window: int = 4
     large_keep: int = 6
+    certificate_work: int = 400_000_000
     executor: Literal["local", "process", "ray"] = "local"
     workers: int = 0
     threads: int = 0
@@ -221,10 +222,12 @@ class _ShardOutcome:
     components: int
     exact: int
     timed_out: bool
-    seconds: tuple[float, float, float]  # candidates, matching, cardinality proof
+    seconds: tuple[float, float, float, float]  # candidates, matching, cardinality, bound
     proved: bool  # the shard's matching has maximum cardinality on its feasible graph
     augmented: int  # pairs the search over the full feasible graph added
     skipped: bool  # the time limit passed before the shard started: nothing searched
+    bound: float = 0.0  # upper bound on the shard's optimum (its scores: unit weights)
+    priced: bool = False  # certificate.py's pricing finished (False: bounds.py's alone)
 
 
 def _solve_shard(
@@ -254,7 +257,9 @@ def _skipped(shard: PoolArrays) -> _ShardOutcome:
         z, z, np.zeros(0), np.full(n, -np.inf), np.full(n, -np.inf), np.zeros(n), 0, 0, False
     )
     mate = np.full(n, -1, dtype=np.int64)
-    return _ShardOutcome(nothing, mate, 0, 0, True, (0.0, 0.0, 0.0), False, 0, True)
+    return _ShardOutcome(
+        nothing, mate, 0, 0, True, (0.0, 0.0, 0.0, 0.0), False, 0, True, n / 2.0, False
+    )
 
 
 def _solve_shard_threaded(
@@ -270,17 +275,48 @@ def _solve_shard_threaded(
     all_exact = exact_done == components
     proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
     checked = clock.now()
+    bound, priced = _shard_bound(shard, cands, exhaustive, options, deadline)
+    bounded = clock.now()
     return _ShardOutcome(
         cands,
         mate,
         components,
         exact_done,
         timed_out or not proved,
-        (found - started, done - found, checked - done),
+        (found - started, done - found, checked - done, bounded - checked),
         proved,
         added,
         False,
+        bound,
+        priced,
     )
+
+
+def _shard_bound(
+    shard: PoolArrays,
+    cands: Candidates,
+    exhaustive: bool,
+    options: SolverOptions,
+    deadline: float,
+) -> tuple[float, bool]:
+    """An upper bound on the weight of any matching of the shard's full feasible graph
+    (its scores), and whether it is the priced LP bound of certificate.py (False: the
+    fitted bound of bounds.py, when the pricing's work budget or the time ran out)."""
+    budget = min(options.certificate_work, _work_left(deadline))
+    if cands.a.size == 0:  # no feasible pair (a lonely creator's buckets were scanned)
+        return 0.0, True
+    if budget <= 0:
+        return fitted_bound(cands, 0.0), False
+    from matchdesk.matching.certificate import candidate_duals, shard_bound  # numba
+
+    fitted = fitted_bound(cands, 0.0)
+    if exhaustive:  # the candidates are every feasible pair: their LP duals cover all
+        priced = float(candidate_duals(shard.n, cands.a, cands.b, cands.score).sum())
+    else:
+        priced, done = shard_bound(shard, cands, budget)
+        if not done:
+            return fitted, False
+    return min(priced, fitted), True  # both are valid: the lower one
 
 
 def maximum_cardinality(
@@ -580,6 +616,7 @@ def solve(
     phases["candidates"] = sum(o.seconds[0] for o in outcomes)
     phases["matching"] = sum(o.seconds[1] for o in outcomes)
     phases["cardinality"] = sum(o.seconds[2] for o in outcomes)
+    phases["bound"] = sum(o.seconds[3] for o in outcomes)
     t = lap("shards", t)
     cands, mate = _merge(prep.n, shards, outcomes)
     components = sum(o.components for o in outcomes)
@@ -605,7 +642,7 @@ def solve(
 
     bye_rows, bye_reasons = _bye_reasons(prep, cands, mate, [rows for rows, _ in shards], outcomes)
     locked_weight = float(parts.total[locked].sum())
-    upper = fitted_bound(cands, 0.0) * scale + locked_weight
+    upper = sum(o.bound for o in outcomes) * scale + locked_weight
     eligible = int(np.count_nonzero(np.isfinite(cands.best_checked))) + 2 * prep.locked_a.size
     lap("byes and bound", t)
     weight = float(parts.total.sum())
@@ -629,6 +666,7 @@ def solve(
         bound=BOUND_NAME,
         phase_seconds=phases,
         cardinality_proved=all(o.proved for o in outcomes),
+        bound_priced=all(o.priced for o in outcomes),
         augmented_pairs=sum(o.augmented for o in outcomes),
     )
     return Result(
