@@ -8,23 +8,13 @@ import rustworkx as rx
 from families import maximum_cardinality, narrow_pool
 from matching_checks import assert_valid
 
-from matchdesk.matching import ByeReason, Rules, SolverOptions, solve
+from matchdesk.matching import ByeReason, SolverOptions, solve
 from matchdesk.matching.candidates import full_graph
 from matchdesk.matching.cardinality import augment_on_edges
 from matchdesk.matching.prepare import prepare
+from matchdesk.matching.synthetic import CARDINALITY_FAMILIES
 
-FAMILIES = {
-    "short slots": {},
-    "narrow windows": {"max_windows": 1, "days": 1},
-    "one language": {"languages": 1, "max_windows": 1, "days": 3, "hours": 2},
-    "many languages": {"languages": 6, "max_windows": 1},
-    "heavy blocks": {"blocks_per_creator": 3.0, "max_windows": 1},
-    "adjacent tiers": {
-        "tiers": 3,
-        "max_windows": 1,
-        "rules": Rules(duration_minutes=5, slot_step_minutes=5, max_tier_distance=1),
-    },
-}
+FAMILIES = CARDINALITY_FAMILIES
 
 
 def test_the_reproducer_of_issue_14_matches_everyone() -> None:

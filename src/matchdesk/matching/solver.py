@@ -103,7 +103,7 @@ class SolverOptions:
     large_pool: int = 200_000
     large_window: int = 4
     large_keep: int = 6
-    certificate_work: int = 400_000_000
+    certificate_work: int = 250_000_000
     executor: Literal["local", "process", "ray"] = "local"
     workers: int = 0
     threads: int = 0
