@@ -73,6 +73,9 @@ class SolverOptions:
     matchable creators (memory and time grow with them), where the rounding re-solves
     only its fractional part (rounding_hops 0, no regret region). mid_pool_exact_limit
     replaces exact_limit above mid_pool matchable creators.
+    certificate_work: pair visits the certificate's pricing may spend per shard
+    (certificate.py; a shard whose round would need more keeps the fitted bound of
+    bounds.py); large_certificate_work replaces it above large_pool (0: not priced).
     executor: where the independent shards of the pool are solved: "local" (one after
     the other in this process), "process" (a pool of `workers` processes started by
     forkserver, or spawn) or "ray" (Ray tasks; needs the `scale` extra, and uses the
@@ -104,6 +107,7 @@ class SolverOptions:
     large_window: int = 4
     large_keep: int = 6
     certificate_work: int = 250_000_000
+    large_certificate_work: int = 0
     executor: Literal["local", "process", "ray"] = "local"
     workers: int = 0
     threads: int = 0
@@ -124,6 +128,8 @@ class SolverOptions:
             "keep",
             "large_window",
             "large_keep",
+            "certificate_work",
+            "large_certificate_work",
             "workers",
             "threads",
         ):
@@ -594,13 +600,16 @@ def solve(
         # The pool's size, not the shard's, picks the candidate width.
         # There time is what runs short (30 s for a million): the rounding re-solves only
         # its fractional part, as the weight lost to the thinner candidates dwarfs what
-        # the wider regions win back (about 1.5 s at a million for under 0.01%).
+        # the wider regions win back (about 1.5 s at a million for under 0.01%). The
+        # pricing of the certificate is left out too: with these thin candidates its
+        # rounds cost 10 s at a million and its biggest shards ran out of budget anyway.
         options = replace(
             options,
             window=options.large_window,
             keep=options.large_keep,
             rounding_hops=0,
             regret=float("inf"),
+            certificate_work=min(options.certificate_work, options.large_certificate_work),
         )
     shards = split_pool(prep)
     # Scores in [0, 1] whatever the weights' scale: every phase (the integer scaling of
