@@ -4,8 +4,10 @@ memory as objects: each chunk's valid rows go to the import's staging table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from matchdesk.results.records import (
@@ -13,7 +15,6 @@ from matchdesk.results.records import (
     MAX_DURATION_MINUTES,
     OUTCOMES,
     REQUIRED_COLUMNS,
-    SessionRecord,
 )
 from matchdesk.results.staging import Stage
 from matchdesk.roster.importing import normalize_handle, parse_count
@@ -41,7 +42,10 @@ def parse_started_at(text: str) -> datetime:
             f"'{raw}' has no UTC offset; add one or Z (e.g. {moment.isoformat()}Z), "
             "a time alone is ambiguous"
         )
-    return moment.astimezone(UTC)
+    moment = moment.astimezone(UTC)
+    if not 2000 <= moment.year <= 2099:
+        raise CellError(f"'{raw}' is not a plausible session start (years 2000 to 2099)")
+    return moment
 
 
 def _count(text: str) -> int:
@@ -84,7 +88,7 @@ RESULTS_COLUMNS = Columns(
     COLUMNS,
     REQUIRED_COLUMNS,
     {
-        "handle": normalize_handle,
+        "handle": lru_cache(maxsize=65_536)(normalize_handle),
         "started_at": parse_started_at,
         "duration_minutes": _duration,
         "diamonds": _count,
@@ -107,19 +111,56 @@ def stage_rows(
     """Validate `rows` (consumed: each chunk is released once staged) and stage the valid
     ones; every problem goes to `problems`."""
     total = len(rows)
+    stage.resolve(_handles(rows, problems.columns))
+    with stage.streaming():
+        _stage_chunks(stage, rows, problems, total, progress)
+
+
+def _handles(rows: list[tuple[int, list[str]]], columns: list[str]) -> set[str]:
+    """The distinct valid handles of `rows` (looked up in bulk before the rows stream)."""
+    position = columns.index("handle")
+    normalize = RESULTS_COLUMNS.parsers["handle"]
+    found: set[str] = set()
+    for _, cells in rows:
+        if position < len(cells):
+            with suppress(CellError):
+                found.add(normalize(cells[position]))  # type: ignore[arg-type]
+    return found
+
+
+def _stage_chunks(
+    stage: Stage,
+    rows: list[tuple[int, list[str]]],
+    problems: Problems,
+    total: int,
+    progress: Progress | None,
+) -> None:
     done = 0
     while rows:
         chunk = rows[:CHUNK]
         del rows[:CHUNK]
-        items: list[tuple[int, SessionRecord]] = []
+        items: list[Any] = []
         others: list[tuple[int, str]] = []  # invalid rows' handles, checked all the same
-        for number, values, ok in parse_rows(chunk, RESULTS_COLUMNS, problems):
+        for number, v, ok in parse_rows(chunk, RESULTS_COLUMNS, problems):
             if ok:
-                items.append((number, SessionRecord(**values)))  # type: ignore[arg-type]
-            elif isinstance(values.get("handle"), str):
-                others.append((number, str(values["handle"])))
+                get = v.get
+                items.append(
+                    (
+                        number,
+                        v["handle"],
+                        v["started_at"],
+                        v["duration_minutes"],
+                        v["diamonds"],
+                        get("viewers_peak"),
+                        get("new_followers"),
+                        get("match_id"),
+                        get("outcome"),
+                    )
+                )
+            elif isinstance(v.get("handle"), str):
+                others.append((number, str(v["handle"])))
         stage.check_handles(others, problems)
-        stage.add(items, problems)
+        stage.add_rows(items, problems)
         done += len(chunk)
         if progress:
             progress("Checking rows", done, total)
@@ -142,7 +183,3 @@ def _text(value: object) -> str:
     if isinstance(value, bool):  # JSON true/false is never a valid figure
         return str(value).lower()
     return str(value)
-
-
-def numbered(records: Iterable[SessionRecord]) -> list[tuple[int, SessionRecord]]:
-    return list(enumerate(records, start=1))

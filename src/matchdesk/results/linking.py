@@ -52,15 +52,17 @@ def link_by_overlap(stage: Stage) -> None:
     overlaps ([start, start + duration) against the match's slot); with several, the one
     it overlaps most, then the earliest."""
     best: dict[int, tuple[timedelta, datetime, int]] = {}
+    ended = stage.ended_at()
     for side in (M.creator_a_id, M.creator_b_id):
         query = (
-            select(S.row_number, S.started_at, S.ended_at, M.id, M.starts_at, M.ends_at)
+            select(S.row_number, S.started_at, S.duration_minutes, M.id, M.starts_at, M.ends_at)
             .join(Match.__table__, side == S.creator_id)
             .where(S.match_id.is_(None), M.status.in_(LINKABLE))
-            .where(M.starts_at < S.ended_at, M.ends_at > S.started_at)
+            .where(M.starts_at < ended, M.ends_at > S.started_at)
         )
-        for number, started, ended, match_id, starts, ends in stage.session.execute(query):
-            overlap = min(aware(ended), aware(ends)) - max(aware(started), aware(starts))
+        for number, started, minutes, match_id, starts, ends in stage.session.execute(query):
+            end = aware(started) + timedelta(minutes=minutes)
+            overlap = min(end, aware(ends)) - max(aware(started), aware(starts))
             key = (-overlap, aware(starts), match_id)
             if number not in best or key < best[number]:
                 best[number] = key

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,8 +46,15 @@ class LiveSession(Base):
         CheckConstraint(
             "outcome IS NULL OR outcome IN ('win', 'loss', 'draw')", name="outcome_known"
         ),
-        Index("ix_live_sessions_day", "day"),
-        Index("ix_live_sessions_match_id", "match_id"),
+        # Only match sessions are looked up by match; most sessions have none, and a
+        # million-row import should not index a million NULLs. Days are read from the
+        # ledger, not from here (a creator's sessions come by the unique index).
+        Index(
+            "ix_live_sessions_match_id",
+            "match_id",
+            postgresql_where=text("match_id IS NOT NULL"),
+            sqlite_where=text("match_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

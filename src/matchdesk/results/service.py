@@ -68,6 +68,7 @@ def _import(
     stage = Stage(session, program.program.timezone)
     problems = Problems(header)
     fill(stage, problems)
+    stage.analyze()
     stage.check_duplicates(problems)
     membership_problems(stage, problems)
     if problems:

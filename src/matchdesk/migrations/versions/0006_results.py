@@ -78,8 +78,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('creator_id', 'started_at', name=op.f('uq_live_sessions_creator_id'))
     )
     with op.batch_alter_table('live_sessions', schema=None) as batch_op:
-        batch_op.create_index('ix_live_sessions_day', ['day'], unique=False)
-        batch_op.create_index('ix_live_sessions_match_id', ['match_id'], unique=False)
+        batch_op.create_index(
+            'ix_live_sessions_match_id', ['match_id'], unique=False,
+            postgresql_where=sa.text('match_id IS NOT NULL'),
+            sqlite_where=sa.text('match_id IS NOT NULL'),
+        )
 
     with op.batch_alter_table('creators', schema=None) as batch_op:
         batch_op.add_column(sa.Column('revenue_source', sa.String(length=10), nullable=False, server_default='roster'))
@@ -95,7 +98,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table('live_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_live_sessions_match_id')
-        batch_op.drop_index('ix_live_sessions_day')
 
     op.drop_table('live_sessions')
     with op.batch_alter_table('tier_moves', schema=None) as batch_op:

@@ -1,0 +1,173 @@
+"""Results import speed and peak memory, on SQLite and PostgreSQL, side by side.
+
+Target (issue 10): a 1,000,000-row results file imports in at most 30 s on PostgreSQL and
+60 s on SQLite, peak memory under 1 GB. The roster (100,000 creators from the demo
+generator) is imported first; then each results import runs in a fresh process, exactly
+as `matchdesk results import` does (reading, validating, staging with COPY, the set-based
+writes and the ledger upsert, commit). The same file is then imported again (every
+session unchanged), and once more with a tenth of the sessions' figures changed.
+
+    python benchmarks/bench_results.py [--rows 1000000] [--creators 100000]
+        [--backends sqlite postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from databases import drop_schema, fresh_database
+from matchdesk.results.records import COLUMNS
+from matchdesk.roster.demo import generate_creators
+from matchdesk.roster.records import COLUMNS as ROSTER_COLUMNS
+from matchdesk.roster.service import record_row
+from matchdesk.roster.tables import write_csv
+
+TARGET_SECONDS = {"postgresql": 30.0, "sqlite": 60.0}
+TARGET_PEAK_MB = 1024
+
+
+def child(kind: str, file: str, url: str) -> None:
+    """Runs in the measured process: the CLI's own import path, then its peak memory."""
+    os.environ["MATCHDESK_DATABASE_URL"] = url
+    from matchdesk.context import Matchdesk
+
+    md = Matchdesk.build()
+    data = Path(file).read_bytes()
+    started = time.perf_counter()
+    with md.transaction() as session:
+        if kind == "roster":
+            from matchdesk.roster.service import import_roster
+
+            counts = import_roster(session, md.program, data, Path(file).name)
+        else:
+            from matchdesk.results.service import import_results
+
+            counts = import_results(session, md.program, data, Path(file).name, actor="bench")
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        json.dumps(
+            {
+                "created": counts.created,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "import_s": seconds,
+                "peak_bytes": peak,
+            }
+        )
+    )
+
+
+def results_file(path: Path, handles: list[str], rows: int, seed: int, changed: float) -> None:
+    """`rows` sessions of creators drawn at random, starts spread over 8 weeks (unique per
+    creator), written as CSV; `changed`: the share whose diamonds differ (for the update
+    run, same seed)."""
+    rng = np.random.default_rng(seed)
+    creators = rng.integers(0, len(handles), rows)
+    # A distinct start per (creator, slot): the row index keeps every key unique.
+    base = datetime(2026, 1, 5, tzinfo=UTC)
+    minutes = rng.integers(0, 56 * 24 * 60, rows)
+    durations = rng.integers(15, 240, rows)
+    diamonds = rng.gamma(1.2, 400, rows).astype(np.int64)
+    bump = np.random.default_rng(seed + 1).random(rows) < changed
+    diamonds = diamonds + bump.astype(np.int64)
+    viewers = rng.integers(0, 5000, rows)
+    followers = rng.integers(0, 50, rows)
+    with path.open("w") as out:
+        out.write(",".join(COLUMNS) + "\n")
+        for i in range(rows):
+            start = base + timedelta(minutes=int(minutes[i]), seconds=i % 60, microseconds=i)
+            out.write(
+                f"{handles[creators[i]]},{start.strftime('%Y-%m-%dT%H:%M:%S.%fZ')},"
+                f"{durations[i]},{diamonds[i]},{viewers[i]},{followers[i]},,\n"
+            )
+
+
+def run_child(kind: str, file: Path, url: str) -> tuple[float, dict[str, float]]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(file), url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{kind} import failed:\n{result.stderr[-3000:]}")
+    return wall, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+
+    print(
+        f"Results import benchmark ({os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}): {args.rows:,} sessions of {args.creators:,} creators; "
+        f"targets {TARGET_SECONDS['postgresql']:.0f} s PostgreSQL, "
+        f"{TARGET_SECONDS['sqlite']:.0f} s SQLite, < {TARGET_PEAK_MB} MB peak"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        records = generate_creators(args.creators, seed=42)
+        handles = [r.handle for r in records]
+        roster = workdir / "roster.csv"
+        roster.write_bytes(write_csv(list(ROSTER_COLUMNS), [record_row(r) for r in records]))
+        del records
+        first = workdir / "results.csv"
+        made = time.perf_counter()
+        results_file(first, handles, args.rows, seed=7, changed=0.0)
+        changed = workdir / "results-changed.csv"
+        results_file(changed, handles, args.rows, seed=7, changed=0.1)
+        print(
+            f"files written in {time.perf_counter() - made:.1f} s "
+            f"({first.stat().st_size / 2**20:.0f} MB each)"
+        )
+        print(
+            f"{'backend':<11} {'run':<10} {'command s':>9} {'import s':>9} {'peak MB':>8} "
+            f"{'new':>9} {'updated':>9} {'unchanged':>9}  target"
+        )
+        for backend in args.backends:
+            url, schema = fresh_database(backend, workdir)
+            try:
+                run_child("roster", roster, url)
+                for label, file in (("first", first), ("again", first), ("changed", changed)):
+                    wall, figures = run_child("results", file, url)
+                    peak_mb = figures["peak_bytes"] / 2**20
+                    verdict = ""
+                    if label == "first":
+                        within = wall <= TARGET_SECONDS[backend] and peak_mb < TARGET_PEAK_MB
+                        verdict = (
+                            f"{'ok' if within else 'MISSED'} "
+                            f"(<= {TARGET_SECONDS[backend]:.0f} s, < {TARGET_PEAK_MB} MB)"
+                        )
+                    print(
+                        f"{backend:<11} {label:<10} {wall:>9.2f} {figures['import_s']:>9.2f} "
+                        f"{peak_mb:>8.0f} {figures['created']:>9,} {figures['updated']:>9,} "
+                        f"{figures['unchanged']:>9,}  {verdict}",
+                        flush=True,
+                    )
+            finally:
+                drop_schema(schema)
+
+
+if __name__ == "__main__":
+    main()
