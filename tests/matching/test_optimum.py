@@ -91,7 +91,7 @@ def test_default_path_on_mid_pools_keeps_the_cardinality_and_nearly_the_weight(
 
 
 THIN = SolverOptions(exhaustive_limit=0, window=1, keep=1)
-WIDE = SolverOptions(exhaustive_limit=0)
+WIDE = SolverOptions(exhaustive_limit=0, window=6, keep=12)  # pruning still at 150
 
 
 @pytest.mark.parametrize(("n", "seed"), [(150, 3), (250, 4), (400, 5)])

