@@ -160,6 +160,14 @@ CASES = [
         form={"version": "{version}"},
     ),
     Case("GET", "/results", "/results", PAGE),
+    Case("POST", "/results", "/results", row(303, 403, 422, 422, 303, 303)),
+    Case(
+        "POST",
+        "/results/confirm",
+        "/results/confirm",
+        row(303, 403, 404, 404, 303, 303),
+        form={"upload_id": "none"},
+    ),
     Case("GET", "/checkins", "/checkins", PAGE),
     Case("GET", "/outreach", "/outreach", PAGE),
     Case("GET", "/creators", "/creators", PAGE),
@@ -240,6 +248,22 @@ CASES = [
     Case("GET", "/api/v1/program", "/api/v1/program", API_READ),
     Case("GET", "/api/v1/rounds", "/api/v1/rounds", API_READ),
     Case("GET", "/api/v1/rounds/{round_id}", "/api/v1/rounds/{round_id}", API_READ),
+    Case(
+        "POST",
+        "/api/v1/results",
+        "/api/v1/results",
+        row(401, 403, 200, 200, 401, 401),
+        json={
+            "rows": [
+                {
+                    "handle": "anna",
+                    "started_at": "2026-03-02T19:00:00Z",
+                    "duration_minutes": 60,
+                    "diamonds": 100,
+                }
+            ]
+        },
+    ),
     # anna's match (with cleo): anna may answer it, bob's link may not (404 "not yours").
     Case(
         "POST",

@@ -18,7 +18,7 @@ from matchdesk.context import Matchdesk
 from matchdesk.roster.index import RosterIndexCache
 from matchdesk.rounds.service import aware
 from matchdesk.web.errors import install_error_handlers
-from matchdesk.web.routes import api, auth, pages, portal, roster, rounds, settings
+from matchdesk.web.routes import api, auth, pages, portal, results, roster, rounds, settings
 
 HERE = Path(__file__).parent
 ROUTERS = (
@@ -26,6 +26,7 @@ ROUTERS = (
     pages.router,
     roster.router,
     rounds.router,
+    results.router,
     settings.router,
     portal.router,
     api.router,

@@ -328,3 +328,40 @@ class RoundDocument(BaseModel):
     period_end: str = Field(description="ISO 8601 UTC")
     matches: list[RoundMatch]
     byes: list[RoundBye]
+
+
+ResultsCell = Annotated[str | int | None, Field(union_mode="left_to_right")]
+
+
+class ResultsIn(_Input):
+    """LIVE session results: the rows of a results file (SPEC section 4) as JSON."""
+
+    rows: list[dict[str, ResultsCell]] = Field(
+        min_length=1,
+        max_length=100_000,
+        description="one object a session, the results file's columns as keys (`handle`, "
+        "`started_at`, `duration_minutes`, `diamonds`; optional `viewers_peak`, "
+        "`new_followers`, `match_id`, `outcome`); rows[0] is row 1 in the problems",
+        examples=[
+            [
+                {
+                    "handle": "luna.star",
+                    "started_at": "2026-03-09T19:00:00+05:30",
+                    "duration_minutes": 60,
+                    "diamonds": 1200,
+                }
+            ]
+        ],
+    )
+    dry_run: bool = Field(default=False, description="validate only; write nothing")
+
+
+class ResultsReportPublic(BaseModel):
+    """What an import of results did (or, with `dry_run`, would do)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    linked: int = Field(description="sessions written that belong to a match")
+    matches_completed: int
+    dry_run: bool

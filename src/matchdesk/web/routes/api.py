@@ -24,6 +24,8 @@ from matchdesk.web.schemas import (
     CreatorUpdate,
     ErrorBody,
     ProgramPublic,
+    ResultsIn,
+    ResultsReportPublic,
     RoundDocument,
     RoundList,
     RoundSummary,
@@ -291,3 +293,34 @@ def round_read(
     with app_of(request).transaction() as session:
         document = round_document(session, round_id)
     return RoundDocument.model_validate(document)
+
+
+@router.post(
+    "/results",
+    response_model=ResultsReportPublic,
+    responses=_errors(400, 401, 403, 422),
+    summary="Import session results",
+)
+def results_import(
+    request: Request,
+    body: ResultsIn,
+    principal: Principal = Depends(require("manager")),
+) -> ResultsReportPublic:
+    """Import LIVE session results, validated exactly like a results file: every row or
+    none, every problem listed as `row N, column C: message`. Sessions are keyed by
+    handle and start; the same row again changes nothing."""
+    from matchdesk.results.service import import_rows
+
+    md = app_of(request)
+    with md.transaction() as session:
+        report = import_rows(
+            session, md.program, body.rows, actor=principal.actor, dry_run=body.dry_run
+        )
+    return ResultsReportPublic(
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        linked=report.linked,
+        matches_completed=report.matches_completed,
+        dry_run=report.dry_run,
+    )

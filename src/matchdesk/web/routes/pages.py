@@ -13,11 +13,6 @@ from matchdesk.web.security import Principal, app_of, require
 router = APIRouter(include_in_schema=False)
 
 SECTIONS = {
-    "results": (
-        "Results",
-        "No results yet",
-        "LIVE session results and revenue will be imported here, with reports and charts.",
-    ),
     "checkins": (
         "Check-ins",
         "No check-ins yet",
