@@ -15,10 +15,12 @@ and the options, so every executor gives the same result.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -419,17 +421,43 @@ def _run_shards(
     workers = options.workers or os.cpu_count() or 1
     out: list[_ShardOutcome | None] = [None] * len(tasks)
     if options.executor == "process":
-        # The shards are pickled to the workers in any case; forkserver (or spawn) starts
-        # them clean, where fork would copy a process that may have threads running.
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
+        pool = _process_pool(workers)
+        try:
             futures = {i: pool.submit(_solve_shard, *tasks[i]) for i in order}
             for i, future in futures.items():
                 out[i] = future.result()
+        except BrokenProcessPool:
+            _POOLS.pop(workers, None)  # a worker died: the next solve starts a new pool
+            raise
     else:
         out = _run_on_ray(tasks, order)
     return [x for x in out if x is not None]
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _warm_worker() -> None:
+    """A worker's first task: import the engine and load its compiled code, so that a
+    solve does not pay for them (numba's cache makes this about a second, once)."""
+    from matchdesk.matching.exact import compile_ahead
+
+    compile_ahead()
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool of `workers` workers, started once and kept for later solves
+    (its workers have imported the engine and loaded its compiled code). forkserver (or
+    spawn) starts them clean, where fork would copy a process that may have threads
+    running; the shards are pickled to them as arrays (PoolArrays), never the problem."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_worker)
+        _POOLS[workers] = pool
+        atexit.register(pool.shutdown, wait=False, cancel_futures=True)
+    return pool
 
 
 def _run_on_ray(
