@@ -1,12 +1,15 @@
 """`solve`: from a `MatchProblem` to a `Result`.
 
 Phases: prepare the arrays; split the pool into independent shards (shards.py: no
-feasible pair crosses them); in each shard find candidate pairs (the full feasible
-graph for small pools, strength windows in buckets otherwise), split the candidate graph
-into connected components, match components of up to 5,000 creators exactly (blossom.py:
-Edmonds' blossom started from the LP relaxation, maximum cardinality first) and bigger
-ones from the rounded relaxation or greedy + augmenting paths + 2-opt; merge;
-pick and spread the slots; give every unmatched creator a reason; bound the optimum.
+feasible pair crosses them) and give them the weights divided by their sum; in each
+shard find candidate pairs (the full feasible graph for small pools, strength windows in
+buckets otherwise), split the candidate graph into connected components, match the
+components of up to exact_limit creators exactly (blossom.py: Edmonds' blossom started
+from the LP relaxation, maximum cardinality first) and bigger ones from the rounded
+relaxation (relaxation.py) or greedy, then augmenting paths and 2-opt; make the
+cardinality maximum on the full feasible graph and prove it (cardinality.py); bound the
+shard's optimum (certificate.py, or bounds.py); merge; pick and spread the slots; give
+every unmatched creator a reason.
 
 The shards run in this process (`executor="local"`), in worker processes
 (`"process"`) or as Ray tasks (`"ray"`). A shard's outcome depends only on its arrays
