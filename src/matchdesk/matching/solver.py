@@ -80,7 +80,9 @@ class SolverOptions:
     replaces exact_limit above mid_pool matchable creators.
     certificate_work: pair visits the certificate's pricing may spend per shard
     (certificate.py; a shard whose round would need more keeps the fitted bound of
-    bounds.py); large_certificate_work replaces it above large_pool (0: not priced).
+    bounds.py); large_certificate_work replaces it above large_pool (0: not priced),
+    and large_relaxation_limit replaces relaxation_limit there (the auction's rounding of
+    the giant components costs about 6 s at a million for 0.16% more weight).
     executor: where the independent shards of the pool are solved: "local" (one after
     the other in this process), "process" (a pool of `workers` processes started by
     forkserver, or spawn) or "ray" (Ray tasks; needs the `scale` extra, and uses the
@@ -120,6 +122,7 @@ class SolverOptions:
     large_keep: int = 6
     certificate_work: int = 250_000_000
     large_certificate_work: int = 0
+    large_relaxation_limit: int = 20_000
     executor: Literal["local", "process", "ray"] = "local"
     workers: int = 0
     threads: int = 0
@@ -146,6 +149,7 @@ class SolverOptions:
             "large_keep",
             "certificate_work",
             "large_certificate_work",
+            "large_relaxation_limit",
             "workers",
             "threads",
         ):
@@ -650,8 +654,9 @@ def solve(
         # There time is what runs short (30 s for a million): the rounding re-solves only
         # its fractional part, as the weight lost to the thinner candidates dwarfs what
         # the wider regions win back (about 1.5 s at a million for under 0.01%). The
-        # pricing of the certificate is left out too: with these thin candidates its
-        # rounds cost 10 s at a million and its biggest shards ran out of budget anyway.
+        # pricing of the certificate is left out too (with these thin candidates its
+        # rounds cost 10 s at a million and its biggest shards ran out of budget anyway),
+        # and components over 20,000 start from greedy again (6 s for 0.16%).
         options = replace(
             options,
             window=options.large_window,
@@ -659,6 +664,7 @@ def solve(
             rounding_hops=0,
             regret=float("inf"),
             certificate_work=min(options.certificate_work, options.large_certificate_work),
+            relaxation_limit=min(options.relaxation_limit, options.large_relaxation_limit),
         )
     shards = split_pool(prep)
     # Scores in [0, 1] whatever the weights' scale: every phase (the integer scaling of
