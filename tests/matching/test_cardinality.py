@@ -84,3 +84,41 @@ def test_the_search_finds_the_maximum_on_random_graphs() -> None:
         assert all(mate[mate[v]] == v for v in rows)
         assert all((min(v, int(mate[v])), max(v, int(mate[v]))) in edges for v in rows)
         assert len(rows) // 2 == best
+
+
+def test_the_search_without_a_partner_cache_finds_the_same_matching() -> None:
+    # Past its cache limit the search generates a creator's partners again at every
+    # scan (bounded memory); the matching it finds is the same.
+    from matchdesk.matching.candidates import candidate_entries
+    from matchdesk.matching.cardinality import augment_on_feasible, bucket_index
+
+    prep = prepare(narrow_pool(900, 2, max_windows=1, languages=3))
+    eligible = prep.active & prep.has_start
+    creator, bucket, _ = candidate_entries(prep)
+    buckets = bucket_index(creator, bucket, prep.n)
+    mates = []
+    for limit in (1 << 40, 0):
+        mate = np.full(prep.n, -1, dtype=np.int64)
+        outcome = augment_on_feasible(
+            prep.n,
+            mate,
+            eligible,
+            buckets,
+            prep.starts,
+            prep.tier,
+            0,
+            False,
+            prep.forbidden,
+            1 << 60,
+            cache_limit=limit,
+        )
+        assert outcome.complete
+        mates.append(mate)
+    assert np.array_equal(mates[0], mates[1])
+    a, b, _ = full_graph(prep)
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(prep.n))
+    graph.add_edges_from_no_data(list(zip(a.tolist(), b.tolist(), strict=True)))
+    assert np.count_nonzero(mates[0] >= 0) == 2 * len(
+        rx.max_weight_matching(graph, max_cardinality=True)
+    )

@@ -44,6 +44,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 UNLABELLED, EVEN, ODD = 0, 1, 2
+CACHE_LIMIT = 1 << 26  # cached partner entries (512 MB); past it, generated on each scan
 
 
 class Buckets(NamedTuple):
@@ -126,13 +127,14 @@ def _expand(
     check_tier: bool,
     forbidden: Any,
     seen: Any,
+    stamp: int,
     buf: Any,
     used: int,
 ) -> tuple[Any, int, int]:
-    """Append x's feasible partners to buf; returns (buf, used, pairs checked)."""
+    """Append x's feasible partners to buf (`stamp`: unique per call, marks the
+    creators already looked at); returns (buf, used, pairs checked)."""
     checks = 0
     words = starts.shape[0]
-    stamp = x + 1
     for e in range(creator_ptr[x], creator_ptr[x + 1]):
         bk = creator_bucket[e]
         for t in range(bucket_ptr[bk], bucket_ptr[bk + 1]):
@@ -182,6 +184,7 @@ def _search(
     check_tier: bool,
     forbidden: Any,
     budget: int,
+    cache_limit: int,
 ) -> tuple[int, int, int, bool, Any]:
     """Phases of the multi-tree Edmonds search (module docstring), `mate` in place.
 
@@ -211,6 +214,7 @@ def _search(
     queue = np.empty(n, dtype=np.int64)
     path = np.empty(2 * n + 2, dtype=np.int64)
     stamp = 0
+    expansions = 0
     added = 0
     phases = 0
     work = 0
@@ -240,7 +244,8 @@ def _search(
                 continue
             if nb_len[x] < 0:
                 start = used
-                buf, used, checks = _expand(
+                expansions += 1
+                buf, end, checks = _expand(
                     x,
                     n,
                     creator_ptr,
@@ -253,14 +258,21 @@ def _search(
                     check_tier,
                     forbidden,
                     seen,
+                    expansions,
                     buf,
                     used,
                 )
-                nb_start[x] = start
-                nb_len[x] = used - start
                 work += checks
-            s = nb_start[x]
-            count = nb_len[x]
+                s = start
+                count = end - start
+                if end <= cache_limit:  # kept for the next phases
+                    nb_start[x] = start
+                    nb_len[x] = count
+                    used = end
+                # else: read once from the scratch space past `used`, generated again
+            else:
+                s = nb_start[x]
+                count = nb_len[x]
             work += count
             if work > budget:
                 return added, phases, work, False, label
@@ -404,6 +416,7 @@ def augment_on_edges(
             False,
             np.zeros(0, dtype=np.int64),
             budget,
+            0,
         )
     )
 
@@ -419,10 +432,13 @@ def augment_on_feasible(
     check_tier: bool,
     forbidden: IntArray,
     budget: int,
+    cache_limit: int = CACHE_LIMIT,
 ) -> SearchOutcome:
     """Maximum cardinality on the full feasible graph (generated from the buckets),
     from `mate` (in place). Members of a bucket must share its language (when one is
-    required), be active and share the tier band unless `check_tier`."""
+    required), be active and share the tier band unless `check_tier`. At most
+    `cache_limit` partner entries are kept between phases; past it a creator's partners
+    are generated again each time it is scanned (same result, bounded memory)."""
     z = np.zeros(n + 1, dtype=np.int64)
     return SearchOutcome(
         *_search(
@@ -439,5 +455,6 @@ def augment_on_feasible(
             check_tier,
             np.ascontiguousarray(forbidden, dtype=np.int64),
             budget,
+            cache_limit,
         )
     )
