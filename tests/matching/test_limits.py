@@ -104,3 +104,23 @@ def test_a_limit_that_is_not_reached_changes_nothing(monkeypatch: pytest.MonkeyP
     assert limited.status is free.status is Status.FEASIBLE
     assert np.array_equal(limited.pair_a, free.pair_a)
     assert np.array_equal(limited.pair_b, free.pair_b)
+
+
+def test_a_bye_cut_short_by_the_time_limit_is_explained_as_such() -> None:
+    from matchdesk.matching import explain
+
+    problem = synthetic_problem(300, 5)
+    result = solve(problem, time_limit=0.0)
+    bye = next(b for b in result.byes if b.reason is ByeReason.TIME_LIMIT)
+    story = explain(result, bye.creator)
+    assert story.bye_reason is ByeReason.TIME_LIMIT
+    assert "time limit cut the search short" in story.text
+
+
+def test_an_unlimited_solve_proves_its_cardinality_and_prices_its_bound() -> None:
+    for n in (300, 900):  # exhaustive (optimal) and window candidates
+        result = solve(synthetic_problem(n, 3, blocks=20))
+        assert result.status in (Status.OPTIMAL, Status.FEASIBLE)
+        assert result.statistics.cardinality_proved
+        assert result.statistics.bound_priced
+        assert ByeReason.TIME_LIMIT not in {b.reason for b in result.byes}
