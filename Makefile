@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-dev
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-wrk.sh
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_results.py
 	$(BIN)/python benchmarks/bench_matching.py --sizes 500,3000 --seeds 0,1,2,3 --repeat 2
 	$(BIN)/python benchmarks/bench_matching.py --sizes 100000,1000000 --repeat 2
 	$(BIN)/python benchmarks/bench_web.py

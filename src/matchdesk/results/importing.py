@@ -49,10 +49,9 @@ def parse_started_at(text: str) -> datetime:
 
 
 def _count(text: str) -> int:
-    raw = text.strip()
-    if raw.isascii() and raw.isdigit() and len(raw) < 15:
-        return int(raw)  # the common case, without parse_count's Decimal
-    return parse_count(raw)
+    if len(text) < 15 and text.isdigit() and text.isascii():
+        return int(text)  # the common case, without parse_count's stripping and Decimal
+    return parse_count(text)
 
 
 def _duration(text: str) -> int:
@@ -63,7 +62,9 @@ def _duration(text: str) -> int:
 
 
 def _optional_count(text: str) -> int | None:
-    return _count(text) if text.strip() else None
+    if not text or text.isspace():
+        return None
+    return _count(text)
 
 
 def _match_id(text: str) -> int | None:
@@ -111,7 +112,8 @@ def stage_rows(
     """Validate `rows` (consumed: each chunk is released once staged) and stage the valid
     ones; every problem goes to `problems`."""
     total = len(rows)
-    stage.resolve(_handles(rows, problems.columns))
+    if stage.streams:  # no lookups while the COPY is open: every handle first
+        stage.resolve(_handles(rows, problems.columns))
     with stage.streaming():
         _stage_chunks(stage, rows, problems, total, progress)
 
@@ -120,11 +122,11 @@ def _handles(rows: list[tuple[int, list[str]]], columns: list[str]) -> set[str]:
     """The distinct valid handles of `rows` (looked up in bulk before the rows stream)."""
     position = columns.index("handle")
     normalize = RESULTS_COLUMNS.parsers["handle"]
+    raw = {cells[position] for _, cells in rows if position < len(cells)}
     found: set[str] = set()
-    for _, cells in rows:
-        if position < len(cells):
-            with suppress(CellError):
-                found.add(normalize(cells[position]))  # type: ignore[arg-type]
+    for text in raw:
+        with suppress(CellError):
+            found.add(normalize(text))  # type: ignore[arg-type]
     return found
 
 

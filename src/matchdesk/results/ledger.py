@@ -55,7 +55,8 @@ def apply_deltas(stage: Stage) -> None:
         .join(STAGING, S.existing_id == L.id)
         .where(S.state == UPDATED)
     )
-    deltas = union_all(added, removed).subquery()
+    updates = stage.session.scalar(select(func.count()).where(S.state == UPDATED))
+    deltas = (union_all(added, removed) if updates else added).subquery()
     summed = (
         select(
             deltas.c.creator_id,

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     case,
     cast,
     func,
@@ -41,6 +42,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from matchdesk.results.models import LiveSession
@@ -130,11 +132,18 @@ class Stage:
         missing = sorted(h for h in handles if h not in self.ids)
         if missing and self._copy is not None:
             raise RuntimeError("handles must be resolved before streaming")
-        for start in range(0, len(missing), _LOOKUP_CHUNK):
-            chunk = missing[start : start + _LOOKUP_CHUNK]
+        # PostgreSQL takes a whole array as one parameter (= ANY); SQLite, IN lists.
+        size = 50_000 if self._postgresql else _LOOKUP_CHUNK
+        for start in range(0, len(missing), size):
+            chunk = missing[start : start + size]
             self.ids.update(dict.fromkeys(chunk))
+            wanted = (
+                Creator.handle == any_(literal(chunk, ARRAY(String)))
+                if self._postgresql
+                else Creator.handle.in_(chunk)
+            )
             for handle, creator_id in self.session.execute(
-                select(Creator.handle, Creator.id).where(Creator.handle.in_(chunk))
+                select(Creator.handle, Creator.id).where(wanted)
             ):
                 self.ids[handle] = creator_id
                 self.handles[creator_id] = handle
@@ -146,7 +155,7 @@ class Stage:
             self.session.execute(text("ANALYZE results_staging"))
             # The ledger's grouping and the duplicates check sort a million rows in memory
             # rather than in batches on disk (for the rest of this transaction only).
-            self.session.execute(text("SET LOCAL work_mem = '128MB'"))
+            self.session.execute(text("SET LOCAL work_mem = '256MB'"))
 
     def check_handles(self, items: Sequence[tuple[int, str]], problems: Problems) -> None:
         """A handle not on the roster is a problem (for rows not staged for other reasons)."""
@@ -154,6 +163,11 @@ class Stage:
         for number, handle in items:
             if self.ids[handle] is None:
                 problems.add(number, "handle", f"'{handle}' is not on the roster")
+
+    @property
+    def streams(self) -> bool:
+        """Whether `streaming` keeps one COPY open (PostgreSQL)."""
+        return self._postgresql
 
     @contextmanager
     def streaming(self) -> Iterator[None]:
