@@ -635,7 +635,7 @@ def test_openapi_describes_every_api_route(web: Any) -> None:
     }
     described = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert described == routes
-    assert len(routes) == 8  # creators (5), program, rounds (2)
+    assert len(routes) == 9  # creators (5), program, rounds (2), results
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for path, method in routes:
         operation = spec["paths"][path][method]
@@ -650,6 +650,7 @@ def test_openapi_describes_every_api_route(web: Any) -> None:
             assert body["$ref"] in {
                 "#/components/schemas/CreatorCreate",
                 "#/components/schemas/CreatorUpdate",
+                "#/components/schemas/ResultsIn",
             }
         success = next(s for s in responses if s.startswith("2"))
         if success != "204":
