@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,7 @@ def child(kind: str, file: str, url: str) -> None:
     md = Matchdesk.build()
     data = Path(file).read_bytes()
     started = time.perf_counter()
+    counts: Any
     with md.transaction() as session:
         if kind == "roster":
             from matchdesk.roster.service import import_roster
