@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from matchdesk.cli import system
 from matchdesk.cli.creators import creators_app, demo
+from matchdesk.cli.reports import reports_app
 from matchdesk.cli.results import results_app
 from matchdesk.cli.rounds import rounds_app
 from matchdesk.cli.support import err
@@ -27,6 +28,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(rounds_app, name="rounds")
 app.add_typer(results_app, name="results")
+app.add_typer(reports_app, name="reports")
 app.command()(system.serve)
 app.command()(system.worker)
 

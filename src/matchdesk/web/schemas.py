@@ -365,3 +365,55 @@ class ResultsReportPublic(BaseModel):
     linked: int = Field(description="sessions written that belong to a match")
     matches_completed: int
     dry_run: bool
+
+
+class UpliftPublic(BaseModel):
+    """Relative change in diamonds per session minute (0.25 = +25%) with its interval."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int = Field(description="match sessions the estimate rests on")
+
+
+class CreatorReport(BaseModel):
+    """SPEC section 5: one creator's figures over the program days `from` to `to`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    handle: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    sessions: int
+    live_minutes: int
+    diamonds: int
+    days_live: int
+    matches_completed: int
+    match_diamonds: int
+    uplift: UpliftPublic | None
+
+
+class ReportWeek(BaseModel):
+    week_start: str = Field(description="the program week's Monday, YYYY-MM-DD")
+    sessions: int
+    live_minutes: int
+    diamonds: int
+    creators_live: int
+
+
+class ReportTier(BaseModel):
+    tier: str
+    creators: int
+    diamonds: int
+    matches_completed: int
+
+
+class ProgramReport(BaseModel):
+    """SPEC section 5: the program's weeks and tiers over the program days `from` to `to`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    weeks: list[ReportWeek]
+    tiers: list[ReportTier]

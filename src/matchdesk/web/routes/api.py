@@ -20,10 +20,12 @@ from matchdesk.web.schemas import (
     CreatorList,
     CreatorPublic,
     CreatorQuery,
+    CreatorReport,
     CreatorSummary,
     CreatorUpdate,
     ErrorBody,
     ProgramPublic,
+    ProgramReport,
     ResultsIn,
     ResultsReportPublic,
     RoundDocument,
@@ -324,3 +326,54 @@ def results_import(
         matches_completed=report.matches_completed,
         dry_run=report.dry_run,
     )
+
+
+_FROM = Query(alias="from", description="first program day, YYYY-MM-DD", examples=["2026-03-02"])
+_TO = Query(alias="to", description="last program day (included), YYYY-MM-DD")
+
+
+@router.get(
+    "/reports/creators/{handle}",
+    response_model=CreatorReport,
+    responses=_errors(401, 403, 404, 422),
+    summary="A creator's report",
+)
+def report_creator(
+    request: Request,
+    handle: HandlePath,
+    start: Annotated[str | None, _FROM] = None,
+    end: Annotated[str | None, _TO] = None,
+    principal: Principal = Depends(require("viewer")),
+) -> CreatorReport:
+    """A creator's sessions, LIVE minutes, diamonds, days live, completed matches and
+    uplift over the program days `from` to `to` (SPEC section 5)."""
+    from matchdesk.results.reports import creator_report, parse_range
+
+    first, last = parse_range(start, end)
+    md = app_of(request)
+    with md.transaction() as session:
+        document = creator_report(session, md.program, handle, first, last)
+    return CreatorReport.model_validate(document)
+
+
+@router.get(
+    "/reports/program",
+    response_model=ProgramReport,
+    responses=_errors(401, 403, 422),
+    summary="The program's report",
+)
+def report_program(
+    request: Request,
+    start: Annotated[str | None, _FROM] = None,
+    end: Annotated[str | None, _TO] = None,
+    principal: Principal = Depends(require("viewer")),
+) -> ProgramReport:
+    """The program's figures per program week (from Monday, the range's days only) and
+    per tier over the program days `from` to `to` (SPEC section 5)."""
+    from matchdesk.results.reports import parse_range, program_report
+
+    first, last = parse_range(start, end)
+    md = app_of(request)
+    with md.transaction() as session:
+        document = program_report(session, md.program, first, last)
+    return ProgramReport.model_validate(document)

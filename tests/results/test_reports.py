@@ -1,0 +1,177 @@
+"""SPEC section 5's documents on a hand-made program: a range starting mid-week, the
+week of the 2026-03-08 change to summer time, sessions either side of the program's
+midnight (America/Los_Angeles, the built-in program); both backends, exact values."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from matchdesk.context import Matchdesk
+from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.results.reports import creator_report, parse_range, program_report
+from tests.results.samples import add_creators, add_match, csv, load
+
+FROM, TO = date(2026, 3, 4), date(2026, 3, 10)  # Wednesday to the next Tuesday
+
+
+def _program(md: Matchdesk) -> None:
+    add_creators(md, "luna")  # tier B
+    add_creators(md, "sol", revenue=50_000)  # tier A
+    add_match(md, "luna", "sol", datetime(2026, 3, 6, 20, 0, tzinfo=UTC))
+    load(
+        md,
+        csv(
+            "luna,2026-03-03T08:30:00Z,60,1000,,,,",  # 00:30 PST on the 3rd: before the range
+            "luna,2026-03-05T07:59:00Z,120,100,,,,",  # 23:59 PST on the 4th
+            "luna,2026-03-05T08:00:00Z,30,200,,,,",  # 00:00 PST on the 5th
+            "luna,2026-03-06T20:05:00Z,50,400,,,,win",  # the match, Fri 6th
+            "luna,2026-03-08T07:30:00Z,60,10,,,,",  # 23:30 PST, Sat 7th
+            "luna,2026-03-09T07:30:00Z,45,20,,,,",  # 00:30 PDT Mon 9th (PST: still Sun 8th)
+            "sol,2026-03-06T20:00:00Z,60,300,,,,loss",  # the match
+            "sol,2026-03-10T07:30:00Z,90,5000,,,,",  # 00:30 PDT on the 10th
+            "sol,2026-03-11T06:59:00Z,10,7,,,,",  # 23:59 PDT on the 10th
+            "sol,2026-03-11T07:00:00Z,60,999,,,,",  # 00:00 PDT on the 11th: after the range
+        ),
+    )
+
+
+def test_program_report_weeks_and_tiers(md: Matchdesk) -> None:
+    _program(md)
+    with md.transaction() as session:
+        document = program_report(session, md.program, FROM, TO)
+    assert json.loads(json.dumps(document)) == {
+        "from": "2026-03-04",
+        "to": "2026-03-10",
+        "weeks": [
+            {
+                "week_start": "2026-03-02",
+                "sessions": 5,
+                "live_minutes": 320,
+                "diamonds": 1010,
+                "creators_live": 2,
+            },
+            {
+                "week_start": "2026-03-09",
+                "sessions": 3,
+                "live_minutes": 145,
+                "diamonds": 5027,
+                "creators_live": 2,
+            },
+        ],
+        "tiers": [
+            {"tier": "S", "creators": 0, "diamonds": 0, "matches_completed": 0},
+            {"tier": "A", "creators": 1, "diamonds": 5307, "matches_completed": 1},
+            {"tier": "B", "creators": 1, "diamonds": 730, "matches_completed": 1},
+        ],
+    }
+
+
+def test_a_week_without_sessions_is_listed_with_zeros(md: Matchdesk) -> None:
+    _program(md)
+    with md.transaction() as session:
+        document = program_report(session, md.program, date(2026, 3, 15), date(2026, 3, 16))
+    assert document["weeks"] == [
+        {
+            "week_start": "2026-03-09",
+            "sessions": 0,
+            "live_minutes": 0,
+            "diamonds": 0,
+            "creators_live": 0,
+        },
+        {
+            "week_start": "2026-03-16",
+            "sessions": 0,
+            "live_minutes": 0,
+            "diamonds": 0,
+            "creators_live": 0,
+        },
+    ]
+
+
+def test_creator_reports(md: Matchdesk) -> None:
+    _program(md)
+    with md.transaction() as session:
+        luna = creator_report(session, md.program, "@Luna", FROM, TO)
+        sol = creator_report(session, md.program, "sol", FROM, TO)
+    assert luna == {
+        "handle": "luna",
+        "from": "2026-03-04",
+        "to": "2026-03-10",
+        "sessions": 5,
+        "live_minutes": 305,
+        "diamonds": 730,
+        "days_live": 5,
+        "matches_completed": 1,
+        "match_diamonds": 400,
+        "uplift": None,
+    }
+    assert sol == {
+        "handle": "sol",
+        "from": "2026-03-04",
+        "to": "2026-03-10",
+        "sessions": 3,
+        "live_minutes": 160,
+        "diamonds": 5307,
+        "days_live": 2,
+        "matches_completed": 1,
+        "match_diamonds": 300,
+        "uplift": None,
+    }
+
+
+def test_unknown_creator(md: Matchdesk) -> None:
+    with md.transaction() as session, pytest.raises(NotFound) as caught:
+        creator_report(session, md.program, "nobody", FROM, TO)
+    assert caught.value.message == "No creator with handle 'nobody'."
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "details"),
+    [
+        (None, "2026-03-01", ["from: required (YYYY-MM-DD)"]),
+        (
+            "2026-02-30",
+            "x",
+            ["from: '2026-02-30' is not a date (YYYY-MM-DD)", "to: 'x' is not a date (YYYY-MM-DD)"],
+        ),
+        ("2026-03-05", "2026-03-04", ["from: 2026-03-05 is after to: 2026-03-04"]),
+    ],
+)
+def test_invalid_periods(start: str | None, end: str, details: list[str]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_range(start, end)
+    assert caught.value.details == details
+
+
+def test_cli_prints_the_documents(md: Matchdesk, run) -> None:  # type: ignore[no-untyped-def]
+    _program(md)
+    outcome = run(
+        "reports", "creator", "luna", "--from", "2026-03-04", "--to", "2026-03-10", "--json"
+    )
+    assert outcome.code == 0
+    assert json.loads(outcome.stdout)["diamonds"] == 730
+    outcome = run("reports", "program", "--from", "2026-03-09", "--to", "2026-03-10", "--json")
+    assert outcome.code == 0
+    assert json.loads(outcome.stdout)["weeks"] == [
+        {
+            "week_start": "2026-03-09",
+            "sessions": 3,
+            "live_minutes": 145,
+            "diamonds": 5027,
+            "creators_live": 2,
+        }
+    ]
+
+
+def test_cli_refuses_bad_input(md: Matchdesk, run) -> None:  # type: ignore[no-untyped-def]
+    outcome = run("reports", "creator", "nobody", "--from", "2026-03-04", "--to", "2026-03-10")
+    assert (outcome.code, outcome.stderr.strip()) == (2, "Error: No creator with handle 'nobody'.")
+    outcome = run("reports", "program", "--from", "2026-03-04", "--to", "March")
+    assert outcome.code == 2
+    assert outcome.stderr.splitlines() == [
+        "Error: Invalid report period.",
+        "  to: 'March' is not a date (YYYY-MM-DD)",
+    ]
