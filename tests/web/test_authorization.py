@@ -249,6 +249,18 @@ CASES = [
     Case("GET", "/api/v1/rounds", "/api/v1/rounds", API_READ),
     Case("GET", "/api/v1/rounds/{round_id}", "/api/v1/rounds/{round_id}", API_READ),
     Case(
+        "GET",
+        "/api/v1/reports/creators/{handle}",
+        "/api/v1/reports/creators/anna?from=2026-03-02&to=2026-03-08",
+        API_READ,
+    ),
+    Case(
+        "GET",
+        "/api/v1/reports/program",
+        "/api/v1/reports/program?from=2026-03-02&to=2026-03-08",
+        API_READ,
+    ),
+    Case(
         "POST",
         "/api/v1/results",
         "/api/v1/results",
