@@ -18,7 +18,7 @@ FROM, TO = date(2026, 3, 4), date(2026, 3, 10)  # Wednesday to the next Tuesday
 
 
 def _program(md: Matchdesk) -> None:
-    add_creators(md, "luna")  # tier B
+    add_creators(md, "luna")  # tier B (revenue_30d from the ledger: 1,730 on 2026-03-20)
     add_creators(md, "sol", revenue=50_000)  # tier A
     add_match(md, "luna", "sol", datetime(2026, 3, 6, 20, 0, tzinfo=UTC))
     load(
@@ -175,3 +175,66 @@ def test_cli_refuses_bad_input(md: Matchdesk, run) -> None:  # type: ignore[no-u
         "Error: Invalid report period.",
         "  to: 'March' is not a date (YYYY-MM-DD)",
     ]
+
+
+def test_movers_dark_and_rounds(md: Matchdesk) -> None:
+    from matchdesk.results import analytics
+
+    _program(md)
+    with md.transaction() as session:
+        movers = analytics.top_movers(session, date(2026, 3, 9), date(2026, 3, 10))
+        dark = analytics.gone_dark(session, date(2026, 3, 11))
+        darker = analytics.gone_dark(session, date(2026, 3, 12))
+        rounds = analytics.round_rates(session, md.program, FROM, TO)
+    # 2026-03-09..10 against 2026-03-07..08
+    assert movers == [
+        {
+            "handle": "sol",
+            "tier": "A",
+            "diamonds": 5007,
+            "previous": 0,
+            "change": 5007,
+            "change_rate": None,
+        },
+        {
+            "handle": "luna",
+            "tier": "B",
+            "diamonds": 20,
+            "previous": 10,
+            "change": 10,
+            "change_rate": 1.0,
+        },
+    ]
+    # On the 11th luna was last live on the 9th (2 days): not dark yet; on the 12th she is.
+    assert dark == (0, [])
+    assert darker == (
+        1,
+        [{"handle": "luna", "tier": "B", "last_live": date(2026, 3, 9), "days_dark": 3}],
+    )
+    assert [(r["matches"], r["held"], r["confirm_rate"], r["decline_rate"]) for r in rounds] == [
+        (1, 1, 1.0, 0.0)
+    ]
+
+
+def test_csv_neutralises_formulas_and_xlsx_keeps_types() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from matchdesk.results.exports import Table, to_csv, to_xlsx
+
+    table = Table(
+        "t",
+        (("who", "creator"), ("day", "day"), ("n", "diamonds"), ("rate", "rate")),
+        [
+            {"who": '=HYPERLINK("x")', "day": date(2026, 3, 2), "n": 5, "rate": 0.25},
+            {"who": "-1+2", "day": date(2026, 3, 3), "n": 0, "rate": None},
+        ],
+    )
+    assert to_csv(table).decode() == (
+        'creator,day,diamonds,rate\n"\'=HYPERLINK(""x"")",2026-03-02,5,0.25\n\'-1+2,2026-03-03,0,\n'
+    )
+    sheet = load_workbook(io.BytesIO(to_xlsx(table))).active
+    assert sheet is not None
+    assert [c.data_type for c in sheet[2]] == ["s", "d", "n", "n"]
+    assert sheet["A2"].value == '=HYPERLINK("x")'  # as text, not a formula

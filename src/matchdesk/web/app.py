@@ -18,7 +18,17 @@ from matchdesk.context import Matchdesk
 from matchdesk.roster.index import RosterIndexCache
 from matchdesk.rounds.service import aware
 from matchdesk.web.errors import install_error_handlers
-from matchdesk.web.routes import api, auth, pages, portal, results, roster, rounds, settings
+from matchdesk.web.routes import (
+    api,
+    auth,
+    pages,
+    portal,
+    reports,
+    results,
+    roster,
+    rounds,
+    settings,
+)
 
 HERE = Path(__file__).parent
 ROUTERS = (
@@ -27,6 +37,7 @@ ROUTERS = (
     roster.router,
     rounds.router,
     results.router,
+    reports.router,
     settings.router,
     portal.router,
     api.router,

@@ -30,14 +30,30 @@ SECTIONS = {
 
 @router.get("/")
 def dashboard(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+    """What needs attention today (open rounds, creators gone dark, tier moves to review,
+    results missing for past matches), each linking to where it is resolved; the roster."""
+    from matchdesk.results.dashboard import attention
+
     md = app_of(request)
     with md.transaction() as session:
         total = count_creators(session)
         tiers = tier_counts(session)
+        todo = attention(session, md.program)
     order = [t.name for t in md.program.tiers]
     tier_rows = [(t.name, t.cadence, tiers.get(t.name, 0)) for t in md.program.tiers]
     untiered = sum(n for name, n in tiers.items() if name not in order)
-    return render(request, "dashboard.html", total=total, tier_rows=tier_rows, untiered=untiered)
+    review_page = next(
+        (p for r in request.app.routes if "review" in (p := getattr(r, "path", ""))), None
+    )
+    return render(
+        request,
+        "dashboard.html",
+        total=total,
+        tier_rows=tier_rows,
+        untiered=untiered,
+        todo=todo,
+        review_page=review_page,
+    )
 
 
 def _section(key: str):  # type: ignore[no-untyped-def]

@@ -85,6 +85,14 @@ def _check_csrf(request: Request, token: str, presented: str) -> None:
         )
 
 
+@router.get("/portal/{token}/report")
+def portal_report(request: Request, token: str) -> Response:
+    """The creator's own report: figures over time, matches, reliability, tier."""
+    from matchdesk.web.routes.reports import portal_report as page
+
+    return page(request, token, _PRIVATE_HEADERS)
+
+
 @router.post("/portal/{token}/matches/{match_id}/{answer}")
 def portal_answer(
     request: Request,

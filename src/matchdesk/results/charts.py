@@ -1,0 +1,106 @@
+"""The reports' charts: one Altair (Vega-Lite) definition each, drawn in the page by the
+vendored vega-embed (static/charts.js) and as static SVG or PNG by vl-convert for
+e-mails and printable reports, so the picture is the same everywhere.
+
+Data comes in as plain rows (dicts), already aggregated by `results.reports`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+
+WIDTH = 560
+HEIGHT = 200
+FORMATS = ("svg", "png")
+
+
+def _frame(rows: Sequence[dict[str, Any]]) -> alt.Data:
+    return alt.Data(values=[dict(row) for row in rows])  # type: ignore[no-untyped-call]
+
+
+def weekly_diamonds(weeks: Sequence[dict[str, Any]]) -> alt.Chart:
+    """Diamonds per program week: a bar a week."""
+    chart: alt.Chart = (
+        alt.Chart(_frame(weeks), title="Diamonds per week")
+        .mark_bar()
+        .encode(
+            x=alt.X("week_start:O", title="week from"),
+            y=alt.Y("diamonds:Q", title="diamonds"),
+            tooltip=["week_start:O", "diamonds:Q", "sessions:Q", "live_hours:Q"],
+        )
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    return chart
+
+
+def weekly_hours(weeks: Sequence[dict[str, Any]]) -> alt.Chart:
+    """LIVE hours per program week: a line with a point a week."""
+    chart: alt.Chart = (
+        alt.Chart(_frame(weeks), title="LIVE hours per week")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week_start:O", title="week from"),
+            y=alt.Y("live_hours:Q", title="LIVE hours"),
+            tooltip=["week_start:O", "live_hours:Q", "sessions:Q"],
+        )
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    return chart
+
+
+def tiers_over_time(rows: Sequence[dict[str, Any]]) -> alt.Chart:
+    """Creators live per week and tier: stacked bars (one segment a week and tier)."""
+    chart: alt.Chart = (
+        alt.Chart(_frame(rows), title="Creators live per week, by tier")
+        .mark_bar()
+        .encode(
+            x=alt.X("week_start:O", title="week from"),
+            y=alt.Y("creators_live:Q", title="creators live", stack=True),
+            color=alt.Color("tier:N", title="tier"),
+            tooltip=["week_start:O", "tier:N", "creators_live:Q"],
+        )
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    return chart
+
+
+def daily_diamonds(days: Sequence[dict[str, Any]]) -> alt.Chart:
+    """A creator's diamonds per program day they were live: a line with a point a day."""
+    chart: alt.Chart = (
+        alt.Chart(_frame(days), title="Diamonds per day live")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title="day"),
+            y=alt.Y("diamonds:Q", title="diamonds"),
+            tooltip=["day:T", "diamonds:Q", "sessions:Q", "live_minutes:Q"],
+        )
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    return chart
+
+
+def spec(chart: alt.Chart) -> dict[str, Any]:
+    """The chart's Vega-Lite spec (JSON-ready)."""
+    result: dict[str, Any] = chart.to_dict()
+    return result
+
+
+def spec_json(chart: alt.Chart) -> str:
+    """The spec as JSON safe inside a `<script type="application/json">` block."""
+    text = json.dumps(spec(chart), ensure_ascii=False, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(chart: alt.Chart, fmt: str) -> bytes:
+    """The chart as a static SVG or PNG (vl-convert: no browser, no network)."""
+    import vl_convert as vlc
+
+    if fmt == "svg":
+        return vlc.vegalite_to_svg(spec(chart)).encode()
+    if fmt == "png":
+        return bytes(vlc.vegalite_to_png(spec(chart), scale=2))
+    raise ValueError(f"unknown chart format {fmt!r}")

@@ -1,0 +1,48 @@
+"""What needs attention today, for the dashboard: a few grouped queries."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from matchdesk.program import Program
+from matchdesk.results import analytics
+from matchdesk.results.staging import today_in
+from matchdesk.roster.models import utcnow
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Open rounds (unanswered invitations, declines, byes), creators gone dark, tier
+    moves to review (None when the tier review is not available) and past published or
+    confirmed matches with no result imported."""
+
+    rounds: list[dict[str, Any]]
+    dark: int
+    tier_moves: int | None
+    missing_results: int
+
+
+def attention(session: Session, program: Program) -> Attention:
+    """Today's to-do list (today in the program's time zone)."""
+    dark, _ = analytics.gone_dark(session, today_in(program.program.timezone), limit=0)
+    return Attention(
+        rounds=analytics.open_round_attention(session),
+        dark=dark,
+        tier_moves=_tier_moves(session, program),
+        missing_results=analytics.matches_missing_results(session, utcnow()),
+    )
+
+
+def _tier_moves(session: Session, program: Program) -> int | None:
+    try:
+        tier_review = importlib.import_module("matchdesk.results.tier_review")
+    except ImportError:  # the tier review has not landed
+        return None
+    review = getattr(tier_review, "review", None)
+    if review is None:
+        return None
+    return len(review(session, program))

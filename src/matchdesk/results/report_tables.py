@@ -1,0 +1,216 @@
+"""The report pages' content, assembled once for the page, the exports and the charts:
+each table a `Table` (exports.py), each chart an Altair definition (charts.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import altair as alt
+from sqlalchemy.orm import Session
+
+from matchdesk.program import Program
+from matchdesk.results import analytics, charts
+from matchdesk.results.exports import Table
+from matchdesk.results.reports import creator_report, find_creator, program_weeks
+
+WEEK_COLUMNS = (
+    ("week_start", "week from"),
+    ("sessions", "sessions"),
+    ("live_hours", "LIVE hours"),
+    ("diamonds", "diamonds"),
+    ("creators_live", "creators live"),
+)
+
+
+@dataclass
+class ReportPage:
+    """A report's tables (by name, in page order), charts (by name) and headline figures."""
+
+    start: date
+    end: date
+    tables: dict[str, Table] = field(default_factory=dict)
+    charts: dict[str, alt.Chart] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def _hours(minutes: int) -> float:
+    return round(minutes / 60, 1)
+
+
+def _weeks(session: Session, start: date, end: date) -> list[dict[str, Any]]:
+    rows = program_weeks(session, start, end)
+    for row in rows:
+        row["week_start"] = date.fromisoformat(row["week_start"])
+        row["live_hours"] = _hours(row["live_minutes"])
+    return rows
+
+
+def _change(now: int | float, then: int | float) -> float | None:
+    return round((now - then) / then, 4) if then else None
+
+
+def program_page(
+    session: Session, program: Program, start: date, end: date, today: date
+) -> ReportPage:
+    """Everything the program report shows for the range, with the previous period."""
+    page = ReportPage(start, end)
+    weeks = _weeks(session, start, end)
+    page.tables["weeks"] = Table("weeks", WEEK_COLUMNS, weeks)
+    before = analytics.previous_period(start, end)
+    now, then = analytics.totals(session, start, end), analytics.totals(session, *before)
+    page.figures["previous"] = before
+    page.figures["totals"] = [
+        {
+            "figure": label,
+            "now": conv(now[key]),
+            "previous": conv(then[key]),
+            "change_rate": _change(now[key], then[key]),
+        }
+        for key, label, conv in (
+            ("diamonds", "diamonds", int),
+            ("sessions", "sessions", int),
+            ("live_minutes", "LIVE hours", _hours),
+            ("creators_live", "creators live", int),
+        )
+    ]
+    page.tables["totals"] = Table(
+        "totals",
+        (
+            ("figure", "figure"),
+            ("now", "this period"),
+            ("previous", "previous period"),
+            ("change_rate", "change"),
+        ),
+        page.figures["totals"],
+    )
+    page.tables["rounds"] = Table(
+        "rounds",
+        (
+            ("round_id", "round"),
+            ("cadence", "cadence"),
+            ("tier", "tier"),
+            ("period_start", "period from"),
+            ("matches", "matches"),
+            ("held", "held"),
+            ("confirm_rate", "confirm rate"),
+            ("decline_rate", "decline rate"),
+            ("no_show_rate", "no-show rate"),
+        ),
+        analytics.round_rates(session, program, start, end),
+    )
+    page.tables["uplift"] = Table(
+        "uplift",
+        (
+            ("tier", "tier"),
+            ("estimate", "uplift"),
+            ("low", "low"),
+            ("high", "high"),
+            ("n_matched", "matched"),
+            ("n_control", "control"),
+        ),
+        _tier_uplift(session, program, start, end),
+    )
+    page.tables["movers"] = Table(
+        "movers",
+        (
+            ("handle", "creator"),
+            ("tier", "tier"),
+            ("diamonds", "diamonds"),
+            ("previous", "previous period"),
+            ("change", "change"),
+            ("change_rate", "change rate"),
+        ),
+        analytics.top_movers(session, start, end),
+    )
+    dark_count, dark = analytics.gone_dark(session, today)
+    page.figures["dark_count"] = dark_count
+    page.tables["dark"] = Table(
+        "dark",
+        (
+            ("handle", "creator"),
+            ("tier", "tier"),
+            ("last_live", "last live"),
+            ("days_dark", "days without a session"),
+        ),
+        dark,
+    )
+    tiers = analytics.tiers_by_week(session, program, start, end)
+    for row in tiers:
+        row["week_start"] = date.fromisoformat(row["week_start"])
+    page.tables["tiers"] = Table(
+        "tiers",
+        (("week_start", "week from"), ("tier", "tier"), ("creators_live", "creators live")),
+        tiers,
+    )
+    chart_weeks = [{**w, "week_start": w["week_start"].isoformat()} for w in weeks]
+    page.charts["diamonds"] = charts.weekly_diamonds(chart_weeks)
+    page.charts["hours"] = charts.weekly_hours(chart_weeks)
+    page.charts["tiers"] = charts.tiers_over_time(
+        [{**t, "week_start": t["week_start"].isoformat()} for t in tiers]
+    )
+    return page
+
+
+def _tier_uplift(
+    session: Session, program: Program, start: date, end: date
+) -> list[dict[str, Any]]:
+    try:
+        from matchdesk.results.uplift import tier_uplift
+    except ImportError:  # not landed: every tier has not enough data
+        return []
+    return [
+        {
+            "tier": u.tier,
+            "estimate": None if u.estimate is None else round(u.estimate, 4),
+            "low": None if u.low is None else round(u.low, 4),
+            "high": None if u.high is None else round(u.high, 4),
+            "n_matched": u.n_matched,
+            "n_control": u.n_control,
+        }
+        for u in tier_uplift(session, program, start, end)
+    ]
+
+
+def creator_page(
+    session: Session, program: Program, handle: str, start: date, end: date
+) -> ReportPage:
+    """Everything a creator's report shows for the range."""
+    creator = find_creator(session, handle)
+    page = ReportPage(start, end)
+    page.figures["creator"] = creator
+    page.figures["document"] = creator_report(session, program, creator.handle, start, end)
+    days = analytics.creator_days(session, creator.id, start, end)
+    page.tables["days"] = Table(
+        "days",
+        (
+            ("day", "day"),
+            ("sessions", "sessions"),
+            ("live_minutes", "LIVE minutes"),
+            ("diamonds", "diamonds"),
+            ("new_followers", "new followers"),
+            ("match_sessions", "match sessions"),
+        ),
+        days,
+    )
+    matches = analytics.creator_matches(session, program, creator.id, start, end)
+    for row in matches:
+        row["starts_at"] = row["starts_at"].replace(tzinfo=None)  # UTC, for the spreadsheet
+    page.tables["matches"] = Table(
+        "matches",
+        (
+            ("match_id", "match"),
+            ("starts_at", "starts (UTC)"),
+            ("partner", "partner"),
+            ("status", "status"),
+            ("diamonds", "diamonds"),
+            ("outcome", "outcome"),
+            ("uplift", "uplift"),
+        ),
+        matches,
+    )
+    page.figures["reliability"] = analytics.reliability(session, creator.id)
+    page.figures["tier"] = analytics.tier_distance(program, creator)
+    page.charts["days"] = charts.daily_diamonds([{**d, "day": d["day"].isoformat()} for d in days])
+    return page
