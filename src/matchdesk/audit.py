@@ -12,6 +12,10 @@ from matchdesk.db import Base
 from matchdesk.roster.models import utcnow
 
 
+# Subjects are ids, handles, e-mail addresses (254) and file names (200).
+SUBJECT_ID_LENGTH = 300
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
@@ -21,7 +25,7 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(300))  # "operator:anna@x.com", "creator:luna"
     action: Mapped[str] = mapped_column(String(60))
     subject_type: Mapped[str] = mapped_column(String(40))
-    subject_id: Mapped[str] = mapped_column(String(60))
+    subject_id: Mapped[str] = mapped_column(String(SUBJECT_ID_LENGTH))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
@@ -37,10 +41,11 @@ def record(
 ) -> AuditEntry:
     """Write one audit entry in the caller's transaction."""
     entry = AuditEntry(
-        actor=actor,
         action=action,
         subject_type=subject_type,
-        subject_id=str(subject_id),
+        # Clipped rather than refused: the audit entry must never be what fails a change.
+        subject_id=str(subject_id)[:SUBJECT_ID_LENGTH],
+        actor=actor[:300],
         before=before,
         after=after,
     )

@@ -55,6 +55,8 @@ class Creator(Base):
     manager: Mapped[str] = mapped_column(String(254), default="")
     # Raised on every change; edits carry the version they read (optimistic locking).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Signed into every portal link; raising it revokes the creator's issued links.
+    portal_link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
