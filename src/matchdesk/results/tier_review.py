@@ -1,0 +1,343 @@
+"""The tier review: which creators with results have earned another tier, and applying the
+moves the manager picks.
+
+The rule, for the last `tier_review_weeks` (N) complete program weeks (Monday to Sunday,
+the program's time zone; the week holding `today` is not complete):
+
+- a week's revenue is the creator's ledger diamonds over the 30 program days ending that
+  week's Sunday; with the roster's followers it maps through `Program.tier_for` to a tier;
+- the creator is proposed for tier T when every one of the N weeks maps to the same T and
+  T is not their current tier, and
+- hysteresis: a move up needs T's minimums met (that is all `tier_for` asks); a move down
+  needs every week's revenue below `DOWN_MARGIN` (90%) of the current tier's
+  `min_revenue_30d`, so a creator who just reached a tier is not sent back by a dip just
+  under its line; and a creator with an applied move is not proposed again until all N
+  reviewed weeks started after that move (N full weeks of new evidence).
+
+Only creators whose revenue comes from results (`revenue_source` = "results") are reviewed:
+the roster's figure re-tiers the others on import. Everything is one grouped query over
+`ledger_days` joined to the N week windows; Python sees only the proposals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, and_, case, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from matchdesk.audit import record
+from matchdesk.errors import InvalidInput
+from matchdesk.outreach.outbox import NewMessage, enqueue_many
+from matchdesk.program import Program
+from matchdesk.results.ledger import REVENUE_DAYS
+from matchdesk.results.models import LedgerDay, TierMove
+from matchdesk.roster.models import Creator, utcnow
+from matchdesk.roster.version import roster_changed
+
+# A move down needs revenue below this share of the current tier's minimum (as a fraction
+# NUM/DEN, so SQL compares whole numbers: revenue * DEN < minimum * NUM).
+DOWN_MARGIN = (9, 10)
+
+
+@dataclass(frozen=True)
+class WeekFigure:
+    week_end: date  # the Sunday
+    revenue_30d: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed tier move with the figures behind it."""
+
+    creator_id: int
+    handle: str
+    display_name: str
+    email: str
+    followers: int
+    from_tier: str | None
+    to_tier: str
+    direction: str  # "up" or "down"
+    weeks: tuple[WeekFigure, ...]  # oldest first
+    to_min_revenue_30d: int
+    to_min_followers: int
+    from_min_revenue_30d: int | None  # None when the current tier is not in the program
+    down_below: int | None  # a move down needed revenue below this (None for a move up)
+
+    def figures(self) -> dict[str, Any]:
+        """The JSON document of the proposal (`tiers review --json`, `tier_moves.figures`)."""
+        return {
+            "handle": self.handle,
+            "from_tier": self.from_tier,
+            "to_tier": self.to_tier,
+            "direction": self.direction,
+            "followers": self.followers,
+            "weeks": [
+                {"week_end": w.week_end.isoformat(), "revenue_30d": w.revenue_30d}
+                for w in self.weeks
+            ],
+            "to_min_revenue_30d": self.to_min_revenue_30d,
+            "to_min_followers": self.to_min_followers,
+            "from_min_revenue_30d": self.from_min_revenue_30d,
+            "down_below": self.down_below,
+        }
+
+
+def review_weeks(today: date, weeks: int) -> list[tuple[date, date]]:
+    """The last `weeks` complete program weeks before `today`, oldest first, each as the
+    30-day revenue window (first day, Sunday) ending on that week's Sunday."""
+    last_sunday = today - timedelta(days=today.weekday() + 1)
+    ends = [last_sunday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
+    return [(end - timedelta(days=REVENUE_DAYS - 1), end) for end in ends]
+
+
+def _rank(program: Program, tier: Any) -> Any:
+    """SQL: the position of the tier named by `tier` in the program (None if unknown)."""
+    return case(
+        *((tier == t.name, i) for i, t in enumerate(program.tiers)), else_=literal(None, Integer)
+    )
+
+
+def _tier_rank_for(program: Program, revenue: Any, followers: Any) -> Any:
+    """SQL: `Program.tier_for` as a tier position (first tier whose minimums are met)."""
+    return case(
+        *(
+            (and_(revenue >= t.min_revenue_30d, followers >= t.min_followers), i)
+            for i, t in enumerate(program.tiers)
+        ),
+        else_=literal(None, Integer),
+    )
+
+
+def _down_limit(program: Program, tier: Any) -> Any:
+    """SQL: NUM x the current tier's revenue minimum (compared with revenue x DEN)."""
+    num = DOWN_MARGIN[0]
+    return case(
+        *((tier == t.name, t.min_revenue_30d * num) for t in program.tiers),
+        else_=literal(None, Integer),
+    )
+
+
+def _proposals_query(program: Program, today: date) -> Any:
+    count = program.program.tier_review_weeks
+    windows = review_weeks(today, count)
+    weeks = union_all(
+        *(
+            select(
+                literal(k, Integer).label("k"),
+                literal(first, Date).label("first"),
+                literal(last, Date).label("last"),
+            )
+            for k, (first, last) in enumerate(windows)
+        )
+    ).subquery("weeks")
+    revenue = (
+        select(
+            LedgerDay.creator_id,
+            weeks.c.k,
+            func.sum(LedgerDay.diamonds).label("revenue"),
+        )
+        .join(weeks, LedgerDay.day.between(weeks.c.first, weeks.c.last))
+        .where(LedgerDay.day.between(windows[0][0], windows[-1][1]))
+        .group_by(LedgerDay.creator_id, weeks.c.k)
+        .subquery("revenue")
+    )
+    # The cool-down: the reviewed weeks must all start after the creator's last move.
+    zone = ZoneInfo(program.program.timezone)
+    oldest_monday = windows[0][1] - timedelta(days=6)
+    evidence_from = datetime.combine(oldest_monday, time(), zone).astimezone(UTC)
+    moved = select(TierMove.creator_id).where(TierMove.applied_at >= evidence_from)
+
+    rev = func.coalesce(revenue.c.revenue, 0)
+    target = _tier_rank_for(program, rev, Creator.followers)
+    current = _rank(program, Creator.tier)
+    allowed = case(
+        (current.is_(None), 1),
+        (target < current, 1),
+        (and_(target > current, rev * DOWN_MARGIN[1] < _down_limit(program, Creator.tier)), 1),
+        else_=0,
+    )
+    per_week = (
+        select(
+            Creator.id.label("creator_id"),
+            weeks.c.k,
+            rev.label("revenue"),
+            target.label("target"),
+            current.label("current"),
+            allowed.label("allowed"),
+        )
+        .select_from(Creator)
+        .join(weeks, literal(True))
+        .outerjoin(revenue, and_(revenue.c.creator_id == Creator.id, revenue.c.k == weeks.c.k))
+        .where(Creator.revenue_source == "results", Creator.id.not_in(moved))
+        .subquery("per_week")
+    )
+    return (
+        select(
+            per_week.c.creator_id,
+            func.min(per_week.c.target).label("target"),
+            *(
+                func.max(case((per_week.c.k == k, per_week.c.revenue), else_=0)).label(f"w{k}")
+                for k in range(count)
+            ),
+        )
+        .group_by(per_week.c.creator_id)
+        .having(
+            and_(
+                func.count(per_week.c.target) == count,
+                func.min(per_week.c.target) == func.max(per_week.c.target),
+                func.min(per_week.c.allowed) == 1,
+                func.coalesce(func.max(per_week.c.current), -1) != func.min(per_week.c.target),
+            )
+        )
+    ), windows
+
+
+def review(session: Session, program: Program, today: date) -> list[Proposal]:
+    """The tier moves the ledger supports as of `today` (program date), by handle."""
+    query, windows = _proposals_query(program, today)
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    ids = [row.creator_id for row in rows]
+    creators: dict[int, Creator] = {}
+    for start in range(0, len(ids), 1000):
+        for creator in session.scalars(
+            select(Creator).where(Creator.id.in_(ids[start : start + 1000]))
+        ):
+            creators[creator.id] = creator
+    proposals = []
+    for row in rows:
+        creator = creators[row.creator_id]
+        to = program.tiers[row.target]
+        current = _known(program, creator.tier)
+        down = current is not None and row.target > program.tier_index(current)
+        from_min = program.tier(current).min_revenue_30d if current is not None else None
+        proposals.append(
+            Proposal(
+                creator_id=creator.id,
+                handle=creator.handle,
+                display_name=creator.display_name or creator.handle,
+                email=creator.email,
+                followers=creator.followers,
+                from_tier=creator.tier,
+                to_tier=to.name,
+                direction="down" if down else "up",
+                weeks=tuple(
+                    WeekFigure(last, int(getattr(row, f"w{k}")))
+                    for k, (_, last) in enumerate(windows)
+                ),
+                to_min_revenue_30d=to.min_revenue_30d,
+                to_min_followers=to.min_followers,
+                from_min_revenue_30d=from_min,
+                down_below=(
+                    from_min * DOWN_MARGIN[0] // DOWN_MARGIN[1]
+                    if down and from_min is not None
+                    else None
+                ),
+            )
+        )
+    return sorted(proposals, key=lambda p: p.handle)
+
+
+def count_proposals(session: Session, program: Program, today: date) -> int:
+    """How many tier moves the review proposes (for the dashboard): one query, no rows."""
+    query, _ = _proposals_query(program, today)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _known(program: Program, tier: str | None) -> str | None:
+    return tier if tier is not None and tier in {t.name for t in program.tiers} else None
+
+
+def apply_moves(
+    session: Session,
+    program: Program,
+    today: date,
+    *,
+    actor: str,
+    handles: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[Proposal]:
+    """Apply the proposed moves of `handles` (None: all of them), all or none: each creator
+    gets the new tier and a new version, the move is recorded in `tier_moves` and audited,
+    and the creator (with an e-mail address) gets a message in the outbox. A handle that is
+    not proposed (any more) is refused. Returns the moves applied. `now` is when they
+    are applied (the cool-down counts from it; default the clock)."""
+    proposals = review(session, program, today)
+    if handles is not None:
+        wanted = {h.strip().lstrip("@").casefold() for h in handles if h.strip()}
+        by_handle = {p.handle.casefold(): p for p in proposals}
+        missing = sorted(wanted - by_handle.keys())
+        if missing:
+            raise InvalidInput(
+                "some creators have no tier move to apply (the review may have changed)",
+                [f"handle {h}: not proposed" for h in missing],
+            )
+        proposals = [p for p in proposals if p.handle.casefold() in wanted]
+    if not proposals:
+        return []
+    now = now or utcnow()
+    creators = {
+        c.id: c
+        for c in session.scalars(
+            select(Creator).where(Creator.id.in_([p.creator_id for p in proposals]))
+        )
+    }
+    moves = []
+    for proposal in proposals:
+        creator = creators[proposal.creator_id]
+        creator.tier = proposal.to_tier
+        creator.version += 1
+        creator.updated_at = now
+        move = TierMove(
+            creator_id=creator.id,
+            from_tier=proposal.from_tier,
+            to_tier=proposal.to_tier,
+            figures=proposal.figures(),
+            applied_by=actor,
+            applied_at=now,
+        )
+        session.add(move)
+        moves.append((proposal, move))
+        record(
+            session,
+            actor,
+            "tier_moved",
+            "creator",
+            creator.id,
+            before={"tier": proposal.from_tier},
+            after={"tier": proposal.to_tier, "figures": proposal.figures()},
+        )
+    session.flush()
+    enqueue_many(
+        session,
+        [_message(program, proposal, move.id) for proposal, move in moves if proposal.email],
+    )
+    roster_changed(session)
+    return proposals
+
+
+def _message(program: Program, proposal: Proposal, move_id: int) -> NewMessage:
+    weeks = "\n".join(
+        f"  30 days to {w.week_end.isoformat()}: {w.revenue_30d:,} diamonds" for w in proposal.weeks
+    )
+    verb = "moved up" if proposal.direction == "up" else "moved"
+    text = (
+        f"Hello {proposal.display_name},\n\n"
+        f"You have {verb} to tier {proposal.to_tier} in {program.program.name}"
+        f" (from {proposal.from_tier or 'no tier'}).\n\n"
+        f"Your revenue over the last {len(proposal.weeks)} weeks:\n{weeks}\n\n"
+        f"Tier {proposal.to_tier} starts at {proposal.to_min_revenue_30d:,} diamonds over 30 days"
+        f" and {proposal.to_min_followers:,} followers. Your next rounds are in this tier.\n"
+    )
+    return NewMessage(
+        kind="tier_move",
+        recipient=proposal.email or "",
+        subject=f"{program.program.name}: you are now in tier {proposal.to_tier}",
+        text=text,
+        idempotency_key=f"tier-move-{move_id}",
+    )
