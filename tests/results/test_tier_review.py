@@ -10,6 +10,7 @@ current tier's minimum (A: 18,000).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -295,3 +296,53 @@ def test_apply_all_and_the_weeks_setting(md: Matchdesk) -> None:
             p.handle for p in apply_moves(session, md.program, date(2026, 3, 16), actor="cli")
         ] == ["amy"]
         assert apply_moves(session, md.program, date(2026, 3, 16), actor="cli") == []
+
+
+def test_cli_review_json_and_apply(md: Matchdesk, run) -> None:  # type: ignore[no-untyped-def]
+    for handle in ("amy", "bob"):
+        plant(md, add(md, handle, "B"), SUNDAYS["03-01"], [25_000, 25_000, 25_000])
+    weeks = [
+        {"week_end": "2026-03-08", "revenue_30d": 25000},
+        {"week_end": "2026-03-15", "revenue_30d": 25000},
+    ]
+
+    def move(handle: str) -> dict[str, object]:
+        return {
+            "handle": handle,
+            "from_tier": "B",
+            "to_tier": "A",
+            "direction": "up",
+            "followers": 1000,
+            "weeks": weeks,
+            "to_min_revenue_30d": 20000,
+            "to_min_followers": 0,
+            "from_min_revenue_30d": 0,
+            "down_below": None,
+        }
+
+    shown = run("tiers", "review", "--json", "--as-of", "2026-03-16")
+    assert shown.code == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "as_of": "2026-03-16",
+        "weeks": 2,
+        "applied": False,
+        "moves": [move("amy"), move("bob")],
+    }
+    refused = run("tiers", "review", "--handle", "amy", "--as-of", "2026-03-16")
+    assert (refused.code, refused.stderr.strip()) == (2, "Error: --handle needs --apply")
+    applied = run("tiers", "review", "--apply", "--handle", "bob", "--as-of", "2026-03-16")
+    assert applied.code == 0, applied.stderr
+    assert applied.stdout == (
+        "Applied 1 tier move as of 2026-03-16\n"
+        "  bob: B -> A (up; 2026-03-08: 25,000, 2026-03-15: 25,000)\n"
+    )
+    left = run("tiers", "review", "--as-of", "2026-03-16")
+    assert left.stdout == (
+        "Proposed 1 tier move as of 2026-03-16\n"
+        "  amy: B -> A (up; 2026-03-08: 25,000, 2026-03-15: 25,000)\n"
+    )
+    with md.transaction() as session:
+        assert dict(session.execute(select(Creator.handle, Creator.tier)).all()) == {
+            "amy": "B",
+            "bob": "A",
+        }

@@ -17,6 +17,7 @@ from matchdesk.cli.reports import reports_app
 from matchdesk.cli.results import results_app
 from matchdesk.cli.rounds import rounds_app
 from matchdesk.cli.support import err
+from matchdesk.cli.tiers import tiers_app
 from matchdesk.cli.users import tokens_app, users_app
 from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 
@@ -29,6 +30,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(rounds_app, name="rounds")
 app.add_typer(results_app, name="results")
 app.add_typer(reports_app, name="reports")
+app.add_typer(tiers_app, name="tiers")
 app.command()(system.serve)
 app.command()(system.worker)
 
