@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,16 +29,17 @@ class Attention:
 
 def attention(session: Session, program: Program) -> Attention:
     """Today's to-do list (today in the program's time zone)."""
-    dark, _ = analytics.gone_dark(session, today_in(program.program.timezone), limit=0)
+    today = today_in(program.program.timezone)
+    dark, _ = analytics.gone_dark(session, today, limit=0)
     return Attention(
         rounds=analytics.open_round_attention(session),
         dark=dark,
-        tier_moves=_tier_moves(session, program),
+        tier_moves=_tier_moves(session, program, today),
         missing_results=analytics.matches_missing_results(session, utcnow()),
     )
 
 
-def _tier_moves(session: Session, program: Program) -> int | None:
+def _tier_moves(session: Session, program: Program, today: date) -> int | None:
     try:
         tier_review = importlib.import_module("matchdesk.results.tier_review")
     except ImportError:  # the tier review has not landed
@@ -45,4 +47,4 @@ def _tier_moves(session: Session, program: Program) -> int | None:
     review = getattr(tier_review, "review", None)
     if review is None:
         return None
-    return len(review(session, program))
+    return len(review(session, program, today))

@@ -1,0 +1,134 @@
+"""The dashboard and the program report page of a 100,000-creator program under load.
+
+Target (issue 10): p95 at most 300 ms with 20 concurrent clients (wrk, as bench_web), on
+SQLite and PostgreSQL. The roster comes from the demo generator; eight weeks of ledger
+days (about a fifth of the creators live on a day) are written straight into
+ledger_days with numpy (the reports read the ledger, not sessions).
+
+    python benchmarks/bench_report_pages.py [--creators 100000] [--seconds 10] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, select, text
+
+from bench_web import LUA, prepare, session_cookie
+from databases import drop_schema, serving
+from matchdesk.config import Settings
+from matchdesk.context import Matchdesk
+from matchdesk.results.models import LedgerDay
+from matchdesk.results.staging import today_in
+from matchdesk.roster.models import Creator
+
+DAYS = 56
+
+
+def fill_ledger(url: str, workdir: Path) -> int:
+    md = Matchdesk.build(Settings(database_url=url, secret_key_file=workdir / "secret"))
+    today = today_in(md.program.program.timezone)
+    rng = np.random.default_rng(5)
+    rows = 0
+    with md.transaction() as session:
+        ids = np.array(session.scalars(select(Creator.id)).all())
+        for d in range(DAYS):
+            day = today - timedelta(days=DAYS - 1 - d)
+            live = ids[rng.random(ids.size) < 0.2]
+            n = live.size
+            sessions = 1 + rng.poisson(0.45, n)
+            batch = [
+                {
+                    "creator_id": int(c),
+                    "day": day,
+                    "sessions": int(s),
+                    "live_minutes": int(m),
+                    "diamonds": int(x),
+                    "new_followers": 0,
+                    "match_sessions": 0,
+                }
+                for c, s, m, x in zip(
+                    live,
+                    sessions,
+                    sessions * rng.integers(20, 180, n),
+                    sessions * rng.integers(0, 3000, n),
+                    strict=True,
+                )
+            ]
+            session.execute(insert(LedgerDay), batch)
+            rows += n
+    if md.engine.dialect.name == "postgresql":
+        with md.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    md.close()
+    return rows
+
+
+def wrk(base: str, paths: list[str], cookie: str, seconds: int, workdir: Path) -> dict[str, str]:
+    script = workdir / "load.lua"
+    script.write_text(LUA % (", ".join(f'"{p}"' for p in paths), f'["Cookie"] = "{cookie}"'))
+    run = subprocess.run(
+        ["wrk", "-t2", "-c20", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT"))
+    return dict(part.split("=") for part in line.split()[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: scripts/ensure-wrk.sh installs it")
+    print(
+        f"Report pages: {args.creators:,} creators, {DAYS} days of ledger, 20 connections, "
+        f"{args.seconds} s, {args.workers} workers, {os.cpu_count()} cores shared with wrk; "
+        "target p95 <= 300 ms"
+    )
+    for backend in args.backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            url, schema = prepare(backend, args.creators, workdir)
+            try:
+                rows = fill_ledger(url, workdir)
+                print(f"{backend}: {rows:,} ledger days")
+                end = date.today()
+                start = end - timedelta(days=27)
+                pages = {
+                    "dashboard": ["/"],
+                    "program report": [f"/reports?from={start}&to={end}"],
+                }
+                with serving(url, workdir, "--workers", str(args.workers), "--no-worker") as base:
+                    cookie = session_cookie(base)
+                    for label, paths in pages.items():
+                        wrk(base, paths, cookie, 2, workdir)  # warm-up
+                        f = wrk(base, paths, cookie, args.seconds, workdir)
+                        p95 = float(f["p95"])
+                        errors = int(f["errors"]) + int(f["non2xx"])
+                        verdict = "ok" if p95 <= 300 and errors == 0 else "MISSED"
+                        print(
+                            f"{backend:<11} {label:<16} p50 {float(f['p50']):>7.1f}  p95 "
+                            f"{p95:>7.1f}  p99 {float(f['p99']):>7.1f} ms  "
+                            f"{int(f['requests']) / args.seconds:>6.1f} req/s  "
+                            f"errors {errors}  {verdict}"
+                        )
+            finally:
+                drop_schema(schema)
+
+
+if __name__ == "__main__":
+    main()
