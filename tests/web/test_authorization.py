@@ -188,6 +188,15 @@ CASES = [
         "/reports/creators/anna/export/days.csv",
         PAGE,
     ),
+    Case("GET", "/tiers/review", "/tiers/review", PAGE),
+    # Nobody is proposed in the world: applying a move refuses (nothing changes).
+    Case(
+        "POST",
+        "/tiers/review",
+        "/tiers/review",
+        row(303, 403, 422, 422, 303, 303),
+        form={"handle": "anna"},
+    ),
     Case("GET", "/checkins", "/checkins", PAGE),
     Case("GET", "/outreach", "/outreach", PAGE),
     Case("GET", "/creators", "/creators", PAGE),

@@ -28,6 +28,7 @@ from matchdesk.web.routes import (
     roster,
     rounds,
     settings,
+    tiers,
 )
 
 HERE = Path(__file__).parent
@@ -38,6 +39,7 @@ ROUTERS = (
     rounds.router,
     results.router,
     reports.router,
+    tiers.router,
     settings.router,
     portal.router,
     api.router,
