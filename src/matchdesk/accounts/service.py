@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,10 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from matchdesk.accounts.models import ApiToken, Operator, OperatorSession
+from matchdesk.accounts.models import ApiToken, LoginThrottle, Operator, OperatorSession
 from matchdesk.accounts.roles import ROLES, Role
 from matchdesk.errors import Conflict, InvalidInput, MatchdeskError, NotFound
-from matchdesk.roster.importing import EMAIL_RE
+from matchdesk.roster.importing import deliverable_email
+from matchdesk.tabular import CONTROL
 
 _HASHER = PasswordHasher()
 # Verified against unknown e-mails so that a wrong address takes as long as a wrong password.
@@ -49,10 +51,23 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+MAX_NAME = 100  # operators.name and api_tokens.name
+
+
 def normalize_email(email: str) -> str:
     value = email.strip().lower()
-    if not EMAIL_RE.fullmatch(value):
-        raise InvalidInput(f"'{email.strip()}' is not a valid e-mail address")
+    if not deliverable_email(value):
+        shown = CONTROL.sub("?", email.strip()[:60])
+        raise InvalidInput(f"'{shown}' is not a valid e-mail address")
+    return value
+
+
+def _check_name(name: str, what: str) -> str:
+    value = name.strip()
+    if len(value) > MAX_NAME:
+        raise InvalidInput(f"the {what} is too long ({len(value)} characters; at most {MAX_NAME})")
+    if CONTROL.search(value):
+        raise InvalidInput(f"the {what} contains a control character (such as NUL or a tab)")
     return value
 
 
@@ -62,9 +77,16 @@ def _check_role(role: str) -> Role:
     return role
 
 
+MAX_PASSWORD = 1024  # argon2 takes any length; this bounds the work a request can ask for
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"the password must have at most {MAX_PASSWORD} characters")
+    if "\x00" in password:
+        raise InvalidInput("the password contains a NUL character")
 
 
 def create_operator(
@@ -74,6 +96,7 @@ def create_operator(
     address = normalize_email(email)
     _check_role(role)
     _check_password(password)
+    name = _check_name(name, "name")
     if session.scalar(select(Operator.id).where(Operator.email == address)) is not None:
         raise Conflict(f"an operator with e-mail {address} already exists")
     operator = Operator(
@@ -84,43 +107,110 @@ def create_operator(
     return operator
 
 
+MAX_CLIENT_FAILURES = 20  # wrong passwords from one address within LOCK_MINUTES
+
+
 def set_password(session: Session, operator: Operator, password: str) -> None:
+    """A new password: lifts the account's sign-in lock and ends every session of the
+    operator (a copied cookie must not outlive a password change)."""
     _check_password(password)
     operator.password_hash = _HASHER.hash(password)
     operator.failed_logins = 0
     operator.locked_until = None
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == _account_key(operator.email)))
+    session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
+    session.flush()
 
 
-def authenticate(session: Session, email: str, password: str) -> Operator:
-    """The operator with this e-mail and password. After `MAX_FAILURES` wrong passwords in a
-    row the account is locked for `LOCK_MINUTES`, even for the right password."""
+def _account_key(email: str) -> str:
+    # Hashed, so any string a client sends fits the column and no address is stored.
+    return "account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _client_key(client: str) -> str:
+    return "ip:" + client[:90]
+
+
+def _locked(session: Session, key: str, now: datetime) -> datetime | None:
+    row = session.get(LoginThrottle, key)
+    if row is not None and row.locked_until and _aware(row.locked_until) > now:
+        return _aware(row.locked_until)
+    return None
+
+
+def _count_failure(session: Session, key: str, limit: int, now: datetime) -> None:
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0, window_start=now)
+        session.add(row)
+    elif _aware(row.window_start) < now - timedelta(minutes=LOCK_MINUTES):
+        row.failures, row.window_start, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+        row.failures, row.window_start = 0, now
+    session.flush()
+
+
+def _throttled(until: datetime, now: datetime) -> SignInThrottled:
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+    return SignInThrottled(
+        f"too many failed attempts; try again in {minutes} minute{'s' if minutes > 1 else ''}"
+    )
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    client: str = "",
+    known_device: Callable[[Operator], bool] | None = None,
+) -> Operator:
+    """The operator with this e-mail and password.
+
+    Wrong passwords are counted per e-mail address (`MAX_FAILURES`, known or not, so the
+    answers say nothing about which accounts exist) and per client address
+    (`MAX_CLIENT_FAILURES`); past either the sign-in is refused for `LOCK_MINUTES` before
+    any password is checked. A device the operator signed in from before
+    (`known_device`) passes a lock with the right password, so a lock cannot keep the
+    owner out."""
     now = _now()
-    operator = session.scalar(select(Operator).where(Operator.email == email.strip().lower()))
-    if operator is None or not operator.active:
+    address = email.strip().lower()
+    account_key, client_key = _account_key(address), _client_key(client or "unknown")
+    locked = _locked(session, account_key, now) or _locked(session, client_key, now)
+    usable = len(address) <= 254 and "\x00" not in address and 0 < len(password) <= MAX_PASSWORD
+    operator = session.scalar(select(Operator).where(Operator.email == address)) if usable else None
+    if operator is not None and not operator.active:
+        operator = None
+    if locked and not (operator is not None and known_device and known_device(operator)):
+        raise _throttled(locked, now)
+    verified = False
+    if operator is None:
         with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY_HASH, password)
+            _HASHER.verify(_DUMMY_HASH, password[:MAX_PASSWORD])
+    else:
+        try:
+            verified = _HASHER.verify(operator.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            verified = False
+    if not verified or operator is None:
+        _count_failure(session, account_key, MAX_FAILURES, now)
+        _count_failure(session, client_key, MAX_CLIENT_FAILURES, now)
         raise SignInRefused("wrong e-mail or password")
-    if operator.locked_until and _aware(operator.locked_until) > now:
-        minutes = -(-int((_aware(operator.locked_until) - now).total_seconds()) // 60)
-        raise SignInThrottled(
-            f"too many failed attempts; try again in {minutes} minute{'s' if minutes > 1 else ''}"
-        )
-    try:
-        _HASHER.verify(operator.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        operator.failed_logins += 1
-        if operator.failed_logins >= MAX_FAILURES:
-            operator.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            operator.failed_logins = 0
-        session.flush()
-        raise SignInRefused("wrong e-mail or password") from None
     if _HASHER.check_needs_rehash(operator.password_hash):
         operator.password_hash = _HASHER.hash(password)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
     operator.failed_logins = 0
     operator.locked_until = None
     operator.last_login_at = now
     session.flush()
     return operator
+
+
+def device_mark(operator: Operator) -> str:
+    """What a known-device cookie signs for this operator: it stops matching when the
+    password changes."""
+    return hashlib.sha256(f"{operator.id}:{operator.password_hash}".encode()).hexdigest()[:32]
 
 
 def start_session(session: Session, operator_id: int, hours: int) -> str:
@@ -193,6 +283,7 @@ def create_token(
     _check_role(role)
     if not name.strip():
         raise InvalidInput("a token needs a name (what it is for)")
+    name = _check_name(name, "token's name")
     token = "mdk_" + secrets.token_urlsafe(32)
     record = ApiToken(
         name=name.strip()[:100],

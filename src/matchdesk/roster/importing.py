@@ -101,9 +101,25 @@ def _region(text: str) -> str:
     return code
 
 
+# An RFC 2047 encoded word ("=?utf-8?q?...?=") is a header encoding, not an address: it
+# passes the pattern above and then fails at sending, silently.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bBqQ]\?")
+
+
+def deliverable_email(value: str) -> bool:
+    """A plain address mail can be sent to: the pattern, no encoded word, at most 64
+    characters before the @ and 254 in all (RFC 5321), no dot at an end of the local
+    part or two in a row."""
+    if len(value) > 254 or not EMAIL_RE.fullmatch(value) or _ENCODED_WORD.search(value):
+        return False
+    local = value.rsplit("@", 1)[0]
+    dots = local.startswith(".") or local.endswith(".") or ".." in local
+    return len(local) <= 64 and not dots
+
+
 def _email(text: str) -> str:
     value = text.strip()
-    if value and not EMAIL_RE.fullmatch(value):
+    if value and not deliverable_email(value):
         raise CellError(f"'{value}' is not a valid e-mail address")
     return value
 

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from matchdesk.errors import InvalidInput
 
 CADENCES = ("weekly", "monthly")
+FIRST_START = date(2000, 1, 1)
+LAST_START = date(2999, 12, 31)
 
 
 def parse_start(text: str) -> date:
@@ -29,7 +31,13 @@ def round_period(cadence: str, start: date, timezone: str) -> tuple[datetime, da
     Raises InvalidInput when the cadence is unknown, a weekly start is not a Monday or a
     monthly start is not the 1st."""
     problems = []
-    if cadence not in CADENCES:
+    if not FIRST_START <= start <= LAST_START:
+        # Far dates overflow once shifted to UTC (0001-01-01, 9999-12-27).
+        problems.append(
+            f"start: {start.isoformat()} is out of range; a round starts between "
+            f"{FIRST_START.isoformat()} and {LAST_START.isoformat()}"
+        )
+    elif cadence not in CADENCES:
         problems.append(f"cadence: {cadence!r} is not one of weekly, monthly")
     elif cadence == "weekly" and start.weekday() != 0:
         problems.append(

@@ -30,6 +30,7 @@ from matchdesk.web.routes import (
     settings,
     tiers,
 )
+from matchdesk.web.security import HardeningMiddleware
 
 HERE = Path(__file__).parent
 ROUTERS = (
@@ -89,6 +90,7 @@ def create_app(md: Matchdesk) -> FastAPI:
         same_site="lax",
         https_only=md.settings.environment == "production",
     )
+    web.add_middleware(HardeningMiddleware)  # outermost: runs before the session cookie
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(web)
     for router in ROUTERS:

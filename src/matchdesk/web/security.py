@@ -4,8 +4,9 @@ CSRF protection for everything a cookie authenticates, and role checks."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,16 +73,38 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+class BadRequest(MatchdeskError):
+    code = "bad_request"
+    status = 400
+
+
+def refuse_nul(fields: Iterable[tuple[str, object]]) -> None:
+    """PostgreSQL refuses NUL in text: a form field holding one is refused here, with its
+    name, before it can reach the database (a 500 otherwise)."""
+    for name, value in fields:
+        text = value if isinstance(value, str) else getattr(value, "filename", None) or ""
+        if "\x00" in text:
+            raise BadRequest(f"The field {name[:40]!r} contains a NUL character.")
+
+
 async def _presented_csrf(request: Request) -> str:
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
-        value = form.get(CSRF_FIELD)
+        refuse_nul(form.multi_items())
+        header = request.headers.get(CSRF_HEADER)
+        value = header or form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
-    return ""
+    return request.headers.get(CSRF_HEADER) or ""
+
+
+def verify_csrf(request: Request, presented: str) -> None:
+    """`check_csrf` for a sync handler that took the token as a form field."""
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, presented):
+        raise CsrfRefused(
+            "This form has expired or did not come from matchdesk. Reload the page and try again."
+        )
 
 
 async def check_csrf(request: Request) -> None:
@@ -172,3 +195,88 @@ def template_context(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request),
         "program": app_of(request).program,
     }
+
+
+# --- Known devices --------------------------------------------------------------------------
+
+DEVICE_COOKIE = "matchdesk_device"
+DEVICE_DAYS = 180
+
+
+def _device_signer(request: Request) -> Any:
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(app_of(request).settings.signing_key(), salt="known-device")
+
+
+def device_cookie(request: Request, operator_id: int, mark: str) -> str:
+    """A signed note that this browser signed in as the operator (with this password)."""
+    token: str = _device_signer(request).dumps({"op": operator_id, "mark": mark})
+    return token
+
+
+def known_device(request: Request, operator_id: int, mark: str) -> bool:
+    """Whether the request comes from a browser that signed in as the operator before."""
+    from itsdangerous import BadSignature
+
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    if not raw or len(raw) > 500:
+        return False
+    try:
+        note = _device_signer(request).loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return False
+    return isinstance(note, dict) and note.get("op") == operator_id and note.get("mark") == mark
+
+
+# --- Every request --------------------------------------------------------------------------
+
+# No script-src yet: two templates still hold inline scripts and /api/docs loads Swagger UI
+# from a CDN (issue 15, finding 10: left open).
+CONTENT_SECURITY_POLICY = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-content-type-options", b"nosniff"),
+]
+_CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9a-fA-F]|%7[fF]")
+
+
+class HardeningMiddleware:
+    """Pure ASGI: refuses a path or query string holding a control character (NUL
+    reaching PostgreSQL is a 500) with a 400, and adds the browser-hardening headers to
+    every answer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+        if _CONTROL_BYTES.search(raw_path) or _CONTROL_BYTES.search(scope["query_string"]):
+            body = b"The address contains a control character (such as NUL)."
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        *SECURITY_HEADERS,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_hardened(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_hardened)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from matchdesk.accounts.service import SignInRefused, authenticate
+from matchdesk.accounts.service import SignInRefused, authenticate, device_mark
 from matchdesk.web.rendering import render
 from matchdesk.web.security import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
     Principal,
     app_of,
     check_csrf,
+    device_cookie,
+    known_device,
     optional_principal,
+    refuse_nul,
     sign_in,
     sign_out,
+    verify_csrf,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -42,18 +48,30 @@ def login_page(
 
 
 @router.post("/login")
-async def login(
+def login(
     request: Request,
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form("/"),
+    csrf_token: str = Form(""),
 ) -> Response:
-    await check_csrf(request)
+    # Sync on purpose: argon2 and the database run in the thread pool, not on the event
+    # loop, so a storm of wrong passwords does not stall every other request.
+    verify_csrf(request, csrf_token)
+    refuse_nul([("email", email), ("next", next)])
     md = app_of(request)
     refused: SignInRefused | None = None
+    client = request.client.host if request.client else ""
     with md.transaction() as session:
         try:
-            operator_id = authenticate(session, email, password).id
+            operator = authenticate(
+                session,
+                email,
+                password,
+                client,
+                lambda op: known_device(request, op.id, device_mark(op)),
+            )
+            operator_id, mark = operator.id, device_mark(operator)
         except SignInRefused as exc:
             refused = exc  # caught inside, so the failure count is committed
     if refused is not None:
@@ -65,7 +83,16 @@ async def login(
             status=refused.status,
         )
     sign_in(request, operator_id)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_cookie(request, operator_id, mark),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=md.settings.environment == "production",
+    )
+    return response
 
 
 @router.post("/logout")

@@ -1,0 +1,192 @@
+"""Issue 15 (a hostile probe of every route): one test per finding, on SQLite and
+PostgreSQL, each with the exact refusal."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from matchdesk.accounts.service import find_operator, normalize_email, set_password
+from matchdesk.audit import AuditEntry
+from matchdesk.context import Matchdesk
+from matchdesk.errors import InvalidInput
+from matchdesk.roster.importing import deliverable_email
+from matchdesk.rounds.period import round_period
+from matchdesk.web.routes import auth
+from tests.web.conftest import PASSWORD, csrf_of
+
+Client = Callable[[str | None], TestClient]
+
+
+def attempt(client: TestClient, email: str, password: str) -> Any:
+    token = csrf_of(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/creators"},
+        follow_redirects=False,
+    )
+
+
+# Finding 5: every field that reaches the database fits the column, on both backends.
+
+
+def test_an_import_with_a_long_file_name_is_confirmed_and_audited(
+    md: Matchdesk, client_as: Client
+) -> None:
+    client = client_as("manager")
+    name = "roster-" + "x" * 150 + ".csv"
+    page = client.get("/creators/import").text
+    checked = client.post(
+        "/creators/import",
+        data={"csrf_token": csrf_of(page)},
+        files={
+            "file": (
+                name,
+                b"handle,timezone,languages,followers,revenue_30d,availability\nanna,UTC,en,1,2,\n",
+            )
+        },
+    )
+    assert checked.status_code == 200
+    upload_id = checked.text.split('name="upload_id" value="', 1)[1].split('"', 1)[0]
+    confirmed = client.post(
+        "/creators/import/confirm",
+        data={"csrf_token": csrf_of(checked.text), "upload_id": upload_id},
+    )
+    assert confirmed.status_code == 200
+    with md.transaction() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "roster_imported"))
+        assert entry is not None
+        assert entry.subject_id == name
+
+
+def test_an_operator_with_a_67_character_e_mail_is_created(
+    md: Matchdesk, client_as: Client
+) -> None:
+    admin = client_as("admin")
+    email = "a" * 55 + "@example.com"
+    assert len(email) == 67
+    response = admin.post(
+        "/settings/operators",
+        data={
+            "csrf_token": csrf_of(admin.get("/settings").text),
+            "email": email,
+            "role": "viewer",
+            "password": "long enough password",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    with md.transaction() as session:
+        assert find_operator(session, email).role == "viewer"
+
+
+def test_nul_in_a_form_or_a_path_is_a_400_not_a_500(client_as: Client) -> None:
+    client = client_as(None)
+    signed_out = attempt(client, "a\x00b@example.com", "whatever")
+    assert signed_out.status_code == 400
+    assert "The field &#39;email&#39; contains a NUL character." in signed_out.text
+    viewer = client_as("viewer")
+    path = viewer.get("/creators/a%00b")
+    assert (path.status_code, path.text) == (
+        400,
+        "The address contains a control character (such as NUL).",
+    )
+    assert viewer.get("/creators?q=%00").status_code == 400
+
+
+@pytest.mark.parametrize("start", [date(9999, 12, 27), date(0o1, 1, 1)])
+def test_far_round_start_dates_are_refused(start: date) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        round_period("weekly", start, "Pacific/Kiritimati")
+    assert caught.value.details == [
+        f"start: {start.isoformat()} is out of range; a round starts between "
+        "2000-01-01 and 2999-12-31"
+    ]
+
+
+# Finding 2: CPU and database work stay off the event loop.
+
+
+def test_sign_in_runs_in_the_thread_pool() -> None:
+    assert not inspect.iscoroutinefunction(auth.login)
+
+
+# Finding 6: the lockout is neither an oracle nor a weapon.
+
+
+def test_unknown_and_locked_accounts_get_the_same_answer(
+    client_as: Client, operators: dict[str, str]
+) -> None:
+    client = client_as(None)
+    answers = []
+    for email in (operators["admin"], "ghost@example.com"):
+        for _ in range(5):
+            assert attempt(client, email, "a wrong guess").status_code == 401
+        refused = attempt(client, email, PASSWORD)
+        answers.append(
+            (
+                refused.status_code,
+                "too many failed attempts; try again in 15 minutes" in refused.text,
+            )
+        )
+    assert answers == [(429, True), (429, True)]
+
+
+def test_one_client_address_is_throttled_across_accounts(
+    client_as: Client, operators: dict[str, str]
+) -> None:
+    client = client_as(None)
+    for n in range(20):
+        assert attempt(client, f"guess{n}@example.com", "a wrong guess").status_code == 401
+    refused = attempt(client, operators["viewer"], PASSWORD)
+    assert refused.status_code == 429
+
+
+def test_a_known_device_passes_a_lock_with_the_right_password(
+    client_as: Client, operators: dict[str, str]
+) -> None:
+    owner = client_as("manager")  # has signed in: holds the known-device cookie
+    owner.cookies.delete("matchdesk_session")
+    attacker = client_as(None)
+    for _ in range(5):
+        attempt(attacker, operators["manager"], "a wrong guess")
+    assert attempt(attacker, operators["manager"], PASSWORD).status_code == 429
+    assert attempt(owner, operators["manager"], "a wrong guess").status_code == 401
+    passed = attempt(owner, operators["manager"], PASSWORD)
+    assert (passed.status_code, passed.headers["location"]) == (303, "/creators")
+
+
+# Finding 7: a new password ends the operator's sessions.
+
+
+def test_set_password_ends_the_operators_sessions(
+    md: Matchdesk, client_as: Client, operators: dict[str, str]
+) -> None:
+    viewer = client_as("viewer")
+    assert viewer.get("/creators").status_code == 200
+    with md.transaction() as session:
+        set_password(session, find_operator(session, operators["viewer"]), "a brand new password")
+    signed_out = viewer.get("/creators", follow_redirects=False)
+    assert (signed_out.status_code, signed_out.headers["location"]) == (
+        303,
+        "/login?next=/creators",
+    )
+
+
+# Finding 3 (the e-mail part): only plain, deliverable addresses.
+
+
+@pytest.mark.parametrize(
+    "address", ["=?utf-8?q?admin?=@example.com", "a..b@example.com", "x" * 65 + "@example.com"]
+)
+def test_undeliverable_addresses_are_refused(address: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        normalize_email(address)
+    assert caught.value.message == f"'{address[:60]}' is not a valid e-mail address"
+    assert not deliverable_email(address)
