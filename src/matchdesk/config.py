@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -55,28 +56,45 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _production_needs_a_secret(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key is None or len(self.secret_key.get_secret_value()) < 32
-        ):
+    def _keys_are_long_enough(self) -> Settings:
+        if self.secret_key is not None:
+            check_key(self.secret_key.get_secret_value(), "MATCHDESK_SECRET_KEY")
+        elif self.environment == "production":
             raise ValueError(
-                "MATCHDESK_SECRET_KEY must be set (32+ characters) when "
+                f"MATCHDESK_SECRET_KEY must be set ({MIN_KEY}+ characters) when "
                 "MATCHDESK_ENVIRONMENT=production"
             )
         return self
 
     def signing_key(self) -> str:
-        """The secret key; in development, one made once and kept in `secret_key_file`."""
+        """The secret key; in development, one made once and kept in `secret_key_file`
+        (created readable by its owner only). A key file holding a short or empty key is
+        refused, never used."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         path = self.secret_key_file
         if path.exists():
-            return path.read_text().strip()
+            return check_key(path.read_text().strip(), str(path))
         key = secrets.token_urlsafe(48)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
+        # Private from the first byte: os.open with 0o600, never write-then-chmod.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key + "\n")
         return key
+
+
+MIN_KEY = 32
+
+
+def check_key(key: str, where: str) -> str:
+    """`key` if it is long enough to sign with; a ValueError naming `where` otherwise."""
+    if len(key) < MIN_KEY:
+        raise ValueError(
+            f"{where} holds a key of {len(key)} characters; a signing key needs at least "
+            f"{MIN_KEY} (delete the file to have a new one made, or set a longer key)"
+        )
+    return key
 
 
 def settings_documentation() -> dict[str, str]:

@@ -4,16 +4,20 @@ PostgreSQL, each with the exact refusal."""
 from __future__ import annotations
 
 import inspect
+import stat
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import select
 
 from matchdesk.accounts.service import find_operator, normalize_email, set_password
 from matchdesk.audit import AuditEntry
+from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput
 from matchdesk.roster.importing import deliverable_email
@@ -190,3 +194,30 @@ def test_undeliverable_addresses_are_refused(address: str) -> None:
         normalize_email(address)
     assert caught.value.message == f"'{address[:60]}' is not a valid e-mail address"
     assert not deliverable_email(address)
+
+
+# Finding 8: short or empty keys refused everywhere; the key file private from the start.
+
+
+def test_a_short_secret_key_is_refused_in_development_too() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(secret_key=SecretStr("abcde"))
+    assert caught.value.errors()[0]["msg"] == (
+        "Value error, MATCHDESK_SECRET_KEY holds a key of 5 characters; a signing key needs "
+        "at least 32 (delete the file to have a new one made, or set a longer key)"
+    )
+
+
+def test_an_empty_key_file_is_refused_and_a_new_one_is_private(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-secret"
+    empty.write_text("\n")
+    with pytest.raises(ValueError, match="holds a key of 0 characters") as caught:
+        Settings(secret_key_file=empty).signing_key()
+    assert str(caught.value) == (
+        f"{empty} holds a key of 0 characters; a signing key needs at least 32 "
+        "(delete the file to have a new one made, or set a longer key)"
+    )
+    fresh = tmp_path / "fresh-secret"
+    key = Settings(secret_key_file=fresh).signing_key()
+    assert (len(key), stat.S_IMODE(fresh.stat().st_mode)) == (64, 0o600)
+    assert Settings(secret_key_file=fresh).signing_key() == key
