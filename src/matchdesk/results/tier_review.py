@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, func, literal, select, union_all
+from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from matchdesk.audit import record
@@ -122,28 +122,23 @@ def _down_limit(program: Program, tier: Any) -> Any:
 
 
 def _proposals_query(program: Program, today: date) -> Any:
+    """One scan of the reviewed ledger days grouped by creator (a conditional sum per
+    week), joined to the creators; the rule is in SQL, so only proposals come back."""
     count = program.program.tier_review_weeks
     windows = review_weeks(today, count)
-    weeks = union_all(
-        *(
-            select(
-                literal(k, Integer).label("k"),
-                literal(first, Date).label("first"),
-                literal(last, Date).label("last"),
-            )
-            for k, (first, last) in enumerate(windows)
-        )
-    ).subquery("weeks")
-    revenue = (
+    sums = (
         select(
             LedgerDay.creator_id,
-            weeks.c.k,
-            func.sum(LedgerDay.diamonds).label("revenue"),
+            *(
+                func.sum(
+                    case((LedgerDay.day.between(first, last), LedgerDay.diamonds), else_=0)
+                ).label(f"w{k}")
+                for k, (first, last) in enumerate(windows)
+            ),
         )
-        .join(weeks, LedgerDay.day.between(weeks.c.first, weeks.c.last))
         .where(LedgerDay.day.between(windows[0][0], windows[-1][1]))
-        .group_by(LedgerDay.creator_id, weeks.c.k)
-        .subquery("revenue")
+        .group_by(LedgerDay.creator_id)
+        .subquery("sums")
     )
     # The cool-down: the reviewed weeks must all start after the creator's last move.
     zone = ZoneInfo(program.program.timezone)
@@ -151,47 +146,35 @@ def _proposals_query(program: Program, today: date) -> Any:
     evidence_from = datetime.combine(oldest_monday, time(), zone).astimezone(UTC)
     moved = select(TierMove.creator_id).where(TierMove.applied_at >= evidence_from)
 
-    rev = func.coalesce(revenue.c.revenue, 0)
-    target = _tier_rank_for(program, rev, Creator.followers)
+    weeks = [func.coalesce(sums.c[f"w{k}"], 0) for k in range(count)]
+    targets = [_tier_rank_for(program, w, Creator.followers) for w in weeks]
     current = _rank(program, Creator.tier)
-    allowed = case(
-        (current.is_(None), 1),
-        (target < current, 1),
-        (and_(target > current, rev * DOWN_MARGIN[1] < _down_limit(program, Creator.tier)), 1),
-        else_=0,
-    )
-    per_week = (
-        select(
-            Creator.id.label("creator_id"),
-            weeks.c.k,
-            rev.label("revenue"),
-            target.label("target"),
-            current.label("current"),
-            allowed.label("allowed"),
-        )
-        .select_from(Creator)
-        .join(weeks, literal(True))
-        .outerjoin(revenue, and_(revenue.c.creator_id == Creator.id, revenue.c.k == weeks.c.k))
-        .where(Creator.revenue_source == "results", Creator.id.not_in(moved))
-        .subquery("per_week")
-    )
+    limit = _down_limit(program, Creator.tier)
+    # A move down (to a later tier) needs every week below the margin of the current tier.
+    down_ok = and_(*(w * DOWN_MARGIN[1] < limit for w in weeks))
     return (
         select(
-            per_week.c.creator_id,
-            func.min(per_week.c.target).label("target"),
-            *(
-                func.max(case((per_week.c.k == k, per_week.c.revenue), else_=0)).label(f"w{k}")
-                for k in range(count)
-            ),
+            Creator.id.label("creator_id"),
+            Creator.handle,
+            Creator.display_name,
+            Creator.email,
+            Creator.followers,
+            Creator.tier,
+            targets[0].label("target"),
+            *(w.label(f"w{k}") for k, w in enumerate(weeks)),
         )
-        .group_by(per_week.c.creator_id)
-        .having(
-            and_(
-                func.count(per_week.c.target) == count,
-                func.min(per_week.c.target) == func.max(per_week.c.target),
-                func.min(per_week.c.allowed) == 1,
-                func.coalesce(func.max(per_week.c.current), -1) != func.min(per_week.c.target),
-            )
+        .select_from(Creator)
+        .outerjoin(sums, sums.c.creator_id == Creator.id)
+        .where(
+            Creator.revenue_source == "results",
+            Creator.id.not_in(moved),
+            targets[0].is_not(None),
+            *(t == targets[0] for t in targets[1:]),
+            or_(
+                current.is_(None),
+                targets[0] < current,
+                and_(targets[0] > current, down_ok),
+            ),
         )
     ), windows
 
@@ -200,30 +183,20 @@ def review(session: Session, program: Program, today: date) -> list[Proposal]:
     """The tier moves the ledger supports as of `today` (program date), by handle."""
     query, windows = _proposals_query(program, today)
     rows = session.execute(query).all()
-    if not rows:
-        return []
-    ids = [row.creator_id for row in rows]
-    creators: dict[int, Creator] = {}
-    for start in range(0, len(ids), 1000):
-        for creator in session.scalars(
-            select(Creator).where(Creator.id.in_(ids[start : start + 1000]))
-        ):
-            creators[creator.id] = creator
     proposals = []
     for row in rows:
-        creator = creators[row.creator_id]
         to = program.tiers[row.target]
-        current = _known(program, creator.tier)
+        current = _known(program, row.tier)
         down = current is not None and row.target > program.tier_index(current)
         from_min = program.tier(current).min_revenue_30d if current is not None else None
         proposals.append(
             Proposal(
-                creator_id=creator.id,
-                handle=creator.handle,
-                display_name=creator.display_name or creator.handle,
-                email=creator.email,
-                followers=creator.followers,
-                from_tier=creator.tier,
+                creator_id=row.creator_id,
+                handle=row.handle,
+                display_name=row.display_name or row.handle,
+                email=row.email,
+                followers=row.followers,
+                from_tier=row.tier,
                 to_tier=to.name,
                 direction="down" if down else "up",
                 weeks=tuple(
