@@ -346,3 +346,18 @@ def test_cli_review_json_and_apply(md: Matchdesk, run) -> None:  # type: ignore[
             "amy": "B",
             "bob": "A",
         }
+
+
+def test_followers_below_the_current_tier_need_no_revenue_margin(md: Matchdesk) -> None:
+    from matchdesk.program import parse_program
+
+    program = parse_program(
+        '[[tiers]]\nname = "A"\nmin_revenue_30d = 20000\nmin_followers = 5000\n'
+        '[[tiers]]\nname = "B"\n'
+    )
+    few = add(md, "few", "A")  # 1,000 followers, revenue well above A's line
+    plant(md, few, SUNDAYS["03-01"], [30_000, 30_000, 30_000])
+    with md.transaction() as session:
+        assert [
+            (p.handle, p.to_tier, p.direction) for p in review(session, program, date(2026, 3, 16))
+        ] == [("few", "B", "down")]

@@ -10,9 +10,10 @@ the program's time zone; the week holding `today` is not complete):
   T is not their current tier, and
 - hysteresis: a move up needs T's minimums met (that is all `tier_for` asks); a move down
   needs every week's revenue below `DOWN_MARGIN` (90%) of the current tier's
-  `min_revenue_30d`, so a creator who just reached a tier is not sent back by a dip just
-  under its line; and a creator with an applied move is not proposed again until all N
-  reviewed weeks started after that move (N full weeks of new evidence).
+  `min_revenue_30d` (or the roster's followers below its `min_followers`), so a creator
+  who just reached a tier is not sent back by a dip just under its line; and a creator
+  with an applied move is not proposed again until all N reviewed weeks started after
+  that move (N full weeks of new evidence).
 
 Only creators whose revenue comes from results (`revenue_source` = "results") are reviewed:
 the roster's figure re-tiers the others on import. Everything is one grouped query over
@@ -151,7 +152,15 @@ def _proposals_query(program: Program, today: date) -> Any:
     current = _rank(program, Creator.tier)
     limit = _down_limit(program, Creator.tier)
     # A move down (to a later tier) needs every week below the margin of the current tier.
-    down_ok = and_(*(w * DOWN_MARGIN[1] < limit for w in weeks))
+    # Followers come from the roster and do not hover week to week: below the current
+    # tier's follower minimum, a move down needs no revenue margin.
+    min_followers = case(
+        *((Creator.tier == t.name, t.min_followers) for t in program.tiers),
+        else_=literal(None, Integer),
+    )
+    down_ok = or_(
+        Creator.followers < min_followers, and_(*(w * DOWN_MARGIN[1] < limit for w in weeks))
+    )
     return (
         select(
             Creator.id.label("creator_id"),
