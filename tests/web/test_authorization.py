@@ -217,6 +217,12 @@ CASES = [
         "/creators/anna/portal-link",
         row(303, 403, 200, 200, 303, 303),
     ),
+    Case(
+        "POST",
+        "/creators/{handle}/portal-links/revoke",
+        "/creators/anna/portal-links/revoke",
+        row(303, 403, 200, 200, 303, 303),
+    ),
     Case("GET", "/settings", "/settings", PAGE),
     Case(
         "POST",

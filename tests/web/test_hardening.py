@@ -4,6 +4,7 @@ PostgreSQL, each with the exact refusal."""
 from __future__ import annotations
 
 import inspect
+import logging
 import stat
 from collections.abc import Callable
 from datetime import date
@@ -20,9 +21,13 @@ from matchdesk.audit import AuditEntry
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput
+from matchdesk.portal.links import issue_portal_link
 from matchdesk.roster.importing import deliverable_email
+from matchdesk.roster.records import CreatorRecord
+from matchdesk.roster.service import save_records
 from matchdesk.rounds.period import round_period
 from matchdesk.web.routes import auth
+from matchdesk.web.security import RedactPortalTokens
 from tests.web.conftest import PASSWORD, csrf_of
 
 Client = Callable[[str | None], TestClient]
@@ -221,3 +226,66 @@ def test_an_empty_key_file_is_refused_and_a_new_one_is_private(tmp_path: Path) -
     key = Settings(secret_key_file=fresh).signing_key()
     assert (len(key), stat.S_IMODE(fresh.stat().st_mode)) == (64, 0o600)
     assert Settings(secret_key_file=fresh).signing_key() == key
+
+
+# Finding 9: portal links can be revoked; tokens stay out of the access log.
+
+
+def test_a_manager_revokes_a_creators_portal_links(md: Matchdesk, client_as: Client) -> None:
+    with md.transaction() as session:
+        save_records(
+            session,
+            md.program,
+            [
+                CreatorRecord(
+                    handle="anna", timezone="UTC", languages=("en",), followers=1, revenue_30d=1
+                )
+            ],
+        )
+        old = issue_portal_link(session, md.settings, "anna").url
+    creator = client_as(None)
+    path = "/portal/" + old.rsplit("/portal/", 1)[1]
+    assert creator.get(path).status_code == 200
+    manager = client_as("manager")
+    page = manager.get("/creators/anna").text
+    revoked = manager.post("/creators/anna/portal-links/revoke", data={"csrf_token": csrf_of(page)})
+    assert revoked.status_code == 200
+    assert creator.get(path).status_code == 403
+    with md.transaction() as session:
+        new = issue_portal_link(session, md.settings, "anna").url
+    assert creator.get("/portal/" + new.rsplit("/portal/", 1)[1]).status_code == 200
+
+
+def test_portal_tokens_are_redacted_in_the_access_log() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/portal/eyJpZCI6MX0.abc.def/report?x=1", "1.1", 200),
+        None,
+    )
+    assert RedactPortalTokens().filter(record)
+    assert record.getMessage() == ('127.0.0.1:5000 - "GET /portal/[token]/report?x=1 HTTP/1.1" 200')
+
+
+# Finding 10 (in part): browser-hardening headers on every answer.
+
+
+def test_every_answer_carries_the_hardening_headers(client_as: Client) -> None:
+    response = client_as(None).get("/login")
+    assert {
+        k: response.headers[k]
+        for k in (
+            "content-security-policy",
+            "x-frame-options",
+            "referrer-policy",
+            "x-content-type-options",
+        )
+    } == {
+        "content-security-policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+        "x-frame-options": "DENY",
+        "referrer-policy": "same-origin",
+        "x-content-type-options": "nosniff",
+    }

@@ -61,6 +61,7 @@ class LinkClaims:
     creator_id: int
     handle: str
     issued_at: datetime
+    link_version: int = 0  # the creator's portal_link_version when the link was made
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,18 @@ def _serializer(key: str, clock: Clock) -> URLSafeTimedSerializer:
 
 
 def make_portal_token(
-    settings_or_key: Settings | str, creator_handle: str, creator_id: int, *, clock: Clock = _now
+    settings_or_key: Settings | str,
+    creator_handle: str,
+    creator_id: int,
+    *,
+    clock: Clock = _now,
+    link_version: int = 0,
 ) -> str:
-    """A URL-safe token for creator `creator_id` / `creator_handle`, stamped `clock()`."""
-    payload = {"id": creator_id, "h": creator_handle}
+    """A URL-safe token for creator `creator_id` / `creator_handle`, stamped `clock()`,
+    carrying the creator's `link_version` (raising it revokes the token)."""
+    payload: dict[str, object] = {"id": creator_id, "h": creator_handle}
+    if link_version:
+        payload["v"] = link_version
     token: str = _serializer(_key(settings_or_key), clock).dumps(payload)
     return token
 
@@ -171,14 +180,27 @@ def read_portal_token(
         not isinstance(payload, dict)
         or not isinstance(payload.get("id"), int)
         or not isinstance(payload.get("h"), str)
+        or not isinstance(payload.get("v", 0), int)
     ):
         raise LinkInvalid(INVALID_MESSAGE)
-    return LinkClaims(creator_id=payload["id"], handle=payload["h"], issued_at=issued_at)
+    return LinkClaims(
+        creator_id=payload["id"],
+        handle=payload["h"],
+        issued_at=issued_at,
+        link_version=payload.get("v", 0),
+    )
 
 
-def portal_url(settings: Settings, handle: str, creator_id: int, *, clock: Clock = _now) -> str:
+def portal_url(
+    settings: Settings,
+    handle: str,
+    creator_id: int,
+    *,
+    clock: Clock = _now,
+    link_version: int = 0,
+) -> str:
     """The creator's portal address: `{base_url}/portal/{token}`."""
-    token = make_portal_token(settings, handle, creator_id, clock=clock)
+    token = make_portal_token(settings, handle, creator_id, clock=clock, link_version=link_version)
     return f"{settings.base_url.rstrip('/')}/portal/{token}"
 
 
@@ -187,14 +209,21 @@ def issue_portal_link(
 ) -> PortalLink:
     """A fresh portal link for the creator with `handle` (what the CLI command
     `matchdesk creators link HANDLE` and the creator page's button call). Raises
-    `NotFound` for an unknown handle. Earlier links stay valid until they expire."""
+    `NotFound` for an unknown handle. Earlier links stay valid until they expire or are
+    revoked (`revoke_portal_links`)."""
     creator = get_creator(session, handle)
     if creator is None:
         raise NotFound(f"No creator with handle @{handle.strip().lstrip('@').lower()}.")
     issued = clock()
     return PortalLink(
         handle=creator.handle,
-        url=portal_url(settings, creator.handle, creator.id, clock=lambda: issued),
+        url=portal_url(
+            settings,
+            creator.handle,
+            creator.id,
+            clock=lambda: issued,
+            link_version=creator.portal_link_version,
+        ),
         expires_at=issued.replace(microsecond=0) + timedelta(days=settings.portal_link_days),
     )
 
@@ -207,9 +236,23 @@ def creator_for_token(
     `LinkExpired` or `LinkInvalid`."""
     claims = read_portal_token(settings, token, clock=clock)
     creator = session.get(Creator, claims.creator_id)
-    if creator is None or creator.handle != claims.handle:
+    if (
+        creator is None
+        or creator.handle != claims.handle
+        or creator.portal_link_version != claims.link_version
+    ):
         raise LinkInvalid(INVALID_MESSAGE)
     return creator, claims
+
+
+def revoke_portal_links(session: Session, handle: str) -> Creator:
+    """Every portal link issued to the creator stops working (new ones work)."""
+    creator = get_creator(session, handle)
+    if creator is None:
+        raise NotFound(f"No creator with handle @{handle.strip().lstrip('@').lower()}.")
+    creator.portal_link_version += 1
+    session.flush()
+    return creator
 
 
 def _portal_matches(session: Session, creator: Creator, now: datetime) -> tuple[PortalMatch, ...]:

@@ -135,7 +135,9 @@ class Outgoing:
         once per message: it may come from a file)."""
         if not self.signing_key:
             self.signing_key = self.settings.signing_key()
-        token = make_portal_token(self.signing_key, creator.handle, creator.id)
+        token = make_portal_token(
+            self.signing_key, creator.handle, creator.id, link_version=creator.portal_link_version
+        )
         return f"{self.settings.base_url.rstrip('/')}/portal/{token}"
 
     def _invitation(self, creator_id: int) -> Invitation:

@@ -30,7 +30,7 @@ from matchdesk.web.routes import (
     settings,
     tiers,
 )
-from matchdesk.web.security import HardeningMiddleware
+from matchdesk.web.security import HardeningMiddleware, redact_access_log
 
 HERE = Path(__file__).parent
 ROUTERS = (
@@ -91,6 +91,7 @@ def create_app(md: Matchdesk) -> FastAPI:
         https_only=md.settings.environment == "production",
     )
     web.add_middleware(HardeningMiddleware)  # outermost: runs before the session cookie
+    redact_access_log()
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(web)
     for router in ROUTERS:

@@ -4,6 +4,7 @@ CSRF protection for everything a cookie authenticates, and role checks."""
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -227,6 +228,30 @@ def known_device(request: Request, operator_id: int, mark: str) -> bool:
     except BadSignature:
         return False
     return isinstance(note, dict) and note.get("op") == operator_id and note.get("mark") == mark
+
+
+# --- The access log -------------------------------------------------------------------------
+
+_PORTAL_TOKEN = re.compile(r"/portal/[^/?\s]+")
+
+
+class RedactPortalTokens(logging.Filter):
+    """Keeps portal tokens (they open a creator's portal) out of uvicorn's access log:
+    `/portal/<token>/...` is logged as `/portal/[token]/...`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _PORTAL_TOKEN.sub("/portal/[token]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+def redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactPortalTokens) for f in access.filters):
+        access.addFilter(RedactPortalTokens())
 
 
 # --- Every request --------------------------------------------------------------------------

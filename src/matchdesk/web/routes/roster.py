@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from matchdesk.audit import entries_for, record
 from matchdesk.errors import InvalidInput, NotFound
-from matchdesk.portal.links import PortalLink, issue_portal_link
+from matchdesk.portal.links import PortalLink, issue_portal_link, revoke_portal_links
 from matchdesk.roster.queries import CreatorFilter, search_creators
 from matchdesk.roster.service import (
     MAX_UPLOAD_BYTES,
@@ -131,6 +131,19 @@ async def creator_portal_link(
         link = issue_portal_link(session, md.settings, handle)
         record(session, principal.actor, "portal_link_issued", "creator", link.handle)
     return _creator_view(request, link.handle, portal_link=link)
+
+
+@router.post("/creators/{handle}/portal-links/revoke")
+def creator_portal_links_revoke(
+    request: Request, handle: str, principal: Principal = Depends(require("manager"))
+) -> Response:
+    """Every portal link issued to the creator stops working at once."""
+    md = app_of(request)
+    with md.transaction() as session:
+        creator = revoke_portal_links(session, handle)
+        record(session, principal.actor, "portal_links_revoked", "creator", creator.handle)
+        revoked = creator.handle
+    return _creator_view(request, revoked)
 
 
 @router.get("/creators/{handle}")
