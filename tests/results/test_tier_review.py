@@ -14,7 +14,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from matchdesk.audit import AuditEntry
 from matchdesk.context import Matchdesk
@@ -361,3 +361,25 @@ def test_followers_below_the_current_tier_need_no_revenue_margin(md: Matchdesk) 
         assert [
             (p.handle, p.to_tier, p.direction) for p in review(session, program, date(2026, 3, 16))
         ] == [("few", "B", "down")]
+
+
+def test_a_move_applied_meanwhile_is_refused(
+    md: Matchdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchdesk.results import tier_review
+
+    plant(md, add(md, "amy", "B"), SUNDAYS["03-01"], [25_000, 25_000, 25_000])
+    real = tier_review.review
+
+    def read_then_moved_elsewhere(session, program, today):  # type: ignore[no-untyped-def]
+        proposals = real(session, program, today)
+        with md.transaction() as other:  # another manager applies it first
+            other.execute(update(Creator).where(Creator.handle == "amy").values(tier="A"))
+        return proposals
+
+    monkeypatch.setattr(tier_review, "review", read_then_moved_elsewhere)
+    with md.transaction() as session, pytest.raises(InvalidInput) as refused:
+        apply_moves(session, md.program, date(2026, 3, 16), actor="cli")
+    assert refused.value.details == ["handle amy: tier changed"]
+    with md.transaction() as session:
+        assert session.scalars(select(TierMove)).all() == []

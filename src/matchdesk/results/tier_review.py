@@ -263,12 +263,29 @@ def apply_moves(
     if not proposals:
         return []
     now = now or utcnow()
-    creators = {
-        c.id: c
-        for c in session.scalars(
-            select(Creator).where(Creator.id.in_([p.creator_id for p in proposals]))
+    # Lock the creators (PostgreSQL; SQLite has one writer at a time), then make sure no
+    # one else moved them since the review was read: two managers applying at once give
+    # one move, the second is refused.
+    creators: dict[int, Creator] = {}
+    ids = [p.creator_id for p in proposals]
+    for start in range(0, len(ids), 1000):
+        for creator in session.scalars(
+            select(Creator)
+            .where(Creator.id.in_(ids[start : start + 1000]))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ):
+            creators[creator.id] = creator
+    stale = sorted(
+        p.handle
+        for p in proposals
+        if p.creator_id not in creators or creators[p.creator_id].tier != p.from_tier
+    )
+    if stale:
+        raise InvalidInput(
+            "some creators changed tier while the review was read; review again",
+            [f"handle {h}: tier changed" for h in stale],
         )
-    }
     moves = []
     for proposal in proposals:
         creator = creators[proposal.creator_id]
