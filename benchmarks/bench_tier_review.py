@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from databases import drop_schema, fresh_database
 from matchdesk.config import Settings
@@ -77,11 +79,16 @@ def run(backend: str, creators: int, workdir: Path) -> None:
         started = time.perf_counter()
         _fill(md, backend, creators)
         filled = time.perf_counter() - started
+
+        def count(session: Session) -> int:
+            return count_proposals(session, md.program, TODAY)
+
+        def listed(session: Session) -> int:
+            return len(review(session, md.program, TODAY))
+
+        calls: list[tuple[str, Callable[[Session], int]]] = [("count", count), ("review", listed)]
         times = {}
-        for name, call in (
-            ("count", lambda s: count_proposals(s, md.program, TODAY)),
-            ("review", lambda s: len(review(s, md.program, TODAY))),
-        ):
+        for name, call in calls:
             best = float("inf")
             for _ in range(2):
                 with md.transaction() as session:
