@@ -22,9 +22,11 @@ from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput
 from matchdesk.portal.links import issue_portal_link
+from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.importing import deliverable_email
 from matchdesk.roster.records import CreatorRecord
-from matchdesk.roster.service import save_records
+from matchdesk.roster.service import export_roster, save_records
+from matchdesk.roster.tables import read_table
 from matchdesk.rounds.period import round_period
 from matchdesk.web.routes import auth
 from matchdesk.web.security import RedactPortalTokens
@@ -289,3 +291,29 @@ def test_every_answer_carries_the_hardening_headers(client_as: Client) -> None:
         "referrer-policy": "same-origin",
         "x-content-type-options": "nosniff",
     }
+
+
+# Finding 11: exports are streamed and bounded.
+
+
+def test_exports_stream_the_same_file_and_at_most_two_run_at_once(
+    md: Matchdesk, web: Any, client_as: Client
+) -> None:
+    with md.transaction() as session:
+        save_records(session, md.program, generate_creators(2500, seed=5))
+        expected = {ext: export_roster(session, f"roster.{ext}") for ext in ("csv", "xlsx")}
+    viewer = client_as("viewer")
+    csv_answer = viewer.get("/creators/export.csv")
+    assert csv_answer.content == expected["csv"]
+    xlsx_answer = viewer.get("/creators/export.xlsx")
+    assert read_table(xlsx_answer.content, "r.xlsx") == read_table(expected["xlsx"], "r.xlsx")
+    slots = web.state.roster_exports
+    assert slots.acquire(blocking=False)
+    assert slots.acquire(blocking=False)
+    try:
+        refused = viewer.get("/creators/export.csv")
+    finally:
+        slots.release()
+        slots.release()
+    assert refused.status_code == 429
+    assert "2 exports are running; try again in a minute." in refused.text

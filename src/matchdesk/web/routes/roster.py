@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from matchdesk.audit import entries_for, record
-from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 from matchdesk.portal.links import PortalLink, issue_portal_link, revoke_portal_links
+from matchdesk.roster.exporting import stream_csv, stream_xlsx
 from matchdesk.roster.queries import CreatorFilter, search_creators
 from matchdesk.roster.service import (
     MAX_UPLOAD_BYTES,
     confirm_upload,
-    export_roster,
     get_creator,
     stage_upload,
 )
@@ -22,6 +25,21 @@ from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
 router = APIRouter(include_in_schema=False)
+
+EXPORTS = 2  # roster exports running at once, per app
+
+
+class TooManyExports(MatchdeskError):
+    code = "too_many_exports"
+    status = 429
+
+
+def exports_slots(request: Request) -> threading.BoundedSemaphore:
+    state = request.app.state
+    if not hasattr(state, "roster_exports"):
+        state.roster_exports = threading.BoundedSemaphore(EXPORTS)
+    slots: threading.BoundedSemaphore = state.roster_exports
+    return slots
 
 
 @router.get("/creators")
@@ -53,14 +71,24 @@ def creators_export(
     if extension not in ("csv", "xlsx"):
         raise NotFound("Exports are .csv or .xlsx.")
     md = app_of(request)
-    with md.transaction() as session:
-        data = export_roster(session, f"roster.{extension}")
+    # Streamed (one page of creators in memory) and bounded: at most EXPORTS at once.
+    slots = exports_slots(request)
+    if not slots.acquire(blocking=False):
+        raise TooManyExports(f"{EXPORTS} exports are running; try again in a minute.")
+
+    def body() -> Iterator[bytes]:
+        try:
+            with md.transaction() as session:
+                yield from (stream_xlsx if extension == "xlsx" else stream_csv)(session)
+        finally:
+            slots.release()
+
     media = {
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }[extension]
-    return Response(
-        data,
+    return StreamingResponse(
+        body(),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="roster.{extension}"'},
     )
