@@ -28,7 +28,7 @@ from matchdesk.roster.records import CreatorRecord
 from matchdesk.roster.service import export_roster, save_records
 from matchdesk.roster.tables import read_table
 from matchdesk.rounds.period import round_period
-from matchdesk.web.routes import auth
+from matchdesk.web.routes import auth, roster, settings
 from matchdesk.web.security import RedactPortalTokens
 from tests.web.conftest import PASSWORD, csrf_of
 
@@ -124,8 +124,19 @@ def test_far_round_start_dates_are_refused(start: date) -> None:
 # Finding 2: CPU and database work stay off the event loop.
 
 
-def test_sign_in_runs_in_the_thread_pool() -> None:
-    assert not inspect.iscoroutinefunction(auth.login)
+def test_handlers_doing_cpu_or_database_work_run_in_the_thread_pool() -> None:
+    handlers = [
+        auth.login,
+        auth.logout,
+        roster.import_check,
+        roster.import_confirm,
+        roster.creators_export,
+        roster.creator_portal_link,
+        settings.add_operator,
+        settings.add_token,
+        settings.revoke,
+    ]
+    assert [h.__name__ for h in handlers if inspect.iscoroutinefunction(h)] == []
 
 
 # Finding 6: the lockout is neither an oracle nor a weapon.

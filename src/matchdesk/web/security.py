@@ -100,7 +100,9 @@ async def _presented_csrf(request: Request) -> str:
 
 
 def verify_csrf(request: Request, presented: str) -> None:
-    """`check_csrf` for a sync handler that took the token as a form field."""
+    """`check_csrf` for a sync handler that took the token as a form field (a script may
+    send it in the header instead)."""
+    presented = request.headers.get(CSRF_HEADER) or presented
     expected = request.session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(expected, presented):
         raise CsrfRefused(

@@ -12,7 +12,6 @@ from matchdesk.web.security import (
     DEVICE_DAYS,
     Principal,
     app_of,
-    check_csrf,
     device_cookie,
     known_device,
     optional_principal,
@@ -96,7 +95,7 @@ def login(
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
-    await check_csrf(request)
+def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    verify_csrf(request, csrf_token)
     sign_out(request)
     return RedirectResponse("/login", status_code=303)

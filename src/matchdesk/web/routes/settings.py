@@ -46,7 +46,7 @@ def settings_page(request: Request, principal: Principal = Depends(require("view
 
 
 @router.post("/settings/operators")
-async def add_operator(
+def add_operator(
     request: Request,
     email: str = Form(..., max_length=254),
     name: str = Form("", max_length=100),
@@ -72,7 +72,7 @@ async def add_operator(
 
 
 @router.post("/settings/tokens")
-async def add_token(
+def add_token(
     request: Request,
     name: str = Form(..., max_length=100),
     role: str = Form(..., max_length=10),
@@ -96,7 +96,7 @@ async def add_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-async def revoke(
+def revoke(
     request: Request, token_id: int, principal: Principal = Depends(require("admin"))
 ) -> Response:
     md = app_of(request)
