@@ -6,6 +6,10 @@ on loopback with 20 connections, rotating through filtered URLs. Both share this
 cores, so the figures include the load generator's own cost.
 
     python benchmarks/bench_web.py [--creators 100000] [--seconds 15] [--workers 2]
+        [--storm-seconds 10]
+
+It ends with the login storm (issue 15): the roster page read by one client, quiet and then
+while 20 clients send wrong passwords; its p95 should stay within 2x of the quiet figure.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -107,12 +113,67 @@ def wrk(base: str, prefix: str, header: tuple[str, str], seconds: int, workdir: 
     return line[0] if line else run.stdout
 
 
+def _reader_p95(base: str, cookie: str, seconds: float) -> tuple[float, int]:
+    """One client reading the roster page back to back: its p95 in ms and its count."""
+    times: list[float] = []
+    with httpx.Client(base_url=base, headers={"Cookie": cookie}, timeout=30) as client:
+        end = time.perf_counter() + seconds
+        i = 0
+        while time.perf_counter() < end:
+            started = time.perf_counter()
+            client.get(f"/creators?{FILTERS[i % len(FILTERS)]}").raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+            i += 1
+    times.sort()
+    return times[int(len(times) * 0.95) - 1 if len(times) > 1 else 0], len(times)
+
+
+def _wrong_passwords(base: str, stop: threading.Event, counts: list[int]) -> None:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        n = 0
+        while not stop.is_set():
+            page = client.get("/login").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            email = "bench@example.com" if n % 2 else f"nobody{n}@example.com"
+            client.post(
+                "/login", data={"email": email, "password": "a wrong guess", "csrf_token": csrf}
+            )
+            n += 1
+        counts.append(n)
+
+
+def login_storm(backend: str, base: str, cookie: str, seconds: float) -> None:
+    """Issue 15: 20 clients sending wrong passwords while another reads the roster; the
+    reader's p95 should stay within 2x of its quiet figure."""
+    quiet, quiet_n = _reader_p95(base, cookie, seconds)
+    stop = threading.Event()
+    counts: list[int] = []
+    storm = [
+        threading.Thread(target=_wrong_passwords, args=(base, stop, counts)) for _ in range(20)
+    ]
+    for thread in storm:
+        thread.start()
+    try:
+        loud, loud_n = _reader_p95(base, cookie, seconds)
+    finally:
+        stop.set()
+        for thread in storm:
+            thread.join()
+    verdict = "ok" if loud <= 2 * quiet else "MISSED"
+    print(
+        f"{backend:<11} login storm: reader p95 quiet {quiet:.1f} ms ({quiet_n} reads), "
+        f"during 20 wrong-password clients {loud:.1f} ms ({loud_n} reads, "
+        f"{sum(counts)} sign-in attempts); target <= 2x quiet: {verdict}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creators", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--storm-seconds", type=float, default=10, help="0: no login storm")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: `make bench` installs it (Debian package wrk)")
@@ -149,6 +210,8 @@ def main() -> None:
                             f"{backend:<11} {label:<22} {float(figures['p50']):>7.1f} {p95:>7.1f} "
                             f"{float(figures['p99']):>7.1f} {rate:>7.0f} {errors:>6}  {verdict}"
                         )
+                    if args.storm_seconds:
+                        login_storm(backend, base, cookie, args.storm_seconds)
             finally:
                 drop_schema(schema)
 
