@@ -26,6 +26,13 @@ $(VENV)/.installed-dev: pyproject.toml requirements/dev.lock | $(BIN)/python
 	$(BIN)/python -c "from matchdesk.matching.exact import compile_ahead; compile_ahead()"
 	touch $@ $(VENV)/.installed
 
+# The benchmarks also need what they compare matchdesk with (DuckDB, polars, pyarrow).
+$(VENV)/.installed-bench: pyproject.toml requirements/bench.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/bench.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/python -c "from matchdesk.matching.exact import compile_ahead; compile_ahead()"
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 run: $(VENV)/.installed
 	$(BIN)/matchdesk init
 	$(BIN)/matchdesk demo --if-empty
@@ -43,7 +50,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-bench
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-wrk.sh
 	$(BIN)/python benchmarks/bench_import.py
@@ -55,6 +62,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_delivery.py
 	$(BIN)/python benchmarks/bench_rounds.py
 	$(BIN)/python benchmarks/bench_uplift.py
+	$(BIN)/python benchmarks/bench_tier_review.py
+	$(BIN)/python benchmarks/bench_checkins.py
+	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_report_pages.py
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks
@@ -66,6 +77,7 @@ lock: | $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
 	$(LOCK) --upgrade -o requirements/run.lock pyproject.toml
 	$(LOCK) --upgrade --extra dev -o requirements/dev.lock pyproject.toml
+	$(LOCK) --upgrade --extra dev --extra bench -o requirements/bench.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

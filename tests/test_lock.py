@@ -28,7 +28,9 @@ def requirements(*extras: str) -> list[Requirement]:
     return [Requirement(name) for name in names]
 
 
-@pytest.mark.parametrize(("lock", "extras"), [("run.lock", ()), ("dev.lock", ("dev",))])
+@pytest.mark.parametrize(
+    ("lock", "extras"), [("run.lock", ()), ("dev.lock", ("dev",)), ("bench.lock", ("dev", "bench"))]
+)
 def test_every_dependency_is_pinned_at_an_allowed_version(
     lock: str, extras: tuple[str, ...]
 ) -> None:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from matchdesk.db import Base
 from matchdesk.roster.models import utcnow
 
-
 # Subjects are ids, handles, e-mail addresses (254) and file names (200).
 SUBJECT_ID_LENGTH = 300
 
