@@ -30,8 +30,8 @@ from sqlalchemy import func, select
 
 from databases import drop_schema, free_port, fresh_database
 from matchdesk.db import make_engine, make_session_factory
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import NewMessage, enqueue_many, message_id_for
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import NewMessage, enqueue_many, message_id_for
 
 WORKER = (
     "import sys\n"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from matchdesk.config import Settings, settings_documentation
-from matchdesk.outreach.delivery import delivery_settings_documentation
+from matchdesk.mail.delivery import delivery_settings_documentation
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

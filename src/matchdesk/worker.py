@@ -20,8 +20,8 @@ from types import FrameType
 from matchdesk.context import Matchdesk
 from matchdesk.jobs import service as jobs
 from matchdesk.jobs.registry import JobRegistry
-from matchdesk.outreach import claims
-from matchdesk.outreach.delivery import BatchReport, Courier, DeliverySettings
+from matchdesk.mail import claims
+from matchdesk.mail.delivery import BatchReport, Courier, DeliverySettings
 from matchdesk.roster.models import utcnow
 
 log = logging.getLogger("matchdesk.worker")

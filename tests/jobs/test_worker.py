@@ -9,8 +9,8 @@ from typing import Any
 from matchdesk.context import Matchdesk
 from matchdesk.jobs import service
 from matchdesk.jobs.registry import JobRegistry, Progress
-from matchdesk.outreach.delivery import BatchReport, DeliverySettings
-from matchdesk.outreach.outbox import enqueue
+from matchdesk.mail.delivery import BatchReport, DeliverySettings
+from matchdesk.mail.outbox import enqueue
 from matchdesk.worker import run_worker
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from matchdesk.audit import AuditEntry
 from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput
-from matchdesk.outreach.models import OutboxMessage
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.results.models import LedgerDay, TierMove
 from matchdesk.results.tier_review import apply_moves, count_proposals, review
 from matchdesk.roster.availability import parse_availability

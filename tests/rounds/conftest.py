@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.models import OutboxMessage
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.roster.availability import parse_availability
 from matchdesk.roster.records import CreatorRecord
 from matchdesk.roster.service import save_records
@@ -17,7 +17,7 @@ from matchdesk.rounds.board import Edit
 from matchdesk.rounds.models import Round
 from matchdesk.rounds.pool import Pool, load_pool, pool_creator_ids
 from matchdesk.rounds.service import build_round, round_document
-from tests.outreach.conftest import smtp_server, smtp_settings  # noqa: F401 (fixtures)
+from tests.mail.conftest import smtp_server, smtp_settings  # noqa: F401 (fixtures)
 
 # The week of Monday 30 November 2026 in the default program's zone (Los Angeles, UTC-8):
 # 2026-11-30T08:00Z to 2026-12-07T08:00Z.

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
 from matchdesk.errors import Conflict, NotFound
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import Attachment
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import Attachment
 from matchdesk.roster.models import Creator
 from matchdesk.rounds import board
 from matchdesk.rounds.lifecycle import mark_no_show, publish, reliability, rematch, respond

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.delivery import DeliverySettings
+from matchdesk.mail.delivery import DeliverySettings
 from matchdesk.rounds.lifecycle import publish
 from matchdesk.worker import run_worker
-from tests.outreach.conftest import SmtpServer
+from tests.mail.conftest import SmtpServer
 from tests.rounds.conftest import MANAGER, add_roster, build, creator, pairs
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from matchdesk.context import Matchdesk
 from matchdesk.jobs import service as jobs
 from matchdesk.jobs.catalog import default_registry
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.matching.pairs import pair_violations
-from matchdesk.outreach.models import OutboxMessage
 from matchdesk.portal.links import issue_portal_link
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.models import Creator

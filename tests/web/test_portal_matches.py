@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.models import OutboxMessage
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.portal.links import issue_portal_link, open_portal
 from matchdesk.roster.editing import create_creator
 from matchdesk.rounds.board import Edit

@@ -20,7 +20,7 @@ from matchdesk.audit import entries_for
 from matchdesk.context import Matchdesk
 from matchdesk.jobs import service as jobs
 from matchdesk.jobs.catalog import default_registry
-from matchdesk.outreach.models import OutboxMessage
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.roster.editing import create_creator
 from matchdesk.roster.service import get_creator
 from matchdesk.rounds.lifecycle import respond

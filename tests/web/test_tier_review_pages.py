@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.models import OutboxMessage
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.results.models import TierMove
 from matchdesk.roster.models import Creator
 from matchdesk.rounds.period import program_today

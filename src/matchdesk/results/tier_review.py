@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk.audit import record
 from matchdesk.errors import InvalidInput
-from matchdesk.outreach.outbox import NewMessage, enqueue_many
+from matchdesk.mail.outbox import NewMessage, enqueue_many
 from matchdesk.program import Program
 from matchdesk.results.ledger import REVENUE_DAYS
 from matchdesk.results.models import LedgerDay, TierMove

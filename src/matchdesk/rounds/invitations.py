@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matchdesk.config import Settings
-from matchdesk.outreach.delivery import DeliverySettings
-from matchdesk.outreach.outbox import Attachment, NewMessage, enqueue_many
+from matchdesk.mail.delivery import DeliverySettings
+from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from matchdesk.portal.links import make_portal_token
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow

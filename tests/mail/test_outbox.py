@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import (
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import (
     Attachment,
     NewMessage,
     enqueue,

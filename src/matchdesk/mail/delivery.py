@@ -27,12 +27,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach import claims
-from matchdesk.outreach.messages import build_email
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import key_digest, message_id_for
-from matchdesk.outreach.pacing import TokenBucket, retry_delay
-from matchdesk.outreach.transports import (
+from matchdesk.mail import claims
+from matchdesk.mail.messages import build_email
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import key_digest, message_id_for
+from matchdesk.mail.pacing import TokenBucket, retry_delay
+from matchdesk.mail.transports import (
     EmlTransport,
     PermanentFailure,
     SmtpTransport,

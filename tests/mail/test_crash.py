@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import NewMessage, enqueue_many, message_id_for
-from tests.outreach.conftest import SmtpServer
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import NewMessage, enqueue_many, message_id_for
+from tests.mail.conftest import SmtpServer
 
 N = 300
 COMMIT_EVERY = 10

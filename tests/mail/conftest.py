@@ -16,7 +16,7 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.controller import Controller
 
-from matchdesk.outreach.delivery import DeliverySettings
+from matchdesk.mail.delivery import DeliverySettings
 
 # Later than any real "now", so rows enqueued during a test are due at T0.
 T0 = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)

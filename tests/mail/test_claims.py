@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
 from matchdesk.db import make_engine, make_session_factory
-from matchdesk.outreach import claims
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import NewMessage, enqueue_many
-from tests.outreach.conftest import T0, aware
+from matchdesk.mail import claims
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import NewMessage, enqueue_many
+from tests.mail.conftest import T0, aware
 
 LEASE = timedelta(seconds=60)
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from matchdesk.outreach.models import OutboxMessage
+from matchdesk.mail.models import OutboxMessage
 
 MAX_ERROR_LENGTH = 2000
 

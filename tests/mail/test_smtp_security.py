@@ -15,8 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from matchdesk.outreach.transports import SmtpTransport
-from tests.outreach.conftest import Recorder, free_port
+from matchdesk.mail.transports import SmtpTransport
+from tests.mail.conftest import Recorder, free_port
 
 
 def check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:

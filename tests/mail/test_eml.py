@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import update
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.delivery import BatchReport, Courier, DeliverySettings
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import enqueue, key_digest
-from tests.outreach.conftest import Clock
+from matchdesk.mail.delivery import BatchReport, Courier, DeliverySettings
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import enqueue, key_digest
+from tests.mail.conftest import Clock
 
 
 def test_messages_are_written_once_each_as_eml_files(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from matchdesk.outreach.pacing import TokenBucket, retry_delay
+from matchdesk.mail.pacing import TokenBucket, retry_delay
 
 
 def test_the_bucket_allows_a_burst_then_the_rate() -> None:

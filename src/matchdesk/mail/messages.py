@@ -10,8 +10,8 @@ from email.policy import Policy
 from functools import lru_cache
 from typing import Any
 
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import Attachment, message_id_for
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import Attachment, message_id_for
 
 
 class _Header(BaseHeader):

@@ -9,10 +9,10 @@ from email import policy
 
 import pytest
 
-from matchdesk.outreach import messages
-from matchdesk.outreach.messages import build_email
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import Attachment
+from matchdesk.mail import messages
+from matchdesk.mail.messages import build_email
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import Attachment
 
 BOUNDARY = re.compile(rb"={15}\d+==")
 INVITE = Attachment("match.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR\r\n")

@@ -9,11 +9,11 @@ from email.message import EmailMessage
 from sqlalchemy import func, select
 
 from matchdesk.context import Matchdesk
-from matchdesk.outreach.delivery import BatchReport, Courier, DeliverySettings
-from matchdesk.outreach.models import OutboxMessage
-from matchdesk.outreach.outbox import Attachment, enqueue, message_id_for
-from matchdesk.outreach.transports import PermanentFailure, TemporaryFailure, Transport
-from tests.outreach.conftest import Clock, SmtpServer, aware, free_port
+from matchdesk.mail.delivery import BatchReport, Courier, DeliverySettings
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.outbox import Attachment, enqueue, message_id_for
+from matchdesk.mail.transports import PermanentFailure, TemporaryFailure, Transport
+from tests.mail.conftest import Clock, SmtpServer, aware, free_port
 
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
 
