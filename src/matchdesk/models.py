@@ -3,6 +3,7 @@
 
 from matchdesk import audit
 from matchdesk.accounts import models as accounts_models
+from matchdesk.checkins import models as checkins_models  # noqa: F401
 from matchdesk.db import Base
 from matchdesk.jobs import models as jobs_models  # noqa: F401
 from matchdesk.mail import models as mail_models  # noqa: F401

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from matchdesk.errors import InvalidInput
+from matchdesk.roster.availability import AvailabilityError, parse_availability
 
 Cadence = Literal["weekly", "monthly"]
 
@@ -46,6 +47,8 @@ class Tier(_Frozen):
     min_revenue_30d: int = Field(default=0, ge=0)
     min_followers: int = Field(default=0, ge=0)
     cadence: Cadence = "weekly"
+    # Weeks between a creator's regular check-ins (SPEC section 6); 0: none for this tier.
+    checkin_every_weeks: int = Field(default=4, ge=0, le=52)
 
     def admits(self, revenue_30d: int, followers: int) -> bool:
         return revenue_30d >= self.min_revenue_30d and followers >= self.min_followers
@@ -65,6 +68,27 @@ class MatchingRules(_Frozen):
         return self
 
 
+class CheckinRules(_Frozen):
+    """The `[checkins]` table (SPEC section 6)."""
+
+    duration_minutes: int = Field(default=30, gt=0, le=8 * 60)
+    buffer_minutes: int = Field(default=10, ge=0, le=8 * 60)
+    min_notice_hours: int = Field(default=24, ge=0, le=24 * 60)
+    max_per_day: int = Field(default=8, ge=0, le=100)
+    default_creator_hours: str = (
+        "Mon 10:00-20:00; Tue 10:00-20:00; Wed 10:00-20:00; Thu 10:00-20:00; Fri 10:00-20:00"
+    )
+
+    @field_validator("default_creator_hours")
+    @classmethod
+    def _hours_valid(cls, value: str) -> str:
+        try:
+            parse_availability(value)
+        except AvailabilityError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
 DEFAULT_TIERS = (
     Tier(name="S", min_revenue_30d=200_000, cadence="monthly"),
     Tier(name="A", min_revenue_30d=20_000, cadence="weekly"),
@@ -78,6 +102,7 @@ class Program(_Frozen):
     program: ProgramInfo = ProgramInfo()
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
     matching: MatchingRules = MatchingRules()
+    checkins: CheckinRules = CheckinRules()
 
     @field_validator("tiers")
     @classmethod

@@ -30,6 +30,11 @@ class Operator(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Check-ins (issue 11): working hours as weekly windows on `timezone`'s clock
+    # (availability syntax; "" none yet), and the version signed into the calendar feed URL.
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    working_hours: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

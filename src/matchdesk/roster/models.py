@@ -52,7 +52,10 @@ class Creator(Base):
     revenue_source: Mapped[str] = mapped_column(String(10), default="roster")
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
-    manager: Mapped[str] = mapped_column(String(254), default="")
+    # The manager: an operator's e-mail ("" none). Check-in hours: weekly windows on the
+    # creator's clock in availability syntax ("" the program's default).
+    manager: Mapped[str] = mapped_column(String(254), default="", index=True)
+    checkin_hours: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     # Raised on every change; edits carry the version they read (optimistic locking).
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Signed into every portal link; raising it revokes the creator's issued links.

@@ -102,10 +102,83 @@ def upgrade() -> None:
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttles'))
     )
+    # Check-ins (issue 11): managers' working hours and feed version, creators' check-in
+    # hours, the check-ins (one booked per manager slot and per creator: partial unique
+    # indexes) and their action items.
+    with op.batch_alter_table('operators', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('working_hours', sa.String(length=2000), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('feed_version', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('checkin_hours', sa.String(length=2000), nullable=False, server_default=''))
+        batch_op.create_index('ix_creators_manager', ['manager'], unique=False)
+    op.create_table('checkins',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('manager_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=200), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('booked_by', sa.String(length=300), nullable=False),
+    sa.Column('booked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('reminder_24h', sa.String(length=10), nullable=False),
+    sa.Column('reminder_1h', sa.String(length=10), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('booked', 'held', 'no_show', 'cancelled')", name=op.f('ck_checkins_status_known')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_checkins_ends_after_start')),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_checkins_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['manager_id'], ['operators.id'], name=op.f('fk_checkins_manager_id_operators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_checkins')),
+    sa.UniqueConstraint('uid', name=op.f('uq_checkins_uid'))
+    )
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.create_index('ix_checkins_starts_at', ['starts_at'], unique=False)
+        batch_op.create_index('ix_checkins_creator_id_starts_at', ['creator_id', 'starts_at'], unique=False)
+        batch_op.create_index(
+            'uq_checkins_manager_slot', ['manager_id', 'starts_at'], unique=True,
+            postgresql_where=sa.text("status = 'booked'"),
+            sqlite_where=sa.text("status = 'booked'"),
+        )
+        batch_op.create_index(
+            'uq_checkins_creator_open', ['creator_id'], unique=True,
+            postgresql_where=sa.text("status = 'booked'"),
+            sqlite_where=sa.text("status = 'booked'"),
+        )
+    op.create_table('action_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('checkin_id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.String(length=500), nullable=False),
+    sa.Column('owner', sa.String(length=100), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('done', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['checkin_id'], ['checkins.id'], name=op.f('fk_action_items_checkin_id_checkins'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_action_items_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_action_items'))
+    )
+    with op.batch_alter_table('action_items', schema=None) as batch_op:
+        batch_op.create_index('ix_action_items_checkin_id', ['checkin_id'], unique=False)
+        batch_op.create_index('ix_action_items_creator_id', ['creator_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    # Check-ins (issue 11)
+    op.drop_table('action_items')
+    op.drop_table('checkins')
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.drop_index('ix_creators_manager')
+        batch_op.drop_column('checkin_hours')
+    with op.batch_alter_table('operators', schema=None) as batch_op:
+        batch_op.drop_column('feed_version')
+        batch_op.drop_column('working_hours')
+        batch_op.drop_column('timezone')
     op.drop_table('login_throttles')
     with op.batch_alter_table('creators', schema=None) as batch_op:
         batch_op.drop_column('portal_link_version')
