@@ -7,6 +7,7 @@ from matchdesk.checkins import models as checkins_models  # noqa: F401
 from matchdesk.db import Base
 from matchdesk.jobs import models as jobs_models  # noqa: F401
 from matchdesk.mail import models as mail_models  # noqa: F401
+from matchdesk.outreach import models as outreach_models  # noqa: F401
 from matchdesk.results import models as results_models  # noqa: F401
 from matchdesk.roster import models as roster_models
 from matchdesk.rounds import models as rounds_models  # noqa: F401

@@ -33,6 +33,8 @@ class OutboxMessage(Base):
     body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
     # [{"filename", "content_type", "content" (base64)}]; small parts such as invitations.
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Extra headers, e.g. a newsletter's List-Unsubscribe and List-Unsubscribe-Post.
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     # What makes the message unique in the program ("match:42:published:luna"); a second
     # enqueue with the same key is a no-op, and the Message-ID is derived from it.
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -102,6 +102,32 @@ def upgrade() -> None:
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttles'))
     )
+    # Reports at scale (issue 10): per program day and tier sums, per program week, tier
+    # and set of weekdays the number of creators live, and the tier each creator's ledger
+    # is counted under.
+    op.create_table('ledger_tier_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('tier', sa.String(length=40), nullable=False),
+    sa.Column('sessions', sa.BigInteger(), nullable=False),
+    sa.Column('live_minutes', sa.BigInteger(), nullable=False),
+    sa.Column('diamonds', sa.BigInteger(), nullable=False),
+    sa.Column('new_followers', sa.BigInteger(), nullable=False),
+    sa.Column('match_sessions', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'tier', name=op.f('pk_ledger_tier_days'))
+    )
+    op.create_table('ledger_week_masks',
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('tier', sa.String(length=40), nullable=False),
+    sa.Column('days', sa.SmallInteger(), nullable=False),
+    sa.Column('creators', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('week', 'tier', 'days', name=op.f('pk_ledger_week_masks'))
+    )
+    op.create_table('ledger_tiers',
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('tier', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_ledger_tiers_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('creator_id', name=op.f('pk_ledger_tiers'))
+    )
     # Check-ins (issue 11): managers' working hours and feed version, creators' check-in
     # hours, the check-ins (one booked per manager slot and per creator: partial unique
     # indexes) and their action items.
@@ -166,9 +192,108 @@ def upgrade() -> None:
         batch_op.create_index('ix_action_items_checkin_id', ['checkin_id'], unique=False)
         batch_op.create_index('ix_action_items_creator_id', ['creator_id'], unique=False)
 
+    # Outreach (issue 12): extra headers on outbox rows (List-Unsubscribe), saved
+    # segments, newsletters with one delivery row per recipient, suppressions,
+    # subscriptions and bounces.
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('headers', sa.JSON(), nullable=True))
+    op.create_table('segments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_segments')),
+    sa.UniqueConstraint('name', name=op.f('uq_segments_name'))
+    )
+    op.create_table('newsletters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('segment', sa.JSON(), nullable=False),
+    sa.Column('segment_name', sa.String(length=100), nullable=True),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('send_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('local_date', sa.Date(), nullable=True),
+    sa.Column('local_time', sa.String(length=5), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('draft', 'sending', 'paused', 'sent')", name=op.f('ck_newsletters_newsletter_status_known')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletters'))
+    )
+    op.create_table('newsletter_deliveries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('newsletter_id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'queued', 'suppressed')", name=op.f('ck_newsletter_deliveries_delivery_status_known')),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_newsletter_deliveries_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['newsletter_id'], ['newsletters.id'], name=op.f('fk_newsletter_deliveries_newsletter_id_newsletters'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_deliveries')),
+    sa.UniqueConstraint('newsletter_id', 'creator_id', name=op.f('uq_newsletter_deliveries_newsletter_id'))
+    )
+    with op.batch_alter_table('newsletter_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_newsletter_deliveries_creator_id', ['creator_id'], unique=False)
+        batch_op.create_index('ix_newsletter_deliveries_newsletter_id_status', ['newsletter_id', 'status'], unique=False)
+    op.create_table('suppressions',
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('reason', sa.String(length=12), nullable=False),
+    sa.Column('detail', sa.String(length=500), nullable=False),
+    sa.Column('newsletter_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("reason IN ('unsubscribe', 'hard_bounce', 'complaint')", name=op.f('ck_suppressions_reason_known')),
+    sa.ForeignKeyConstraint(['newsletter_id'], ['newsletters.id'], name=op.f('fk_suppressions_newsletter_id_newsletters'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('email', name=op.f('pk_suppressions'))
+    )
+    with op.batch_alter_table('suppressions', schema=None) as batch_op:
+        batch_op.create_index('ix_suppressions_newsletter_id', ['newsletter_id'], unique=False)
+    op.create_table('subscriptions',
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('topic', sa.String(length=30), nullable=False),
+    sa.Column('subscribed', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_subscriptions_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('creator_id', 'topic', name=op.f('pk_subscriptions'))
+    )
+    op.create_table('bounces',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('newsletter_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('soft', 'hard', 'complaint')", name=op.f('ck_bounces_bounce_kind_known')),
+    sa.ForeignKeyConstraint(['newsletter_id'], ['newsletters.id'], name=op.f('fk_bounces_newsletter_id_newsletters'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bounces')),
+    sa.UniqueConstraint('source', 'email', name=op.f('uq_bounces_source'))
+    )
+    with op.batch_alter_table('bounces', schema=None) as batch_op:
+        batch_op.create_index('ix_bounces_email', ['email'], unique=False)
+        batch_op.create_index('ix_bounces_newsletter_id', ['newsletter_id'], unique=False)
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    # Outreach (issue 12)
+    op.drop_table('bounces')
+    op.drop_table('subscriptions')
+    op.drop_table('suppressions')
+    op.drop_table('newsletter_deliveries')
+    op.drop_table('newsletters')
+    op.drop_table('segments')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('headers')
+    op.drop_table('ledger_tiers')
+    op.drop_table('ledger_week_masks')
+    op.drop_table('ledger_tier_days')
     # Check-ins (issue 11)
     op.drop_table('action_items')
     op.drop_table('checkins')

@@ -1,0 +1,1 @@
+"""Outreach: segments, newsletters, consent and campaigns."""
