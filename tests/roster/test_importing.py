@@ -129,8 +129,21 @@ def test_header_problems_come_alone_with_a_suggestion() -> None:
         "row 1, column folowers: unknown column (did you mean followers?)",
         "row 1, column tier: unknown column (known columns: handle, display_name, email, "
         "timezone, languages, region, category, followers, revenue_30d, availability, "
-        "blocked, status)",
+        "blocked, status, manager, checkin_hours)",
         "row 1: missing required column followers",
+    ]
+
+
+def test_manager_and_checkin_hours_columns() -> None:
+    text = HEADER + ",manager,checkin_hours\nanna,UTC,en,1,1,,Mia@Example.com,Sat 09:00-12:00\n"
+    result = validate_table(read_table(text.encode(), "r.csv"), managers={"mia@example.com"})
+    assert result.problems == []
+    assert result.records[0].manager == "mia@example.com"
+    assert result.records[0].checkin_hours == (Window(5, 540, 720),)
+    bad = HEADER + ",manager,checkin_hours\nanna,UTC,en,1,1,,ops@example.com,Sat 9-12\n"
+    assert validate_table(read_table(bad.encode(), "r.csv"), managers=set()).problems == [
+        "row 2, column manager: 'ops@example.com' is not an operator (add them first)",
+        "row 2, column checkin_hours: 'Sat 9-12': time '9' is not HH:MM",
     ]
 
 

@@ -161,10 +161,10 @@ def test_export_writes_the_spec_format(md: Matchdesk) -> None:
         exported = export_roster(session, "roster.csv").decode()
     assert exported.splitlines() == [
         "handle,display_name,email,timezone,languages,region,category,followers,revenue_30d,"
-        "availability,blocked,status",
-        "anna,,,Europe/Berlin,de;en,,,50000,250000,Mon 19:00-23:00,,active",
-        "bob,,,America/New_York,en,,,1200,25000,Fri 22:00-02:00; Sat 20:00-22:00,anna,active",
-        "carla,,,Asia/Kolkata,hi;en,,,300,10,,,active",
+        "availability,blocked,status,manager,checkin_hours",
+        "anna,,,Europe/Berlin,de;en,,,50000,250000,Mon 19:00-23:00,,active,,",
+        "bob,,,America/New_York,en,,,1200,25000,Fri 22:00-02:00; Sat 20:00-22:00,anna,active,,",
+        "carla,,,Asia/Kolkata,hi;en,,,300,10,,,active,,",
     ]
 
 
@@ -202,3 +202,28 @@ def test_demo_roster_saves_and_every_record_round_trips(md: Matchdesk) -> None:
         assert stored[record.handle].availability == tuple(sorted(set(record.availability)))
         assert stored[record.handle].blocked == tuple(sorted(set(record.blocked)))
         assert stored[record.handle].languages == record.languages
+
+
+def test_manager_and_checkin_hours_round_trip(md: Matchdesk) -> None:
+    from matchdesk.accounts.service import create_operator
+
+    with md.transaction() as session:
+        create_operator(session, "mia@example.com", "a long password", "manager")
+    text = (
+        "handle,timezone,languages,followers,revenue_30d,availability,manager,checkin_hours\n"
+        "anna,Europe/Berlin,de,1,1,,MIA@example.com,Tue 14:00-16:00; Mon 09:00-11:00\n"
+        "bob,UTC,en,1,1,,,\n"
+    )
+    assert do_import(md, text.encode()) == ImportReport(2, 0, 0, dry_run=False)
+    with md.transaction() as session:
+        exported = export_roster(session, "roster.csv").decode().splitlines()
+    assert exported[1].endswith(",active,mia@example.com,Mon 09:00-11:00; Tue 14:00-16:00")
+    assert exported[2].endswith(",active,,")
+    with md.transaction() as session:
+        again = export_roster(session, "roster.csv")
+    assert do_import(md, again) == ImportReport(0, 0, 2, dry_run=False)
+    with pytest.raises(InvalidInput) as caught:
+        do_import(md, text.replace("MIA@", "max@").encode())
+    assert caught.value.details == [
+        "row 2, column manager: 'max@example.com' is not an operator (add them first)"
+    ]

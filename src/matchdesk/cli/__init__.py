@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from matchdesk.cli import system
+from matchdesk.cli.checkins import checkins_app, users_hours
 from matchdesk.cli.creators import creators_app, demo
 from matchdesk.cli.reports import reports_app
 from matchdesk.cli.results import results_app
@@ -25,12 +26,14 @@ app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True
 app.command()(system.init)
 app.add_typer(creators_app, name="creators")
 app.command()(demo)
+users_app.command("hours")(users_hours)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(rounds_app, name="rounds")
 app.add_typer(results_app, name="results")
 app.add_typer(reports_app, name="reports")
 app.add_typer(tiers_app, name="tiers")
+app.add_typer(checkins_app, name="checkins")
 app.command()(system.serve)
 app.command()(system.worker)
 

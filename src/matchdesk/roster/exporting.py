@@ -10,7 +10,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from matchdesk.roster.availability import Window
+from matchdesk.roster.availability import Window, parse_availability
 from matchdesk.roster.models import AvailabilityWindow, Creator, CreatorBlock
 from matchdesk.roster.records import COLUMNS, CreatorRecord
 from matchdesk.roster.service import record_row
@@ -64,6 +64,8 @@ def iter_records(session: Session, page: int = PAGE) -> Iterator[CreatorRecord]:
                 availability=tuple(sorted(windows.get(row.id, ()))),
                 blocked=tuple(sorted(blocked.get(row.id, ()))),
                 status=row.status,
+                manager=row.manager,
+                checkin_hours=parse_availability(row.checkin_hours),
             )
         after = creators[-1].handle
         session.expunge_all()

@@ -43,6 +43,8 @@ MAX_LENGTH = {
     "availability": 2000,
     "blocked": 2000,
     "status": 10,
+    "manager": 254,
+    "checkin_hours": 2000,
 }
 _SUFFIX = {"k": 1_000, "m": 1_000_000}
 MAX_COUNT = 10**15  # far above any real audience or revenue; keeps 64-bit columns safe
@@ -164,6 +166,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "availability": _availability,
     "blocked": _blocked,
     "status": _status,
+    "manager": lambda text: _email(text).lower(),
+    "checkin_hours": _availability,
 }
 ROSTER_COLUMNS = Columns(COLUMNS, REQUIRED_COLUMNS, _PARSERS, MAX_LENGTH)
 
@@ -199,9 +203,11 @@ def validate_table(
     table: Table,
     known_handles: Collection[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    managers: Collection[str] | None = None,
 ) -> Validation:
     """Check every row of `table`; `known_handles` are creators already on the roster, which
-    the file's `blocked` column may name. Problems come in row order, then column order."""
+    the file's `blocked` column may name; `managers` (when given) the operators' e-mails
+    that the `manager` column may name. Problems come in row order, then column order."""
     result = Validation()
     result.problems = header_problems(table.header, ROSTER_COLUMNS)
     if result.problems:
@@ -233,6 +239,10 @@ def validate_table(
                 problems.add(number, "blocked", f"'{handle}' cannot block itself")
                 row_ok = False
             blocks.append((number, handle, blocked))
+        manager = values.get("manager", "")
+        if managers is not None and manager and manager not in managers:
+            problems.add(number, "manager", f"'{manager}' is not an operator (add them first)")
+            row_ok = False
         if row_ok:
             result.records.append(CreatorRecord(**values))  # type: ignore[arg-type]
     known = set(known_handles)

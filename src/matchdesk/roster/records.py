@@ -20,6 +20,8 @@ COLUMNS = (
     "availability",
     "blocked",
     "status",
+    "manager",
+    "checkin_hours",
 )
 REQUIRED_COLUMNS = ("handle", "timezone", "languages", "followers", "revenue_30d", "availability")
 STATUSES = ("active", "paused")
@@ -41,3 +43,5 @@ class CreatorRecord:
     category: str = ""
     blocked: tuple[str, ...] = ()
     status: str = "active"
+    manager: str = ""  # the manager's (an operator's) e-mail, lower-case
+    checkin_hours: tuple[Window, ...] = ()  # empty: the program's default

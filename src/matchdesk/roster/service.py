@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from matchdesk.accounts.models import Operator
 from matchdesk.db import bulk_insert
 from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.program import Program
-from matchdesk.roster.availability import Window, format_availability
+from matchdesk.roster.availability import Window, format_availability, parse_availability
 from matchdesk.roster.importing import validate_table
 from matchdesk.roster.models import (
     AvailabilityWindow,
@@ -87,6 +88,8 @@ def load_records(session: Session) -> dict[str, CreatorRecord]:
             availability=tuple(sorted(windows.get(row.id, ()))),
             blocked=tuple(sorted(blocked.get(row.id, ()))),
             status=row.status,
+            manager=row.manager,
+            checkin_hours=parse_availability(row.checkin_hours),
         )
     session.expunge_all()  # thousands of loaded objects are not needed past this point
     return records
@@ -99,6 +102,7 @@ def _normalised(record: CreatorRecord) -> CreatorRecord:
             **record.__dict__,
             "availability": tuple(sorted(set(record.availability))),
             "blocked": tuple(sorted(set(record.blocked))),
+            "checkin_hours": tuple(sorted(set(record.checkin_hours))),
         }
     )
 
@@ -115,6 +119,8 @@ def _creator_values(record: CreatorRecord, program: Program) -> dict[str, Any]:
         "followers": record.followers,
         "revenue_30d": record.revenue_30d,
         "status": record.status,
+        "manager": record.manager,
+        "checkin_hours": format_availability(sorted(set(record.checkin_hours))),
         "tier": program.tier_for(record.revenue_30d, record.followers),
     }
 
@@ -166,7 +172,6 @@ def save_records(
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
-                "manager": "",
             }
             for r in chunk
         ]
@@ -244,10 +249,12 @@ def import_roster(
     every problem (`row N, column C: message`) and then writes nothing at all."""
     table = read_table(data, name)
     known = set(session.execute(select(Creator.handle)).scalars())
+    managers = set(session.execute(select(Operator.email)).scalars())
     validation = validate_table(
         table,
         known,
         (lambda done, total: progress("Checking rows", done, total)) if progress else None,
+        managers,
     )
     if validation.problems:
         count = len(validation.problems)
@@ -281,6 +288,8 @@ def record_row(record: CreatorRecord) -> list[str | int]:
         format_availability(record.availability),
         ";".join(record.blocked),
         record.status,
+        record.manager,
+        format_availability(record.checkin_hours),
     ]
 
 

@@ -1,0 +1,95 @@
+"""`matchdesk checkins ...` (SPEC section 6) and `matchdesk users hours`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from matchdesk.cli.support import _app, out
+
+checkins_app = typer.Typer(
+    help="Check-ins: due list, planning a week, bookings.", no_args_is_help=True
+)
+
+CLI_ACTOR = "cli"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def users_hours(
+    email: Annotated[str, typer.Argument(help="The operator's e-mail.")],
+    timezone: Annotated[str, typer.Option(help="IANA zone of the hours, e.g. Europe/Berlin.")],
+    hours: Annotated[str, typer.Option(help='Weekly windows: "Mon 09:00-17:00; Tue 09:00-17:00".')],
+) -> None:
+    """Set an operator's working hours (when check-ins with them can be booked)."""
+    from matchdesk.accounts.service import find_operator
+    from matchdesk.checkins.hours import set_working_hours
+
+    md = _app()
+    with md.transaction() as session:
+        operator = find_operator(session, email)
+        set_working_hours(operator, timezone, hours)
+        shown = f"{operator.email}: {operator.working_hours} ({operator.timezone})"
+    out.print(f"Working hours of {shown}.", highlight=False)
+
+
+def _week(md: Any, week: str | None) -> Any:
+    from matchdesk.checkins.due import program_week, this_monday
+
+    zone = md.program.program.timezone
+    return program_week(week or this_monday(datetime.now(UTC), zone), zone)
+
+
+@checkins_app.command("due")
+def checkins_due(
+    week: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD, a Monday (program time); default this week.")
+    ] = None,
+    manager: Annotated[str | None, typer.Option(help="Only this manager's creators.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The creators whose check-in falls due that week (overdue, due, booked)."""
+    from matchdesk.checkins.due import due_list
+
+    md = _app()
+    with md.transaction() as session:
+        the_week = _week(md, week)
+        entries = due_list(session, md.program, the_week, manager=manager)
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "creator": e.handle,
+                        "manager": e.manager or None,
+                        "tier": e.tier,
+                        "due_on": e.due_on.isoformat(),
+                        "state": e.state,
+                        "checkin_id": e.checkin_id,
+                        "starts_at": _iso(e.starts_at),
+                    }
+                    for e in entries
+                ]
+            )
+        )
+        return
+    counts = {s: sum(1 for e in entries if e.state == s) for s in ("overdue", "due", "booked")}
+    out.print(
+        f"Week of {the_week.monday}: {counts['overdue']} overdue, {counts['due']} due, "
+        f"{counts['booked']} booked.",
+        highlight=False,
+    )
+    for e in entries:
+        when = f" at {_iso(e.starts_at)}" if e.starts_at else ""
+        out.print(
+            f"  {e.state:8} {e.handle:24} tier {e.tier:6} due {e.due_on} "
+            f"manager {e.manager or '(none)'}{when}",
+            highlight=False,
+        )
