@@ -1,0 +1,414 @@
+"""Segments (SPEC section 7): a JSON rule tree, checked once, evaluated in SQL when used.
+
+`{"match": "all" | "any", "rules": [rule or nested segment, ...]}`, a rule being
+`{"field": F, "op": OP, "value": V}`. Parsing refuses an unknown field or op and a value
+of the wrong type, naming the rule by its place in the tree (`rules[1].rules[0]`).
+Evaluation builds one WHERE clause over `creators`; the fields that come from results
+(`diamonds_30d`, `live_days_30d`, `days_since_live`) and from rounds
+(`matched_last_round`) are sets of creator ids computed by grouped subqueries over the
+ledger and the rounds, never row by row in Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from matchdesk.errors import InvalidInput
+from matchdesk.outreach.models import Subscription, Suppression
+from matchdesk.results.ledger import revenue_window
+from matchdesk.results.models import LedgerDay
+from matchdesk.roster.models import Creator, CreatorLanguage
+from matchdesk.rounds.models import Bye, Match, Round
+
+Kind = Literal["text", "number", "bool", "list"]
+
+FIELDS: dict[str, Kind] = {
+    "tier": "text",
+    "status": "text",
+    "region": "text",
+    "category": "text",
+    "language": "list",
+    "followers": "number",
+    "revenue_30d": "number",
+    "diamonds_30d": "number",
+    "live_days_30d": "number",
+    "days_since_live": "number",
+    "matched_last_round": "bool",
+    "manager": "text",
+    "subscribed": "bool",
+}
+COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+OPS: dict[Kind, tuple[str, ...]] = {
+    "text": ("=", "!=", "in", "not in"),
+    "number": (*COMPARISONS, "in", "not in"),
+    "bool": ("=", "!="),
+    "list": ("has", "in", "not in"),
+}
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One condition: `field op value` (`value` a list for `in` / `not in`)."""
+
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A checked rule tree: all (or any) of its rules and nested segments hold."""
+
+    match: Literal["all", "any"]
+    rules: tuple[Rule | Segment, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON document this segment was parsed from (normalised)."""
+        return {
+            "match": self.match,
+            "rules": [
+                r.as_json()
+                if isinstance(r, Segment)
+                else {"field": r.field, "op": r.op, "value": r.value}
+                for r in self.rules
+            ],
+        }
+
+
+def load_segment_text(text: str, where: str = "the segment") -> Segment:
+    """Parse a segment from JSON text (a file's or a form's)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{where} is not valid JSON", [f"line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        ) from None
+    return parse_segment(document)
+
+
+def parse_segment(document: Any) -> Segment:
+    """The segment `document` describes, or `InvalidInput` listing every bad rule."""
+    problems: list[str] = []
+    segment = _group(document, "segment", problems, 0)
+    if problems or segment is None:
+        raise InvalidInput("the segment is invalid", problems)
+    return segment
+
+
+def _describe(node: Any) -> str:
+    text = json.dumps(node, ensure_ascii=False, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _group(node: Any, where: str, problems: list[str], depth: int) -> Segment | None:
+    if not isinstance(node, dict):
+        problems.append(f"{where}: must be an object with match and rules, got {_describe(node)}")
+        return None
+    if depth > MAX_DEPTH:
+        problems.append(f"{where}: segments nest at most {MAX_DEPTH} deep")
+        return None
+    unknown = sorted(set(node) - {"match", "rules"})
+    if unknown:
+        problems.append(f"{where}: unknown key {unknown[0]!r} (a segment has match and rules)")
+    match = node.get("match", "all")
+    if match not in ("all", "any"):
+        problems.append(f'{where}: match must be "all" or "any", got {_describe(match)}')
+    rules = node.get("rules")
+    if not isinstance(rules, list):
+        problems.append(f"{where}: rules must be a list")
+        return None
+    parsed: list[Rule | Segment] = []
+    for index, child in enumerate(rules):
+        place = f"{where}.rules[{index}]" if where != "segment" else f"rules[{index}]"
+        item: Rule | Segment | None
+        if isinstance(child, dict) and "rules" in child:
+            item = _group(child, place, problems, depth + 1)
+        else:
+            item = _rule(child, place, problems)
+        if item is not None:
+            parsed.append(item)
+    if match not in ("all", "any"):
+        return None
+    return Segment(match, tuple(parsed))
+
+
+def _rule(node: Any, where: str, problems: list[str]) -> Rule | None:
+    start = len(problems)
+    if not isinstance(node, dict):
+        problems.append(f"{where}: must be a rule (field, op, value), got {_describe(node)}")
+        return None
+    named = f"{where} {_describe(node)}"
+    unknown = sorted(set(node) - {"field", "op", "value"})
+    if unknown:
+        problems.append(f"{named}: unknown key {unknown[0]!r} (a rule has field, op and value)")
+    field, op = node.get("field"), node.get("op")
+    if field not in FIELDS:
+        problems.append(f"{named}: unknown field {field!r} (fields: {', '.join(FIELDS)})")
+        return None
+    kind = FIELDS[field]
+    if op not in OPS[kind]:
+        ops = ", ".join(OPS[kind])
+        problems.append(f"{named}: op {op!r} does not apply to {field} (ops: {ops})")
+        return None
+    if "value" not in node:
+        problems.append(f"{named}: value is missing")
+        return None
+    value = node["value"]
+    if op in ("in", "not in"):
+        if not isinstance(value, list) or not value:
+            problems.append(f"{named}: {op!r} needs a non-empty list of values")
+        else:
+            for item in value:
+                problem = _value_problem(kind, item)
+                if problem:
+                    problems.append(f"{named}: {problem}")
+                    break
+    else:
+        problem = _value_problem(kind, value)
+        if problem:
+            problems.append(f"{named}: {problem}")
+    if len(problems) > start:
+        return None
+    return Rule(field, op, value)
+
+
+def _value_problem(kind: Kind, value: Any) -> str | None:
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"value {_describe(value)} is not a whole number"
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            return f"value {_describe(value)} is not true or false"
+    elif not isinstance(value, str):
+        return f"value {_describe(value)} is not text"
+    return None
+
+
+# --- evaluation --------------------------------------------------------------------------
+
+
+def creator_condition(segment: Segment, today: date) -> ColumnElement[bool]:
+    """The WHERE clause over `creators` that holds for the creators in `segment`, with
+    the results fields measured over the 30 program days ending `today`."""
+    parts = [
+        creator_condition(r, today) if isinstance(r, Segment) else _rule_condition(r, today)
+        for r in segment.rules
+    ]
+    if segment.match == "all":
+        return and_(true(), *parts)
+    return or_(false(), *parts)
+
+
+def segment_ids(segment: Segment, today: date) -> Select[Any]:
+    """`SELECT creators.id` of the creators in `segment`."""
+    return select(Creator.id).where(creator_condition(segment, today))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """How many creators a segment holds now, and their handles (sorted; a sample when
+    `limit` was given)."""
+
+    count: int
+    handles: tuple[str, ...]
+
+
+def preview_segment(
+    session: Session, segment: Segment, today: date, limit: int | None = None
+) -> Preview:
+    """Evaluate `segment` now: its count and (the first `limit` of) its sorted handles."""
+    condition = creator_condition(segment, today)
+    count = session.scalar(select(func.count()).select_from(Creator).where(condition)) or 0
+    handles = select(Creator.handle).where(condition).order_by(Creator.handle)
+    if limit is not None:
+        handles = handles.limit(limit)
+    return Preview(int(count), tuple(session.scalars(handles)))
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "=":
+        return column == value  # type: ignore[no-any-return]
+    if op == "!=":
+        return column.is_distinct_from(value)  # type: ignore[no-any-return]
+    if op == "<":
+        return column < value  # type: ignore[no-any-return]
+    if op == "<=":
+        return column <= value  # type: ignore[no-any-return]
+    if op == ">":
+        return column > value  # type: ignore[no-any-return]
+    if op == ">=":
+        return column >= value  # type: ignore[no-any-return]
+    if op == "in":
+        return column.in_(value)  # type: ignore[no-any-return]
+    return or_(column.not_in(value), column.is_(None))
+
+
+def _holds(op: str, left: Any, value: Any) -> bool:
+    """`left op value` in Python (for the figure a creator without rows has)."""
+    if op == "in":
+        return left in value
+    if op == "not in":
+        return left not in value
+    return bool(
+        {
+            "=": left == value,
+            "!=": left != value,
+            "<": left < value,
+            "<=": left <= value,
+            ">": left > value,
+            ">=": left >= value,
+        }[op]
+    )
+
+
+_COLUMNS = {
+    "tier": Creator.tier,
+    "status": Creator.status,
+    "region": Creator.region,
+    "category": Creator.category,
+    "followers": Creator.followers,
+    "revenue_30d": Creator.revenue_30d,
+    "manager": Creator.manager,
+}
+
+
+def _rule_condition(rule: Rule, today: date) -> ColumnElement[bool]:
+    if rule.field in _COLUMNS:
+        return _compare(_COLUMNS[rule.field], rule.op, rule.value)
+    if rule.field == "language":
+        values = [rule.value] if rule.op == "has" else rule.value
+        speakers = select(CreatorLanguage.creator_id).where(CreatorLanguage.language.in_(values))
+        if rule.op == "not in":
+            return Creator.id.not_in(speakers)
+        return Creator.id.in_(speakers)
+    if rule.field in ("diamonds_30d", "live_days_30d"):
+        return _ledger_window(rule, today)
+    if rule.field == "days_since_live":
+        return _days_since_live(rule, today)
+    if rule.field == "matched_last_round":
+        wanted = rule.value if rule.op == "=" else not rule.value
+        return (
+            Creator.id.in_(_matched_last_round())
+            if wanted
+            else Creator.id.not_in(_matched_last_round())
+        )
+    if rule.field == "subscribed":
+        wanted = rule.value if rule.op == "=" else not rule.value
+        return _subscribed() if wanted else ~_subscribed()
+    raise AssertionError(rule.field)  # parse_segment admits no other field
+
+
+def _grouped(
+    having: ColumnElement[bool], zero_matches: bool, *where: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """Creators by a figure grouped over their ledger rows: those whose group satisfies
+    `having`, plus (when `zero_matches`: the figure of a creator without rows satisfies
+    the rule) every creator without rows, i.e. everyone but the groups that fail it."""
+    if zero_matches:
+        failing = select(LedgerDay.creator_id).where(*where).group_by(LedgerDay.creator_id)
+        return Creator.id.not_in(failing.having(~having))
+    passing = select(LedgerDay.creator_id).where(*where).group_by(LedgerDay.creator_id)
+    return Creator.id.in_(passing.having(having))
+
+
+def _ledger_window(rule: Rule, today: date) -> ColumnElement[bool]:
+    first, last = revenue_window(today)
+    figure: Any
+    if rule.field == "diamonds_30d":
+        figure = func.sum(LedgerDay.diamonds)
+    else:
+        figure = func.sum(case((LedgerDay.sessions > 0, 1), else_=0))
+    return _grouped(
+        _compare(figure, rule.op, rule.value),
+        _holds(rule.op, 0, rule.value),
+        LedgerDay.day >= first,
+        LedgerDay.day <= last,
+    )
+
+
+_MIRROR = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _days_since_live(rule: Rule, today: date) -> ColumnElement[bool]:
+    """Days from a creator's last LIVE day to `today`; a creator never LIVE counts as
+    infinitely long ago (so `> 14` holds for them and `< 14` does not)."""
+    last_live = func.max(LedgerDay.day)
+    if rule.op in ("in", "not in"):
+        days = [today - timedelta(days=int(v)) for v in rule.value]
+        having: ColumnElement[bool] = (
+            last_live.in_(days) if rule.op == "in" else last_live.not_in(days)
+        )
+        never = rule.op == "not in"
+    else:
+        # days op V  <=>  last_live (mirrored op) today - V
+        having = _compare(last_live, _MIRROR[rule.op], today - timedelta(days=int(rule.value)))
+        never = rule.op in (">", ">=", "!=")
+    return _grouped(having, never, LedgerDay.sessions > 0, LedgerDay.day <= today)
+
+
+def _matched_last_round() -> Select[Any]:
+    """The creators who had a match in the latest published round they took part in
+    (with a match or a bye)."""
+    published = Round.status != "draft"
+    taking_part = union_all(
+        select(Match.creator_a_id.label("creator_id"), Round.period_start, literal(1).label("m"))
+        .join(Round, Round.id == Match.round_id)
+        .where(published),
+        select(Match.creator_b_id, Round.period_start, literal(1))
+        .join(Round, Round.id == Match.round_id)
+        .where(published),
+        select(Bye.creator_id, Round.period_start, literal(0))
+        .join(Round, Round.id == Bye.round_id)
+        .where(published),
+    ).subquery()
+    latest_match = func.max(case((taking_part.c.m == 1, taking_part.c.period_start)))
+    return (
+        select(taking_part.c.creator_id)
+        .group_by(taking_part.c.creator_id)
+        .having(latest_match == func.max(taking_part.c.period_start))
+    )
+
+
+def _subscribed() -> ColumnElement[bool]:
+    """Subscribed to newsletters: not opted out in the portal, address not suppressed."""
+    opted_out = select(Subscription.creator_id).where(
+        Subscription.topic == "newsletters", Subscription.subscribed.is_(False)
+    )
+    suppressed = select(Suppression.email)
+    return and_(Creator.id.not_in(opted_out), func.lower(Creator.email).not_in(suppressed))
+
+
+def describe_rules(segment: Segment) -> Sequence[str]:
+    """One line per rule, indented by nesting (for pages and the CLI)."""
+    lines: list[str] = []
+
+    def walk(group: Segment, depth: int) -> None:
+        lines.append("  " * depth + f"{group.match} of:")
+        for rule in group.rules:
+            if isinstance(rule, Segment):
+                walk(rule, depth + 1)
+            else:
+                lines.append("  " * (depth + 1) + f"{rule.field} {rule.op} {rule.value!r}")
+
+    walk(segment, 0)
+    return lines
