@@ -199,6 +199,26 @@ CASES = [
     ),
     Case("GET", "/checkins", "/checkins", PAGE),
     Case("GET", "/outreach", "/outreach", PAGE),
+    Case("GET", "/outbox", "/outbox", PAGE),
+    # A message's body holds a portal link: managers only (an unknown id: 404).
+    Case(
+        "GET",
+        "/outbox/{message_id}",
+        "/outbox/99999",
+        row(303, 403, 404, 404, 303, 303),
+    ),
+    Case(
+        "POST",
+        "/outbox/{message_id}/retry",
+        "/outbox/99999/retry",
+        row(303, 403, 404, 404, 303, 303),
+    ),
+    Case(
+        "POST",
+        "/rounds/{round_id}/remind",
+        "/rounds/{round_id}/remind",
+        row(303, 403, 303, 303, 303, 303),
+    ),
     Case("GET", "/creators", "/creators", PAGE),
     Case("GET", "/creators/export.{extension}", "/creators/export.csv", PAGE),
     Case("GET", "/creators/{handle}", "/creators/anna", PAGE),

@@ -21,6 +21,7 @@ from matchdesk.web.errors import install_error_handlers
 from matchdesk.web.routes import (
     api,
     auth,
+    outbox,
     pages,
     portal,
     reports,
@@ -41,6 +42,7 @@ ROUTERS = (
     results.router,
     reports.router,
     tiers.router,
+    outbox.router,
     settings.router,
     portal.router,
     api.router,
