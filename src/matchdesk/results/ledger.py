@@ -30,9 +30,10 @@ def _upsert(session: Session) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LedgerDay)
 
 
-def apply_deltas(stage: Stage) -> None:
-    """Add the staged sessions the import writes to their days, and take the figures the
-    updated ones had off theirs; call before the sessions themselves are written."""
+def staged_deltas(stage: Stage) -> Any:
+    """A subquery of what the import changes per creator and day: creator_id, day and
+    the figures' deltas (the staged sessions it writes added, the figures the updated
+    ones had taken off)."""
     added: Select[Any] = select(
         S.creator_id,
         S.day,
@@ -57,7 +58,7 @@ def apply_deltas(stage: Stage) -> None:
     )
     updates = stage.session.scalar(select(func.count()).where(S.state == UPDATED))
     deltas = (union_all(added, removed) if updates else added).subquery()
-    summed = (
+    return (
         select(
             deltas.c.creator_id,
             deltas.c.day,
@@ -66,8 +67,18 @@ def apply_deltas(stage: Stage) -> None:
         # SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT (its parser).
         .where(literal(True))
         .group_by(deltas.c.creator_id, deltas.c.day)
+    ).subquery("deltas")
+
+
+def apply_deltas(stage: Stage) -> None:
+    """Add the staged sessions the import writes to their days, and take the figures the
+    updated ones had off theirs; call before the sessions themselves are written (the
+    import calls `rollups.record_import`, which runs this and keeps the rollups)."""
+    summed = staged_deltas(stage)
+    statement = _upsert(stage.session).from_select(
+        ["creator_id", "day", *LEDGER_FIGURES],
+        select(summed).where(literal(True)),
     )
-    statement = _upsert(stage.session).from_select(["creator_id", "day", *LEDGER_FIGURES], summed)
     statement = statement.on_conflict_do_update(
         index_elements=["creator_id", "day"],
         set_={name: getattr(LedgerDay, name) + statement.excluded[name] for name in LEDGER_FIGURES},

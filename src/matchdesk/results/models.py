@@ -20,14 +20,17 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     UniqueConstraint,
+    event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from matchdesk.db import Base
-from matchdesk.roster.models import utcnow
+from matchdesk.roster.models import Creator, utcnow
 
 OUTCOMES = ("win", "loss", "draw")
 
@@ -89,6 +92,50 @@ class LedgerDay(Base):
     match_sessions: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TierDay(Base):
+    """The program's figures on one program day for one tier (`tier` '' for creators
+    without one): the ledger days of the creators counted in that tier, summed. Kept up
+    to date as results arrive (`results.rollups`); the program report reads these, never
+    the ledger."""
+
+    __tablename__ = "ledger_tier_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tier: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sessions: Mapped[int] = mapped_column(BigInteger, default=0)
+    live_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    diamonds: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_followers: Mapped[int] = mapped_column(BigInteger, default=0)
+    match_sessions: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WeekMask(Base):
+    """How many creators of a tier were live on exactly the weekdays `days` (a 7-bit
+    mask, Monday = 1) of one program week. Creators live over any days of a week is the
+    sum over the masks that meet those days, so a distinct count becomes a sum."""
+
+    __tablename__ = "ledger_week_masks"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    tier: Mapped[str] = mapped_column(String(40), primary_key=True)
+    days: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    creators: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CountedTier(Base):
+    """The tier under which a creator's ledger is counted in the rollups (the creator's
+    tier when the rollups last saw them; '' for none). A creator whose tier has changed
+    since is corrected for when the rollups are read and settled by the next import, tier
+    review or daily refresh (`results.rollups.settle_tiers`)."""
+
+    __tablename__ = "ledger_tiers"
+
+    creator_id: Mapped[int] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier: Mapped[str] = mapped_column(String(40))
+
+
 class ResultsUpload(Base):
     """A results file uploaded in the web app, kept between its check and the manager's
     confirmation (the confirmed import is exactly the file that was checked)."""
@@ -116,3 +163,12 @@ class TierMove(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     applied_by: Mapped[str] = mapped_column(String(300), default="")
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@event.listens_for(Creator, "before_delete")
+def _forget_creator(mapper: Mapper[Any], connection: Connection, target: Creator) -> None:
+    """A creator removed from the roster takes their ledger (cascaded away with them) out
+    of the rollups first."""
+    from matchdesk.results.rollups import forget_creator
+
+    forget_creator(connection, target.id)

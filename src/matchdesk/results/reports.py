@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, and_, cast, distinct, func, select
+from sqlalchemy import ColumnElement, Date, and_, case, cast, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
 from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.program import Program
-from matchdesk.results.models import LedgerDay, LiveSession
+from matchdesk.results.models import LedgerDay, LiveSession, TierDay, WeekMask
+from matchdesk.results.rollups import ALL_DAYS, mismatched, week_start
 from matchdesk.roster.models import Creator
 from matchdesk.rounds.models import Match
 
@@ -135,36 +136,83 @@ def _uplift(
     }
 
 
+def range_days(week: date, start: date, end: date) -> int:
+    """The week mask of the range's days in the week starting `week`."""
+    first = start.weekday() if week == monday(start) else 0
+    last = end.weekday() if week == monday(end) else 6
+    return sum(1 << d for d in range(first, last + 1))
+
+
 def program_weeks(session: Session, start: date, end: date) -> list[dict[str, Any]]:
-    """Every program week the range touches, counting only the range's days."""
-    week = week_of(session, LedgerDay.day).label("week")
-    rows = session.execute(
-        select(
-            week,
-            func.sum(LedgerDay.sessions),
-            func.sum(LedgerDay.live_minutes),
-            func.sum(LedgerDay.diamonds),
-            func.count(distinct(LedgerDay.creator_id)),
+    """Every program week the range touches, counting only the range's days: sums from
+    the day rollups, creators live from the week masks that meet the range's days."""
+    week = week_start(session, TierDay.day).label("week")
+    sums = {
+        _as_date(row[0]): row
+        for row in session.execute(
+            select(
+                week,
+                func.sum(TierDay.sessions),
+                func.sum(TierDay.live_minutes),
+                func.sum(TierDay.diamonds),
+            )
+            .where(TierDay.day.between(start, end))
+            .group_by(week)
         )
-        .where(LedgerDay.day.between(start, end), LedgerDay.sessions > 0)
-        .group_by(week)
-    ).all()
-    found = {_as_date(row[0]): row for row in rows}
+    }
+    first, last = monday(start), monday(end)
+    wanted = case(
+        (WeekMask.week == first, range_days(first, start, end)),
+        (WeekMask.week == last, range_days(last, start, end)),
+        else_=ALL_DAYS,
+    )
+    live = {
+        _as_date(w): int(n)
+        for w, n in session.execute(
+            select(WeekMask.week, func.sum(WeekMask.creators))
+            .where(WeekMask.week.between(first, last), WeekMask.days.op("&")(wanted) != 0)
+            .group_by(WeekMask.week)
+        )
+    }
     weeks: list[dict[str, Any]] = []
-    cursor = monday(start)
+    cursor = first
     while cursor <= end:
-        row = found.get(cursor)
+        row = sums.get(cursor)
         weeks.append(
             {
                 "week_start": cursor.isoformat(),
                 "sessions": int(row[1]) if row else 0,
                 "live_minutes": int(row[2]) if row else 0,
                 "diamonds": int(row[3]) if row else 0,
-                "creators_live": int(row[4]) if row else 0,
+                "creators_live": live.get(cursor, 0),
             }
         )
         cursor += timedelta(days=7)
     return weeks
+
+
+def tier_diamonds(session: Session, start: date, end: date) -> dict[str, int]:
+    """Each tier's diamonds over the range, by the tier its creators are in now: the day
+    rollups, corrected for the creators whose tier changed since they were counted (their
+    own ledger days moved from the counted tier to today's)."""
+    totals: dict[str, int] = {
+        tier: int(n)
+        for tier, n in session.execute(
+            select(TierDay.tier, func.sum(TierDay.diamonds))
+            .where(TierDay.day.between(start, end))
+            .group_by(TierDay.tier)
+        )
+    }
+    moved = mismatched()
+    for column, sign in ((moved.c.new_tier, 1), (moved.c.old_tier, -1)):
+        for tier, n in session.execute(
+            select(column, func.sum(LedgerDay.diamonds))
+            .join(moved, moved.c.creator_id == LedgerDay.creator_id)
+            .where(LedgerDay.day.between(start, end))
+            .group_by(column)
+        ):
+            totals[tier] = totals.get(tier, 0) + sign * int(n or 0)
+    return totals
 
 
 def program_tiers(
@@ -181,14 +229,7 @@ def program_tiers(
             .group_by(Creator.tier)
         ).all()
     )
-    diamonds: Mapping[str, int] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(Creator.tier, func.sum(LedgerDay.diamonds))
-            .join(Creator, Creator.id == LedgerDay.creator_id)
-            .where(LedgerDay.day.between(start, end))
-            .group_by(Creator.tier)
-        ).all()
-    )
+    diamonds = tier_diamonds(session, start, end)
     since, until = program_midnight(start, program), program_midnight(end + timedelta(1), program)
     in_range = and_(Match.status == "completed", Match.starts_at >= since, Match.starts_at < until)
     side_a, side_b = aliased(Creator), aliased(Creator)

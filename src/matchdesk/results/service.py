@@ -21,10 +21,11 @@ from matchdesk.audit import AuditEntry
 from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.program import Program
 from matchdesk.results.importing import RESULTS_COLUMNS, Progress, stage_rows, table_of_rows
-from matchdesk.results.ledger import apply_deltas, refresh_revenue
+from matchdesk.results.ledger import refresh_revenue
 from matchdesk.results.linking import complete_matches, link_by_overlap, membership_problems
 from matchdesk.results.models import LiveSession, ResultsUpload
 from matchdesk.results.records import COLUMNS, SessionRecord
+from matchdesk.results.rollups import record_import
 from matchdesk.results.staging import CREATED, UNCHANGED, UPDATED, PreviewRow, Stage, today_in
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.roster.tables import read_table
@@ -81,7 +82,7 @@ def _import(
     completed: list[int] = []
     if not dry_run:
         _audit_updates(session, stage, actor)
-        apply_deltas(stage)
+        record_import(stage)
         stage.write_sessions(utcnow())
         completed = complete_matches(stage, actor)
         refresh_revenue(

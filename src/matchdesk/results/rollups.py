@@ -1,0 +1,358 @@
+"""The program-level rollups of the ledger, kept as results arrive, so that the program
+report reads a few thousand rows whatever the size of the program:
+
+- `ledger_tier_days`: per program day and tier, the sums of the ledger days (sessions,
+  LIVE minutes, diamonds, new followers, match sessions);
+- `ledger_week_masks`: per program week, tier and set of weekdays live (a 7-bit mask,
+  Monday = bit 0), how many creators were live on exactly those days. Creators live over
+  any days of a week is the sum over the masks that meet those days: the distinct count
+  becomes additive.
+
+Tiers: SPEC section 5 counts a tier by the creators in it now. Each creator's ledger is
+counted under one tier (`ledger_tiers`, the tier the rollups last saw). When a tier
+changes (the roster, an edit, the tier review), the rollups are corrected on read for
+the creators whose tier differs from the counted one (`mismatched`: normally a handful,
+read from their own ledger days), and settled (their figures moved between tiers) by the
+next import that touches them, an applied tier review or the daily refresh. So every
+report is exact, and no roster write path has to know about the rollups.
+
+Everything is set-based SQL; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    cast,
+    delete,
+    exists,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from matchdesk.results.ledger import apply_deltas, staged_deltas
+from matchdesk.results.models import CountedTier, LedgerDay, TierDay, WeekMask
+from matchdesk.results.staging import CREATED, S, Stage
+from matchdesk.roster.models import Creator
+
+DAY_FIGURES = ("sessions", "live_minutes", "diamonds", "new_followers", "match_sessions")
+ALL_DAYS = 127
+
+Executor = Session | Connection
+
+_MOVES = Table(
+    "rollup_moves",
+    MetaData(),  # temporary: never part of a migration
+    Column("creator_id", Integer, primary_key=True),
+    Column("old_tier", String(40), nullable=False),
+    Column("new_tier", String(40), nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_NEW_DAYS = Table(
+    "rollup_new_days",
+    MetaData(),
+    Column("creator_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("week", Date, nullable=False),
+    Column("bit", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+def _dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
+
+
+def week_start(executor: Executor, day: Any) -> Any:
+    """SQL for the Monday of a day column's program week."""
+    if _dialect(executor) == "postgresql":
+        return cast(func.date_trunc("week", day), Date)
+    return func.date(day, "weekday 0", "-6 days")
+
+
+def weekday_bit(executor: Executor, day: Any) -> Any:
+    """SQL for a day's bit in a week mask (Monday 1, Tuesday 2, ... Sunday 64)."""
+    if _dialect(executor) == "postgresql":
+        shift = (cast(extract("isodow", day), Integer) - 1).self_group()
+    else:
+        shift = ((cast(func.strftime("%w", day), Integer) + 6) % 7).self_group()
+    return literal_column("1").op("<<")(shift)
+
+
+def _insert(executor: Executor, table: Any) -> Any:
+    return (postgresql.insert if _dialect(executor) == "postgresql" else sqlite.insert)(table)
+
+
+def add_to_days(executor: Executor, rows: Any) -> None:
+    """Add a select of (day, tier, *DAY_FIGURES) deltas to `ledger_tier_days`."""
+    grouped = (
+        select(
+            rows.c.day,
+            rows.c.tier,
+            *(func.sum(rows.c[name]).label(name) for name in DAY_FIGURES),
+        )
+        .where(literal(True))  # SQLite's parser: a WHERE before ON CONFLICT
+        .group_by(rows.c.day, rows.c.tier)
+    )
+    statement = _insert(executor, TierDay).from_select(["day", "tier", *DAY_FIGURES], grouped)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "tier"],
+        set_={name: getattr(TierDay, name) + statement.excluded[name] for name in DAY_FIGURES},
+    )
+    executor.execute(statement)
+    executor.execute(delete(TierDay).where(TierDay.sessions == 0))
+
+
+def add_to_masks(executor: Executor, rows: Any) -> None:
+    """Add a select of (week, tier, days, creators) deltas to `ledger_week_masks`."""
+    grouped = (
+        select(rows.c.week, rows.c.tier, rows.c.days, func.sum(rows.c.creators).label("creators"))
+        .where(rows.c.days != 0)
+        .group_by(rows.c.week, rows.c.tier, rows.c.days)
+    )
+    statement = _insert(executor, WeekMask).from_select(
+        ["week", "tier", "days", "creators"], grouped
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["week", "tier", "days"],
+        set_={"creators": WeekMask.creators + statement.excluded.creators},
+    )
+    executor.execute(statement)
+    executor.execute(delete(WeekMask).where(WeekMask.creators == 0))
+
+
+def _day_contributions(creators: Any, tier: Any, sign: int) -> Select[Any]:
+    """The ledger days of `creators` (a subquery with creator_id) as day rollup deltas
+    under `tier` (a column of that subquery), times `sign`."""
+    return (
+        select(
+            LedgerDay.day.label("day"),
+            tier.label("tier"),
+            *((getattr(LedgerDay, name) * sign).label(name) for name in DAY_FIGURES),
+        )
+        .join(creators, creators.c.creator_id == LedgerDay.creator_id)
+        .where(LedgerDay.sessions > 0)
+    )
+
+
+def _mask_contributions(executor: Executor, creators: Any, tier: Any, sign: int) -> Select[Any]:
+    """The week masks of `creators` as mask rollup deltas under `tier`, times `sign`."""
+    week = week_start(executor, LedgerDay.day).label("week")
+    masks = (
+        select(
+            LedgerDay.creator_id,
+            tier.label("tier"),
+            week,
+            func.sum(weekday_bit(executor, LedgerDay.day)).label("days"),
+        )
+        .join(creators, creators.c.creator_id == LedgerDay.creator_id)
+        .where(LedgerDay.sessions > 0)
+        .group_by(LedgerDay.creator_id, tier, week)
+        .subquery()
+    )
+    return select(masks.c.week, masks.c.tier, masks.c.days, literal(sign).label("creators"))
+
+
+def mismatched() -> Any:
+    """A subquery of the creators whose ledger is counted under a tier other than their
+    tier now: creator_id, old_tier (counted), new_tier (now; '' for none)."""
+    now = func.coalesce(Creator.tier, "")
+    return (
+        select(
+            CountedTier.creator_id,
+            CountedTier.tier.label("old_tier"),
+            now.label("new_tier"),
+        )
+        .join(Creator, Creator.id == CountedTier.creator_id)
+        .where(CountedTier.tier != now)
+        .subquery("mismatched")
+    )
+
+
+def settle_tiers(session: Session, scope: Any = None) -> int:
+    """Move the figures of the creators whose tier changed (all of them, or those in
+    `scope`, a subquery of creator ids) to their tier now, and count under their tier now
+    the creators in `scope` the rollups have not seen yet. Returns how many moved."""
+    session.execute(text("DROP TABLE IF EXISTS rollup_moves"))
+    _MOVES.create(session.connection())
+    try:
+        found = mismatched()
+        query = select(found.c.creator_id, found.c.old_tier, found.c.new_tier)
+        if scope is not None:
+            query = query.where(found.c.creator_id.in_(scope))
+        session.execute(insert(_MOVES).from_select(["creator_id", "old_tier", "new_tier"], query))
+        moved = int(session.scalar(select(func.count()).select_from(_MOVES)) or 0)
+        if moved:
+            moves = _MOVES.alias("moves")
+            days = union_all(
+                _day_contributions(moves, moves.c.old_tier, -1),
+                _day_contributions(moves, moves.c.new_tier, 1),
+            ).subquery()
+            add_to_days(session, days)
+            masks = union_all(
+                _mask_contributions(session, moves, moves.c.old_tier, -1),
+                _mask_contributions(session, moves, moves.c.new_tier, 1),
+            ).subquery()
+            add_to_masks(session, masks)
+            session.execute(
+                update(CountedTier)
+                .values(
+                    tier=select(_MOVES.c.new_tier)
+                    .where(_MOVES.c.creator_id == CountedTier.creator_id)
+                    .scalar_subquery()
+                )
+                .where(CountedTier.creator_id.in_(select(_MOVES.c.creator_id)))
+                .execution_options(synchronize_session=False)
+            )
+    finally:
+        session.execute(text("DROP TABLE IF EXISTS rollup_moves"))
+    if scope is not None:
+        unseen = select(Creator.id, func.coalesce(Creator.tier, "")).where(
+            Creator.id.in_(scope),
+            ~exists().where(CountedTier.creator_id == Creator.id),
+        )
+        session.execute(insert(CountedTier).from_select(["creator_id", "tier"], unseen))
+    return moved
+
+
+def record_import(stage: Stage) -> None:
+    """Keep the rollups in step with an import: call instead of `ledger.apply_deltas`
+    (which it runs), before the sessions themselves are written."""
+    session = stage.session
+    settle_tiers(session, stage.touched_creators())
+    # The days that become live with this import (a creator's first session that day):
+    # only they change a creator's week mask.
+    session.execute(text("DROP TABLE IF EXISTS rollup_new_days"))
+    _NEW_DAYS.create(session.connection())
+    live = exists().where(
+        LedgerDay.creator_id == S.creator_id, LedgerDay.day == S.day, LedgerDay.sessions > 0
+    )
+    session.execute(
+        insert(_NEW_DAYS).from_select(
+            ["creator_id", "day", "week", "bit"],
+            select(
+                S.creator_id,
+                S.day,
+                week_start(session, S.day),
+                weekday_bit(session, S.day),
+            )
+            .where(S.state == CREATED, ~live)
+            .group_by(S.creator_id, S.day),
+        )
+    )
+    if _dialect(session) == "postgresql":
+        session.execute(text("ANALYZE rollup_new_days"))
+    n = _NEW_DAYS.c
+    added = (
+        select(n.creator_id, n.week, func.sum(n.bit).label("added"))
+        .group_by(n.creator_id, n.week)
+        .subquery("added")
+    )
+    # Each such creator-week's mask before the import, from its ledger days.
+    if _dialect(session) == "postgresql":
+        week_end: Any = added.c.week + 6
+    else:
+        week_end = func.date(added.c.week, "+6 days")
+    before = (
+        select(
+            added.c.creator_id,
+            added.c.week,
+            added.c.added,
+            func.coalesce(func.sum(weekday_bit(session, LedgerDay.day)), 0).label("old"),
+        )
+        .select_from(added)
+        .outerjoin(
+            LedgerDay,
+            and_(
+                LedgerDay.creator_id == added.c.creator_id,
+                LedgerDay.day >= added.c.week,
+                LedgerDay.day <= week_end,
+                LedgerDay.sessions > 0,
+            ),
+        )
+        .group_by(added.c.creator_id, added.c.week, added.c.added)
+        .subquery("before")
+    )
+    tier = (
+        select(CountedTier.tier)
+        .where(CountedTier.creator_id == before.c.creator_id)
+        .scalar_subquery()
+    )
+    changes = union_all(
+        select(
+            before.c.week,
+            tier.label("tier"),
+            before.c.old.label("days"),
+            literal(-1).label("creators"),
+        ),
+        select(
+            before.c.week,
+            tier.label("tier"),
+            (before.c.old + before.c.added).label("days"),
+            literal(1).label("creators"),
+        ),
+    ).subquery()
+    add_to_masks(session, changes)
+    session.execute(text("DROP TABLE IF EXISTS rollup_new_days"))
+    deltas = staged_deltas(stage)
+    counted = select(CountedTier.tier).where(CountedTier.creator_id == deltas.c.creator_id)
+    add_to_days(
+        session,
+        select(
+            deltas.c.day,
+            counted.scalar_subquery().label("tier"),
+            *(deltas.c[name] for name in DAY_FIGURES),
+        ).subquery(),
+    )
+    apply_deltas(stage)
+
+
+def forget_creator(connection: Connection, creator_id: int) -> None:
+    """Take a creator's ledger out of the rollups (before the creator is deleted)."""
+    one = (
+        select(CountedTier.creator_id, CountedTier.tier)
+        .where(CountedTier.creator_id == creator_id)
+        .subquery("gone")
+    )
+    add_to_days(connection, _day_contributions(one, one.c.tier, -1).subquery())
+    add_to_masks(connection, _mask_contributions(connection, one, one.c.tier, -1).subquery())
+
+
+def rebuild(session: Session) -> None:
+    """Recompute every rollup from the ledger, counting each creator under their tier now
+    (after a bulk load straight into `ledger_days`, or as a repair)."""
+    for table in (TierDay, WeekMask, CountedTier):
+        session.execute(delete(table))
+    session.execute(
+        insert(CountedTier).from_select(
+            ["creator_id", "tier"],
+            select(Creator.id, func.coalesce(Creator.tier, "")).where(
+                exists().where(LedgerDay.creator_id == Creator.id)
+            ),
+        )
+    )
+    counted = select(CountedTier.creator_id, CountedTier.tier).subquery("counted")
+    add_to_days(session, _day_contributions(counted, counted.c.tier, 1).subquery())
+    add_to_masks(session, _mask_contributions(session, counted, counted.c.tier, 1).subquery())
