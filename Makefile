@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# `make run PORT=8101` or MATCHDESK_PORT=8101 make run (MATCHDESK_HOST likewise).
+HOST ?= $(or $(MATCHDESK_HOST),127.0.0.1)
+PORT ?= $(or $(MATCHDESK_PORT),8000)
 
 .PHONY: run test lint bench format clean lock
 
@@ -36,7 +37,7 @@ $(VENV)/.installed-bench: pyproject.toml requirements/bench.lock | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/matchdesk init
 	$(BIN)/matchdesk demo --if-empty
-	MATCHDESK_BASE_URL=$${MATCHDESK_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/matchdesk users bootstrap
+	MATCHDESK_HOST=$(HOST) MATCHDESK_PORT=$(PORT) $(BIN)/matchdesk users bootstrap
 	@echo "matchdesk is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/matchdesk serve --host $(HOST) --port $(PORT)
 

@@ -41,8 +41,10 @@ class Settings(BaseSettings):
         description="Where the development secret key is kept (never commit it).",
     )
     base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="The app's public address, used in creator links and e-mails.",
+        default="",
+        description="The app's public address, used in creator links and e-mails (e.g. "
+        "`https://matchdesk.example.com`). Empty: the address the app is served on (a page's "
+        "own address), or `http://HOST:PORT` for the command line.",
     )
     session_hours: int = Field(default=12, gt=0, description="How long a sign-in lasts.")
     portal_link_days: int = Field(
@@ -65,6 +67,15 @@ class Settings(BaseSettings):
                 "MATCHDESK_ENVIRONMENT=production"
             )
         return self
+
+    def public_url(self) -> str:
+        """The address creators' links start with, without a final `/`: `base_url`, or
+        `http://HOST:PORT` (loopback for a wildcard bind) when it is not set."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     def signing_key(self) -> str:
         """The secret key; in development, one made once and kept in `secret_key_file`

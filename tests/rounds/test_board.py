@@ -147,10 +147,11 @@ def test_exclude_include_and_reoptimise_keep_locked_pairs(md: Matchdesk) -> None
     round_id = four(md)
     with md.transaction() as session:
         board.swap(session, md.settings, md.program, round_id, "ali", "cyd", MANAGER)
-    ad = match_id(md, round_id, "ali")
+    ad, bc = match_id(md, round_id, "ali"), match_id(md, round_id, "bob")
     with md.transaction() as session:
-        board.set_locked(session, round_id, ad, True, MANAGER)
+        board.set_locked(session, round_id, bc, False, MANAGER)  # swapped pairs are locked
         board.exclude(session, md.settings, md.program, round_id, "bob", MANAGER)
+    assert ad == match_id(md, round_id, "ali")
     assert byes(md, round_id) == {
         "bob": "excluded",
         "cyd": "partner excluded",
@@ -248,3 +249,57 @@ def test_two_managers_editing_at_the_same_moment_one_wins_one_is_refused(md: Mat
     else:
         assert byes(md, round_id)["bob"] == "excluded"
     assert_hard_rules_hold(md, round_id)
+
+
+def locked_pairs(md: Matchdesk, round_id: int) -> dict[tuple[str, str], bool]:
+    from sqlalchemy import select
+
+    from matchdesk.rounds.models import Match
+
+    with md.transaction() as session:
+        locks = dict(
+            session.execute(select(Match.id, Match.locked).where(Match.round_id == round_id)).all()
+        )
+    from tests.rounds.conftest import document
+
+    return {
+        (m["creator_a"], m["creator_b"]): locks[m["match_id"]]
+        for m in document(md, round_id)["matches"]
+    }
+
+
+def test_a_swap_locks_both_new_pairs_so_reoptimise_keeps_them(md: Matchdesk) -> None:
+    """Issue 13, defect 2: a swap made two unlocked pairs and Re-optimise undid it."""
+    round_id = four(md)
+    with md.transaction() as session:
+        made = board.swap(session, md.settings, md.program, round_id, "ali", "cyd", MANAGER)
+        assert [(m.locked, m.manual) for m in made] == [(True, True), (True, True)]
+    assert locked_pairs(md, round_id) == {("bob", "cyd"): True, ("ali", "dee"): True}
+    with md.transaction() as session:
+        board.reoptimise(session, md.program, round_id, MANAGER)
+    assert locked_pairs(md, round_id) == {("bob", "cyd"): True, ("ali", "dee"): True}
+    assert_hard_rules_hold(md, round_id)
+
+
+def test_reoptimise_keeps_the_number_of_every_pair_it_makes_again(md: Matchdesk) -> None:
+    """Issue 13, defect 15: re-optimising renumbered every unlocked match."""
+    round_id = four(md)
+    before = {(m["creator_a"], m["creator_b"]): m["match_id"] for m in _matches(md, round_id)}
+    with md.transaction() as session:
+        assert board.reoptimise(session, md.program, round_id, MANAGER) == 2
+    after = {(m["creator_a"], m["creator_b"]): m["match_id"] for m in _matches(md, round_id)}
+    assert after == before  # the same pairs, the same numbers
+    # A pair that changes gets a new number; the one that stays keeps its own.
+    with md.transaction() as session:
+        board.exclude(session, md.settings, md.program, round_id, "dee", MANAGER)
+        board.reoptimise(session, md.program, round_id, MANAGER)
+    now = {(m["creator_a"], m["creator_b"]): m["match_id"] for m in _matches(md, round_id)}
+    assert set(now) == {("ali", "bob"), ("cyd", "fox")}
+    assert now[("ali", "bob")] == before[("ali", "bob")]
+    assert_hard_rules_hold(md, round_id)
+
+
+def _matches(md: Matchdesk, round_id: int) -> list[dict[str, object]]:
+    from tests.rounds.conftest import document
+
+    return list(document(md, round_id)["matches"])

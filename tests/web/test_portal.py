@@ -44,7 +44,7 @@ def links(md: Matchdesk, web: Any) -> dict[str, str]:
             create_creator(session, md.program, fields, "operator:m@example.com")
         return {
             handle: issue_portal_link(session, md.settings, handle).url.removeprefix(
-                md.settings.base_url
+                md.settings.public_url()
             )
             for handle in ("luna.star", "zed_99")
         }

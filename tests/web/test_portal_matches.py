@@ -61,7 +61,7 @@ def world(md: Matchdesk, web: Any) -> dict[str, Any]:
         }
         assert len(matches) == 2
         links = {
-            h: issue_portal_link(session, md.settings, h).url.removeprefix(md.settings.base_url)
+            h: issue_portal_link(session, md.settings, h).url.removeprefix(md.settings.public_url())
             for h in CREATORS
         }
         ann_match = next(m for m in matches.values() if m.starts_at.weekday() == 0)

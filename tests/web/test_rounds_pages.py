@@ -465,6 +465,7 @@ def test_a_big_round_is_published_by_a_job(md: Matchdesk, board: Board) -> None:
                 "round_id": board.round_id,
                 "actor": "operator:manager@example.com",
                 "expected_version": int(board.version),
+                "base_url": "http://testserver",  # the links follow the page's address
             },
         )
         assert session.scalars(select(OutboxMessage)).all() == []

@@ -48,6 +48,8 @@ def serve(
     with md.transaction() as session:
         ensure_tiers_current(session, md.program)
     host, port = host or md.settings.host, port or md.settings.port
+    # What the command line says wins, for links made without a page too (the worker's).
+    md.settings.host, md.settings.port = host, port
     stop = threading.Event()
     if with_worker:
         threading.Thread(

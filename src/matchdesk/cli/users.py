@@ -63,7 +63,7 @@ def users_bootstrap() -> None:
         password = secrets.token_urlsafe(12)
         create_operator(session, "admin@example.com", password, "admin", "Admin")
     out.print(
-        f"First admin created. Sign in at {md.settings.base_url}/login as "
+        f"First admin created. Sign in at {md.settings.public_url()}/login as "
         f"[bold]admin@example.com[/] with password [bold]{password}[/] "
         "(change it: matchdesk users set-password admin@example.com)."
     )

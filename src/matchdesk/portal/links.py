@@ -201,7 +201,7 @@ def portal_url(
 ) -> str:
     """The creator's portal address: `{base_url}/portal/{token}`."""
     token = make_portal_token(settings, handle, creator_id, clock=clock, link_version=link_version)
-    return f"{settings.base_url.rstrip('/')}/portal/{token}"
+    return f"{settings.public_url()}/portal/{token}"
 
 
 def issue_portal_link(

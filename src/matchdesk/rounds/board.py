@@ -273,7 +273,8 @@ def swap(
     edit: Edit,
 ) -> tuple[Match, Match]:
     """Swap two creators of different matches: each takes the other's partner. Both new
-    pairs must meet every hard rule (refused with the rule named, nothing changed)."""
+    pairs must meet every hard rule (refused with the rule named, nothing changed); both
+    are locked, as pairs made by hand are."""
     round_ = _open(session, round_id, edit)
     x, y = _creator(session, first), _creator(session, second)
     mx, my = current_match(session, round_id, x.id), current_match(session, round_id, y.id)
@@ -294,11 +295,12 @@ def swap(
     outgoing = Outgoing.start(session, settings, program, round_)
     for m in (mx, my):
         _take_apart(session, outgoing, round_, m, (UNPAIRED, UNPAIRED))
+    # Pairs made by hand are locked, so a re-optimise keeps them (as the board says).
     first_new = _new_match(
-        session, settings, program, outgoing, round_, y, px, locked=False, manual=True
+        session, settings, program, outgoing, round_, y, px, locked=True, manual=True
     )
     second_new = _new_match(
-        session, settings, program, outgoing, round_, x, py, locked=False, manual=True
+        session, settings, program, outgoing, round_, x, py, locked=True, manual=True
     )
     outgoing.flush()
     _log(
@@ -405,8 +407,17 @@ def reoptimise(session: Session, program: Program, round_id: int, edit: Edit) ->
             f"A locked pair no longer meets the rules: {exc}. Unlock it first."
         ) from None
     result = solve(pool.problem, seed=round_.seed)
-    session.execute(delete(Match).where(Match.round_id == round_id).where(Match.locked.is_(False)))
-    pairs = store_result(session, round_, pool, result)
+    # A pair the engine makes again keeps its match (and its number): only pairs that
+    # changed are deleted and inserted.
+    standing = {
+        (a, b): match_id
+        for match_id, a, b in session.execute(
+            select(Match.id, Match.creator_a_id, Match.creator_b_id)
+            .where(Match.round_id == round_id)
+            .where(Match.locked.is_(False))
+        )
+    }
+    pairs = store_result(session, round_, pool, result, reuse=standing)
     _log(
         session,
         edit,

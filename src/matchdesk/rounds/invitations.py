@@ -138,7 +138,7 @@ class Outgoing:
         token = make_portal_token(
             self.signing_key, creator.handle, creator.id, link_version=creator.portal_link_version
         )
-        return f"{self.settings.base_url.rstrip('/')}/portal/{token}"
+        return f"{self.settings.public_url()}/portal/{token}"
 
     def _invitation(self, creator_id: int) -> Invitation:
         invitation = self.invitations.get(creator_id)

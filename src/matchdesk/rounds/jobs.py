@@ -44,10 +44,14 @@ def publish_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> J
     round_id = int(payload["round_id"])
     progress(0, 1, f"Publishing round {round_id}")
     expected = payload.get("expected_version")
+    # Links follow the address the manager published from (the worker serves no page).
+    settings = md.settings
+    if payload.get("base_url") and not settings.base_url:
+        settings = settings.model_copy(update={"base_url": str(payload["base_url"])})
     with md.transaction() as session:
         queued = publish(
             session,
-            md.settings,
+            settings,
             md.program,
             round_id,
             Edit(str(payload.get("actor", "")), None if expected is None else int(expected)),

@@ -167,10 +167,21 @@ def score_columns(
 
 
 def store_result(
-    session: Session, round_: Round, pool: Pool, result: Result, *, status: str = "proposed"
+    session: Session,
+    round_: Round,
+    pool: Pool,
+    result: Result,
+    *,
+    status: str = "proposed",
+    reuse: dict[tuple[int, int], int] | None = None,
 ) -> list[tuple[int, int]]:
     """Insert the result's matches (skipping locked pairs, which are stored already) and
-    replace the byes of the result's creators. Returns the new matches' creator id pairs."""
+    replace the byes of the result's creators. Returns the result's (unlocked) matches'
+    creator id pairs. `reuse` ({(creator a id, creator b id): match id}, a below b by
+    handle) are the round's standing unlocked matches: a pair found again keeps its row
+    (its time and score updated), the others are deleted."""
+    reuse = dict(reuse or {})
+    kept: list[dict[str, Any]] = []
     problem = pool.problem
     ids = problem.creators.ids
     members = pool.members
@@ -194,6 +205,12 @@ def store_result(
         if first.handle > second.handle:
             first, second = second, first
         starts = origin + timedelta(minutes=minute)
+        pairs.append((first.id, second.id))
+        scores = score_columns(*(part[i] for part in parts))
+        reused = reuse.pop((first.id, second.id), None)
+        if reused is not None:
+            kept.append({"id": reused, "starts_at": starts, "ends_at": starts + duration, **scores})
+            continue
         rows.append(
             {
                 "round_id": round_.id,
@@ -201,7 +218,7 @@ def store_result(
                 "creator_b_id": second.id,
                 "starts_at": starts,
                 "ends_at": starts + duration,
-                **score_columns(*(part[i] for part in parts)),
+                **scores,
                 "status": status,
                 "locked": False,
                 "manual": False,
@@ -211,7 +228,11 @@ def store_result(
                 "b_no_show": False,
             }
         )
-        pairs.append((first.id, second.id))
+    gone = sorted(reuse.values())
+    for i in range(0, len(gone), 20_000):
+        session.execute(delete(Match).where(Match.id.in_(gone[i : i + 20_000])))
+    if kept:
+        session.execute(update(Match), kept)  # one executemany by primary key
     bulk_insert(session, Match.__table__, rows)  # type: ignore[arg-type]
     pool_ids = [m.id for m in members.values()]
     for i in range(0, len(pool_ids), 20_000):

@@ -20,6 +20,7 @@ from matchdesk.portal.links import (
     save_portal_availability,
 )
 from matchdesk.rounds.lifecycle import respond
+from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
 from matchdesk.web.security import CSRF_FIELD, CsrfRefused, app_of
 
@@ -106,7 +107,7 @@ def portal_answer(
     _check_csrf(request, token, csrf_token)
     with md.transaction() as session:
         creator, _ = creator_for_token(session, md.settings, token)
-        respond(session, md.settings, md.program, creator, match_id, answer)
+        respond(session, served_settings(request), md.program, creator, match_id, answer)
     return RedirectResponse(f"/portal/{token}?answered={answer}#matches", status_code=303)
 
 

@@ -21,6 +21,7 @@ from matchdesk.roster.service import (
 )
 from matchdesk.rounds.lifecycle import reliability
 from matchdesk.rounds.queries import match_history
+from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -158,7 +159,7 @@ def creator_portal_link(
     """A fresh signed link to the creator's portal, shown once on the creator's page."""
     md = app_of(request)
     with md.transaction() as session:
-        link = issue_portal_link(session, md.settings, handle)
+        link = issue_portal_link(session, served_settings(request), handle)
         record(session, principal.actor, "portal_link_issued", "creator", link.handle)
     return _creator_view(request, link.handle, portal_link=link)
 

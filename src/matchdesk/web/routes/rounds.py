@@ -31,6 +31,7 @@ from matchdesk.rounds.service import (
     list_rounds,
     plan_round,
 )
+from matchdesk.web.addresses import served_settings, served_url
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -229,7 +230,12 @@ def match_unpair(
     md = app_of(request)
     with md.transaction() as session:
         board.unpair(
-            session, md.settings, md.program, round_id, match_id, _edit(principal, version)
+            session,
+            served_settings(request),
+            md.program,
+            round_id,
+            match_id,
+            _edit(principal, version),
         )
     return _back(request, round_id, f"Match {match_id} unpaired; both creators have a bye.")
 
@@ -262,7 +268,13 @@ def round_swap(
     md = app_of(request)
     with md.transaction() as session:
         board.swap(
-            session, md.settings, md.program, round_id, first, second, _edit(principal, version)
+            session,
+            served_settings(request),
+            md.program,
+            round_id,
+            first,
+            second,
+            _edit(principal, version),
         )
     x, y = first.strip().lstrip("@"), second.strip().lstrip("@")
     return _back(request, round_id, f"Swapped: @{x} and @{y} exchanged partners.")
@@ -281,7 +293,13 @@ def round_pair(
     md = app_of(request)
     with md.transaction() as session:
         match = board.pair(
-            session, md.settings, md.program, round_id, first, second, _edit(principal, version)
+            session,
+            served_settings(request),
+            md.program,
+            round_id,
+            first,
+            second,
+            _edit(principal, version),
         )
         session.flush()
         match_id = match.id
@@ -299,7 +317,14 @@ def round_exclude(
     """Leave a creator out of the round (their partner is freed)."""
     md = app_of(request)
     with md.transaction() as session:
-        board.exclude(session, md.settings, md.program, round_id, handle, _edit(principal, version))
+        board.exclude(
+            session,
+            served_settings(request),
+            md.program,
+            round_id,
+            handle,
+            _edit(principal, version),
+        )
     return _back(request, round_id, f"@{handle.strip().lstrip('@')} excluded from the round.")
 
 
@@ -347,11 +372,16 @@ def round_publish(
             job = jobs.submit(
                 session,
                 PUBLISH,
-                {"round_id": round_id, "actor": principal.actor, "expected_version": version},
+                {
+                    "round_id": round_id,
+                    "actor": principal.actor,
+                    "expected_version": version,
+                    "base_url": md.settings.base_url or served_url(request),
+                },
             )
             return RedirectResponse(f"/jobs/{job.id}", status_code=303)
         queued = lifecycle.publish(
-            session, md.settings, md.program, round_id, _edit(principal, version)
+            session, served_settings(request), md.program, round_id, _edit(principal, version)
         )
     return _back(request, round_id, f"Published: {queued:,} invitations queued.")
 
@@ -367,7 +397,7 @@ def round_rematch(
     md = app_of(request)
     with md.transaction() as session:
         count = lifecycle.rematch(
-            session, md.settings, md.program, round_id, _edit(principal, version)
+            session, served_settings(request), md.program, round_id, _edit(principal, version)
         )
     return _back(request, round_id, f"Rematched: {count:,} new matches.")
 
