@@ -635,7 +635,7 @@ def test_openapi_describes_every_api_route(web: Any) -> None:
     }
     described = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert described == routes
-    assert len(routes) == 9  # creators (5), program, rounds (2), results
+    assert len(routes) == 11  # creators (5), program, rounds (2), results, reports (2)
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for path, method in routes:
         operation = spec["paths"][path][method]
