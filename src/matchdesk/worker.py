@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,11 +23,13 @@ from matchdesk.jobs import service as jobs
 from matchdesk.jobs.registry import JobRegistry
 from matchdesk.mail import claims
 from matchdesk.mail.delivery import BatchReport, Courier, DeliverySettings
+from matchdesk.results.daily import REFRESH, submit_if_due
 from matchdesk.roster.models import utcnow
 
 log = logging.getLogger("matchdesk.worker")
 
 ERROR_PAUSE_SECONDS = 5.0
+DAILY_CHECK_SECONDS = 60.0  # how often a worker looks whether a new program day began
 
 
 @dataclass
@@ -58,11 +61,15 @@ def run_worker(
     stop = stop or threading.Event()
     courier = Courier(md, settings, worker_id, stop=stop)
     report = WorkerReport()
+    next_daily_check = 0.0
     with _stop_on_signals(stop):
         _take_back_claims(md, worker_id)
         log.info("worker %s started", worker_id)
         while not stop.is_set():
             try:
+                if REFRESH in registry and time.monotonic() >= next_daily_check:
+                    _submit_daily(md)
+                    next_daily_check = time.monotonic() + DAILY_CHECK_SECONDS
                 batch = courier.deliver_batch()
                 report.messages.add(batch)
                 ran = _run_next_job(md, registry, worker_id, report)
@@ -78,6 +85,13 @@ def run_worker(
                 stop.wait(poll_seconds)
     log.info("worker %s stopped: %s", worker_id, report)
     return report
+
+
+def _submit_daily(md: Matchdesk) -> None:
+    """Queue the results' daily refresh once per program day (one cheap conditional
+    UPDATE a loop; several workers submit it once)."""
+    with md.transaction() as session:
+        submit_if_due(session, md.program)
 
 
 def _take_back_claims(md: Matchdesk, worker_id: str) -> None:

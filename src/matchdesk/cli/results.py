@@ -83,3 +83,32 @@ def results_list(
             row.outcome or "",
         )
         print("\t".join(cells))
+
+
+@results_app.command("refresh")
+def results_refresh(
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="The program day to refresh for (YYYY-MM-DD; default today)."),
+    ] = None,
+) -> None:
+    """Refresh every results-sourced revenue_30d from the ledger's last 30 program days
+    (what the worker's daily job does; for cron, or with no worker)."""
+    from datetime import date
+
+    from matchdesk.results.daily import refresh
+
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        raise InvalidInput(f"--today: {today!r} is not a date (YYYY-MM-DD)") from None
+    md = _app()
+    with _progress("Refreshing") as progress, md.transaction() as session:
+        task = progress.add_task("revenue_30d from the ledger", total=1)
+        done = refresh(session, md.program, day)
+        progress.update(task, completed=1)
+    out.print(
+        f"Refreshed for {done.day.isoformat()}: {done.revenue_changed} creators' revenue_30d "
+        f"changed, {done.tiers_settled} creators' report figures moved to their tier now.",
+        highlight=False,
+    )

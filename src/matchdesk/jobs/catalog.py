@@ -8,8 +8,10 @@ from matchdesk.jobs.registry import JobRegistry
 
 def default_registry() -> JobRegistry:
     """A registry with every job kind matchdesk has."""
+    from matchdesk.results import daily as results_daily
     from matchdesk.rounds import jobs as round_jobs
 
     registry = JobRegistry()
     round_jobs.register(registry)
+    results_daily.register(registry)
     return registry

@@ -36,6 +36,7 @@ from matchdesk.mail.outbox import NewMessage, enqueue_many
 from matchdesk.program import Program
 from matchdesk.results.ledger import REVENUE_DAYS
 from matchdesk.results.models import LedgerDay, TierMove
+from matchdesk.results.rollups import settle_tiers
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.roster.version import roster_changed
 
@@ -312,6 +313,7 @@ def apply_moves(
             after={"tier": proposal.to_tier, "figures": proposal.figures()},
         )
     session.flush()
+    settle_tiers(session)  # the moved creators' figures follow them in the rollups
     enqueue_many(
         session,
         [_message(program, proposal, move.id) for proposal, move in moves if proposal.email],

@@ -130,6 +130,23 @@ def _replace_children(
         session.add_all(CreatorBlock(creator_id=creator_id, blocked_id=i) for i in sorted(set(ids)))
 
 
+def _refuse_results_revenue(creator: Creator, parsed: Mapping[str, object]) -> None:
+    """Once a creator has session results their revenue_30d is the ledger's (refreshed as
+    results arrive and every program day): an edit may repeat it, never change it."""
+    wanted = parsed.get("revenue_30d")
+    if creator.revenue_source != "results" or wanted is None:
+        return
+    if int(wanted) != creator.revenue_30d:  # type: ignore[call-overload]
+        raise InvalidInput(
+            "the creator's details are not valid",
+            [
+                f"revenue_30d: @{creator.handle}'s revenue_30d comes from their session "
+                f"results ({creator.revenue_30d:,} diamonds over the last 30 program "
+                "days) and cannot be edited"
+            ],
+        )
+
+
 def create_creator(
     session: Session, program: Program, fields: Mapping[str, str], actor: str
 ) -> Creator:
@@ -180,6 +197,7 @@ def update_creator(
     parsed = parse_fields({k: v for k, v in fields.items() if k != "handle"})
     if not parsed:
         return creator  # nothing to change: no new version, no audit entry
+    _refuse_results_revenue(creator, parsed)
     before = creator_state(session, creator)
     values: dict[str, Any] = {k: parsed[k] for k in _SCALARS if k in parsed}
     if "languages" in parsed:
