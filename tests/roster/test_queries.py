@@ -43,6 +43,9 @@ FILTERS = [
     CreatorFilter(q="@KA"),
     CreatorFilter(q="lu", tier="B"),
     CreatorFilter(q="so"),  # display names such as "Sofía"
+    CreatorFilter(q="LUNA"),  # inside handles (issue 13, defect 3)
+    CreatorFilter(q="ía"),  # folded: matches "ia" in names and handles
+    CreatorFilter(q="a.", status="active"),
     CreatorFilter(status="paused"),
     CreatorFilter(region="zz"),
     CreatorFilter(tier="nope"),
@@ -92,3 +95,53 @@ def test_the_index_follows_every_change(md: Matchdesk, roster: list[str]) -> Non
             session, md.program, handle, {"revenue_30d": "999999", "display_name": "Zed Q"}, "test"
         )
     assert page_handles(md, CreatorFilter(tier="S", q="zed q"), "handle", 1, index) == (1, [handle])
+
+
+def test_search_finds_inside_handles_and_names_whatever_the_case_and_accents(
+    md: Matchdesk,
+) -> None:
+    """Issue 13, defect 3: "luna" found none of @drona_luna6099, @lapa.luna6009."""
+    from matchdesk.roster.editing import create_creator
+
+    people = [
+        ("drona_luna6099", "Drona"),
+        ("lapa.luna6009", "Lapa"),
+        ("sofia_x", "SOFÍA Pérez"),
+        ("zed_99", "Łukasz Ødegaard"),
+        ("mia", "Müller Straße"),
+    ]
+    with md.transaction() as session:
+        for handle, name in people:
+            fields = {
+                "handle": handle,
+                "display_name": name,
+                "timezone": "UTC",
+                "languages": "en",
+                "followers": "10",
+                "revenue_30d": "10",
+                "availability": "",
+            }
+            create_creator(session, md.program, fields, "test")
+    index = RosterIndexCache(TIERS)
+    expected = {
+        "luna": ["drona_luna6099", "lapa.luna6009"],
+        "@LUNA60": ["drona_luna6099", "lapa.luna6009"],
+        "Lúna": ["drona_luna6099", "lapa.luna6009"],
+        "a.l": ["lapa.luna6009"],
+        "sofia": ["sofia_x"],
+        "perez": ["sofia_x"],
+        "PÉREZ": ["sofia_x"],
+        "lukasz": ["zed_99"],
+        "odegaard": ["zed_99"],
+        "strasse": ["mia"],
+        "muller": ["mia"],
+        "_": ["drona_luna6099", "sofia_x", "zed_99"],
+        "%": [],
+        "nobody": [],
+    }
+    for q, handles in expected.items():
+        for path in (index, None):
+            assert page_handles(md, CreatorFilter(q=q), "handle", 1, path) == (
+                len(handles),
+                handles,
+            ), (q, path)

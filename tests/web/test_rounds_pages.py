@@ -261,6 +261,21 @@ def test_board_filters_and_pages(md: Matchdesk, board: Board) -> None:
     assert '<a href="/creators/zoe">@zoe</a>' in board.html
 
 
+def test_board_search_finds_inside_handles_whatever_the_case_and_accents(
+    md: Matchdesk, board: Board
+) -> None:
+    """Issue 13, defect 3: the board's search matched only the start of a handle."""
+    matches = standing(md, board.round_id)
+    ann = next(m for m in matches if "ann" in m[1:])
+    for q in ("nn", "NN", "@Ánn"):
+        html = board.refresh(f"?q={q}")
+        assert '<span id="match-total">1</span> match with these filters' in html, q
+        assert f'id="match-{ann[0]}"' in html
+    # The byes' search too: zoe is the only bye.
+    assert '<a href="/creators/zoe">@zoe</a>' in board.refresh("?q=OÉ")
+    assert '<a href="/creators/zoe">@zoe</a>' not in board.refresh("?q=ze")
+
+
 def test_lock_unlock_and_unpair(md: Matchdesk, board: Board) -> None:
     (mid, a, b), *_ = standing(md, board.round_id)
     assert board.edit(f"matches/{mid}/lock", locked="true") == f"Match {mid} locked."

@@ -3,8 +3,8 @@ sorts at 100,000 creators and more.
 
 A web process keeps one per roster version (version.py): any change to any creator makes
 the next request rebuild it (one query of the list columns, ~0.3 s at 100,000 creators), so
-it is never stale. Filtering is numpy masks, prefix search is a binary search in sorted
-handles and names, sorting is `lexsort`; only the page's rows are then read from the
+it is never stale. Filtering is numpy masks, search is `np.strings.find` over the handles
+and folded names, sorting is `lexsort`; only the page's rows are then read from the
 database by id.
 """
 
@@ -21,16 +21,17 @@ from sqlalchemy.orm import Session
 
 from matchdesk.roster.models import Creator, CreatorLanguage
 from matchdesk.roster.queries import CreatorFilter, CreatorPage, filter_choices, rows_by_id
+from matchdesk.roster.search import fold
 from matchdesk.roster.version import roster_version
 
+FIELD_END = "\x1f"  # between a handle and a name: never in a search term (control character)
 
-def _prefix_rows(
-    sorted_keys: NDArray[np.str_], order: NDArray[np.int64], prefix: str
-) -> NDArray[np.int64]:
-    """Rows whose key starts with `prefix`, by binary search in the sorted keys."""
-    lo = int(np.searchsorted(sorted_keys, prefix, side="left"))
-    hi = int(np.searchsorted(sorted_keys, prefix + "\U0010ffff", side="left"))
-    return order[lo:hi]
+
+def _search_texts(handles: Sequence[str], names: Sequence[str]) -> NDArray[np.str_]:
+    """Each row's handle and folded display name, for `np.strings.find` (one vectorised
+    pass over the rows: about 10 ms at 100,000 creators on a busy machine)."""
+    texts = [f"{h}{FIELD_END}{fold(n)}" for h, n in zip(handles, names, strict=True)]
+    return np.array(texts, dtype=np.str_) if texts else np.array([], dtype="<U1")
 
 
 @dataclass
@@ -39,10 +40,8 @@ class RosterIndex:
 
     ids: NDArray[np.int64]
     handle_rank: NDArray[np.int64]  # position in handle order, for sorting and tie-breaks
-    handles_sorted: NDArray[np.str_]
     handle_order: NDArray[np.int64]
-    names_sorted: NDArray[np.str_]
-    name_order: NDArray[np.int64]
+    search_texts: NDArray[np.str_]  # handle and folded name by row (see _search_texts)
     tier: NDArray[np.int64]  # rank in the program's tiers; len(tiers) for none
     tier_names: tuple[str, ...]
     region: NDArray[np.int64]  # codes into `region_codes`
@@ -71,15 +70,10 @@ class RosterIndex:
         n = len(rows)
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
         handles = np.array([r[1] for r in rows], dtype=np.str_) if n else np.array([], dtype="<U1")
-        names = (
-            np.array([r[2].lower() for r in rows], dtype=np.str_)
-            if n
-            else np.array([], dtype="<U1")
-        )
+        search_texts = _search_texts([r[1] for r in rows], [r[2] for r in rows])
         handle_order = np.argsort(handles, kind="stable").astype(np.int64)
         handle_rank = np.empty(n, dtype=np.int64)
         handle_rank[handle_order] = np.arange(n)
-        name_order = np.argsort(names, kind="stable").astype(np.int64)
         rank = {name: i for i, name in enumerate(tier_order)}
         tier = np.fromiter(
             (rank.get(r[3], len(tier_order)) if r[3] else len(tier_order) for r in rows),
@@ -96,10 +90,8 @@ class RosterIndex:
         return cls(
             ids=ids,
             handle_rank=handle_rank,
-            handles_sorted=handles[handle_order],
             handle_order=handle_order,
-            names_sorted=names[name_order],
-            name_order=name_order,
+            search_texts=search_texts,
             tier=tier,
             tier_names=tuple(tier_order),
             region=np.fromiter(
@@ -117,11 +109,8 @@ class RosterIndex:
         """Which rows match every filter."""
         n = len(self.ids)
         mask = np.ones(n, dtype=bool)
-        if f.prefix:
-            hit = np.zeros(n, dtype=bool)
-            hit[_prefix_rows(self.handles_sorted, self.handle_order, f.prefix)] = True
-            hit[_prefix_rows(self.names_sorted, self.name_order, f.prefix)] = True
-            mask &= hit
+        if f.term:
+            mask &= self.holding(f.term)
         if f.tier:
             wanted = self.tier_names.index(f.tier) if f.tier in self.tier_names else -1
             mask &= self.tier == wanted
@@ -136,6 +125,12 @@ class RosterIndex:
             spoken[self.languages.get(f.language.lower(), np.array([], dtype=np.int64))] = True
             mask &= spoken
         return mask
+
+    def holding(self, term: str) -> NDArray[np.bool_]:
+        """Which rows hold the folded `term` inside their handle or display name."""
+        if FIELD_END in term:
+            return np.zeros(len(self.ids), dtype=bool)
+        return np.asarray(np.strings.find(self.search_texts, term) >= 0)
 
     def order(self, sort: str) -> NDArray[np.int64]:
         """Every row in `sort` order (ties by handle), computed once per index and key."""

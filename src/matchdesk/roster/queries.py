@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from matchdesk.roster.models import Creator, CreatorLanguage
+from matchdesk.roster.search import matches, search_term
 
 if TYPE_CHECKING:
     from matchdesk.roster.index import RosterIndexCache
@@ -30,8 +31,9 @@ MAX_PER_PAGE = 200
 
 @dataclass(frozen=True)
 class CreatorFilter:
-    """Empty fields filter nothing. `q` matches the start of a handle or of a display name
-    (case-insensitive; a leading `@` is ignored)."""
+    """Empty fields filter nothing. `q` matches anywhere inside a handle or a display name,
+    whatever the case and accents (`luna` finds @drona_luna6099, `sofia` finds Sofía; a
+    leading `@` is ignored)."""
 
     q: str = ""
     tier: str = ""
@@ -40,8 +42,9 @@ class CreatorFilter:
     status: str = ""
 
     @property
-    def prefix(self) -> str:
-        return self.q.strip().removeprefix("@").lower()
+    def term(self) -> str:
+        """The folded search term (roster/search.py)."""
+        return search_term(self.q)
 
 
 class CreatorRow(NamedTuple):
@@ -89,16 +92,11 @@ class CreatorPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _filtered(statement: Select[Any], f: CreatorFilter) -> Select[Any]:
-    if f.prefix:
-        escaped = f.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = escaped + "%"
-        statement = statement.where(
-            or_(
-                func.lower(Creator.handle).like(pattern, escape="\\"),
-                func.lower(Creator.display_name).like(pattern, escape="\\"),
-            )
-        )
+def _filtered(statement: Select[Any], f: CreatorFilter, session: Session) -> Select[Any]:
+    if f.term:
+        # Literal ids: a common term finds more creators than SQLite takes parameters.
+        ids: Any = bindparam("searched", _searched_ids(session, f.term), literal_execute=True)
+        statement = statement.where(Creator.id.in_(ids))
     if f.tier:
         statement = statement.where(Creator.tier == f.tier)
     if f.region:
@@ -112,6 +110,19 @@ def _filtered(statement: Select[Any], f: CreatorFilter) -> Select[Any]:
         )
         statement = statement.where(Creator.id.in_(speakers))
     return statement
+
+
+def _searched_ids(session: Session, term: str) -> list[int]:
+    """The creators whose handle or display name holds `term` (folded in Python, so both
+    backends agree; this plain path reads every handle and name, the in-memory index of
+    index.py is what the pages use)."""
+    return [
+        creator_id
+        for creator_id, handle, name in session.execute(
+            select(Creator.id, Creator.handle, Creator.display_name)
+        )
+        if term in handle or matches(term, name)
+    ]
 
 
 def _order(sort: str, tier_order: Sequence[str]) -> list[Any]:
@@ -154,9 +165,9 @@ def search_creators(
     sort, page, per_page = normalise(sort, page, per_page)
     if index is not None:
         return index.search(session, filters, sort=sort, page=page, per_page=per_page)
-    total = int(session.scalar(_filtered(select(func.count(Creator.id)), filters)) or 0)
+    total = int(session.scalar(_filtered(select(func.count(Creator.id)), filters, session)) or 0)
     rows = session.execute(
-        _filtered(select(*LIST_COLUMNS), filters)
+        _filtered(select(*LIST_COLUMNS), filters, session)
         .order_by(*_order(sort, tier_order))
         .offset((page - 1) * per_page)
         .limit(per_page)

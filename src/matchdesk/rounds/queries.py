@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from matchdesk.roster.models import Creator
+from matchdesk.roster.search import search_term
 from matchdesk.rounds.models import Bye, Match
 from matchdesk.rounds.service import aware, key_counts
 
@@ -21,7 +22,9 @@ PER_PAGE = 100
 
 @dataclass(frozen=True)
 class BoardFilter:
-    """Empty fields filter nothing. `q` matches the start of either creator's handle."""
+    """Empty fields filter nothing. `q` matches anywhere inside either creator's handle
+    (handles are lower-case ASCII, so folding the term makes it case- and
+    accent-insensitive: `Lúna` finds @drona_luna6099)."""
 
     q: str = ""
     status: str = ""
@@ -29,8 +32,8 @@ class BoardFilter:
     locked: str = ""  # "yes" / "no" / ""
 
     @property
-    def prefix(self) -> str:
-        return self.q.strip().removeprefix("@").lower()
+    def term(self) -> str:
+        return search_term(self.q)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,11 @@ def local_clock(moment: datetime, timezone: str) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+def _inside(term: str) -> str:
+    """A LIKE pattern (escape `\\`) for handles holding `term` anywhere."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _filtered(
     round_id: int, f: BoardFilter
 ) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
@@ -128,8 +136,8 @@ def _filtered(
         .where(Match.round_id == round_id)
     )
     conditions = []
-    if f.prefix:
-        pattern = f.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if f.term:
+        pattern = _inside(f.term)
         conditions.append(
             or_(a.handle.like(pattern, escape="\\"), b.handle.like(pattern, escape="\\"))
         )
@@ -188,10 +196,9 @@ def round_byes(
         .join(Creator, Creator.id == Bye.creator_id)
         .where(Bye.round_id == round_id)
     )
-    prefix = q.strip().removeprefix("@").lower()
-    if prefix:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Creator.handle.like(escaped + "%", escape="\\"))
+    term = search_term(q)
+    if term:
+        query = query.where(Creator.handle.like(_inside(term), escape="\\"))
     if reason:
         query = query.where(Bye.reason == reason)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
