@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from matchdesk.cli.support import _app, out
+from matchdesk.cli.support import _app, _progress, out
 
 checkins_app = typer.Typer(
     help="Check-ins: due list, planning a week, bookings.", no_args_is_help=True
@@ -91,5 +91,121 @@ def checkins_due(
         out.print(
             f"  {e.state:8} {e.handle:24} tier {e.tier:6} due {e.due_on} "
             f"manager {e.manager or '(none)'}{when}",
+            highlight=False,
+        )
+
+
+@checkins_app.command("schedule")
+def checkins_schedule(
+    week: Annotated[str, typer.Option(help="YYYY-MM-DD, a Monday (program time).")],
+    manager: Annotated[str | None, typer.Option(help="Only this manager's creators.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Book every due check-in of the week that the hard rules allow; list the rest."""
+    from matchdesk.checkins.service import schedule_week
+
+    md = _app()
+    with _progress("Check-ins") as progress, md.transaction() as session:
+        task = progress.add_task("Planning the week", total=None)
+
+        def step(done: int, total: int, message: str) -> None:
+            progress.update(task, completed=done, total=total, description=message)
+
+        result = schedule_week(
+            session,
+            md.program,
+            _week(md, week),
+            now=datetime.now(UTC),
+            actor=CLI_ACTOR,
+            domain=_domain(),
+            manager=manager,
+            progress=step,
+        )
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "week": week,
+                    "booked": [
+                        {
+                            "checkin_id": b.checkin_id,
+                            "creator": b.handle,
+                            "manager": b.manager,
+                            "starts_at": _iso(b.starts_at),
+                            "ends_at": _iso(b.ends_at),
+                        }
+                        for b in result.booked
+                    ],
+                    "unbooked": [
+                        {"creator": h, "manager": m or None, "reason": r}
+                        for h, m, r in result.unbooked
+                    ],
+                }
+            )
+        )
+        return
+    out.print(
+        f"Week of {week}: {len(result.booked)} check-ins booked, "
+        f"{len(result.unbooked)} could not be booked.",
+        highlight=False,
+    )
+    for b in result.booked:
+        out.print(f"  booked   {b.handle:24} {_iso(b.starts_at)} with {b.manager}", highlight=False)
+    for handle, who, reason in result.unbooked:
+        out.print(f"  unbooked {handle:24} ({who or 'no manager'}): {reason}", highlight=False)
+
+
+def _domain() -> str:
+    from matchdesk.rounds.invitations import Sender
+
+    return Sender.from_settings().domain
+
+
+@checkins_app.command("list")
+def checkins_list(
+    start: Annotated[
+        str | None, typer.Option("--from", help="YYYY-MM-DD (UTC), inclusive.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD (UTC), inclusive.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The check-ins starting in the range."""
+    from datetime import date, timedelta
+
+    from matchdesk.checkins.service import list_checkins
+    from matchdesk.errors import InvalidInput
+
+    def day(text: str | None, name: str) -> datetime | None:
+        if text is None:
+            return None
+        try:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        except ValueError:
+            raise InvalidInput(
+                "the range is not valid", [f"{name}: {text!r} is not a date (YYYY-MM-DD)"]
+            ) from None
+
+    first, last = day(start, "from"), day(end, "to")
+    md = _app()
+    with md.transaction() as session:
+        rows = list_checkins(session, first, last + timedelta(days=1) if last else None)
+    items = [
+        {
+            "checkin_id": r.checkin_id,
+            "creator": r.creator,
+            "manager": r.manager,
+            "starts_at": _iso(r.starts_at),
+            "ends_at": _iso(r.ends_at),
+            "status": r.status,
+        }
+        for r in rows
+    ]
+    if as_json:
+        print(json.dumps(items))
+        return
+    for item in items:
+        out.print(
+            f"{item['checkin_id']:>6} {item['starts_at']} {item['creator']:24} "
+            f"{item['manager']} {item['status']}",
             highlight=False,
         )
