@@ -73,6 +73,8 @@ def build_email(message: OutboxMessage, from_address: str, domain: str) -> Email
     # A datetime is formatted as the header's text directly (a string would be parsed).
     email["Date"] = created
     email["Message-ID"] = message_id_for(message.idempotency_key, domain)
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     if message.body_html is not None:
         email.add_alternative(message.body_html, subtype="html")

@@ -11,15 +11,17 @@ import base64
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matchdesk.errors import InvalidInput
 from matchdesk.mail.models import OutboxMessage
+from matchdesk.roster.models import utcnow
 
 MAX_KEY_LENGTH = 200
 
@@ -57,6 +59,10 @@ class NewMessage:
     idempotency_key: str
     html: str | None = None
     attachments: Sequence[Attachment] = field(default_factory=tuple)
+    # Extra headers (a newsletter's List-Unsubscribe); one line each.
+    headers: dict[str, str] | None = None
+    # Not delivered before this moment (a newsletter sent at a time); None: now.
+    not_before: datetime | None = None
 
 
 def key_digest(idempotency_key: str) -> str:
@@ -109,6 +115,11 @@ def enqueue_many(session: Session, messages: Iterable[NewMessage]) -> int:
     rows = [_row(message) for message in messages]
     if not rows:
         return 0
+    # The same keys in every row (one executemany): "due now" is the time of the call.
+    if any("next_attempt_at" in row for row in rows):
+        now = utcnow()
+        for row in rows:
+            row.setdefault("next_attempt_at", now)
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -129,9 +140,12 @@ def _row(message: NewMessage) -> dict[str, Any]:
     for attachment in message.attachments:
         if "/" not in attachment.content_type or _has_line_break(attachment.filename):
             problems.append(f"attachment {attachment.filename!r}: invalid name or type")
+    for name, value in (message.headers or {}).items():
+        if not name.replace("-", "").isalnum() or _has_line_break(value):
+            problems.append(f"header {name!r}: invalid name or a line break in its value")
     if problems:
         raise InvalidInput("the message cannot be sent", problems)
-    return {
+    row: dict[str, Any] = {
         "kind": message.kind,
         "recipient": message.recipient.strip(),
         "subject": message.subject,
@@ -139,7 +153,30 @@ def _row(message: NewMessage) -> dict[str, Any]:
         "body_html": message.html,
         "attachments": [a.as_json() for a in message.attachments],
         "idempotency_key": message.idempotency_key,
+        "headers": message.headers,
     }
+    if message.not_before is not None:
+        row["next_attempt_at"] = message.not_before
+    return row
+
+
+def withdraw(session: Session, keys: Sequence[str]) -> set[str]:
+    """Take back the messages with `keys` that no worker has claimed yet (still
+    `queued`): they are deleted and their keys returned. A message being sent or already
+    sent stays as it is; enqueueing a withdrawn key again makes it a new message with
+    the same Message-ID. In the caller's transaction."""
+    withdrawn: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        statement = (
+            delete(OutboxMessage)
+            .where(OutboxMessage.idempotency_key.in_(chunk), OutboxMessage.status == "queued")
+            .returning(OutboxMessage.idempotency_key)
+        )
+        withdrawn.update(
+            session.scalars(statement, execution_options={"synchronize_session": False})
+        )
+    return withdrawn
 
 
 def _has_line_break(value: str) -> bool:

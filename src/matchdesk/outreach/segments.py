@@ -314,7 +314,7 @@ def _rule_condition(rule: Rule, today: date) -> ColumnElement[bool]:
         )
     if rule.field == "subscribed":
         wanted = rule.value if rule.op == "=" else not rule.value
-        return _subscribed() if wanted else ~_subscribed()
+        return subscribed_condition() if wanted else ~subscribed_condition()
     raise AssertionError(rule.field)  # parse_segment admits no other field
 
 
@@ -389,7 +389,7 @@ def _matched_last_round() -> Select[Any]:
     )
 
 
-def _subscribed() -> ColumnElement[bool]:
+def subscribed_condition() -> ColumnElement[bool]:
     """Subscribed to newsletters: not opted out in the portal, address not suppressed."""
     opted_out = select(Subscription.creator_id).where(
         Subscription.topic == "newsletters", Subscription.subscribed.is_(False)
@@ -412,3 +412,33 @@ def describe_rules(segment: Segment) -> Sequence[str]:
 
     walk(segment, 0)
     return lines
+
+
+def document_from_rows(match: str, rows: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    """The JSON document of a segment built in the page from rule rows `(field, op,
+    text)`: the text read by the field's kind (a whole number, true/false, or for `in`
+    and `not in` a comma-separated list). Empty rows are skipped; the result still goes
+    through `parse_segment`, which names any bad row."""
+    rules: list[dict[str, Any]] = []
+    for field, op, text in rows:
+        if not field and not text.strip():
+            continue
+        kind = FIELDS.get(field, "text")
+        if op in ("in", "not in"):
+            value: Any = [_typed(kind, part) for part in text.split(",") if part.strip()]
+        else:
+            value = _typed(kind, text)
+        rules.append({"field": field, "op": op, "value": value})
+    return {"match": match, "rules": rules}
+
+
+def _typed(kind: Kind, text: str) -> Any:
+    text = text.strip()
+    if kind == "number":
+        try:
+            return int(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            return text  # refused by parse_segment, naming the rule
+    if kind == "bool":
+        return {"true": True, "yes": True, "false": False, "no": False}.get(text.lower(), text)
+    return text

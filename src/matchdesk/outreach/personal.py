@@ -1,0 +1,119 @@
+"""The personal fields of many creators at once (one query per kind of figure, never one
+per creator): what a newsletter's template is rendered with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from matchdesk.results.ledger import revenue_window
+from matchdesk.results.models import LedgerDay
+from matchdesk.roster.models import Creator
+from matchdesk.rounds.models import Match
+from matchdesk.rounds.queries import local_date_time
+
+UPCOMING = ("published", "confirmed")
+
+
+def personal_values(
+    session: Session, creator_ids: Sequence[int], today: date, now: datetime
+) -> dict[int, dict[str, Any]]:
+    """Each creator's personal fields (without `unsubscribe_url`), by id."""
+    if not creator_ids:
+        return {}
+    ids = list(creator_ids)
+    values: dict[int, dict[str, Any]] = {}
+    zones: dict[int, str] = {}
+    for cid, handle, name, tier, zone in session.execute(
+        select(
+            Creator.id, Creator.handle, Creator.display_name, Creator.tier, Creator.timezone
+        ).where(Creator.id.in_(ids))
+    ):
+        zones[cid] = zone
+        values[cid] = {
+            "display_name": name or handle,
+            "handle": handle,
+            "tier": tier or "",
+            "diamonds_30d": 0,
+            "live_days_30d": 0,
+            "next_match": "",
+            "next_partner": "",
+            "next_checkin": "",
+            "campaign_rank": "",
+        }
+    first, last = revenue_window(today)
+    for cid, diamonds, days in session.execute(
+        select(
+            LedgerDay.creator_id,
+            func.sum(LedgerDay.diamonds),
+            func.sum(case((LedgerDay.sessions > 0, 1), else_=0)),
+        )
+        .where(LedgerDay.creator_id.in_(ids), LedgerDay.day >= first, LedgerDay.day <= last)
+        .group_by(LedgerDay.creator_id)
+    ):
+        values[cid]["diamonds_30d"] = int(diamonds or 0)
+        values[cid]["live_days_30d"] = int(days or 0)
+    _next_matches(session, ids, now, values, zones)
+    _next_checkins(session, ids, now, values, zones)
+    return values
+
+
+def _next_matches(
+    session: Session,
+    ids: list[int],
+    now: datetime,
+    values: dict[int, dict[str, Any]],
+    zones: dict[int, str],
+) -> None:
+    rows = session.execute(
+        select(Match.creator_a_id, Match.creator_b_id, Match.starts_at)
+        .where(
+            or_(Match.creator_a_id.in_(ids), Match.creator_b_id.in_(ids)),
+            Match.starts_at > now,
+            Match.status.in_(UPCOMING),
+        )
+        .order_by(Match.starts_at, Match.id)
+    ).all()
+    partners = {cid for a, b, _ in rows for cid in (a, b)} - set(values)
+    names = (
+        {
+            cid: name or handle
+            for cid, handle, name in session.execute(
+                select(Creator.id, Creator.handle, Creator.display_name).where(
+                    Creator.id.in_(partners)
+                )
+            )
+        }
+        if partners
+        else {}
+    )
+    names.update({cid: v["display_name"] for cid, v in values.items()})
+    for a, b, starts in rows:
+        for me, other in ((a, b), (b, a)):
+            if me in values and not values[me]["next_match"]:
+                values[me]["next_match"] = local_date_time(starts, zones[me])
+                values[me]["next_partner"] = names.get(other, "")
+
+
+def _next_checkins(
+    session: Session,
+    ids: list[int],
+    now: datetime,
+    values: dict[int, dict[str, Any]],
+    zones: dict[int, str],
+) -> None:
+    try:
+        from matchdesk.checkins.models import Checkin
+    except ImportError:  # check-ins not installed in this build
+        return
+    rows = session.execute(
+        select(Checkin.creator_id, func.min(Checkin.starts_at))
+        .where(Checkin.creator_id.in_(ids), Checkin.starts_at > now, Checkin.status == "booked")
+        .group_by(Checkin.creator_id)
+    )
+    for cid, starts in rows:
+        values[cid]["next_checkin"] = local_date_time(starts, zones[cid])
