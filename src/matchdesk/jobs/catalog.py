@@ -8,9 +8,9 @@ from matchdesk.jobs.registry import JobRegistry
 
 def default_registry() -> JobRegistry:
     """A registry with every job kind matchdesk has."""
+    from matchdesk.checkins import jobs as checkin_jobs
     from matchdesk.outreach import jobs as outreach_jobs
     from matchdesk.results import daily as results_daily
-    from matchdesk.checkins import jobs as checkin_jobs
     from matchdesk.rounds import jobs as round_jobs
 
     registry = JobRegistry()

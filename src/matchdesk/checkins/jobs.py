@@ -1,0 +1,44 @@
+"""Check-ins' background job: planning a week too big to plan inside a web request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from matchdesk.checkins.due import program_week
+from matchdesk.checkins.service import schedule_week
+from matchdesk.jobs.registry import JobRegistry, JobResult, Progress
+
+if TYPE_CHECKING:
+    from matchdesk.context import Matchdesk
+
+SCHEDULE = "checkins.schedule"
+
+
+def schedule_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> JobResult:
+    """Plan the week `payload["week"]` (a Monday), optionally of one `manager`."""
+    week = program_week(str(payload["week"]), md.program.program.timezone)
+    with md.transaction() as session:
+        result = schedule_week(
+            session,
+            md.program,
+            week,
+            now=datetime.now(UTC),
+            actor=str(payload.get("actor", "")),
+            domain=str(payload.get("domain", "matchdesk")),
+            manager=payload.get("manager") or None,
+            progress=lambda done, total, message: progress(done, total, message),
+        )
+    progress(1, 1, "Done")
+    return {
+        "week": week.monday.isoformat(),
+        "booked": len(result.booked),
+        "unbooked": len(result.unbooked),
+        "next": f"/checkins?week={week.monday.isoformat()}",
+    }
+
+
+def register(registry: JobRegistry) -> JobRegistry:
+    """Add the check-ins' jobs to `registry`."""
+    registry.register(SCHEDULE, schedule_job)
+    return registry
