@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from matchdesk.context import Matchdesk
 from matchdesk.roster.demo import generate_creators
+from matchdesk.roster.search import fold
 from matchdesk.roster.service import save_records
 from tests.web.conftest import csrf_of
 
@@ -57,11 +58,31 @@ def test_pages_sort_and_filters(md: Matchdesk, client_as: Client) -> None:
     )
     assert handles(client.get("/creators?tier=A").text) == tier_a[:50]
 
-    prefix = by_handle[7][:4]
-    assert handles(client.get(f"/creators?q=@{prefix.upper()}").text) == [
-        h for h in by_handle if h.startswith(prefix)
-    ]
+    part = by_handle[7][1:4]  # inside a handle (or a display name, folded)
+    names = {r.handle: fold(r.display_name) for r in records}
+    assert handles(client.get(f"/creators?q=@{part.upper()}").text) == [
+        h for h in by_handle if part in h or part in names[h]
+    ][:50]
     assert "No creator matches these filters." in client.get("/creators?q=zzzz_nobody").text
+
+
+def test_a_page_past_the_end_says_so_and_links_the_last_page(
+    md: Matchdesk, client_as: Client
+) -> None:
+    """Issue 13, defect 4: page 9 of a 3-page roster said "No creators yet"."""
+    fill(md)
+    client = client_as("viewer")
+    page = client.get("/creators?page=9").text
+    assert "No creators yet" not in page
+    assert '<span id="total">120</span>' in page
+    assert (
+        '<p id="past-the-end">Page 9 is past the end: there are 3 pages. '
+        '<a href="/creators?q=&tier=&region=&language=&status=&sort=handle&page=3">'
+        "Go to the last page</a></p>"
+    ) in page
+    filtered = client.get("/creators?region=BR&page=5").text
+    assert "Page 5 is past the end: there is 1 page." in filtered
+    assert "No creator matches these filters" not in filtered
 
 
 def test_htmx_requests_get_only_the_rows(md: Matchdesk, client_as: Client) -> None:
