@@ -17,6 +17,7 @@ from matchdesk.cli.creators import creators_app, demo
 from matchdesk.cli.reports import reports_app
 from matchdesk.cli.results import results_app
 from matchdesk.cli.rounds import rounds_app
+from matchdesk.cli.newsletters import newsletters_app
 from matchdesk.cli.segments import segments_app
 from matchdesk.cli.support import err
 from matchdesk.cli.tiers import tiers_app
@@ -36,6 +37,7 @@ app.add_typer(reports_app, name="reports")
 app.add_typer(tiers_app, name="tiers")
 app.add_typer(checkins_app, name="checkins")
 app.add_typer(segments_app, name="segments")
+app.add_typer(newsletters_app, name="newsletters")
 app.command()(system.serve)
 app.command()(system.worker)
 

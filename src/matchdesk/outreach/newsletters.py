@@ -313,8 +313,8 @@ def run_send(
     """Queue every pending delivery, a chunk per transaction, until none is left or the
     newsletter is paused. Safe to run twice at once or again after a crash."""
     with md.transaction() as session:
-        total = _count(session, newsletter_id, None)
-        done = total - _count(session, newsletter_id, "pending")
+        total = count_deliveries(session, newsletter_id, None)
+        done = total - count_deliveries(session, newsletter_id, "pending")
     queued = 0
     while True:
         with md.transaction() as session:
@@ -330,7 +330,8 @@ def run_send(
     return queued
 
 
-def _count(session: Session, newsletter_id: int, status: str | None) -> int:
+def count_deliveries(session: Session, newsletter_id: int, status: str | None = None) -> int:
+    """How many deliveries the newsletter has (in `status`, or in all)."""
     query = (
         select(func.count()).select_from(Delivery).where(Delivery.newsletter_id == newsletter_id)
     )
