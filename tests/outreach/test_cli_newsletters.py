@@ -53,7 +53,8 @@ def test_create_send_show(
     assert "started already" in outcome.stderr
 
     Courier(md, smtp_settings, "w1", clock=clock).deliver_due()
-    assert sorted(r.rcpt_tos[0] for r in smtp_server.recorder.received) == ["ana@x.org", "dee@x.org"]
+    received = sorted(r.rcpt_tos[0] for r in smtp_server.recorder.received)
+    assert received == ["ana@x.org", "dee@x.org"]
     outcome = run("newsletters", "show", str(newsletter_id), "--json")
     assert json.loads(outcome.stdout)["status"] == "sent"
     assert json.loads(outcome.stdout)["sent"] == 2
