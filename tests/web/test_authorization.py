@@ -198,7 +198,61 @@ CASES = [
         form={"handle": "anna"},
     ),
     Case("GET", "/checkins", "/checkins", PAGE),
+    # Plans next week (nobody is due in the world: nothing is booked).
+    Case(
+        "POST",
+        "/checkins/schedule",
+        "/checkins/schedule",
+        row(303, 403, 200, 200, 303, 303),
+        form={"week": "{monday}"},
+    ),
     Case("GET", "/outreach", "/outreach", PAGE),
+    # Outreach (issue 12): unknown segment names and newsletter ids answer 404 to those
+    # allowed; managers change things; the unsubscribe link needs no sign-in.
+    Case("GET", "/outreach/segments/new", "/outreach/segments/new", PAGE),
+    Case("GET", "/outreach/segments/rule-row", "/outreach/segments/rule-row", PAGE),
+    Case("GET", "/outreach/segments/{name}", "/outreach/segments/nope", row(303, 404, 404, 404, 303, 303)),
+    Case(
+        "POST",
+        "/outreach/segments/preview",
+        "/outreach/segments/preview",
+        PAGE,
+        form={"match": "all", "field": "tier", "op": "=", "value": "A"},
+    ),
+    Case(
+        "POST",
+        "/outreach/segments",
+        "/outreach/segments",
+        row(303, 403, 422, 422, 303, 303),
+        form={"name": "", "match": "all"},
+    ),
+    Case("GET", "/outreach/newsletters/new", "/outreach/newsletters/new", PAGE),
+    Case(
+        "POST",
+        "/outreach/newsletters",
+        "/outreach/newsletters",
+        row(303, 403, 422, 422, 303, 303),
+        form={"name": "x", "segment": "nope", "subject": "s", "body": "b"},
+    ),
+    *(
+        Case("GET", f"/outreach/newsletters/{{newsletter_id}}{tail}",
+             f"/outreach/newsletters/99999{tail}", row(303, 404, 404, 404, 303, 303))
+        for tail in ("", "/figures")
+    ),
+    Case(
+        "GET",
+        "/outreach/newsletters/{newsletter_id}/preview",
+        "/outreach/newsletters/99999/preview?handle=anna",
+        row(303, 200, 200, 200, 303, 303),  # a fragment saying so
+    ),
+    *(
+        Case("POST", f"/outreach/newsletters/{{newsletter_id}}/{action}",
+             f"/outreach/newsletters/99999/{action}", row(303, 403, 404, 404, 303, 303),
+             form={"handle": "anna"})
+        for action in ("test", "send", "pause", "resume")
+    ),
+    Case("GET", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
+    Case("POST", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
     Case("GET", "/outbox", "/outbox", PAGE),
     # A message's body holds a portal link: managers only (an unknown id: 404).
     Case(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, or_, select, union_all, update
+from sqlalchemy import Select, Table, case, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,7 @@ def staged_deltas(stage: Stage) -> Any:
 def apply_deltas(stage: Stage) -> None:
     """Add the staged sessions the import writes to their days, and take the figures the
     updated ones had off theirs; call before the sessions themselves are written (the
-    import calls `rollups.record_import`, which runs this and keeps the rollups)."""
+    import calls `rollups.record_import`, which keeps the rollups too)."""
     summed = staged_deltas(stage)
     statement = _upsert(stage.session).from_select(
         ["creator_id", "day", *LEDGER_FIGURES],
@@ -84,6 +84,28 @@ def apply_deltas(stage: Stage) -> None:
         set_={name: getattr(LedgerDay, name) + statement.excluded[name] for name in LEDGER_FIGURES},
     )
     stage.session.execute(statement)
+
+
+def add_deltas(session: Session, deltas: Table) -> None:
+    """Apply a table of per creator and day deltas (creator_id, day, the figures, `new`:
+    1 where the ledger has no row for the day yet): the new days inserted (a concurrent
+    writer of the same day makes this fail, never count twice), the others added to."""
+    d = deltas.c
+    session.execute(
+        insert(LedgerDay).from_select(
+            ["creator_id", "day", *LEDGER_FIGURES],
+            select(d.creator_id, d.day, *(d[name] for name in LEDGER_FIGURES))
+            .where(d.new == 1)
+            .order_by(d.creator_id, d.day),
+        )
+    )
+    old = {name: getattr(LedgerDay, name) for name in LEDGER_FIGURES}
+    session.execute(
+        update(LedgerDay)
+        .where(LedgerDay.creator_id == d.creator_id, LedgerDay.day == d.day, d.new == 0)
+        .values({name: old[name] + d[name] for name in LEDGER_FIGURES})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revenue_window(today: date) -> tuple[date, date]:
@@ -147,4 +169,11 @@ def diamonds_between(
     return totals
 
 
-__all__ = ["UNCHANGED", "apply_deltas", "diamonds_between", "ledger_days", "refresh_revenue"]
+__all__ = [
+    "UNCHANGED",
+    "add_deltas",
+    "apply_deltas",
+    "diamonds_between",
+    "ledger_days",
+    "refresh_revenue",
+]

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     Integer,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     cast,
     delete,
     exists,
@@ -49,9 +51,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from matchdesk.results.ledger import apply_deltas, staged_deltas
+from matchdesk.results.ledger import LEDGER_FIGURES, add_deltas, staged_deltas
 from matchdesk.results.models import CountedTier, LedgerDay, TierDay, WeekMask
-from matchdesk.results.staging import CREATED, S, Stage
+from matchdesk.results.staging import Stage
 from matchdesk.roster.models import Creator
 
 DAY_FIGURES = ("sessions", "live_minutes", "diamonds", "new_followers", "match_sessions")
@@ -68,16 +70,17 @@ _MOVES = Table(
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-_NEW_DAYS = Table(
-    "rollup_new_days",
+DELTAS = Table(
+    "results_deltas",
     MetaData(),
-    Column("creator_id", Integer, primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("week", Date, nullable=False),
-    Column("bit", Integer, nullable=False),
+    Column("creator_id", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in LEDGER_FIGURES),
+    Column("new", Integer, nullable=False),  # 1: no ledger row for the day yet
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
+ROLLUP_LOCK = 0x6D64_726F_6C6C  # "mdroll": the advisory lock of the rollups' writers
 
 
 def _dialect(executor: Executor) -> str:
@@ -195,6 +198,7 @@ def settle_tiers(session: Session, scope: Any = None) -> int:
     """Move the figures of the creators whose tier changed (all of them, or those in
     `scope`, a subquery of creator ids) to their tier now, and count under their tier now
     the creators in `scope` the rollups have not seen yet. Returns how many moved."""
+    lock(session)
     session.execute(text("DROP TABLE IF EXISTS rollup_moves"))
     _MOVES.create(session.connection())
     try:
@@ -237,40 +241,67 @@ def settle_tiers(session: Session, scope: Any = None) -> int:
     return moved
 
 
+def lock(executor: Executor) -> None:
+    """Serialise the rollups' writers (imports, tier settlement, a creator's removal) for
+    the rest of the transaction: each reads the ledger to decide what to add (a creator's
+    week mask before a new day) and would otherwise count twice with another. PostgreSQL:
+    a transaction-level advisory lock; SQLite has one writer at a time already."""
+    if _dialect(executor) == "postgresql":
+        executor.execute(select(func.pg_advisory_xact_lock(ROLLUP_LOCK)))
+
+
 def record_import(stage: Stage) -> None:
-    """Keep the rollups in step with an import: call instead of `ledger.apply_deltas`
-    (which it runs), before the sessions themselves are written."""
+    """Keep the ledger and the rollups in step with an import, before the sessions
+    themselves are written. What the import changes per creator and day is computed once
+    into a temporary table: a day that has no ledger row yet is new (a plain insert, and
+    the only kind that changes a creator's week mask), the others are added to."""
     session = stage.session
+    lock(session)
     settle_tiers(session, stage.touched_creators())
-    # The days that become live with this import (a creator's first session that day):
-    # only they change a creator's week mask.
-    session.execute(text("DROP TABLE IF EXISTS rollup_new_days"))
-    _NEW_DAYS.create(session.connection())
-    live = exists().where(
-        LedgerDay.creator_id == S.creator_id, LedgerDay.day == S.day, LedgerDay.sessions > 0
-    )
+    session.execute(text("DROP TABLE IF EXISTS results_deltas"))
+    DELTAS.create(session.connection())
+    summed = staged_deltas(stage)
+    absent = LedgerDay.creator_id.is_(None)
     session.execute(
-        insert(_NEW_DAYS).from_select(
-            ["creator_id", "day", "week", "bit"],
+        insert(DELTAS).from_select(
+            ["creator_id", "day", *LEDGER_FIGURES, "new"],
             select(
-                S.creator_id,
-                S.day,
-                week_start(session, S.day),
-                weekday_bit(session, S.day),
+                summed.c.creator_id,
+                summed.c.day,
+                *(summed.c[name] for name in LEDGER_FIGURES),
+                case((absent, 1), else_=0),
             )
-            .where(S.state == CREATED, ~live)
-            .group_by(S.creator_id, S.day),
+            .select_from(summed)
+            .outerjoin(
+                LedgerDay,
+                and_(LedgerDay.creator_id == summed.c.creator_id, LedgerDay.day == summed.c.day),
+            ),
         )
     )
     if _dialect(session) == "postgresql":
-        session.execute(text("ANALYZE rollup_new_days"))
-    n = _NEW_DAYS.c
+        session.execute(text("ANALYZE results_deltas"))
+    _record_masks(session)
+    d = DELTAS.c
+    add_to_days(
+        session,
+        select(d.day, CountedTier.tier, *(d[name] for name in DAY_FIGURES))
+        .join(CountedTier, CountedTier.creator_id == d.creator_id)
+        .subquery(),
+    )
+    add_deltas(session, DELTAS)
+    session.execute(text("DROP TABLE IF EXISTS results_deltas"))
+
+
+def _record_masks(session: Session) -> None:
+    """Move each creator-week that gains a day from its old mask to the new one."""
+    d = DELTAS.c
+    week = week_start(session, d.day).label("week")
     added = (
-        select(n.creator_id, n.week, func.sum(n.bit).label("added"))
-        .group_by(n.creator_id, n.week)
+        select(d.creator_id, week, func.sum(weekday_bit(session, d.day)).label("added"))
+        .where(d.new == 1)
+        .group_by(d.creator_id, week)
         .subquery("added")
     )
-    # Each such creator-week's mask before the import, from its ledger days.
     if _dialect(session) == "postgresql":
         week_end: Any = added.c.week + 6
     else:
@@ -315,22 +346,11 @@ def record_import(stage: Stage) -> None:
         ),
     ).subquery()
     add_to_masks(session, changes)
-    session.execute(text("DROP TABLE IF EXISTS rollup_new_days"))
-    deltas = staged_deltas(stage)
-    counted = select(CountedTier.tier).where(CountedTier.creator_id == deltas.c.creator_id)
-    add_to_days(
-        session,
-        select(
-            deltas.c.day,
-            counted.scalar_subquery().label("tier"),
-            *(deltas.c[name] for name in DAY_FIGURES),
-        ).subquery(),
-    )
-    apply_deltas(stage)
 
 
 def forget_creator(connection: Connection, creator_id: int) -> None:
     """Take a creator's ledger out of the rollups (before the creator is deleted)."""
+    lock(connection)
     one = (
         select(CountedTier.creator_id, CountedTier.tier)
         .where(CountedTier.creator_id == creator_id)

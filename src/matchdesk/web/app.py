@@ -21,7 +21,9 @@ from matchdesk.web.errors import install_error_handlers
 from matchdesk.web.routes import (
     api,
     auth,
+    checkins,
     outbox,
+    outreach,
     pages,
     portal,
     reports,
@@ -37,11 +39,13 @@ HERE = Path(__file__).parent
 ROUTERS = (
     auth.router,
     pages.router,
+    outreach.router,
     roster.router,
     rounds.router,
     results.router,
     reports.router,
     tiers.router,
+    checkins.router,
     outbox.router,
     settings.router,
     portal.router,
