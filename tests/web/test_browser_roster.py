@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from matchdesk.context import Matchdesk
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.service import save_records
@@ -71,7 +73,9 @@ def test_import_with_mistakes_then_fixed_then_filter_and_open(
     page.goto(live_server + "/creators")
     page.select_option("select[name=tier]", "S")
     page.fill("input[name=q]", "luna")
-    page.wait_for_function("document.querySelector('#total').textContent === '1'")
+    # expect() rather than wait_for_function("..."): a string predicate is eval-ed, which the
+    # Content-Security-Policy refuses.
+    expect(page.locator("#total")).to_have_text("1", timeout=60_000)
     assert "tier=S" in page.url
     page.click("a:has-text('@luna.star')")
     page.wait_for_url(live_server + "/creators/luna.star")

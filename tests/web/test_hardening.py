@@ -29,7 +29,7 @@ from matchdesk.roster.service import export_roster, save_records
 from matchdesk.roster.tables import read_table
 from matchdesk.rounds.period import round_period
 from matchdesk.web.routes import auth, roster, settings
-from matchdesk.web.security import RedactPortalTokens
+from matchdesk.web.security import CONTENT_SECURITY_POLICY, RedactPortalTokens
 from tests.web.conftest import PASSWORD, csrf_of
 
 Client = Callable[[str | None], TestClient]
@@ -283,7 +283,8 @@ def test_portal_tokens_are_redacted_in_the_access_log() -> None:
     assert record.getMessage() == ('127.0.0.1:5000 - "GET /portal/[token]/report?x=1 HTTP/1.1" 200')
 
 
-# Finding 10 (in part): browser-hardening headers on every answer.
+# Finding 10: browser-hardening headers on every answer (the policy itself and the pages
+# under it: test_hardening_csp.py).
 
 
 def test_every_answer_carries_the_hardening_headers(client_as: Client) -> None:
@@ -297,7 +298,7 @@ def test_every_answer_carries_the_hardening_headers(client_as: Client) -> None:
             "x-content-type-options",
         )
     } == {
-        "content-security-policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+        "content-security-policy": CONTENT_SECURITY_POLICY,
         "x-frame-options": "DENY",
         "referrer-policy": "same-origin",
         "x-content-type-options": "nosniff",

@@ -22,6 +22,7 @@ from matchdesk.web.routes import (
     api,
     auth,
     checkins,
+    docs,
     outbox,
     outreach,
     pages,
@@ -50,6 +51,7 @@ ROUTERS = (
     settings.router,
     portal.router,
     api.router,
+    docs.router,
 )
 
 
@@ -78,7 +80,7 @@ def create_app(md: Matchdesk) -> FastAPI:
         title="matchdesk",
         version="1",
         description="Run a creator LIVE match program: the roster, rounds, results, outreach.",
-        docs_url="/api/docs",
+        docs_url=None,  # routes/docs.py serves it from the vendored Swagger UI
         redoc_url=None,
         openapi_url="/openapi.json",
     )

@@ -1,7 +1,8 @@
 /* Draws every chart of a page: each <script type="application/json" data-chart="ID">
    holds a Vega-Lite spec (built in Python by matchdesk.results.charts) and is drawn into
    the element with that id. No inline script and no eval: vega evaluates its
-   expressions with the vendored interpreter (ast: true). When a chart is drawn its
+   expressions with the vendored interpreter (ast: true), and the tooltip's styles come from
+   matchdesk.css rather than a <style> element (style-src 'self'). When a chart is drawn its
    container gets data-drawn="N", N the number of rows of its data. */
 (function () {
   "use strict";
@@ -17,7 +18,9 @@
       expr: window.vegaInterpreter.expressionInterpreter,
       renderer: "svg",
       actions: false,
-      defaultStyle: false
+      defaultStyle: false,
+      // Its stylesheet is in matchdesk.css: the policy refuses styles a script injects.
+      tooltip: { disableDefaultStyle: true }
     }).then(function () {
       target.dataset.drawn = String(rows);
     }).catch(function (error) {
