@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from matchdesk.context import Matchdesk
 from matchdesk.results import rollups
-from matchdesk.results.models import CountedTier, TierDay, WeekMask
+from matchdesk.results.models import TierDay, WeekMask
 from matchdesk.results.reports import program_report
 from matchdesk.roster.editing import delete_creator
 from matchdesk.roster.models import Creator
@@ -41,8 +41,8 @@ def snapshot(md: Matchdesk) -> dict[str, list[tuple[Any, ...]]]:
             "counted": [
                 (handle, tier)
                 for handle, tier in session.execute(
-                    select(Creator.handle, CountedTier.tier)
-                    .join(Creator, Creator.id == CountedTier.creator_id)
+                    select(Creator.handle, Creator.counted_tier)
+                    .where(Creator.counted_tier.is_not(None))
                     .order_by(Creator.handle)
                 )
             ],

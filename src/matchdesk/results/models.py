@@ -122,20 +122,6 @@ class WeekMask(Base):
     creators: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class CountedTier(Base):
-    """The tier under which a creator's ledger is counted in the rollups (the creator's
-    tier when the rollups last saw them; '' for none). A creator whose tier has changed
-    since is corrected for when the rollups are read and settled by the next import, tier
-    review or daily refresh (`results.rollups.settle_tiers`)."""
-
-    __tablename__ = "ledger_tiers"
-
-    creator_id: Mapped[int] = mapped_column(
-        ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True
-    )
-    tier: Mapped[str] = mapped_column(String(40))
-
-
 class ResultsUpload(Base):
     """A results file uploaded in the web app, kept between its check and the manager's
     confirmation (the confirmed import is exactly the file that was checked)."""

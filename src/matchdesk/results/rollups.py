@@ -9,7 +9,7 @@ report reads a few thousand rows whatever the size of the program:
   becomes additive.
 
 Tiers: SPEC section 5 counts a tier by the creators in it now. Each creator's ledger is
-counted under one tier (`ledger_tiers`, the tier the rollups last saw). When a tier
+counted under one tier (`creators.counted_tier`, the tier the rollups last saw). When a tier
 changes (the roster, an edit, the tier review), the rollups are corrected on read for
 the creators whose tier differs from the counted one (`mismatched`: normally a handful,
 read from their own ledger days), and settled (their figures moved between tiers) by the
@@ -52,9 +52,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from matchdesk.results.ledger import LEDGER_FIGURES, add_deltas, staged_deltas
-from matchdesk.results.models import CountedTier, LedgerDay, TierDay, WeekMask
+from matchdesk.results.models import LedgerDay, TierDay, WeekMask
 from matchdesk.results.staging import Stage
-from matchdesk.roster.models import Creator
+from matchdesk.roster.models import TIER_MOVED, Creator
 
 DAY_FIGURES = ("sessions", "live_minutes", "diamonds", "new_followers", "match_sessions")
 ALL_DAYS = 127
@@ -178,18 +178,23 @@ def _mask_contributions(executor: Executor, creators: Any, tier: Any, sign: int)
     return select(masks.c.week, masks.c.tier, masks.c.days, literal(sign).label("creators"))
 
 
+def tier_now() -> Any:
+    """SQL for a creator's tier now as the rollups name it ('' for none)."""
+    return func.coalesce(Creator.tier, literal_column("''"))
+
+
 def mismatched() -> Any:
     """A subquery of the creators whose ledger is counted under a tier other than their
-    tier now: creator_id, old_tier (counted), new_tier (now; '' for none)."""
-    now = func.coalesce(Creator.tier, "")
+    tier now: creator_id, old_tier (counted), new_tier (now; '' for none). Read through
+    the partial index `ix_creators_tier_moved` (its predicate, `TIER_MOVED`, word for
+    word), so it costs the few such creators, not the roster."""
     return (
         select(
-            CountedTier.creator_id,
-            CountedTier.tier.label("old_tier"),
-            now.label("new_tier"),
+            Creator.id.label("creator_id"),
+            Creator.counted_tier.label("old_tier"),
+            tier_now().label("new_tier"),
         )
-        .join(Creator, Creator.id == CountedTier.creator_id)
-        .where(CountedTier.tier != now)
+        .where(text(TIER_MOVED))
         .subquery("mismatched")
     )
 
@@ -221,23 +226,20 @@ def settle_tiers(session: Session, scope: Any = None) -> int:
             ).subquery()
             add_to_masks(session, masks)
             session.execute(
-                update(CountedTier)
-                .values(
-                    tier=select(_MOVES.c.new_tier)
-                    .where(_MOVES.c.creator_id == CountedTier.creator_id)
-                    .scalar_subquery()
-                )
-                .where(CountedTier.creator_id.in_(select(_MOVES.c.creator_id)))
+                update(Creator)
+                .values(counted_tier=_MOVES.c.new_tier)
+                .where(Creator.id == _MOVES.c.creator_id)
                 .execution_options(synchronize_session=False)
             )
     finally:
         session.execute(text("DROP TABLE IF EXISTS rollup_moves"))
     if scope is not None:
-        unseen = select(Creator.id, func.coalesce(Creator.tier, "")).where(
-            Creator.id.in_(scope),
-            ~exists().where(CountedTier.creator_id == Creator.id),
+        session.execute(
+            update(Creator)
+            .values(counted_tier=tier_now())
+            .where(Creator.id.in_(scope), Creator.counted_tier.is_(None))
+            .execution_options(synchronize_session=False)
         )
-        session.execute(insert(CountedTier).from_select(["creator_id", "tier"], unseen))
     return moved
 
 
@@ -284,8 +286,8 @@ def record_import(stage: Stage) -> None:
     d = DELTAS.c
     add_to_days(
         session,
-        select(d.day, CountedTier.tier, *(d[name] for name in DAY_FIGURES))
-        .join(CountedTier, CountedTier.creator_id == d.creator_id)
+        select(d.day, Creator.counted_tier.label("tier"), *(d[name] for name in DAY_FIGURES))
+        .join(Creator, Creator.id == d.creator_id)
         .subquery(),
     )
     add_deltas(session, DELTAS)
@@ -326,11 +328,7 @@ def _record_masks(session: Session) -> None:
         .group_by(added.c.creator_id, added.c.week, added.c.added)
         .subquery("before")
     )
-    tier = (
-        select(CountedTier.tier)
-        .where(CountedTier.creator_id == before.c.creator_id)
-        .scalar_subquery()
-    )
+    tier = select(Creator.counted_tier).where(Creator.id == before.c.creator_id).scalar_subquery()
     changes = union_all(
         select(
             before.c.week,
@@ -349,12 +347,13 @@ def _record_masks(session: Session) -> None:
 
 
 def forget_creator(connection: Connection, creator_id: int) -> None:
-    """Take a creator's ledger out of the rollups (before the creator is deleted)."""
+    """Take a creator's ledger out of the rollups, before the creator is deleted."""
+    counted = connection.scalar(select(Creator.counted_tier).where(Creator.id == creator_id))
+    if counted is None:
+        return  # never counted: no results
     lock(connection)
-    one = (
-        select(CountedTier.creator_id, CountedTier.tier)
-        .where(CountedTier.creator_id == creator_id)
-        .subquery("gone")
+    one = select(literal(creator_id).label("creator_id"), literal(counted).label("tier")).subquery(
+        "gone"
     )
     add_to_days(connection, _day_contributions(one, one.c.tier, -1).subquery())
     add_to_masks(connection, _mask_contributions(connection, one, one.c.tier, -1).subquery())
@@ -363,16 +362,18 @@ def forget_creator(connection: Connection, creator_id: int) -> None:
 def rebuild(session: Session) -> None:
     """Recompute every rollup from the ledger, counting each creator under their tier now
     (after a bulk load straight into `ledger_days`, or as a repair)."""
-    for table in (TierDay, WeekMask, CountedTier):
+    for table in (TierDay, WeekMask):
         session.execute(delete(table))
+    has_results = exists().where(LedgerDay.creator_id == Creator.id)
     session.execute(
-        insert(CountedTier).from_select(
-            ["creator_id", "tier"],
-            select(Creator.id, func.coalesce(Creator.tier, "")).where(
-                exists().where(LedgerDay.creator_id == Creator.id)
-            ),
-        )
+        update(Creator)
+        .values(counted_tier=case((has_results, tier_now()), else_=None))
+        .execution_options(synchronize_session=False)
     )
-    counted = select(CountedTier.creator_id, CountedTier.tier).subquery("counted")
+    counted = (
+        select(Creator.id.label("creator_id"), Creator.counted_tier.label("tier"))
+        .where(Creator.counted_tier.is_not(None))
+        .subquery("counted")
+    )
     add_to_days(session, _day_contributions(counted, counted.c.tier, 1).subquery())
     add_to_masks(session, _mask_contributions(session, counted, counted.c.tier, 1).subquery())

@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     SmallInteger,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +23,9 @@ from matchdesk.db import Base
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+TIER_MOVED = "counted_tier <> coalesce(tier, '')"
 
 
 class Creator(Base):
@@ -33,6 +37,13 @@ class Creator(Base):
         Index("ix_creators_tier_status", "tier", "status"),
         Index("ix_creators_followers", "followers"),
         Index("ix_creators_revenue_30d", "revenue_30d"),
+        # The few creators whose tier changed since the report rollups counted them.
+        Index(
+            "ix_creators_tier_moved",
+            "id",
+            postgresql_where=text(TIER_MOVED),
+            sqlite_where=text(TIER_MOVED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,6 +62,9 @@ class Creator(Base):
     # session results, then the ledger's last 30 program days ("results").
     revenue_source: Mapped[str] = mapped_column(String(10), default="roster")
     tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The tier the results' report rollups count this creator's ledger under ('' none;
+    # NULL: no results yet); kept by matchdesk.results.rollups, never by the roster.
+    counted_tier: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
     # The manager: an operator's e-mail ("" none). Check-in hours: weekly windows on the
     # creator's clock in availability syntax ("" the program's default).

@@ -104,7 +104,7 @@ def upgrade() -> None:
     )
     # Reports at scale (issue 10): per program day and tier sums, per program week, tier
     # and set of weekdays the number of creators live, and the tier each creator's ledger
-    # is counted under.
+    # is counted under (creators.counted_tier, indexed where it is not their tier now).
     op.create_table('ledger_tier_days',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('tier', sa.String(length=40), nullable=False),
@@ -122,12 +122,13 @@ def upgrade() -> None:
     sa.Column('creators', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('week', 'tier', 'days', name=op.f('pk_ledger_week_masks'))
     )
-    op.create_table('ledger_tiers',
-    sa.Column('creator_id', sa.Integer(), nullable=False),
-    sa.Column('tier', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_ledger_tiers_creator_id_creators'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('creator_id', name=op.f('pk_ledger_tiers'))
-    )
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('counted_tier', sa.String(length=40), nullable=True))
+        batch_op.create_index(
+            'ix_creators_tier_moved', ['id'], unique=False,
+            postgresql_where=sa.text("counted_tier <> coalesce(tier, '')"),
+            sqlite_where=sa.text("counted_tier <> coalesce(tier, '')"),
+        )
     # Check-ins (issue 11): managers' working hours and feed version, creators' check-in
     # hours, the check-ins (one booked per manager slot and per creator: partial unique
     # indexes) and their action items.
@@ -291,7 +292,9 @@ def downgrade() -> None:
     op.drop_table('segments')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('headers')
-    op.drop_table('ledger_tiers')
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.drop_index('ix_creators_tier_moved')
+        batch_op.drop_column('counted_tier')
     op.drop_table('ledger_week_masks')
     op.drop_table('ledger_tier_days')
     # Check-ins (issue 11)
