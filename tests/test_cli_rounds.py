@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 
 from matchdesk.rounds.period import next_start
@@ -21,7 +23,18 @@ ROSTER = (
 )
 
 
-def test_create_show_export_publish(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Sets the moment the CLI builds rounds at (the week of 30 Nov 2026 is fixed here)."""
+
+    def at(moment: datetime) -> None:
+        monkeypatch.setattr("matchdesk.roster.models.utcnow", lambda: moment)
+
+    at(datetime(2026, 11, 23, 12, tzinfo=UTC))  # the week before: nothing has begun
+    return at
+
+
+def test_create_show_export_publish(run, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "roster.csv").write_text(ROSTER)
     assert run("init").code == 0
     assert run("creators", "import", "roster.csv").code == 0
@@ -97,7 +110,41 @@ def test_create_show_export_publish(run, tmp_path: Path) -> None:  # type: ignor
     )
 
 
-def test_bad_round_requests_exit_2_or_1(run) -> None:  # type: ignore[no-untyped-def]
+def test_a_week_that_has_begun_leaves_out_the_past_and_an_ended_one_is_refused(
+    run, tmp_path: Path, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, defect 5: a round was built for a week already begun, matches in the past."""
+    (tmp_path / "roster.csv").write_text(
+        ROSTER.replace("ana,ana@example.com,UTC,en,1000,100,Mon 18:00-19:00", "ana,,UTC,en,1,1,")
+        + "cat,,UTC,en,1000,100,Mon 18:00-19:00; Thu 18:00-19:00\n"
+        + "dan,,UTC,en,1100,100,Thu 18:00-19:00\n"
+    )
+    assert run("init").code == 0
+    assert run("creators", "import", "roster.csv").code == 0
+    clock(datetime(2026, 12, 2, 20, 10, tzinfo=UTC))  # Wednesday, 12:10 in Los Angeles
+    created = run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-30")
+    assert created.code == 0, created.stderr
+    assert created.stdout.strip().splitlines()[-2] == (
+        "The period had already begun: matches start from Wed 2 Dec 12:30 "
+        "(America/Los_Angeles); earlier times are left out."
+    )
+    document = json.loads(run("rounds", "show", "1", "--json").stdout)
+    assert [(m["creator_a"], m["creator_b"], m["starts_at"]) for m in document["matches"]] == [
+        ("cat", "dan", "2026-12-03T18:00:00Z")
+    ]  # ben and cat could only have met on Monday, in the past
+    assert {b["creator"] for b in document["byes"]} == {"ana", "ben", "eve"}
+    ended = run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-23")
+    assert (ended.code, ended.stderr.splitlines()) == (
+        2,
+        [
+            "Error: the round cannot be built",
+            "  start: the week starting 2026-11-23 has ended, or has no time left for a "
+            "match; build a round for a later week",
+        ],
+    )
+
+
+def test_bad_round_requests_exit_2_or_1(run, clock) -> None:  # type: ignore[no-untyped-def]
     assert run("init").code == 0
     tuesday = run("rounds", "create", "--cadence", "weekly", "--start", "2026-12-01")
     assert (tuesday.code, tuesday.stderr.splitlines()) == (

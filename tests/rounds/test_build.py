@@ -12,7 +12,7 @@ from matchdesk.jobs import service as jobs
 from matchdesk.jobs.catalog import default_registry
 from matchdesk.matching import Weights
 from matchdesk.rounds.lifecycle import publish
-from matchdesk.rounds.models import Match
+from matchdesk.rounds.models import Match, Round
 from matchdesk.rounds.service import discard_round, plan_round
 from tests.rounds.conftest import (
     MANAGER,
@@ -211,3 +211,53 @@ def test_the_pool_holds_each_creators_availability_exactly_as_expand_gives_it(
             for s, e in expand(parse_availability(windows), zone, WEEK_START, NEXT_WEEK_START)
         ]
         assert list(table.availability_of(table.index_of(handle))) == expected
+
+
+def test_a_round_built_once_its_week_began_has_no_match_in_the_past(md: Matchdesk) -> None:
+    """Issue 13, defect 5: no slot before the moment of building, now or after edits."""
+    from datetime import UTC, datetime
+
+    from matchdesk.rounds import board
+
+    add_roster(
+        md,
+        creator("ana", availability="Mon 18:00-19:00; Wed 18:00-19:00"),
+        creator("ben", availability="Mon 18:00-19:00; Wed 18:00-19:00"),
+        creator("cyd", availability="Mon 18:00-19:00"),
+    )
+    tuesday = datetime(2026, 12, 1, 9, 10, tzinfo=UTC)
+    round_id = build(md, not_before=tuesday)
+    assert pairs(md, round_id) == [("ana", "ben", "2026-12-02T18:00:00Z", "proposed")]
+    assert byes(md, round_id) == {"cyd": "no feasible partner"}
+    with md.transaction() as session:
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+        assert round_.statistics["not_before"] == "2026-12-01T09:30:00Z"  # the next slot
+    # Pairing by hand and re-optimising keep to it: Monday is gone for cyd.
+    with md.transaction() as session:
+        board.unpair(session, md.settings, md.program, round_id, _only_match(md, round_id), MANAGER)
+    with pytest.raises(InvalidInput) as refused, md.transaction() as session:
+        board.pair(session, md.settings, md.program, round_id, "ben", "cyd", MANAGER)
+    assert refused.value.details == ["duration_minutes: the pair has no shared slot of 60 minutes"]
+    with md.transaction() as session:
+        board.reoptimise(session, md.program, round_id, MANAGER)
+    assert pairs(md, round_id) == [("ana", "ben", "2026-12-02T18:00:00Z", "proposed")]
+    # A week that is over is refused.
+    with pytest.raises(InvalidInput) as ended, md.transaction() as session:
+        plan_round(
+            session,
+            md.program,
+            cadence="weekly",
+            start=WEEK,
+            tier=None,
+            not_before=datetime(2026, 12, 7, 7, 30, tzinfo=UTC),  # the last hour has begun
+        )
+    assert ended.value.details == [
+        "start: the week starting 2026-11-30 has ended, or has no time left for a match; "
+        "build a round for a later week"
+    ]
+
+
+def _only_match(md: Matchdesk, round_id: int) -> int:
+    (only,) = document(md, round_id)["matches"]
+    return int(only["match_id"])

@@ -26,7 +26,7 @@ from matchdesk.roster.service import get_creator
 from matchdesk.rounds.lifecycle import respond
 from matchdesk.rounds.models import Match, Round
 from matchdesk.rounds.period import next_start
-from matchdesk.rounds.service import round_document
+from matchdesk.rounds.service import build_round, round_document
 from tests.web.conftest import csrf_of
 
 Client = Callable[[str | None], TestClient]
@@ -187,6 +187,39 @@ def test_build_refuses_a_start_that_is_not_a_monday(manager: TestClient) -> None
     )
 
 
+def test_a_week_that_has_ended_is_refused_and_one_begun_has_no_match_in_the_past(
+    md: Matchdesk, manager: TestClient
+) -> None:
+    """Issue 13, defect 5 (the page; the command line's test fixes the clock)."""
+    last_week = monday() - timedelta(days=14)
+    response = build(manager, last_week)
+    assert response.status_code == 422
+    assert (
+        f"start: the week starting {last_week.isoformat()} has ended, or has no time left "
+        "for a match; build a round for a later week"
+    ) in response.text
+    this_week = monday() - timedelta(days=7)
+    asked_at = datetime.now(UTC)
+    response = build(manager, this_week)
+    if response.status_code == 422:  # Sunday evening: no hour of this week is left
+        return
+    assert response.status_code == 303
+    round_id = int(response.headers["location"].removeprefix("/rounds/"))
+    with md.transaction() as session:
+        starts = session.scalars(select(Match.starts_at).where(Match.round_id == round_id)).all()
+        round_ = session.get(Round, round_id)
+        assert round_ is not None
+    assert all(aware_utc(s) >= asked_at for s in starts)
+    if round_.statistics.get("not_before"):
+        flash = FLASH_RE.search(manager.get(f"/rounds/{round_id}").text)
+        assert flash
+        assert "The period had already begun: matches start from " in flash.group(1)
+
+
+def aware_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def test_a_big_pool_is_built_by_a_job_with_a_progress_page(
     md: Matchdesk, manager: TestClient
 ) -> None:
@@ -197,6 +230,8 @@ def test_a_big_pool_is_built_by_a_job_with_a_progress_page(
     with md.transaction() as session:
         job = jobs.get_job(session, job_id)
         assert (job.kind, job.status) == ("round.build", "queued")
+        built_at = datetime.fromisoformat(job.payload.pop("not_before"))
+        assert abs(built_at - datetime.now(UTC)) < timedelta(hours=1)  # the request's moment
         assert job.payload == {
             "cadence": "weekly",
             "start": monday().isoformat(),
@@ -380,8 +415,14 @@ def test_publish_rematch_after_a_decline_and_discard(
 
 
 def test_no_show_after_the_slot(md: Matchdesk, manager: TestClient) -> None:
-    past = build(manager, monday() - timedelta(days=14))
-    board = Board(manager, int(past.headers["location"].rsplit("/", 1)[1]))
+    # A round of a past week (the page refuses to build one now: made as history is).
+    with md.transaction() as session:
+        past = build_round(
+            session, md.program, cadence="weekly", start=monday() - timedelta(days=14), actor="t"
+        )
+        session.flush()
+        past_id = past.id
+    board = Board(manager, past_id)
     assert 'class="no-show"' not in board.html  # a draft's matches are not played
     board.edit("publish")
     (mid, a, b), *_ = standing(md, board.round_id)

@@ -25,8 +25,9 @@ def rounds_create(
     seed: Annotated[int, typer.Option(help="The engine's random seed.")] = 0,
 ) -> None:
     """Build a draft round; prints a summary, then the round's id alone on the last line."""
+    from matchdesk.roster.models import utcnow
     from matchdesk.rounds.period import parse_start
-    from matchdesk.rounds.service import BUILD_STEPS, build_round
+    from matchdesk.rounds.service import BUILD_STEPS, build_round, late_build_note
 
     day = parse_start(start)
     md = _app()
@@ -45,11 +46,13 @@ def rounds_create(
             actor=CLI_ACTOR,
             seed=seed,
             step=step,
+            not_before=utcnow(),
         )
         progress.update(task, completed=BUILD_STEPS)
         stats = round_.statistics
         round_id = round_.id
         period = f"{round_.period_start:%Y-%m-%d %H:%M} to {round_.period_end:%Y-%m-%d %H:%M} UTC"
+        late = late_build_note(round_, md.program.program.timezone)
     matched, eligible = stats["matched"], stats["eligible"]
     out.print(
         f"Round {round_id}: {cadence}{f', tier {tier}' if tier else ''}, {period}.\n"
@@ -57,7 +60,8 @@ def rounds_create(
         f"{matched // 2:,} matches ({matched:,} creators), "
         f"{stats['creators'] - matched:,} byes.\n"
         f"Score {stats['weight']:.2f} of at most {stats['upper_bound']:.2f} "
-        f"({stats['status']}). Draft: review it, then `matchdesk rounds publish {round_id}`.",
+        f"({stats['status']}). Draft: review it, then `matchdesk rounds publish {round_id}`."
+        + (f"\n{late}" if late else ""),
         highlight=False,
     )
     print(round_id)

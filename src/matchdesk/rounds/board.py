@@ -29,6 +29,7 @@ from matchdesk.rounds.service import (
     aware,
     handles_of,
     open_round,
+    round_not_before,
     round_pool_ids,
     score_columns,
     store_result,
@@ -158,6 +159,7 @@ def _new_match(
         creator_ids=[first.id, second.id],
         period_start=aware(round_.period_start),
         period_end=aware(round_.period_end),
+        not_before=round_not_before(round_),
     )
     broken = pair_violations(pool.problem, first.handle, second.handle)
     if broken:
@@ -401,6 +403,7 @@ def reoptimise(session: Session, program: Program, round_id: int, edit: Edit) ->
             period_end=aware(round_.period_end),
             locked_pairs=[(handle[m.creator_a_id], handle[m.creator_b_id]) for m in locked],
             excluded=[handle[i] for i in excluded_ids],
+            not_before=round_not_before(round_),
         )
     except ValueError as exc:  # a locked pair no longer meets the rules (roster changed)
         raise Conflict(

@@ -3,7 +3,7 @@ request (the page shows the job's progress bar, then opens the round)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from matchdesk.jobs.registry import JobRegistry, JobResult, Progress
@@ -29,6 +29,11 @@ def build_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> Job
             tier=payload.get("tier") or None,
             actor=str(payload.get("actor", "")),
             seed=int(payload.get("seed", 0)),
+            not_before=(
+                datetime.fromisoformat(str(payload["not_before"]))
+                if payload.get("not_before")
+                else None
+            ),
             step=lambda done, message: progress(done - 1, BUILD_STEPS, message),
         )
         session.flush()

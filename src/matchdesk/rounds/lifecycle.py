@@ -25,7 +25,14 @@ from matchdesk.rounds.board import LIVE, Edit
 from matchdesk.rounds.invitations import Outgoing
 from matchdesk.rounds.models import Bye, Match
 from matchdesk.rounds.pool import load_pool
-from matchdesk.rounds.service import aware, bump_version, get_round, open_round, store_result
+from matchdesk.rounds.service import (
+    aware,
+    bump_version,
+    get_round,
+    open_round,
+    round_not_before,
+    store_result,
+)
 
 DECLINED = "declined"
 PARTNER_DECLINED = "partner declined"
@@ -188,6 +195,7 @@ def rematch(
         creator_ids=list(free),
         period_start=aware(round_.period_start),
         period_end=aware(round_.period_end),
+        not_before=round_not_before(round_),
         extra_blocks=[
             (people[a].handle, people[b].handle)
             for a, b in declined_pairs

@@ -200,10 +200,14 @@ def load_pool(
     locked_pairs: Iterable[tuple[str, str]] = (),
     excluded: Iterable[str] = (),
     extra_blocks: Iterable[tuple[str, str]] = (),
+    not_before: datetime | None = None,
 ) -> Pool:
     """The engine's problem for these creators and this period, with blocks, cooldown,
     novelty and fairness from the database. `extra_blocks` are pairs kept apart in this
-    round only (a pair one of whom declined the other)."""
+    round only (a pair one of whom declined the other). With `not_before` (a round built
+    once its period had begun), availability before that moment is left out, so no match
+    starts in the past."""
+    cut = 0 if not_before is None else max(0, (not_before - period_start) // timedelta(minutes=1))
     ids = sorted(set(creator_ids))
     rows: list[tuple[int, str, str | None, str, str, int, int]] = []
     windows: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -268,8 +272,9 @@ def load_pool(
         lang_code.extend(code[lang] for lang in languages.split(";") if lang)
         lang_ptr.append(len(lang_code))
         for s, e in _merged(pieces):
-            avail_start.append(s)
-            avail_end.append(e)
+            if e > cut:
+                avail_start.append(max(s, cut))
+                avail_end.append(e)
         avail_ptr.append(len(avail_start))
         first, changes = offsets[tz]
         utc_offset.append(first)

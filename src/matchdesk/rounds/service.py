@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk import audit
 from matchdesk.db import bulk_insert
-from matchdesk.errors import Conflict, NotFound
+from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.matching import Result, solve
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
@@ -52,12 +53,38 @@ def aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def first_slot(moment: datetime, step_minutes: int) -> datetime:
+    """The first start on the slot grid (multiples of `step_minutes` from 00:00 UTC) at
+    or after `moment`."""
+    midnight = aware(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+    step = timedelta(minutes=step_minutes)
+    return midnight + -(-(aware(moment) - midnight) // step) * step
+
+
 def plan_round(
-    session: Session, program: Program, *, cadence: str, start: date, tier: str | None
+    session: Session,
+    program: Program,
+    *,
+    cadence: str,
+    start: date,
+    tier: str | None,
+    not_before: datetime | None = None,
 ) -> RoundPlan:
     """Check a round request and size its pool. Raises InvalidInput for a bad cadence,
-    start date or tier, Conflict when a round for that period and pool exists already."""
+    start date or tier, or (with `not_before`, the moment of building) a period that has
+    ended; Conflict when a round for that period and pool exists already."""
     period_start, period_end = round_period(cadence, start, program.program.timezone)
+    if not_before is not None and first_slot(
+        not_before, program.matching.slot_step_minutes
+    ) + timedelta(minutes=program.matching.duration_minutes) > aware(period_end):
+        period = "week" if cadence == "weekly" else "month"
+        raise InvalidInput(
+            "the round cannot be built",
+            [
+                f"start: the {period} starting {start.isoformat()} has ended, or has no "
+                f"time left for a match; build a round for a later {period}"
+            ],
+        )
     tiers = pool_tiers(program, cadence, tier)
     existing = session.scalars(
         select(Round)
@@ -87,10 +114,21 @@ def build_round(
     actor: str,
     seed: int = 0,
     step: Step = _no_step,
+    not_before: datetime | None = None,
 ) -> Round:
     """Build and store a draft round (see the module docstring). `step` hears of each of
-    the three steps (load the pool, match, store) as it starts."""
-    plan = plan_round(session, program, cadence=cadence, start=start, tier=tier)
+    the three steps (load the pool, match, store) as it starts. `not_before` (the web
+    and the command line pass the present moment; the demo's history passes none): a
+    period that has ended is refused, and in one that has begun no match starts before
+    the first slot after it (`statistics["not_before"]`, kept for later edits)."""
+    plan = plan_round(
+        session, program, cadence=cadence, start=start, tier=tier, not_before=not_before
+    )
+    cut = None
+    if not_before is not None:
+        cut = first_slot(not_before, program.matching.slot_step_minutes)
+        if cut <= plan.period_start:
+            cut = None
     step(1, f"Loading {plan.pool_size:,} creators")
     pool = load_pool(
         session,
@@ -99,6 +137,7 @@ def build_round(
         creator_ids=pool_creator_ids(session, plan.tiers),
         period_start=plan.period_start,
         period_end=plan.period_end,
+        not_before=cut,
     )
     step(2, f"Matching {plan.pool_size:,} creators")
     result = solve(pool.problem, seed=seed)
@@ -111,7 +150,7 @@ def build_round(
         period_end=plan.period_end,
         status="draft",
         seed=seed,
-        statistics=statistics_of(result),
+        statistics={**statistics_of(result), **({"not_before": isoformat_z(cut)} if cut else {})},
         created_by=actor,
         created_at=now,
         updated_at=now,
@@ -250,6 +289,25 @@ def store_result(
         ],
     )
     return pairs
+
+
+def round_not_before(round_: Round) -> datetime | None:
+    """The moment before which no match of the round may start: set when the round was
+    built after its period had begun (edits and re-optimising keep to it)."""
+    value = (round_.statistics or {}).get("not_before")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def late_build_note(round_: Round, timezone: str) -> str:
+    """A sentence for a round built after its period began ("" otherwise)."""
+    cut = round_not_before(round_)
+    if cut is None:
+        return ""
+    local = cut.astimezone(ZoneInfo(timezone))
+    return (
+        f"The period had already begun: matches start from {local:%a} {local.day} "
+        f"{local:%b %H:%M} ({timezone}); earlier times are left out."
+    )
 
 
 def get_round(session: Session, round_id: int) -> Round:

@@ -28,6 +28,7 @@ from matchdesk.rounds.service import (
     count_matches,
     discard_round,
     get_round,
+    late_build_note,
     list_rounds,
     plan_round,
 )
@@ -90,8 +91,11 @@ def rounds_build(
     creators, else as a background job whose progress page opens the round when done."""
     md = app_of(request)
     day = parse_start(start)
+    now = datetime.now(UTC)
     with md.transaction() as session:
-        plan = plan_round(session, md.program, cadence=cadence, start=day, tier=tier or None)
+        plan = plan_round(
+            session, md.program, cadence=cadence, start=day, tier=tier or None, not_before=now
+        )
         if plan.pool_size > md.settings.round_inline_limit:
             job = jobs.submit(
                 session,
@@ -102,6 +106,7 @@ def rounds_build(
                     "tier": tier or None,
                     "actor": principal.actor,
                     "seed": 0,
+                    "not_before": now.isoformat(),
                 },
             )
             return RedirectResponse(f"/jobs/{job.id}", status_code=303)
@@ -112,10 +117,13 @@ def rounds_build(
             start=day,
             tier=tier or None,
             actor=principal.actor,
+            not_before=now,
         )
         session.flush()
         round_id, matched = round_.id, round_.statistics.get("matched", 0)
+        late = late_build_note(round_, md.program.program.timezone)
     note = f"Round built: {matched // 2:,} matches from {plan.pool_size:,} creators."
+    note += f" {late}" if late else ""
     return _back(request, round_id, note)
 
 
