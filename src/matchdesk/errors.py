@@ -12,10 +12,18 @@ class MatchdeskError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, details: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        details: Sequence[str] = (),
+        *,
+        links: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = list(details)
+        # (address, label) pairs a page shows as links under the message ("Open round 5").
+        self.links = list(links)
 
     def __str__(self) -> str:
         if not self.details:

@@ -176,6 +176,11 @@ def test_build_inline_opens_the_draft_on_its_board(md: Matchdesk, manager: TestC
     again = build(manager, monday())
     assert again.status_code == 409
     assert f"Round {round_id} (weekly, every tier) already covers the period" in again.text
+    # "Open it" is a link to that round (issue 13, defect 7).
+    assert (
+        f'<p class="error-links"><a href="/rounds/{round_id}">Open round {round_id}</a></p>'
+        in again.text
+    )
 
 
 def test_build_refuses_a_start_that_is_not_a_monday(manager: TestClient) -> None:

@@ -98,7 +98,8 @@ def plan_round(
             pool = f"tier {other.tier}" if other.tier else "every tier"
             raise Conflict(
                 f"Round {other.id} ({cadence}, {pool}) already covers the period starting "
-                f"{start.isoformat()}. Open it, or discard it before building another."
+                f"{start.isoformat()}. Open it, or discard it before building another.",
+                links=[(f"/rounds/{other.id}", f"Open round {other.id}")],
             )
     size = len(pool_creator_ids(session, tiers))
     return RoundPlan(cadence, tier, start, period_start, period_end, tuple(tiers), size)

@@ -42,7 +42,12 @@ def wants_json(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, status: int, code: str, message: str, details: list[Any] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: list[Any] | None = None,
+    links: list[tuple[str, str]] | None = None,
 ) -> Response:
     if wants_json(request):
         body = {"error": {"code": code, "message": message, "details": details or []}}
@@ -57,6 +62,7 @@ def error_response(
             "title": _TITLES.get(status, "Something is not right" if status < 500 else "Sorry"),
             "message": message,
             "details": details or [],
+            "links": links or [],
         },
         status_code=status,
     )
@@ -76,7 +82,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, NotSignedIn) and not wants_json(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-        return error_response(request, exc.status, exc.code, exc.message, exc.details)
+        return error_response(
+            request, exc.status, exc.code, exc.message, exc.details, getattr(exc, "links", [])
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
