@@ -55,6 +55,8 @@ API_READ = row(401, 200, 200, 200, 401, 401)
 
 CASES = [
     Case("GET", "/login", "/login", row(200, 303, 303, 303, 200, 200)),
+    # The API's documentation (Swagger UI over /openapi.json, both public).
+    Case("GET", "/api/docs", "/api/docs", row(200, 200, 200, 200, 200, 200)),
     Case(
         "POST",
         "/login",
