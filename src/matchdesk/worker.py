@@ -30,6 +30,7 @@ log = logging.getLogger("matchdesk.worker")
 
 ERROR_PAUSE_SECONDS = 5.0
 DAILY_CHECK_SECONDS = 60.0  # how often a worker looks whether a new program day began
+REMINDER_CHECK_SECONDS = 30.0  # how often it queues the check-in reminders fallen due
 
 
 @dataclass
@@ -61,7 +62,7 @@ def run_worker(
     stop = stop or threading.Event()
     courier = Courier(md, settings, worker_id, stop=stop)
     report = WorkerReport()
-    next_daily_check = 0.0
+    next_daily_check = next_reminder_check = 0.0
     with _stop_on_signals(stop):
         _take_back_claims(md, worker_id)
         log.info("worker %s started", worker_id)
@@ -70,6 +71,9 @@ def run_worker(
                 if REFRESH in registry and time.monotonic() >= next_daily_check:
                     _submit_daily(md)
                     next_daily_check = time.monotonic() + DAILY_CHECK_SECONDS
+                if time.monotonic() >= next_reminder_check:
+                    _queue_reminders(md)
+                    next_reminder_check = time.monotonic() + REMINDER_CHECK_SECONDS
                 batch = courier.deliver_batch()
                 report.messages.add(batch)
                 ran = _run_next_job(md, registry, worker_id, report)
@@ -92,6 +96,15 @@ def _submit_daily(md: Matchdesk) -> None:
     UPDATE a loop; several workers submit it once)."""
     with md.transaction() as session:
         submit_if_due(session, md.program)
+
+
+def _queue_reminders(md: Matchdesk) -> None:
+    """Queue the check-in reminders that fell due (late ones with a note; see
+    checkins.messages), in the same loop that then delivers them."""
+    from matchdesk.checkins.messages import queue_due_reminders
+
+    with md.transaction() as session:
+        queue_due_reminders(session, md.settings, md.program, utcnow())
 
 
 def _take_back_claims(md: Matchdesk, worker_id: str) -> None:

@@ -10,8 +10,30 @@ from pydantic import SecretStr
 
 from matchdesk.context import Matchdesk
 from tests.mail.conftest import Clock, SmtpServer, clock, smtp_server, smtp_settings
+from tests.web.conftest import (
+    browser,
+    client_as,
+    live_server,
+    operators,
+    page,
+    password_hash,
+    web,
+)
 
-__all__ = ["Clock", "SmtpServer", "clock", "smtp_server", "smtp_settings"]
+__all__ = [
+    "Clock",
+    "SmtpServer",
+    "browser",
+    "client_as",
+    "clock",
+    "live_server",
+    "operators",
+    "page",
+    "password_hash",
+    "smtp_server",
+    "smtp_settings",
+    "web",
+]
 
 SECRET = "outreach-tests-secret-key-0123456789abcdef"
 BASE_URL = "https://md.example"

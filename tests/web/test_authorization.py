@@ -393,6 +393,27 @@ CASES = [
             ]
         },
     ),
+    # Check-ins in the portal: nobody in the world has a manager, so booking is refused
+    # (422, saying so) and there is nothing to cancel (404); a bad link is refused (403).
+    Case(
+        "GET",
+        "/portal/{token}/checkin",
+        "/portal/{portal}/checkin",
+        row(403, 403, 403, 403, 200, 200),
+    ),
+    Case(
+        "POST",
+        "/portal/{token}/checkin/book",
+        "/portal/{portal}/checkin/book",
+        row(403, 403, 403, 403, 422, 422),
+        form={"starts_at": "2030-01-08T10:00:00+00:00"},
+    ),
+    Case(
+        "POST",
+        "/portal/{token}/checkin/cancel",
+        "/portal/{portal}/checkin/cancel",
+        row(403, 403, 403, 403, 404, 404),
+    ),
     # anna's match (with cleo): anna may answer it, bob's link may not (404 "not yours").
     Case(
         "POST",

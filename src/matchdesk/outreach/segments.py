@@ -417,11 +417,12 @@ def describe_rules(segment: Segment) -> Sequence[str]:
 def document_from_rows(match: str, rows: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
     """The JSON document of a segment built in the page from rule rows `(field, op,
     text)`: the text read by the field's kind (a whole number, true/false, or for `in`
-    and `not in` a comma-separated list). Empty rows are skipped; the result still goes
-    through `parse_segment`, which names any bad row."""
+    and `not in` a comma-separated list). A row without a value is left out (a rule
+    being written; an empty value is written as JSON); the result still goes through
+    `parse_segment`, which names any bad row."""
     rules: list[dict[str, Any]] = []
     for field, op, text in rows:
-        if not field and not text.strip():
+        if not text.strip():
             continue
         kind = FIELDS.get(field, "text")
         if op in ("in", "not in"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.errors import Conflict, InvalidInput, NotFound
@@ -302,15 +302,20 @@ def _newsletter_page(
         newsletter=newsletter,
         figures=found,
         sample=sample,
-        **{"message": "", "problems": [], "notice": "", **context},
+        **{"message": "", "problems": [], "notice": "", "job_id": None, **context},
     )
 
 
 @router.get("/outreach/newsletters/{newsletter_id}")
 def newsletter_page(
-    request: Request, newsletter_id: int, principal: Principal = Depends(require("viewer"))
+    request: Request,
+    newsletter_id: int,
+    job: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    principal: Principal = Depends(require("viewer")),
 ) -> Response:
-    return _newsletter_page(request, newsletter_id)
+    """The newsletter: figures, details, preview as a creator, and its actions; after
+    Send or Resume, a link to the queueing job's progress page."""
+    return _newsletter_page(request, newsletter_id, job_id=job)
 
 
 @router.get("/outreach/newsletters/{newsletter_id}/figures")
@@ -408,7 +413,9 @@ def newsletter_send(
                 session, newsletter_id, today=_today(request), now=utcnow(), actor=principal.actor
             )
             job = jobs.submit(session, SEND, {"newsletter_id": newsletter_id})
-        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+        return RedirectResponse(
+            f"/outreach/newsletters/{newsletter_id}?job={job.id}", status_code=303
+        )
 
     return _act(request, newsletter_id, action, "")
 
@@ -444,7 +451,9 @@ def newsletter_resume(
         with md.transaction() as session:
             resume(session, newsletter_id, actor=principal.actor)
             job = jobs.submit(session, SEND, {"newsletter_id": newsletter_id})
-        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+        return RedirectResponse(
+            f"/outreach/newsletters/{newsletter_id}?job={job.id}", status_code=303
+        )
 
     return _act(request, newsletter_id, action, "")
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from matchdesk.audit import entries_for, record
+from matchdesk.audit import record
 from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 from matchdesk.portal.links import PortalLink, issue_portal_link, revoke_portal_links
 from matchdesk.roster.exporting import stream_csv, stream_xlsx
