@@ -48,12 +48,28 @@ def test_free_slots_across_the_us_change(md: Matchdesk) -> None:
 def test_book_reschedule_cancel(md: Matchdesk) -> None:
     _world(md)
     with md.transaction() as session:
-        checkin = book(session, md.program, _creator(session, "anna"), TUE_15, now=NOW, actor="c")
+        checkin = book(
+            session,
+            md.program,
+            _creator(session, "anna"),
+            TUE_15,
+            now=NOW,
+            actor="c",
+            settings=md.settings,
+        )
         uid = checkin.uid
         assert (checkin.sequence, checkin.version, checkin.status) == (0, 1, "booked")
     later = TUE_15 + timedelta(minutes=30)
     with md.transaction() as session:
-        moved = book(session, md.program, _creator(session, "anna"), later, now=NOW, actor="c")
+        moved = book(
+            session,
+            md.program,
+            _creator(session, "anna"),
+            later,
+            now=NOW,
+            actor="c",
+            settings=md.settings,
+        )
         assert (moved.uid, moved.sequence, moved.version) == (uid, 1, 2)
         assert moved.starts_at.replace(tzinfo=UTC) == later
     with md.transaction() as session:
@@ -62,17 +78,26 @@ def test_book_reschedule_cancel(md: Matchdesk) -> None:
         assert [s.start for s in slots] == [TUE_15, later]
         with pytest.raises(SlotTaken):
             book(session, md.program, _creator(session, "anna"), TUE_15 + timedelta(minutes=10),
-                 now=NOW, actor="c")  # fmt: skip
+                 now=NOW, actor="c", settings=md.settings)  # fmt: skip
     # Inside the notice (24 h): neither moving nor cancelling.
     late = later - timedelta(hours=23)
     with md.transaction() as session, pytest.raises(Conflict) as caught:
-        cancel(session, md.program, _creator(session, "anna"), now=late, actor="c")
+        cancel(
+            session,
+            md.program,
+            _creator(session, "anna"),
+            now=late,
+            actor="c",
+            settings=md.settings,
+        )
     assert caught.value.message == (
         "your check-in is less than 24 hours away and can no longer be cancelled here; "
         "ask your manager"
     )
     with md.transaction() as session:
-        gone = cancel(session, md.program, _creator(session, "anna"), now=NOW, actor="c")
+        gone = cancel(
+            session, md.program, _creator(session, "anna"), now=NOW, actor="c", settings=md.settings
+        )
         assert (gone.status, gone.sequence, gone.version) == ("cancelled", 2, 3)
         assert open_checkin(session, gone.creator_id) is None
 
@@ -108,7 +133,13 @@ def _race(md: Matchdesk, first_at: datetime, second_at: datetime) -> Any:
 
             try:
                 outcome["result"] = book(
-                    session, md.program, _creator(session, "bob"), second_at, now=NOW, actor="b"
+                    session,
+                    md.program,
+                    _creator(session, "bob"),
+                    second_at,
+                    now=NOW,
+                    actor="b",
+                    settings=md.settings,
                 )
                 session.commit()
             except Exception as exc:
@@ -118,7 +149,15 @@ def _race(md: Matchdesk, first_at: datetime, second_at: datetime) -> Any:
                 bob_writing.set()
 
     with md.sessions() as session:
-        book(session, md.program, _creator(session, "anna"), first_at, now=NOW, actor="a")
+        book(
+            session,
+            md.program,
+            _creator(session, "anna"),
+            first_at,
+            now=NOW,
+            actor="a",
+            settings=md.settings,
+        )
         thread = threading.Thread(target=bob)
         thread.start()
         assert bob_writing.wait(60)  # a failure timeout only

@@ -42,7 +42,9 @@ def test_a_small_week_with_reasons(md: Matchdesk) -> None:
     add_creators(md, ["eve"])
     week = program_week(MONDAY, md.program.program.timezone)
     with md.transaction() as session:
-        result = schedule_week(session, md.program, week, now=NOW, actor="test")
+        result = schedule_week(
+            session, md.program, week, now=NOW, actor="test", settings=md.settings
+        )
     # Mia's one hour (10:00-11:00, PST) holds one 30-minute check-in with its 10-minute
     # buffer on the 30-minute grid; 10:30 lies nearer the middle of the creators' 10-20.
     assert [(b.starts_at, b.ends_at) for b in result.booked] == [
@@ -58,7 +60,9 @@ def test_a_small_week_with_reasons(md: Matchdesk) -> None:
     ]
     with md.transaction() as session:
         rows = list_checkins(session, week.start, week.end)
-        again = schedule_week(session, md.program, week, now=NOW, actor="test")
+        again = schedule_week(
+            session, md.program, week, now=NOW, actor="test", settings=md.settings
+        )
     assert [(r.creator, r.manager, r.status) for r in rows] == [
         (lucky, "mia@example.com", "booked")
     ]
@@ -112,7 +116,9 @@ def test_every_hard_rule_holds_on_every_booking_of_a_big_week(md: Matchdesk) -> 
                 )
             )  # fmt: skip
     with md.transaction() as session:
-        result = schedule_week(session, md.program, week, now=NOW, actor="test")
+        result = schedule_week(
+            session, md.program, week, now=NOW, actor="test", settings=md.settings
+        )
     assert len(result.booked) > 500
     assert len(result.booked) + len(result.unbooked) == 2000
     rules = slot_rules(md.program)

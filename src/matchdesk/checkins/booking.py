@@ -23,12 +23,15 @@ from matchdesk import audit
 from matchdesk.accounts.models import Operator
 from matchdesk.checkins.due import aware
 from matchdesk.checkins.hours import creator_hours, manager_hours, slot_rules
+from matchdesk.checkins.messages import invitations, start_reminders
 from matchdesk.checkins.models import Checkin
 from matchdesk.checkins.service import creator_busy, new_uid
 from matchdesk.checkins.slots import Interval, Slot, find_slots, manager_day
+from matchdesk.config import Settings
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator
+from matchdesk.rounds.invitations import Sender
 
 HORIZON = timedelta(days=14)  # how far ahead the portal offers slots
 NEXT_SHOWN = 5
@@ -200,7 +203,7 @@ def book(
     *,
     now: datetime,
     actor: str,
-    domain: str = "matchdesk",
+    settings: Settings,
 ) -> Checkin:
     """Book (or move the creator's open check-in to) the slot starting at `starts_at`.
     Refuses a time that is not one of `free_slots` (InvalidInput), a change inside the
@@ -228,7 +231,7 @@ def book(
                     starts_at=slot.start,
                     ends_at=slot.end,
                     status="booked",
-                    uid=new_uid(domain),
+                    uid=new_uid(Sender.from_settings().domain),
                     booked_by=actor,
                     booked_at=now,
                     updated_at=now,
@@ -241,7 +244,7 @@ def book(
                 checkin.version += 1
                 checkin.sequence += 1
                 checkin.booked_at, checkin.updated_at = now, now
-                checkin.reminder_24h = checkin.reminder_1h = ""
+            start_reminders(checkin, now)
             session.flush()
             _lock_manager(session, manager.id)
             problem = _neighbour_problem(session, program, checkin, manager)
@@ -260,6 +263,7 @@ def book(
         before=before,
         after={"starts_at": slot.start.isoformat()},
     )
+    invitations(session, settings, program, [checkin])
     return checkin
 
 
@@ -274,6 +278,7 @@ def cancel(
     *,
     now: datetime,
     actor: str,
+    settings: Settings,
     respect_notice: bool = True,
 ) -> Checkin:
     """Cancel the creator's open check-in (not inside the notice, for a creator)."""
@@ -299,4 +304,5 @@ def cancel(
         before={"status": "booked"},
         after={"status": "cancelled"},
     )
+    invitations(session, settings, program, [checkin])
     return checkin

@@ -18,6 +18,10 @@ SCHEDULE = "checkins.schedule"
 def schedule_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> JobResult:
     """Plan the week `payload["week"]` (a Monday), optionally of one `manager`."""
     week = program_week(str(payload["week"]), md.program.program.timezone)
+    # Links follow the address the manager planned from (the worker serves no page).
+    settings = md.settings
+    if payload.get("base_url") and not settings.base_url:
+        settings = settings.model_copy(update={"base_url": str(payload["base_url"])})
     with md.transaction() as session:
         result = schedule_week(
             session,
@@ -25,7 +29,7 @@ def schedule_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> 
             week,
             now=datetime.now(UTC),
             actor=str(payload.get("actor", "")),
-            domain=str(payload.get("domain", "matchdesk")),
+            settings=settings,
             manager=payload.get("manager") or None,
             progress=lambda done, total, message: progress(done, total, message),
         )

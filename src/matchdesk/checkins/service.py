@@ -26,12 +26,15 @@ from matchdesk import audit
 from matchdesk.accounts.models import Operator
 from matchdesk.checkins.due import Week, aware, due_list
 from matchdesk.checkins.hours import creator_hours, manager_hours, slot_rules
+from matchdesk.checkins.messages import invitations, start_reminders
 from matchdesk.checkins.models import Checkin
 from matchdesk.checkins.planner import ManagerWeek, Request, plan_week
 from matchdesk.checkins.slots import Interval, find_slots
+from matchdesk.config import Settings
 from matchdesk.errors import Conflict
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator
+from matchdesk.rounds.invitations import Sender
 from matchdesk.rounds.models import Match
 
 # Matches that hold a creator's time: published (waiting for answers) and confirmed.
@@ -109,7 +112,7 @@ def schedule_week(
     *,
     now: datetime,
     actor: str,
-    domain: str = "matchdesk",
+    settings: Settings,
     manager: str | None = None,
     progress: ProgressFn | None = None,
 ) -> ScheduleResult:
@@ -117,6 +120,7 @@ def schedule_week(
     hard rules allow; the rest are listed with the reason. Raises Conflict when a slot
     was booked by someone else while the plan was made."""
     rules = slot_rules(program)
+    domain = Sender.from_settings().domain
     result = ScheduleResult()
     entries = [e for e in due_list(session, program, week, manager=manager) if e.state != "booked"]
     emails = sorted({e.manager for e in entries if e.manager})
@@ -187,6 +191,8 @@ def schedule_week(
                 updated_at=now,
             )
         )
+    for row in rows:
+        start_reminders(row, now)
     session.add_all(rows)
     try:
         with session.begin_nested():
@@ -206,6 +212,9 @@ def schedule_week(
                 row.ends_at,
             )
         )
+    if progress:
+        progress(len(entries), len(entries), "Queueing invitations")
+    invitations(session, settings, program, rows)
     result.solver = {email_of[cast(int, m)]: s for m, s in plan.solver.items()}
     result.unbooked.sort(key=lambda u: (u[1], u[0]))
     result.booked.sort(key=lambda b: (b.manager, b.starts_at))

@@ -117,7 +117,7 @@ def checkins_schedule(
             _week(md, week),
             now=datetime.now(UTC),
             actor=CLI_ACTOR,
-            domain=_domain(),
+            settings=md.settings,
             manager=manager,
             progress=step,
         )
@@ -153,12 +153,6 @@ def checkins_schedule(
         out.print(f"  booked   {b.handle:24} {_iso(b.starts_at)} with {b.manager}", highlight=False)
     for handle, who, reason in result.unbooked:
         out.print(f"  unbooked {handle:24} ({who or 'no manager'}): {reason}", highlight=False)
-
-
-def _domain() -> str:
-    from matchdesk.rounds.invitations import Sender
-
-    return Sender.from_settings().domain
 
 
 @checkins_app.command("list")

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from matchdesk.checkins.booking import SlotTaken, book, cancel, creator_checkin, free_slots
 from matchdesk.checkins.due import STATES, Week, due_list, program_week, this_monday
 from matchdesk.checkins.jobs import SCHEDULE
 from matchdesk.checkins.service import ScheduleResult, list_checkins, schedule_week
-from matchdesk.errors import InvalidInput
+from matchdesk.checkins.slots import Slot
+from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.jobs import service as jobs
-from matchdesk.rounds.invitations import Sender
+from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_csrf
+from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
-from matchdesk.web.security import Principal, app_of, require
+from matchdesk.web.routes.portal import _PRIVATE_HEADERS as PRIVATE_HEADERS
+from matchdesk.web.security import CSRF_FIELD, CsrfRefused, Principal, app_of, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,7 +120,7 @@ def checkins_schedule(
         return _page(
             request, _week(request, ""), status=422, message=exc.message, problems=exc.details
         )
-    domain = Sender.from_settings().domain
+    settings = served_settings(request)
     with md.transaction() as session:
         due = [
             e
@@ -129,7 +135,7 @@ def checkins_schedule(
                     "week": the_week.monday.isoformat(),
                     "manager": manager or None,
                     "actor": principal.actor,
-                    "domain": domain,
+                    "base_url": settings.public_url(),
                 },
             )
             return RedirectResponse(f"/jobs/{job.id}", status_code=303)
@@ -139,7 +145,140 @@ def checkins_schedule(
             the_week,
             now=datetime.now(UTC),
             actor=principal.actor,
-            domain=domain,
+            settings=settings,
             manager=manager or None,
         )
     return _page(request, the_week, manager=manager, result=result)
+
+
+# ---- The creator's side: their check-in in the portal (signed link, no sign-in) ----
+
+
+def _portal_page(
+    request: Request,
+    token: str,
+    *,
+    status: int = 200,
+    done: str = "",
+    problem: str = "",
+    next_slots: tuple[Slot, ...] | None = None,
+) -> Response:
+    md = app_of(request)
+    now = datetime.now(UTC)
+    with md.transaction() as session:
+        creator, _ = creator_for_token(session, md.settings, token)
+        mine = creator_checkin(session, md.program, creator, now)
+        try:
+            slots = free_slots(session, md.program, creator, now)
+            unavailable = ""
+        except InvalidInput as exc:
+            slots, unavailable = (), "; ".join(exc.details) or exc.message
+        history = list_checkins(session, creator_id=creator.id)
+        zone, handle = creator.timezone, creator.handle
+    days: list[tuple[str, list[Slot]]] = []
+    for slot in slots:
+        label = local_day(slot.start, zone)
+        if not days or days[-1][0] != label:
+            days.append((label, []))
+        days[-1][1].append(slot)
+    response = render(
+        request,
+        "checkin_portal.html",
+        status,
+        token=token,
+        handle=handle,
+        zone=zone,
+        mine=mine,
+        days=days,
+        unavailable=unavailable,
+        history=[h for h in history if h.status != "booked"][::-1],
+        done=done,
+        problem=problem,
+        next_slots=next_slots,
+        csrf_token=portal_csrf(md.settings, token),
+    )
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def local_day(moment: datetime, timezone: str) -> str:
+    """`Tue 3 Mar` on `timezone`'s calendar."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def _portal_csrf(request: Request, token: str, presented: str) -> None:
+    if not check_portal_csrf(app_of(request).settings, token, presented):
+        raise CsrfRefused(
+            "This form did not come from your matchdesk page. Reload the page and try again."
+        )
+
+
+@router.get("/portal/{token}/checkin")
+def portal_checkin(
+    request: Request, token: str, done: Literal["", "booked", "cancelled"] = ""
+) -> Response:
+    """The creator's check-in: the one booked, or the free times to pick, in their time."""
+    return _portal_page(request, token, done=done)
+
+
+@router.post("/portal/{token}/checkin/book")
+def portal_checkin_book(
+    request: Request,
+    token: str,
+    starts_at: str = Form(..., max_length=40),
+    csrf_token: str = Form("", alias=CSRF_FIELD),
+) -> Response:
+    """Book or move the creator's check-in to a free time; a time someone else took
+    first gets the page again with the next free times."""
+    md = app_of(request)
+    _portal_csrf(request, token, csrf_token)
+    try:
+        moment = datetime.fromisoformat(starts_at)
+        if moment.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        return _portal_page(request, token, status=422, problem="That is not a time to book.")
+    try:
+        with md.transaction() as session:
+            creator, _ = creator_for_token(session, md.settings, token)
+            book(
+                session,
+                md.program,
+                creator,
+                moment,
+                now=datetime.now(UTC),
+                actor=f"creator:{creator.handle}",
+                settings=served_settings(request),
+            )
+    except SlotTaken as exc:
+        return _portal_page(
+            request, token, status=409, problem=exc.message, next_slots=exc.next_slots
+        )
+    except (Conflict, InvalidInput) as exc:
+        text = "; ".join(exc.details) if exc.details else exc.message
+        return _portal_page(request, token, status=exc.status, problem=text)
+    return RedirectResponse(f"/portal/{token}/checkin?done=booked", status_code=303)
+
+
+@router.post("/portal/{token}/checkin/cancel")
+def portal_checkin_cancel(
+    request: Request, token: str, csrf_token: str = Form("", alias=CSRF_FIELD)
+) -> Response:
+    """Cancel the creator's check-in (up to the notice)."""
+    md = app_of(request)
+    _portal_csrf(request, token, csrf_token)
+    try:
+        with md.transaction() as session:
+            creator, _ = creator_for_token(session, md.settings, token)
+            cancel(
+                session,
+                md.program,
+                creator,
+                now=datetime.now(UTC),
+                actor=f"creator:{creator.handle}",
+                settings=served_settings(request),
+            )
+    except (Conflict, NotFound) as exc:
+        return _portal_page(request, token, status=exc.status, problem=exc.message)
+    return RedirectResponse(f"/portal/{token}/checkin?done=cancelled", status_code=303)

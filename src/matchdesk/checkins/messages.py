@@ -1,0 +1,215 @@
+"""A check-in's messages through the outbox: invitations, reminders and the summary.
+
+Invitations: one calendar event per check-in (its `uid`), the same for both people, each
+invited in their own time: METHOD:REQUEST with the check-in's SEQUENCE (raised on every
+change of time), METHOD:CANCEL when it is cancelled. Keys name the check-in, the sequence
+and the person, so each version is sent once.
+
+Reminders: 24 hours and 1 hour before, queued by the worker when they fall due (never
+earlier, so a rescheduled check-in's old reminders are never sent: they were never
+queued, and the new time's flags start fresh). A reminder that falls due while no worker
+runs is sent late with a note as long as its purpose stands: the 24-hour one until one
+hour before (after that the 1-hour reminder says it all), the 1-hour one until the start;
+past that it is skipped. A check-in booked inside a reminder's window never gets that
+reminder (the invitation has just told them). Each is marked on the check-in in the
+transaction that queues it, and its key is unique: sent exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from matchdesk.accounts.models import Operator
+from matchdesk.checkins.due import aware
+from matchdesk.checkins.models import Checkin
+from matchdesk.config import Settings
+from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
+from matchdesk.portal.links import make_portal_token
+from matchdesk.program import Program
+from matchdesk.roster.models import Creator
+from matchdesk.rounds.invitations import Sender, calendar_bytes, local_time
+
+REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
+LATE_AFTER = timedelta(minutes=10)  # a reminder queued later than this says it is late
+
+
+def _people(session: Session, checkin: Checkin) -> tuple[Creator, Operator]:
+    creator = session.get(Creator, checkin.creator_id)
+    manager = session.get(Operator, checkin.manager_id)
+    assert creator is not None
+    assert manager is not None
+    return creator, manager
+
+
+def _recipients(
+    creator: Creator, manager: Operator, program: Program
+) -> list[tuple[str, str, str, str, str]]:
+    """(role, address, zone, greeting name, the other person) for both people who have
+    an address: each is written to in their own time."""
+    manager_name = manager.name or manager.email
+    people = [
+        (
+            "creator",
+            creator.email,
+            creator.timezone,
+            creator.display_name or "@" + creator.handle,
+            f"your manager {manager_name}",
+        ),
+        (
+            "manager",
+            manager.email,
+            manager.timezone or program.program.timezone,
+            manager_name,
+            f"@{creator.handle}",
+        ),
+    ]
+    return [p for p in people if p[1]]
+
+
+def portal_checkin_link(settings: Settings, creator: Creator) -> str:
+    """The creator's check-in page in the portal."""
+    token = make_portal_token(
+        settings.signing_key(),
+        creator.handle,
+        creator.id,
+        link_version=creator.portal_link_version,
+    )
+    return f"{settings.public_url()}/portal/{token}/checkin"
+
+
+def start_reminders(checkin: Checkin, now: datetime) -> None:
+    """Fresh reminder flags for the check-in's current time: a reminder whose moment has
+    passed at booking is skipped (never sent at booking time)."""
+    start = aware(checkin.starts_at)
+    flags = {name: ("skipped" if start - before <= now else "") for name, before in REMINDERS}
+    checkin.reminder_24h, checkin.reminder_1h = flags["24h"], flags["1h"]
+
+
+def invitations(
+    session: Session, settings: Settings, program: Program, checkins: Iterable[Checkin]
+) -> int:
+    """Queue the invitation (or cancellation) of each check-in's current version to the
+    creator and the manager, each in their own time. Returns how many were queued."""
+    sender = Sender.from_settings()
+    messages = []
+    for checkin in checkins:
+        creator, manager = _people(session, checkin)
+        cancelled = checkin.status == "cancelled"
+        method = "CANCEL" if cancelled else "REQUEST"
+        link = portal_checkin_link(settings, creator)
+        for role, address, zone, name, other in _recipients(creator, manager, program):
+            when = local_time(aware(checkin.starts_at), zone)
+            if cancelled:
+                subject = f"Cancelled: check-in with {other}, {when}"
+                text = f"Hi {name},\n\nThe check-in with {other} on {when} is cancelled.\n"
+            else:
+                update = checkin.sequence > 0
+                subject = f"{'Moved: ' if update else ''}Check-in with {other}, {when}"
+                text = (
+                    f"Hi {name},\n\n"
+                    + ("Your check-in has moved.\n\n" if update else "")
+                    + f"Check-in with {other}: {program.checkins.duration_minutes} minutes, "
+                    f"{when}.\n"
+                )
+                if role == "creator":
+                    hours = program.checkins.min_notice_hours
+                    text += f"\nPick another time or cancel (up to {hours} hours before):\n{link}\n"
+            text += f"\nThe calendar invitation is attached.\n\n{program.program.name}\n"
+            ics = calendar_bytes(
+                method=method,
+                uid=checkin.uid,
+                sequence=checkin.sequence,
+                summary=f"Check-in with {other}",
+                description=f"Report and revenue check-in ({program.program.name}).",
+                starts_at=aware(checkin.starts_at),
+                ends_at=aware(checkin.ends_at),
+                organizer=sender,
+                attendee=address,
+                stamp=aware(checkin.updated_at),
+            )
+            messages.append(
+                NewMessage(
+                    kind="checkin_cancellation" if cancelled else "checkin_invitation",
+                    recipient=address,
+                    subject=subject,
+                    text=text,
+                    idempotency_key=f"checkin:{checkin.id}:seq:{checkin.sequence}:{role}",
+                    attachments=(Attachment("invite.ics", f"text/calendar; method={method}", ics),),
+                )
+            )
+    return enqueue_many(session, messages)
+
+
+def queue_due_reminders(
+    session: Session, settings: Settings, program: Program, now: datetime
+) -> int:
+    """Queue every reminder that has fallen due by `now` and was not sent or skipped
+    (see the module docstring). Returns how many messages were queued."""
+    horizon = now + REMINDERS[0][1]
+    due = list(
+        session.scalars(
+            select(Checkin)
+            .where(
+                Checkin.status == "booked",
+                Checkin.starts_at <= horizon,
+                or_(Checkin.reminder_24h == "", Checkin.reminder_1h == ""),
+            )
+            .order_by(Checkin.starts_at)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    messages = []
+    for checkin in due:
+        start = aware(checkin.starts_at)
+        for name, before in REMINDERS:
+            flag = f"reminder_{name}"
+            moment = start - before
+            if getattr(checkin, flag) or now < moment:
+                continue
+            # Past its purpose: the 24 h one once the 1 h one is due, the 1 h one at start.
+            if (name == "24h" and now >= start - REMINDERS[1][1]) or now >= start:
+                setattr(checkin, flag, "skipped")
+                continue
+            setattr(checkin, flag, "sent")
+            messages.extend(
+                _reminder(session, settings, program, checkin, name, now - moment > LATE_AFTER)
+            )
+    return enqueue_many(session, messages)
+
+
+def _reminder(
+    session: Session,
+    settings: Settings,
+    program: Program,
+    checkin: Checkin,
+    name: str,
+    late: bool,
+) -> list[NewMessage]:
+    creator, manager = _people(session, checkin)
+    out = []
+    label = "in 24 hours" if name == "24h" else "in 1 hour"
+    note = (
+        "\n(This reminder comes late: our mail service was paused when it was due.)\n"
+        if late
+        else ""
+    )
+    for role, address, zone, who, other in _recipients(creator, manager, program):
+        when = local_time(aware(checkin.starts_at), zone)
+        text = f"Hi {who},\n\nReminder: your check-in with {other} is {label}: {when}.\n{note}"
+        if role == "creator":
+            text += f"\nYour check-in page: {portal_checkin_link(settings, creator)}\n"
+        text += f"\n{program.program.name}\n"
+        out.append(
+            NewMessage(
+                kind=f"checkin_reminder_{name}",
+                recipient=address,
+                subject=f"Reminder: check-in with {other} {label}",
+                text=text,
+                idempotency_key=f"checkin:{checkin.id}:seq:{checkin.sequence}:reminder:{name}:{role}",
+            )
+        )
+    return out
