@@ -22,6 +22,7 @@ from matchdesk.web.routes import (
     api,
     auth,
     checkins,
+    creator_edit,
     docs,
     outbox,
     outreach,
@@ -41,6 +42,7 @@ ROUTERS = (
     auth.router,
     pages.router,
     outreach.router,
+    creator_edit.router,  # before roster's /creators/{handle}: /creators/new
     roster.router,
     rounds.router,
     results.router,

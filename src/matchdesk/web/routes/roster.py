@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
+from matchdesk.accounts.service import list_operators
 from matchdesk.audit import record
 from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 from matchdesk.portal.links import PortalLink, issue_portal_link, revoke_portal_links
@@ -61,8 +62,14 @@ async def creators_list(  # async: a short in-memory search, no thread-pool hop
         index = request.app.state.roster_index
         result = search_creators(session, filters, sort=sort, page=page, index=index)
         choices = {**index.choices(session), "tier": [t.name for t in md.program.tiers]}
+        if principal.role in ("manager", "admin"):  # the bulk change's manager choice
+            choices["manager"] = [o.email for o in list_operators(session)]
     template = "creators_rows.html" if request.headers.get("hx-request") else "creators.html"
-    return render(request, template, result=result, choices=choices)
+    flashes = {
+        "flash": request.session.pop("flash", None),
+        "flash_error": request.session.pop("flash_error", None),
+    }
+    return render(request, template, result=result, choices=choices, **flashes)
 
 
 @router.get("/creators/export.{extension}")
@@ -201,4 +208,5 @@ def _creator_view(request: Request, handle: str, portal_link: PortalLink | None 
         portal_link=portal_link,
         matches=matches,
         reliability=record,
+        flash=request.session.pop("flash", None),
     )
