@@ -278,6 +278,46 @@ CASES = [
     Case("GET", "/creators", "/creators", PAGE),
     Case("GET", "/creators/export.{extension}", "/creators/export.csv", PAGE),
     Case("GET", "/creators/{handle}", "/creators/anna", PAGE),
+    Case("GET", "/creators/new", "/creators/new", row(303, 403, 200, 200, 303, 303)),
+    Case(
+        "POST",
+        "/creators/new",
+        "/creators/new",
+        row(303, 403, 303, 303, 303, 303),
+        form={
+            "handle": "web_{caller}",
+            "timezone": "UTC",
+            "languages": "en",
+            "followers": "1",
+            "revenue_30d": "1",
+        },
+    ),
+    Case(
+        "GET", "/creators/{handle}/edit", "/creators/anna/edit", row(303, 403, 200, 200, 303, 303)
+    ),
+    # anna is past version 1: the stale edit is refused (nothing changes).
+    Case(
+        "POST",
+        "/creators/{handle}/edit",
+        "/creators/anna/edit",
+        row(303, 403, 409, 409, 303, 303),
+        form={"version": "1", "display_name": "Anna"},
+    ),
+    Case(
+        "POST",
+        "/creators/{handle}/status",
+        "/creators/anna/status",
+        row(303, 403, 409, 409, 303, 303),
+        form={"version": "1", "status": "paused"},
+    ),
+    # No creator checked: refused on the roster page (a 303 back to it, nothing changes).
+    Case(
+        "POST",
+        "/creators/bulk",
+        "/creators/bulk",
+        row(303, 403, 303, 303, 303, 303),
+        form={"action": "pause"},
+    ),
     Case("GET", "/creators/import", "/creators/import", row(303, 403, 200, 200, 303, 303)),
     Case("POST", "/creators/import", "/creators/import", row(303, 403, 422, 422, 303, 303)),
     Case(

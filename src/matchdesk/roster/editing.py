@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from matchdesk.accounts.models import Operator
 from matchdesk.audit import record
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.program import Program
@@ -36,7 +37,18 @@ _SCALARS = (
     "followers",
     "revenue_30d",
     "status",
+    "manager",
 )
+
+
+def _check_manager(session: Session, parsed: Mapping[str, object]) -> None:
+    """A creator's manager is an operator (as the roster file's `manager` column)."""
+    manager = str(parsed.get("manager", ""))
+    if manager and session.scalar(select(Operator.id).where(Operator.email == manager)) is None:
+        raise InvalidInput(
+            "the creator's details are not valid",
+            [f"manager: '{manager}' is not an operator (add them first)"],
+        )
 
 
 def creator_state(session: Session, creator: Creator) -> dict[str, Any]:
@@ -159,6 +171,7 @@ def create_creator(
             "the creator's details are not valid", [f"{c}: a value is required" for c in missing]
         )
     parsed = parse_fields(fields)
+    _check_manager(session, parsed)
     handle = str(parsed["handle"])
     if get_creator(session, handle) is not None:
         raise Conflict(f"A creator with handle @{handle} already exists.")
@@ -198,13 +211,17 @@ def update_creator(
     if not parsed:
         return creator  # nothing to change: no new version, no audit entry
     _refuse_results_revenue(creator, parsed)
-    before = creator_state(session, creator)
+    _check_manager(session, parsed)
+    before = {**creator_state(session, creator), "manager": creator.manager}
     values: dict[str, Any] = {k: parsed[k] for k in _SCALARS if k in parsed}
     if "languages" in parsed:
         values["languages"] = ";".join(parsed["languages"])  # type: ignore[arg-type]
+    # The tier follows the figures when they change; an edit of anything else keeps the
+    # tier the creator has (one set by the tier review or by hand holds).
     followers = int(values.get("followers", creator.followers))
     revenue = int(values.get("revenue_30d", creator.revenue_30d))
-    values["tier"] = program.tier_for(revenue, followers)
+    if (followers, revenue) != (creator.followers, creator.revenue_30d):
+        values["tier"] = program.tier_for(revenue, followers)
     # The version check and the write are one statement, so two concurrent edits of the
     # same version cannot both succeed.
     changed = session.execute(
@@ -221,7 +238,7 @@ def update_creator(
     roster_changed(session)
     session.flush()
     session.refresh(creator)
-    after = creator_state(session, creator)
+    after = {**creator_state(session, creator), "manager": creator.manager}
     changed_keys = [k for k in after if k != "version" and after[k] != before[k]]
     record(
         session,

@@ -13,6 +13,7 @@ from matchdesk.errors import Conflict
 from matchdesk.mail.browse import OutboxFilter, get_message, list_messages, retry_message
 from matchdesk.mail.delivery import DeliverySettings
 from matchdesk.rounds.reminders import remind_unanswered
+from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -86,7 +87,7 @@ def round_remind(
     md = app_of(request)
     try:
         with md.transaction() as session:
-            done = remind_unanswered(session, md.settings, md.program, round_id)
+            done = remind_unanswered(session, served_settings(request), md.program, round_id)
             record(
                 session,
                 principal.actor,
