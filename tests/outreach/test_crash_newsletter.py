@@ -66,7 +66,7 @@ def test_sigkill_mid_send_then_resume_everyone_once(
                     followers=10,
                     revenue_30d=10,
                     tier="A",
-                )  # fmt: skip
+                )
             )
         session.flush()
         for cid in session.scalars(select(Creator.id)):
