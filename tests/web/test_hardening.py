@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import logging
 import stat
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,8 @@ from matchdesk.roster.records import CreatorRecord
 from matchdesk.roster.service import export_roster, save_records
 from matchdesk.roster.tables import read_table
 from matchdesk.rounds.period import round_period
-from matchdesk.web.routes import auth, roster, settings
+from matchdesk.web.app import create_app
+from matchdesk.web.routes import auth, results, roster, settings
 from matchdesk.web.security import CONTENT_SECURITY_POLICY, RedactPortalTokens
 from tests.web.conftest import PASSWORD, csrf_of
 
@@ -135,6 +137,8 @@ def test_handlers_doing_cpu_or_database_work_run_in_the_thread_pool() -> None:
         settings.add_operator,
         settings.add_token,
         settings.revoke,
+        results.results_check,
+        results.results_confirm,
     ]
     assert [h.__name__ for h in handlers if inspect.iscoroutinefunction(h)] == []
 
@@ -311,6 +315,8 @@ def test_every_answer_carries_the_hardening_headers(client_as: Client) -> None:
 def test_exports_stream_the_same_file_and_at_most_two_run_at_once(
     md: Matchdesk, web: Any, client_as: Client
 ) -> None:
+    # The slots exist before the first request (no lazy creation two requests could race).
+    assert isinstance(web.state.roster_exports, threading.BoundedSemaphore)
     with md.transaction() as session:
         save_records(session, md.program, generate_creators(2500, seed=5))
         expected = {ext: export_roster(session, f"roster.{ext}") for ext in ("csv", "xlsx")}
@@ -320,6 +326,7 @@ def test_exports_stream_the_same_file_and_at_most_two_run_at_once(
     xlsx_answer = viewer.get("/creators/export.xlsx")
     assert read_table(xlsx_answer.content, "r.xlsx") == read_table(expected["xlsx"], "r.xlsx")
     slots = web.state.roster_exports
+    assert slots is not create_app(md).state.roster_exports  # one per app, made with it
     assert slots.acquire(blocking=False)
     assert slots.acquire(blocking=False)
     try:

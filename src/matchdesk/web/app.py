@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -88,6 +89,8 @@ def create_app(md: Matchdesk) -> FastAPI:
     )
     web.state.md = md
     web.state.roster_index = roster_index
+    # Made here, not on first use: two first exports at once would each make their own.
+    web.state.roster_exports = threading.BoundedSemaphore(roster.EXPORTS)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["thousands"] = _thousands
     templates.env.filters["zoned"] = _zoned

@@ -40,15 +40,17 @@ def results_page(request: Request, principal: Principal = Depends(require("viewe
     return _page(request)
 
 
+# Both steps are sync: checking and writing a file is CPU and database work, which runs in
+# the thread pool rather than stalling the event loop (issue 15, finding 2).
 @router.post("/results")
-async def results_check(
+def results_check(
     request: Request,
     file: UploadFile = File(...),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Step 1: check the file and show every problem, or a preview of the import."""
     md = app_of(request)
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
     name = file.filename or "results.csv"
     try:
         with md.transaction() as session:
@@ -59,7 +61,7 @@ async def results_check(
 
 
 @router.post("/results/confirm")
-async def results_confirm(
+def results_confirm(
     request: Request,
     upload_id: str = Form(..., max_length=64),
     principal: Principal = Depends(require("manager")),

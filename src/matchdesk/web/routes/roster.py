@@ -37,10 +37,9 @@ class TooManyExports(MatchdeskError):
 
 
 def exports_slots(request: Request) -> threading.BoundedSemaphore:
-    state = request.app.state
-    if not hasattr(state, "roster_exports"):
-        state.roster_exports = threading.BoundedSemaphore(EXPORTS)
-    slots: threading.BoundedSemaphore = state.roster_exports
+    """The app's export slots (made once, by `create_app`, so two first requests cannot
+    each make their own)."""
+    slots: threading.BoundedSemaphore = request.app.state.roster_exports
     return slots
 
 
