@@ -1,0 +1,53 @@
+"""Unsubscribing without a sign-in: RFC 8058's one-click POST and the footer link's page;
+a forged token is refused; portal-free and cookie-free."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from matchdesk.context import Matchdesk
+from matchdesk.outreach.consent import unsubscribe_token
+from matchdesk.outreach.models import Subscription, Suppression
+from matchdesk.web.app import create_app
+from tests.outreach.conftest import SECRET
+from tests.outreach.samples import add_roster
+
+
+def test_one_click_post_and_the_footer_page(omd: Matchdesk, tmp_path: Any) -> None:
+    ids = add_roster(omd)
+    client = TestClient(create_app(omd), base_url="https://md.example")
+    token = unsubscribe_token(SECRET, ids["ana"], None)
+
+    page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200
+    assert "Unsubscribe from newsletters?" in page.text
+    with omd.transaction() as session:  # a GET changes nothing (mail scanners follow links)
+        assert session.get(Suppression, "ana@x.org") is None
+
+    # What a mail client sends (RFC 8058 section 3.2): no cookie, no CSRF token.
+    answer = client.post(
+        f"/unsubscribe/{token}",
+        content="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    assert "You are unsubscribed" in answer.text
+    with omd.transaction() as session:
+        suppression = session.get(Suppression, "ana@x.org")
+        assert suppression is not None
+        assert (suppression.reason, suppression.newsletter_id) == ("unsubscribe", None)
+        choice = session.scalars(
+            select(Subscription.subscribed).where(
+                Subscription.creator_id == ids["ana"], Subscription.topic == "newsletters"
+            )
+        ).one()
+        assert choice is False
+    # Twice is harmless.
+    assert client.post(f"/unsubscribe/{token}", data={}).status_code == 200
+
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.post(f"/unsubscribe/{forged}").status_code == 403
+    assert client.get(f"/unsubscribe/{forged}").status_code == 403
