@@ -21,7 +21,7 @@ from matchdesk.context import Matchdesk
 from matchdesk.jobs import service as jobs
 from matchdesk.jobs.catalog import default_registry
 from matchdesk.mail.models import OutboxMessage
-from matchdesk.roster.editing import create_creator
+from matchdesk.roster.editing import create_creator, update_creator
 from matchdesk.roster.service import get_creator
 from matchdesk.rounds.lifecycle import respond
 from matchdesk.rounds.models import Match, Round
@@ -546,11 +546,37 @@ def test_a_creators_page_shows_their_matches_and_reliability(md: Matchdesk, boar
         respond(session, md.settings, md.program, decliner, mid, "decline")
     page = board.client.get(f"/creators/{a}").text
     assert '<dd id="invited">1</dd>' in page
-    assert '<dd id="confirm-rate">0%</dd>' in page
-    assert '<dd id="decline-rate">100%</dd>' in page
+    assert '<dd id="confirm-rate">0 of 1 answered (0%)</dd>' in page
+    assert '<dd id="decline-rate">1 of 1 answered (100%)</dd>' in page
     assert '<dd id="no-shows">0</dd>' in page
     assert f'<td><a href="/creators/{b}">@{b}</a></td>' in page
     assert '<span class="badge declined">declined</span>' in page
+    # Issue 13, defect 8: no "Confirmed 0%" for a creator who has not answered.
     fresh = board.client.get(f"/creators/{b}").text
-    assert '<dd id="confirm-rate">0%</dd>' in fresh  # invited, has not answered
-    assert '<dd id="decline-rate">0%</dd>' in fresh
+    assert '<dd id="confirm-rate">no answer yet</dd>' in fresh
+    assert '<dd id="decline-rate">no answer yet</dd>' in fresh
+    (_, c, _), *_ = standing(md, board.round_id)[1:]
+    waiting = board.client.get(f"/creators/{c}").text
+    assert '<dd id="pending">1</dd>' in waiting
+    assert '<dd id="confirm-rate">no answer yet</dd>' in waiting
+    # The timeline shows the messages sent to the creator, with their status.
+    assert '<li class="message">' in waiting
+    assert "matchdesk: match invitation “Your LIVE match with @" in waiting
+    assert "(queued)</li>" in waiting
+
+
+def test_a_creators_page_shows_the_block_list_both_ways(md: Matchdesk, client_as: Client) -> None:
+    """Issue 13, defect 8: the creator page did not show the block list."""
+    add_creators(md)
+    with md.transaction() as session:
+        update_creator(session, md.program, "ann", {"blocked": "ben;cat"}, "test")
+    viewer = client_as("viewer")
+    ann = viewer.get("/creators/ann").text
+    assert (
+        '<dd id="blocks"><a href="/creators/ben">@ben</a>, <a href="/creators/cat">@cat</a></dd>'
+        in ann
+    )
+    assert '<dd id="blocked-by">nobody</dd>' in ann
+    ben = viewer.get("/creators/ben").text
+    assert '<dd id="blocks">nobody</dd>' in ben
+    assert '<dd id="blocked-by"><a href="/creators/ann">@ann</a></dd>' in ben

@@ -291,19 +291,26 @@ class Reliability:
     confirmed: int
     declined: int
     no_shows: int
+    pending: int = 0  # published matches still waiting for their answer
+
+    @property
+    def answered(self) -> int:
+        return self.confirmed + self.declined
 
     @property
     def confirm_rate(self) -> float | None:
-        return None if self.invited == 0 else self.confirmed / self.invited
+        """Of the invitations answered (a pending one is no "0% confirmed"); None before
+        the first answer."""
+        return None if self.answered == 0 else self.confirmed / self.answered
 
     @property
     def decline_rate(self) -> float | None:
-        return None if self.invited == 0 else self.declined / self.invited
+        return None if self.answered == 0 else self.declined / self.answered
 
 
 def reliability(session: Session, creator_ids: list[int]) -> dict[int, Reliability]:
     """Reliability of each creator (every id gets an entry)."""
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     invited_statuses = ("published", "confirmed", "declined", "completed", "no_show", "cancelled")
     for side in ("a", "b"):
         creator = getattr(Match, f"creator_{side}_id")
@@ -316,13 +323,14 @@ def reliability(session: Session, creator_ids: list[int]) -> dict[int, Reliabili
                 func.sum((response == "confirmed").cast(Integer)),
                 func.sum((response == "declined").cast(Integer)),
                 func.sum(no_show.cast(Integer)),
+                func.sum(((Match.status == "published") & (response == "pending")).cast(Integer)),
             )
             .where(creator.in_(creator_ids))
             .where(Match.status.in_(invited_statuses))
             .group_by(creator)
         )
-        for creator_id, invited, confirmed, declined, no_shows in rows:
+        for creator_id, invited, confirmed, declined, no_shows, pending in rows:
             total = counts[creator_id]
-            for i, value in enumerate((invited, confirmed, declined, no_shows)):
+            for i, value in enumerate((invited, confirmed, declined, no_shows, pending)):
                 total[i] += int(value or 0)
     return {cid: Reliability(*counts[cid]) for cid in creator_ids}
