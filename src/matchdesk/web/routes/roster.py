@@ -20,6 +20,7 @@ from matchdesk.roster.service import (
     get_creator,
     stage_upload,
 )
+from matchdesk.roster.timeline import creator_blocks, creator_timeline
 from matchdesk.rounds.lifecycle import reliability
 from matchdesk.rounds.queries import match_history
 from matchdesk.web.addresses import served_settings
@@ -196,7 +197,8 @@ def _creator_view(request: Request, handle: str, portal_link: PortalLink | None 
         creator = get_creator(session, handle)
         if creator is None:
             raise NotFound(f"No creator with handle @{handle.lstrip('@')}.")
-        history = entries_for(session, "creator", creator.handle)
+        history = creator_timeline(session, creator)
+        blocks = creator_blocks(session, creator.id)
         matches = match_history(session, creator.id)
         record = reliability(session, [creator.id])[creator.id]
     return render(
@@ -204,6 +206,7 @@ def _creator_view(request: Request, handle: str, portal_link: PortalLink | None 
         "creator.html",
         creator=creator,
         history=history,
+        blocks=blocks,
         portal_link=portal_link,
         matches=matches,
         reliability=record,
