@@ -157,7 +157,7 @@ def test_a_freed_creator_nobody_can_meet_gets_a_cancellation(md: Matchdesk) -> N
         ("match_cancellation", "bob@example.com", f"round:{round_id}:creator:{c['bob']}:seq:1"),
         ("match_cancellation", "ali@example.com", f"round:{round_id}:creator:{c['ali']}:seq:1"),
     ]
-    assert byes(md, round_id) == {"ali": "no feasible partner", "bob": "declined"}
+    assert byes(md, round_id) == {"ali": "partner declined", "bob": "declined"}  # the true reason
 
 
 def test_confirmations_no_shows_and_reliability(md: Matchdesk) -> None:
@@ -260,3 +260,28 @@ def test_a_result_completes_a_published_match_once(md: Matchdesk) -> None:
             "match.completed",
             "round.published",
         ]
+
+
+def test_rematch_keeps_each_bye_its_true_reason(md: Matchdesk) -> None:
+    """Issue 13, defect 10: a rematch rewrote every bye reason to "no feasible partner"."""
+    add_roster(
+        md,
+        creator("ali", followers=1_000),
+        creator("bob", followers=1_200),
+        creator("cyd", languages="fr"),  # nobody else speaks French
+        creator("dee", availability=""),  # no availability at all
+    )
+    round_id = build(md)
+    assert byes(md, round_id) == {"cyd": "no feasible partner", "dee": "no availability"}
+    with md.transaction() as session:
+        publish(session, md.settings, md.program, round_id, MANAGER)
+    (match,) = document(md, round_id)["matches"]
+    assert answer(md, "ali", match["match_id"], "decline") == "declined"
+    with md.transaction() as session:
+        assert rematch(session, md.settings, md.program, round_id, MANAGER) == 0
+    assert byes(md, round_id) == {
+        "ali": "declined",
+        "bob": "partner declined",
+        "cyd": "no feasible partner",
+        "dee": "no availability",
+    }

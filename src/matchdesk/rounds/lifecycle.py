@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, delete, func, select
+from sqlalchemy import Integer, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk import audit
@@ -21,7 +21,7 @@ from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.matching import solve
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
-from matchdesk.rounds.board import LIVE, Edit
+from matchdesk.rounds.board import LIVE, WAITING, Edit
 from matchdesk.rounds.invitations import Outgoing
 from matchdesk.rounds.models import Bye, Match
 from matchdesk.rounds.pool import load_pool
@@ -174,13 +174,14 @@ def rematch(
     who stay unmatched get a cancellation. Returns the number of new matches."""
     refusal = "rematch is for a published round."
     round_ = open_round(session, round_id, edit.expected_version, ("published",), refusal)
-    free = set(
-        session.scalars(
-            select(Bye.creator_id)
+    reasons_before = dict(
+        session.execute(
+            select(Bye.creator_id, Bye.reason)
             .where(Bye.round_id == round_id)
             .where(Bye.reason.not_in(NOT_REMATCHED))
-        )
+        ).all()
     )
+    free = set(reasons_before)
     declined_pairs = [
         (m.creator_a_id, m.creator_b_id)
         for m in session.scalars(
@@ -216,6 +217,18 @@ def rematch(
     outgoing = Outgoing.start(session, settings, program, round_, whole_round=True)
     _invite(session, outgoing, new_matches)
     matched = {c for pair in pairs for c in pair}
+    # Those still without a partner keep the reason they had ("partner declined", "unpaired
+    # by the manager", the first build's own reason): the rematch's small pool would call
+    # them all "no feasible partner". Only a creator brought back in takes the new reason.
+    for creator_id in sorted(free - matched):
+        before = reasons_before[creator_id]
+        if before != WAITING:
+            session.execute(
+                update(Bye)
+                .where(Bye.round_id == round_id)
+                .where(Bye.creator_id == creator_id)
+                .values(reason=before)
+            )
     for creator_id in sorted(free - matched):
         outgoing.cancel(people[creator_id], "no new partner could be found this round")
     queued = outgoing.flush()

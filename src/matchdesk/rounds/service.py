@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,12 +22,14 @@ from matchdesk import audit
 from matchdesk.db import bulk_insert
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.matching import Result, solve
+from matchdesk.matching.result import ByeReason
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.rounds.models import Bye, Match, Round
 from matchdesk.rounds.period import round_period
 from matchdesk.rounds.pool import Pool, load_pool, pool_creator_ids, pool_tiers
 
+NO_AVAILABILITY = "no availability"  # a bye's reason: no weekly window falls in the period
 Step = Callable[[int, str], None]  # (step number 1..3, what is happening)
 BUILD_STEPS = 3
 
@@ -281,11 +284,20 @@ def store_result(
             .where(Bye.round_id == round_.id)
             .where(Bye.creator_id.in_(pool_ids[i : i + 20_000]))
         )
+    # The engine says "no feasible partner" also for a creator with no time at all in the
+    # period; the manager needs to hear the real reason.
+    has_time = np.diff(problem.creators.avail_ptr) > 0
     bulk_insert(
         session,
         Bye.__table__,  # type: ignore[arg-type]
         [
-            {"round_id": round_.id, "creator_id": members[str(ids[row])].id, "reason": str(reason)}
+            {
+                "round_id": round_.id,
+                "creator_id": members[str(ids[row])].id,
+                "reason": NO_AVAILABILITY
+                if reason == ByeReason.NO_FEASIBLE_PARTNER and not has_time[row]
+                else str(reason),
+            }
             for row, reason in zip(result.bye_rows.tolist(), result.bye_reasons, strict=True)
         ],
     )
