@@ -200,6 +200,52 @@ CASES = [
         form={"handle": "anna"},
     ),
     Case("GET", "/checkins", "/checkins", PAGE),
+    # There is no check-in 99999: operators get 404 (a viewer may not write: 403).
+    Case("GET", "/checkins/{checkin_id}", "/checkins/99999", row(303, 404, 404, 404, 303, 303)),
+    Case(
+        "POST",
+        "/checkins/{checkin_id}/notes",
+        "/checkins/99999/notes",
+        row(303, 403, 404, 404, 303, 303),
+        form={"notes": "x", "version": "1"},
+    ),
+    Case(
+        "POST",
+        "/checkins/{checkin_id}/items",
+        "/checkins/99999/items",
+        row(303, 403, 404, 404, 303, 303),
+        form={"text": "x"},
+    ),
+    Case(
+        "POST",
+        "/checkins/{checkin_id}/items/{item_id}/done",
+        "/checkins/99999/items/99999/done",
+        row(303, 403, 404, 404, 303, 303),
+    ),
+    Case(
+        "POST",
+        "/checkins/{checkin_id}/close",
+        "/checkins/99999/close",
+        row(303, 403, 404, 404, 303, 303),
+        form={"outcome": "held", "version": "1"},
+    ),
+    Case("GET", "/checkins/me/hours", "/checkins/me/hours", PAGE),
+    Case(
+        "POST",
+        "/checkins/me/hours",
+        "/checkins/me/hours",
+        row(303, 200, 200, 200, 303, 303),
+        form={"timezone": "UTC", "hours": "Mon 09:00-17:00"},
+    ),
+    Case(
+        "POST",
+        "/checkins/me/feed/renew",
+        "/checkins/me/feed/renew",
+        row(303, 303, 303, 303, 303, 303),
+    ),
+    # The signed address is the credential: a forged one is unknown to everyone.
+    Case("GET", "/calendar/{token}.ics", "/calendar/forged.ics", row(404, 404, 404, 404, 404, 404)),
+    Case("GET", "/creators/{handle}/checkins", "/creators/anna/checkins", PAGE),
     # Plans next week (nobody is due in the world: nothing is booked).
     Case(
         "POST",

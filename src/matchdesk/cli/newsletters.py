@@ -155,3 +155,23 @@ def newsletters_resume(newsletter_id: Annotated[int, typer.Argument(help="The id
         resume(session, newsletter_id, actor="cli")
         total = count_deliveries(session, newsletter_id, None)
     _queue(md, newsletter_id, total)
+
+
+@newsletters_app.command("bounces")
+def newsletters_bounces(
+    folder: Annotated[Path, typer.Argument(help="The bounce mailbox, a Maildir folder.")],
+) -> None:
+    """Read the bounce mailbox: hard bounces and complaints are suppressed, soft
+    bounces counted; read messages move to cur/."""
+    from matchdesk.outreach.bounces import mark_read, read_maildir
+
+    md = _app()
+    with md.transaction() as session:
+        report, keys = read_maildir(session, folder)
+    mark_read(folder, keys)
+    out.print(
+        f"{report.messages:,} messages: {report.hard:,} hard bounces, {report.soft:,} soft, "
+        f"{report.complaints:,} complaints, {report.not_reports:,} not reports; "
+        f"{report.suppressed:,} addresses newly suppressed.",
+        highlight=False,
+    )
