@@ -131,7 +131,13 @@ def refresh_revenue(session: Session, today: date, touched: Any = None) -> int:
         update(Creator)
         .where(scope)
         .where(or_(Creator.revenue_30d != total, Creator.revenue_source != "results"))
-        .values(revenue_30d=total, revenue_source="results", version=Creator.version + 1)
+        .values(
+            revenue_30d=total,
+            revenue_source="results",
+            version=Creator.version + 1,
+            # counted in the report rollups from their first results (rollups.counted_tier)
+            counted_tier=func.coalesce(Creator.counted_tier, func.coalesce(Creator.tier, "")),
+        )
         .execution_options(synchronize_session=False)
     )
     changed = int(result.rowcount or 0)  # type: ignore[attr-defined]

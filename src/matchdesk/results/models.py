@@ -23,6 +23,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    delete,
     event,
     text,
 )
@@ -61,7 +62,11 @@ class LiveSession(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    # No declared foreign key (nor on the ledger's creator_id): a million-row import would
+    # pay a key check per row. An import locks its creators once instead (FOR KEY SHARE,
+    # what each check takes), and removing a creator removes their sessions and ledger
+    # days first (`_forget_creator` below).
+    creator_id: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     day: Mapped[date] = mapped_column(Date)
     duration_minutes: Mapped[int] = mapped_column(Integer)
@@ -81,9 +86,7 @@ class LedgerDay(Base):
     __tablename__ = "ledger_days"
     __table_args__ = (Index("ix_ledger_days_day", "day"),)
 
-    creator_id: Mapped[int] = mapped_column(
-        ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True
-    )
+    creator_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # see LiveSession
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
     live_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -153,8 +156,10 @@ class TierMove(Base):
 
 @event.listens_for(Creator, "before_delete")
 def _forget_creator(mapper: Mapper[Any], connection: Connection, target: Creator) -> None:
-    """A creator removed from the roster takes their ledger (cascaded away with them) out
-    of the rollups first."""
+    """A creator removed from the roster takes their ledger out of the rollups, and their
+    sessions and ledger days with them."""
     from matchdesk.results.rollups import forget_creator
 
     forget_creator(connection, target.id)
+    connection.execute(delete(LiveSession).where(LiveSession.creator_id == target.id))
+    connection.execute(delete(LedgerDay).where(LedgerDay.creator_id == target.id))

@@ -183,6 +183,13 @@ def tier_now() -> Any:
     return func.coalesce(Creator.tier, literal_column("''"))
 
 
+def counted_tier() -> Any:
+    """SQL for the tier a creator's ledger is counted under, their tier now for one the
+    rollups have not seen yet (an import counts them so; `ledger.refresh_revenue`, in the
+    same import, records it on the creator with the revenue, one row write for both)."""
+    return func.coalesce(Creator.counted_tier, tier_now())
+
+
 def mismatched() -> Any:
     """A subquery of the creators whose ledger is counted under a tier other than their
     tier now: creator_id, old_tier (counted), new_tier (now; '' for none). Read through
@@ -201,8 +208,7 @@ def mismatched() -> Any:
 
 def settle_tiers(session: Session, scope: Any = None) -> int:
     """Move the figures of the creators whose tier changed (all of them, or those in
-    `scope`, a subquery of creator ids) to their tier now, and count under their tier now
-    the creators in `scope` the rollups have not seen yet. Returns how many moved."""
+    `scope`, a subquery of creator ids) to their tier now; returns how many moved."""
     lock(session)
     session.execute(text("DROP TABLE IF EXISTS rollup_moves"))
     _MOVES.create(session.connection())
@@ -233,13 +239,6 @@ def settle_tiers(session: Session, scope: Any = None) -> int:
             )
     finally:
         session.execute(text("DROP TABLE IF EXISTS rollup_moves"))
-    if scope is not None:
-        session.execute(
-            update(Creator)
-            .values(counted_tier=tier_now())
-            .where(Creator.id.in_(scope), Creator.counted_tier.is_(None))
-            .execution_options(synchronize_session=False)
-        )
     return moved
 
 
@@ -259,6 +258,7 @@ def record_import(stage: Stage) -> None:
     the only kind that changes a creator's week mask), the others are added to."""
     session = stage.session
     lock(session)
+    stage.lock_creators()
     settle_tiers(session, stage.touched_creators())
     session.execute(text("DROP TABLE IF EXISTS results_deltas"))
     DELTAS.create(session.connection())
@@ -286,7 +286,7 @@ def record_import(stage: Stage) -> None:
     d = DELTAS.c
     add_to_days(
         session,
-        select(d.day, Creator.counted_tier.label("tier"), *(d[name] for name in DAY_FIGURES))
+        select(d.day, counted_tier().label("tier"), *(d[name] for name in DAY_FIGURES))
         .join(Creator, Creator.id == d.creator_id)
         .subquery(),
     )
@@ -328,7 +328,7 @@ def _record_masks(session: Session) -> None:
         .group_by(added.c.creator_id, added.c.week, added.c.added)
         .subquery("before")
     )
-    tier = select(Creator.counted_tier).where(Creator.id == before.c.creator_id).scalar_subquery()
+    tier = select(counted_tier()).where(Creator.id == before.c.creator_id).scalar_subquery()
     changes = union_all(
         select(
             before.c.week,

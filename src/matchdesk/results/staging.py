@@ -408,6 +408,26 @@ class Stage:
             "%Y-%m-%d %H:%M:%f", S.started_at, "+" + cast(S.duration_minutes, String) + " minutes"
         )
 
+    def lock_creators(self) -> None:
+        """Hold the import's creators until commit, as a foreign key check would (their
+        rows FOR KEY SHARE: a creator cannot be removed meanwhile), in one statement
+        instead of one per session; a creator removed since the handles were looked up
+        is refused. SQLite: its single writer gives the same guarantee."""
+        if not self._postgresql:
+            return
+        wanted = select(S.creator_id).distinct().subquery()
+        locked = self.session.execute(
+            select(Creator.id)
+            .where(Creator.id.in_(select(wanted.c.creator_id)))
+            .with_for_update(key_share=True)
+        ).scalars()
+        gone = set(self.handles) - set(locked)
+        if gone:
+            from matchdesk.errors import InvalidInput
+
+            names = ", ".join(sorted(f"'{self.handles[i]}'" for i in gone))
+            raise InvalidInput(f"creators removed from the roster during the import: {names}")
+
     def touched_creators(self) -> Any:
         """A subquery of the creators whose sessions the import writes."""
         return select(S.creator_id).where(S.state != UNCHANGED).distinct()

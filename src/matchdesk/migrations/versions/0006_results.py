@@ -37,7 +37,6 @@ def upgrade() -> None:
     sa.Column('diamonds', sa.BigInteger(), nullable=False),
     sa.Column('new_followers', sa.BigInteger(), nullable=False),
     sa.Column('match_sessions', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_ledger_days_creator_id_creators'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('creator_id', 'day', name=op.f('pk_ledger_days'))
     )
     with op.batch_alter_table('ledger_days', schema=None) as batch_op:
@@ -72,7 +71,6 @@ def upgrade() -> None:
     sa.CheckConstraint("outcome IS NULL OR outcome IN ('win', 'loss', 'draw')", name=op.f('ck_live_sessions_outcome_known')),
     sa.CheckConstraint('diamonds >= 0', name=op.f('ck_live_sessions_diamonds_non_negative')),
     sa.CheckConstraint('duration_minutes BETWEEN 1 AND 1440', name=op.f('ck_live_sessions_duration_range')),
-    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_live_sessions_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_live_sessions_match_id_matches'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_live_sessions')),
     sa.UniqueConstraint('creator_id', 'started_at', name=op.f('uq_live_sessions_creator_id'))
