@@ -580,3 +580,28 @@ def test_a_creators_page_shows_the_block_list_both_ways(md: Matchdesk, client_as
     ben = viewer.get("/creators/ben").text
     assert '<dd id="blocks">nobody</dd>' in ben
     assert '<dd id="blocked-by"><a href="/creators/ann">@ann</a></dd>' in ben
+
+
+def test_matched_creators_without_e_mail_are_listed_before_and_after_publishing(
+    md: Matchdesk, client_as: Client
+) -> None:
+    """Issue 13, defect 11: publishing said every matched creator is invited, while those
+    without an e-mail address get nothing."""
+    add_creators(md)
+    with md.transaction() as session:
+        update_creator(session, md.program, "ann", {"email": ""}, "test")
+    manager = client_as("manager")
+    response = build(manager, monday())
+    board = Board(manager, int(response.headers["location"].rsplit("/", 1)[1]))
+    assert (
+        "Every matched creator with an e-mail address gets an invitation; 1 matched creator "
+        "has none (listed on the board)." in board.html
+    )
+    assert '<section class="card warn-card" id="no-email">' in board.html
+    assert "No e-mail address: 1 matched creator</h2>" in board.html
+    assert '<p class="handles"><a href="/creators/ann">@ann</a></p>' in board.html
+    assert board.edit("publish") == (
+        "Published: 5 invitations queued. 1 matched creator has no e-mail address and got no "
+        "invitation: @ann. Send them their portal link."
+    )
+    assert "No e-mail address: 1 matched creator</h2>" in board.html

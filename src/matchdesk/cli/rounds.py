@@ -122,12 +122,24 @@ def rounds_publish(round_id: Annotated[int, typer.Argument(help="The round's id.
     from matchdesk.rounds.board import Edit
     from matchdesk.rounds.lifecycle import publish
 
+    from matchdesk.rounds.queries import unreachable
+
     md = _app()
     with md.transaction() as session:
         queued = publish(session, md.settings, md.program, round_id, Edit(CLI_ACTOR, None))
+        missed = unreachable(session, round_id, limit=1_000_000)
     out.print(
-        f"Round {round_id} published; {queued} invitations queued (`matchdesk worker` sends them)."
+        f"Round {round_id} published; {queued} invitations queued (`matchdesk worker` sends them).",
+        highlight=False,
     )
+    if missed.total:
+        out.print(
+            f"{missed.total} matched creators have no e-mail address and got no invitation "
+            "(send them `matchdesk creators link HANDLE`): "
+            + ", ".join("@" + h for h in missed.handles),
+            highlight=False,
+            markup=False,
+        )
 
 
 @rounds_app.command("rematch")

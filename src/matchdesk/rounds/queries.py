@@ -186,6 +186,34 @@ class BoardBye:
     has_email: bool
 
 
+@dataclass(frozen=True)
+class Unreachable:
+    """Matched creators who have no e-mail address, so get no invitation or update."""
+
+    total: int
+    handles: list[str]  # the first `limit`, by handle
+
+
+def unreachable(session: Session, round_id: int, limit: int = 50) -> Unreachable:
+    """The round's creators in a standing match (proposed, published, confirmed) without
+    an e-mail address: they must be told another way (their portal link)."""
+    a, b = aliased(Creator), aliased(Creator)
+    standing = Match.status.in_(("proposed", "published", "confirmed"))
+    handles: set[str] = set()
+    for side, other in ((Match.creator_a_id, a), (Match.creator_b_id, b)):
+        handles.update(
+            session.scalars(
+                select(other.handle)
+                .join(Match, side == other.id)
+                .where(Match.round_id == round_id)
+                .where(standing)
+                .where(other.email == "")
+            )
+        )
+    ordered = sorted(handles)
+    return Unreachable(len(ordered), ordered[:limit])
+
+
 def round_byes(
     session: Session, round_id: int, q: str = "", reason: str = "", limit: int = 500
 ) -> tuple[list[BoardBye], int, dict[str, int]]:

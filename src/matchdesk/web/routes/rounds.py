@@ -22,7 +22,14 @@ from matchdesk.rounds.export import CONTENT_TYPES, export_round
 from matchdesk.rounds.jobs import BUILD, PUBLISH
 from matchdesk.rounds.models import MATCH_STATUSES
 from matchdesk.rounds.period import CADENCES, next_start, parse_start, program_today
-from matchdesk.rounds.queries import PER_PAGE, BoardFilter, board_page, round_byes
+from matchdesk.rounds.queries import (
+    PER_PAGE,
+    BoardFilter,
+    Unreachable,
+    board_page,
+    round_byes,
+    unreachable,
+)
 from matchdesk.rounds.service import (
     build_round,
     count_matches,
@@ -176,6 +183,7 @@ def round_board(
             )
         byes, bye_total, reasons = round_byes(session, round_id, q, reason)
         history = entries_for(session, "round", round_id)[:AUDIT_SHOWN]
+        no_email = unreachable(session, round_id)
     return render(
         request,
         "round.html",
@@ -187,6 +195,7 @@ def round_board(
         reasons=reasons,
         reason=reason,
         history=history,
+        no_email=no_email,
         statuses=MATCH_STATUSES,
         per_page=PER_PAGE,
         now=datetime.now(UTC),
@@ -391,7 +400,20 @@ def round_publish(
         queued = lifecycle.publish(
             session, served_settings(request), md.program, round_id, _edit(principal, version)
         )
-    return _back(request, round_id, f"Published: {queued:,} invitations queued.")
+        missed = unreachable(session, round_id)
+    return _back(request, round_id, f"Published: {queued:,} invitations queued.{_missed(missed)}")
+
+
+def _missed(missed: Unreachable) -> str:
+    """" N matched creators have no e-mail address ...", or "" when everyone has one."""
+    if not missed.total:
+        return ""
+    names = ", ".join("@" + h for h in missed.handles[:10])
+    more = f" and {missed.total - 10:,} more" if missed.total > 10 else ""
+    return (
+        f" {missed.total:,} matched creator{'s have' if missed.total != 1 else ' has'} no e-mail "
+        f"address and got no invitation: {names}{more}. Send them their portal link."
+    )
 
 
 @router.post("/rounds/{round_id}/rematch")
