@@ -121,7 +121,6 @@ def rounds_publish(round_id: Annotated[int, typer.Argument(help="The round's id.
     """Publish a draft round: every matched creator gets an invitation (via the outbox)."""
     from matchdesk.rounds.board import Edit
     from matchdesk.rounds.lifecycle import publish
-
     from matchdesk.rounds.queries import unreachable
 
     md = _app()
