@@ -3,28 +3,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from matchdesk.accounts.models import Operator
+from matchdesk.checkins.agenda import add_action_item, agenda, close, save_notes, set_item_done
 from matchdesk.checkins.booking import SlotTaken, book, cancel, creator_checkin, free_slots
-from matchdesk.checkins.due import STATES, Week, due_list, program_week, this_monday
+from matchdesk.checkins.due import STATES, Week, aware, due_list, program_week, this_monday
+from matchdesk.checkins.feed import calendar_feed, feed_url, operator_for_feed, renew_feed
+from matchdesk.checkins.hours import set_working_hours
 from matchdesk.checkins.jobs import SCHEDULE
 from matchdesk.checkins.service import ScheduleResult, list_checkins, schedule_week
 from matchdesk.checkins.slots import Slot
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_csrf
+from matchdesk.roster.service import get_creator
 from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
 from matchdesk.web.routes.portal import _PRIVATE_HEADERS as PRIVATE_HEADERS
 from matchdesk.web.security import CSRF_FIELD, CsrfRefused, Principal, app_of, require
 
 router = APIRouter(include_in_schema=False)
+
+
+def get_operator(session: Session, principal: Principal) -> Operator:
+    """The signed-in operator's row (API tokens have no working hours)."""
+    operator = session.get(Operator, principal.id) if principal.kind == "operator" else None
+    if operator is None:
+        raise NotFound("working hours belong to a signed-in operator")
+    return operator
+
 
 # Due check-ins planned inside the request; more go to the worker as a job.
 INLINE_LIMIT = 400
@@ -282,3 +298,221 @@ def portal_checkin_cancel(
     except (Conflict, NotFound) as exc:
         return _portal_page(request, token, status=exc.status, problem=exc.message)
     return RedirectResponse(f"/portal/{token}/checkin?done=cancelled", status_code=303)
+
+
+# ---- One check-in: its agenda, notes, action items, held / no-show ----
+
+
+def _agenda_page(
+    request: Request,
+    checkin_id: int,
+    *,
+    status: int = 200,
+    message: str = "",
+    problems: list[str] | None = None,
+) -> Response:
+    md = app_of(request)
+    today = datetime.now(UTC).astimezone(ZoneInfo(md.program.program.timezone)).date()
+    with md.transaction() as session:
+        seen = agenda(session, md.program, checkin_id, today)
+    return render(
+        request,
+        "checkin.html",
+        status,
+        seen=seen,
+        zone=md.program.program.timezone,
+        message=message,
+        problems=problems or [],
+        started=aware(seen.checkin.starts_at) <= datetime.now(UTC),
+    )
+
+
+CheckinId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/checkins/{checkin_id}")
+def checkin_page(
+    request: Request, checkin_id: CheckinId, principal: Principal = Depends(require("viewer"))
+) -> Response:
+    """The check-in's agenda: figures since the last one, open action items, notes."""
+    return _agenda_page(request, checkin_id)
+
+
+def _after(request: Request, checkin_id: int, action: Callable[[Session], object]) -> Response:
+    md = app_of(request)
+    try:
+        with md.transaction() as session:
+            action(session)
+    except (InvalidInput, Conflict) as exc:
+        return _agenda_page(
+            request, checkin_id, status=exc.status, message=exc.message, problems=exc.details
+        )
+    return RedirectResponse(f"/checkins/{checkin_id}", status_code=303)
+
+
+@router.post("/checkins/{checkin_id}/notes")
+def checkin_notes(
+    request: Request,
+    checkin_id: CheckinId,
+    notes: str = Form("", max_length=20_000),
+    version: int = Form(..., ge=0, le=2**31 - 1),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Save the notes (a stale version is refused: someone else changed them)."""
+    return _after(
+        request,
+        checkin_id,
+        lambda s: save_notes(s, checkin_id, notes, version=version, actor=principal.actor),
+    )
+
+
+@router.post("/checkins/{checkin_id}/items")
+def checkin_add_item(
+    request: Request,
+    checkin_id: CheckinId,
+    text: str = Form("", max_length=500),
+    owner: str = Form("", max_length=100),
+    due_on: str = Form("", max_length=20),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Add an action item (what, who, by when)."""
+    return _after(
+        request,
+        checkin_id,
+        lambda s: add_action_item(
+            s, checkin_id, text=text, owner=owner, due_on=due_on, actor=principal.actor
+        ),
+    )
+
+
+@router.post("/checkins/{checkin_id}/items/{item_id}/done")
+def checkin_item_done(
+    request: Request,
+    checkin_id: CheckinId,
+    item_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    done: bool = Form(True),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Tick an action item off (or back on)."""
+    return _after(
+        request, checkin_id, lambda s: set_item_done(s, item_id, done, actor=principal.actor)
+    )
+
+
+@router.post("/checkins/{checkin_id}/close")
+def checkin_close(
+    request: Request,
+    checkin_id: CheckinId,
+    outcome: Literal["held", "no_show"] = Form(...),
+    version: int = Form(..., ge=0, le=2**31 - 1),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Mark it held or no-show; the creator gets the summary."""
+    settings = served_settings(request)
+    md = app_of(request)
+    return _after(
+        request,
+        checkin_id,
+        lambda s: close(
+            s,
+            settings,
+            md.program,
+            checkin_id,
+            outcome,
+            version=version,
+            actor=principal.actor,
+            now=datetime.now(UTC),
+        ),
+    )
+
+
+# ---- An operator's working hours and calendar feed; a creator's check-in history ----
+
+
+@router.get("/checkins/me/hours")
+def my_hours_page(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+    """The signed-in operator's working hours and private calendar address."""
+    return _hours_page(request, principal)
+
+
+def _hours_page(
+    request: Request, principal: Principal, *, status: int = 200, typed: str | None = None,
+    zone: str | None = None, problems: list[str] | None = None, saved: bool = False,
+) -> Response:  # fmt: skip
+    md = app_of(request)
+    with md.transaction() as session:
+        operator = get_operator(session, principal)
+        url = feed_url(served_settings(request), operator)
+        hours, timezone = operator.working_hours, operator.timezone
+    return render(
+        request,
+        "checkin_hours.html",
+        status,
+        hours=hours if typed is None else typed,
+        timezone=timezone if zone is None else zone,
+        feed=url,
+        webcal="webcal://" + url.split("://", 1)[1],
+        problems=problems or [],
+        saved=saved,
+    )
+
+
+@router.post("/checkins/me/hours")
+def my_hours_save(
+    request: Request,
+    hours: str = Form("", max_length=2000),
+    timezone: str = Form("", max_length=64),
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """Save the operator's own working hours."""
+    md = app_of(request)
+    try:
+        with md.transaction() as session:
+            set_working_hours(get_operator(session, principal), timezone, hours)
+    except InvalidInput as exc:
+        return _hours_page(
+            request, principal, status=422, typed=hours, zone=timezone, problems=exc.details
+        )
+    return _hours_page(request, principal, saved=True)
+
+
+@router.post("/checkins/me/feed/renew")
+def my_feed_renew(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+    """A new calendar address; the old one stops working."""
+    md = app_of(request)
+    with md.transaction() as session:
+        renew_feed(get_operator(session, principal))
+    return RedirectResponse("/checkins/me/hours", status_code=303)
+
+
+@router.get("/calendar/{token}.ics")
+def calendar_feed_file(request: Request, token: str) -> Response:
+    """A manager's private calendar feed (the signed address is the credential)."""
+    md = app_of(request)
+    with md.transaction() as session:
+        operator = operator_for_feed(session, md.settings, token)
+        body = calendar_feed(session, operator, datetime.now(UTC))
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={**PRIVATE_HEADERS, "Content-Disposition": 'inline; filename="checkins.ics"'},
+    )
+
+
+@router.get("/creators/{handle}/checkins")
+def creator_checkins(
+    request: Request, handle: str, principal: Principal = Depends(require("viewer"))
+) -> Response:
+    """The creator's check-in history (a fragment the creator page loads)."""
+    md = app_of(request)
+    with md.transaction() as session:
+        creator = get_creator(session, handle)
+        if creator is None:
+            raise NotFound(f"no creator {handle[:40]!r}")
+        rows = list_checkins(session, creator_id=creator.id)
+    return render(
+        request,
+        "checkin_history.html",
+        checkins=rows[::-1],
+        zone=md.program.program.timezone,
+    )
