@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     )
     program: Path = Field(
         default=Path("matchdesk.toml"),
-        description="The program file (TOML, SPEC section 2); built-in defaults when absent.",
+        description="The program file (TOML, docs/formats.md section 2); built-in defaults "
+        "when absent.",
     )
     host: str = Field(default="127.0.0.1", description="Address `matchdesk serve` binds to.")
     port: int = Field(default=8000, description="Port `matchdesk serve` listens on.")

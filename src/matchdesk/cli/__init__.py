@@ -1,4 +1,4 @@
-"""The `matchdesk` command line (SPEC section 3): a module per area, each a Typer app.
+"""The `matchdesk` command line (docs/formats.md, section 3): a module per area, each a Typer app.
 Commands parse, call a service, print.
 
 Exit codes: 0 success, 2 invalid input (reasons on stderr), 1 any other failure.
@@ -14,10 +14,10 @@ from rich.markup import escape
 from matchdesk.cli import system
 from matchdesk.cli.checkins import checkins_app, users_hours
 from matchdesk.cli.creators import creators_app, demo
+from matchdesk.cli.newsletters import newsletters_app
 from matchdesk.cli.reports import reports_app
 from matchdesk.cli.results import results_app
 from matchdesk.cli.rounds import rounds_app
-from matchdesk.cli.newsletters import newsletters_app
 from matchdesk.cli.segments import segments_app
 from matchdesk.cli.support import err
 from matchdesk.cli.tiers import tiers_app

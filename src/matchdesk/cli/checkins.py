@@ -1,4 +1,4 @@
-"""`matchdesk checkins ...` (SPEC section 6) and `matchdesk users hours`."""
+"""`matchdesk checkins ...` (check-ins: see the README) and `matchdesk users hours`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`matchdesk creators ...` and `matchdesk demo`: the roster (SPEC sections 1 and 3)."""
+"""`matchdesk creators ...` and `matchdesk demo`: the roster (docs/formats.md, sections 1 and 3)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ creators_app = typer.Typer(help="The roster of creators.", no_args_is_help=True)
 
 @creators_app.command("import")
 def creators_import(
-    file: Annotated[Path, typer.Argument(help="A roster file, .csv or .xlsx (SPEC section 1).")],
+    file: Annotated[
+        Path, typer.Argument(help="A roster file, .csv or .xlsx (docs/formats.md, section 1).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; write nothing.")
     ] = False,

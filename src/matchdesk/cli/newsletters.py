@@ -1,4 +1,4 @@
-"""`matchdesk newsletters create|send|show|pause|resume` (SPEC section 7)."""
+"""`matchdesk newsletters create|send|show|pause|resume` (see the README)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import typer
 from matchdesk.cli.support import _app, _progress, out
 from matchdesk.errors import InvalidInput
 
-newsletters_app = typer.Typer(
-    help="Newsletters to segments (SPEC section 7).", no_args_is_help=True
-)
+newsletters_app = typer.Typer(help="Newsletters to segments of the roster.", no_args_is_help=True)
 
 
 def _read(path: Path, what: str) -> str:

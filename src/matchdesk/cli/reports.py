@@ -1,4 +1,4 @@
-"""`matchdesk reports ...`: the creator and program reports (SPEC section 5)."""
+"""`matchdesk reports ...`: the creator and program reports (docs/formats.md, section 5)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from matchdesk.cli.support import _app
 
 reports_app = typer.Typer(
-    help="Creator and program reports (SPEC section 5).", no_args_is_help=True
+    help="Creator and program reports (docs/formats.md, section 5).", no_args_is_help=True
 )
 
 FromOption = Annotated[str, typer.Option("--from", help="First program day, YYYY-MM-DD.")]

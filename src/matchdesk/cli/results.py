@@ -1,4 +1,4 @@
-"""`matchdesk results ...`: LIVE session results (SPEC section 4)."""
+"""`matchdesk results ...`: LIVE session results (docs/formats.md, section 4)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ CLI_ACTOR = "cli"
 
 @results_app.command("import")
 def results_import(
-    file: Annotated[Path, typer.Argument(help="A results file, .csv or .xlsx (SPEC section 4).")],
+    file: Annotated[
+        Path, typer.Argument(help="A results file, .csv or .xlsx (docs/formats.md, section 4).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; write nothing.")
     ] = False,

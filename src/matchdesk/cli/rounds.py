@@ -1,4 +1,5 @@
-"""`matchdesk rounds ...`: build, show, export, publish and rematch rounds (SPEC section 3)."""
+"""`matchdesk rounds ...`: build, list, show, export, publish, rematch and discard rounds
+(docs/formats.md, section 3)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def rounds_create(
 def rounds_show(
     round_id: Annotated[int, typer.Argument(help="The round's id.")],
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object (SPEC section 3).")
+        bool, typer.Option("--json", help="One JSON object (docs/formats.md, section 3).")
     ] = False,
 ) -> None:
     """The matches and byes of a round."""

@@ -12,7 +12,7 @@ import typer
 from matchdesk.cli.support import _app, out
 from matchdesk.errors import InvalidInput
 
-segments_app = typer.Typer(help="Segments of creators (SPEC section 7).", no_args_is_help=True)
+segments_app = typer.Typer(help="Segments of creators (JSON rule trees).", no_args_is_help=True)
 
 
 @segments_app.command("preview")
