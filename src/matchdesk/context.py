@@ -15,6 +15,7 @@ from matchdesk.config import Settings
 from matchdesk.db import make_engine, make_session_factory
 from matchdesk.errors import InvalidInput
 from matchdesk.program import Program, load_program
+from matchdesk.program_store import startup_program
 
 
 @dataclass
@@ -38,8 +39,9 @@ class Matchdesk:
                         for e in exc.errors()
                     ],
                 ) from None
-        program = load_program(settings.program)
         engine = make_engine(settings.database_url)
+        # The program saved in Settings, if an admin saved one; else the file's.
+        program = startup_program(engine, load_program(settings.program))
         return cls(settings, program, engine, make_session_factory(engine))
 
     @contextmanager

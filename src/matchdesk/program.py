@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -146,6 +146,12 @@ def parse_program(text: str, source: str = "program file") -> Program:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"{source} is not valid TOML: {exc}") from None
+    return program_from_data(data, source)
+
+
+def program_from_data(data: dict[str, Any], source: str = "program file") -> Program:
+    """A program from the file's keys as data (TOML read, or the Settings form's values);
+    `InvalidInput` names each bad key and why, as for the file."""
     try:
         return Program.model_validate(data)
     except ValidationError as exc:

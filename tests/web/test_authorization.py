@@ -388,6 +388,21 @@ CASES = [
     Case("GET", "/settings", "/settings", PAGE),
     Case(
         "POST",
+        "/settings/display-zone",
+        "/settings/display-zone",
+        row(303, 303, 303, 303, 303, 303),
+        form={"timezone": "UTC"},
+    ),
+    # No tier given: refused (a program needs one), nothing saved.
+    Case(
+        "POST",
+        "/settings/program",
+        "/settings/program",
+        row(303, 403, 403, 422, 303, 303),
+        form={"version": "0"},
+    ),
+    Case(
+        "POST",
         "/settings/operators",
         "/settings/operators",
         row(303, 403, 403, 303, 303, 303),

@@ -35,6 +35,8 @@ class Operator(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     working_hours: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     feed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The zone this operator reads times in (Settings, issue 13); "" the program's zone.
+    display_timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ApiToken(Base):

@@ -278,9 +278,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_bounces_email', ['email'], unique=False)
         batch_op.create_index('ix_bounces_newsletter_id', ['newsletter_id'], unique=False)
 
+    # Issue 13: each operator's display zone; the program as saved in Settings.
+    with op.batch_alter_table('operators', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('display_timezone', sa.String(length=64), nullable=False, server_default=''))
+    op.create_table('program_overrides',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('updated_by', sa.String(length=300), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_program_overrides'))
+    )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    # Issue 13
+    op.drop_table('program_overrides')
+    with op.batch_alter_table('operators', schema=None) as batch_op:
+        batch_op.drop_column('display_timezone')
     # Outreach (issue 12)
     op.drop_table('bounces')
     op.drop_table('subscriptions')

@@ -6,11 +6,11 @@ and roster/bulk.py, the same as the API's."""
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from matchdesk.accounts.preferences import zone_names
 from matchdesk.accounts.service import list_operators
 from matchdesk.errors import Conflict, InvalidInput, MatchdeskError, NotFound
 from matchdesk.roster.bulk import bulk_change, parse_selection
@@ -24,13 +24,6 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form(max_length=2000)]
 Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
-_ZONES: list[str] = []
-
-
-def _zones() -> list[str]:
-    if not _ZONES:
-        _ZONES.extend(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
-    return _ZONES
 
 
 def _form(
@@ -56,7 +49,7 @@ def _form(
         message=message,
         problems=problems or [],
         operators=operators,
-        zones=_zones(),
+        zones=zone_names(),
     )
 
 
