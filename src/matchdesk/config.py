@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         description="A round whose pool has at most this many creators is built inside the "
         "web request; a bigger one runs as a background job with a progress page.",
     )
+    import_inline_bytes: int = Field(
+        default=2 * 2**20,
+        ge=0,
+        description="A roster or results file of at most this many bytes uploaded in the web "
+        "app is checked and imported inside the request; a bigger one is checked and imported "
+        "by background jobs with a progress page.",
+    )
 
     @model_validator(mode="after")
     def _keys_are_long_enough(self) -> Settings:

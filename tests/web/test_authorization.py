@@ -163,6 +163,10 @@ CASES = [
     ),
     Case("GET", "/results", "/results", PAGE),
     Case("POST", "/results", "/results", row(303, 403, 422, 422, 303, 303)),
+    # A big upload's job outcome (managers); the world's job is a round build: not an import.
+    Case(
+        "GET", "/results/jobs/{job_id}", "/results/jobs/{job_id}", row(303, 403, 404, 404, 303, 303)
+    ),
     Case(
         "POST",
         "/results/confirm",
@@ -366,6 +370,12 @@ CASES = [
     ),
     Case("GET", "/creators/import", "/creators/import", row(303, 403, 200, 200, 303, 303)),
     Case("POST", "/creators/import", "/creators/import", row(303, 403, 422, 422, 303, 303)),
+    Case(
+        "GET",
+        "/creators/import/jobs/{job_id}",
+        "/creators/import/jobs/{job_id}",
+        row(303, 403, 404, 404, 303, 303),
+    ),
     Case(
         "POST",
         "/creators/import/confirm",

@@ -11,6 +11,8 @@ def default_registry() -> JobRegistry:
     from matchdesk.checkins import jobs as checkin_jobs
     from matchdesk.outreach import jobs as outreach_jobs
     from matchdesk.results import daily as results_daily
+    from matchdesk.results import jobs as results_jobs
+    from matchdesk.roster import jobs as roster_jobs
     from matchdesk.rounds import jobs as round_jobs
 
     registry = JobRegistry()
@@ -18,4 +20,6 @@ def default_registry() -> JobRegistry:
     checkin_jobs.register(registry)
     results_daily.register(registry)
     outreach_jobs.register(registry)
+    roster_jobs.register(registry)
+    results_jobs.register(registry)
     return registry

@@ -235,13 +235,20 @@ def stage_upload(
 
 
 def confirm_upload(
-    session: Session, program: Program, upload_id: str, *, actor: str
+    session: Session,
+    program: Program,
+    upload_id: str,
+    *,
+    actor: str,
+    progress: Progress | None = None,
 ) -> tuple[str, ResultsReport]:
     """Import a staged upload (all or nothing, checked again against today's data)."""
     upload = session.get(ResultsUpload, upload_id)
     if upload is None:
         raise NotFound("This upload is no longer available; please upload the file again.")
-    report = import_results(session, program, upload.data, upload.filename, actor=actor)
+    report = import_results(
+        session, program, upload.data, upload.filename, actor=actor, progress=progress
+    )
     name = upload.filename
     session.delete(upload)
     session.flush()

@@ -3,11 +3,15 @@ steps (check, then confirm), like the roster's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.audit import record
-from matchdesk.errors import InvalidInput
+from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.jobs import service as jobs
+from matchdesk.results import jobs as import_jobs
 from matchdesk.results.service import (
     MAX_UPLOAD_BYTES,
     confirm_upload,
@@ -54,6 +58,11 @@ def results_check(
     name = file.filename or "results.csv"
     try:
         with md.transaction() as session:
+            if len(data) > md.settings.import_inline_bytes:  # checked by a job, with progress
+                upload_id = import_jobs.keep_upload(session, data, name, principal.actor)
+                payload = {"upload_id": upload_id, "actor": principal.actor}
+                job = jobs.submit(session, import_jobs.CHECK, payload)
+                return RedirectResponse(f"/jobs/{job.id}", status_code=303)
             upload_id, report = stage_upload(session, md.program, data, name, principal.actor)
     except InvalidInput as exc:
         return _page(request, status=422, filename=name, message=exc.message, problems=exc.details)
@@ -70,6 +79,11 @@ def results_confirm(
     md = app_of(request)
     try:
         with md.transaction() as session:
+            size = import_jobs.upload_size(session, upload_id)
+            if size is not None and size > md.settings.import_inline_bytes:
+                payload = {"upload_id": upload_id, "actor": principal.actor}
+                job = jobs.submit(session, import_jobs.WRITE, payload)
+                return RedirectResponse(f"/jobs/{job.id}", status_code=303)
             name, report = confirm_upload(session, md.program, upload_id, actor=principal.actor)
             record(
                 session,
@@ -87,3 +101,24 @@ def results_confirm(
     except InvalidInput as exc:
         return _page(request, status=422, message=exc.message, problems=exc.details)
     return _page(request, filename=name, report=report, imported=True)
+
+
+@router.get("/results/jobs/{job_id}")
+def results_job_outcome(
+    request: Request,
+    job_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """What a big file's check or import job found: the problems, the preview with the
+    confirm button, or the import done (the job's progress page leads here)."""
+    with app_of(request).transaction() as session:
+        job = jobs.get_job(session, job_id)
+    if job.kind not in (import_jobs.CHECK, import_jobs.WRITE):
+        raise NotFound(f"Job {job_id} is not a results import.")
+    if job.status != "done":
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+    outcome = dict(job.result or {})
+    if "problems" in outcome:
+        return _page(request, status=422, **outcome)
+    report = import_jobs.report_of(outcome.pop("report"))
+    return _page(request, report=report, imported=job.kind == import_jobs.WRITE, **outcome)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from matchdesk.accounts.service import list_operators
 from matchdesk.audit import record
 from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
+from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import PortalLink, issue_portal_link, revoke_portal_links
+from matchdesk.roster import jobs as import_jobs
 from matchdesk.roster.exporting import stream_csv, stream_xlsx
 from matchdesk.roster.queries import CreatorFilter, search_creators
 from matchdesk.roster.service import (
     MAX_UPLOAD_BYTES,
+    ImportReport,
     confirm_upload,
     get_creator,
     stage_upload,
@@ -127,6 +131,10 @@ def import_check(
     name = file.filename or "upload.csv"
     try:
         with md.transaction() as session:
+            if len(data) > md.settings.import_inline_bytes:  # checked by a job, with progress
+                upload_id = import_jobs.keep_upload(session, data, name, principal.name)
+                job = jobs.submit(session, import_jobs.CHECK, {"upload_id": upload_id})
+                return RedirectResponse(f"/jobs/{job.id}", status_code=303)
             upload_id, report = stage_upload(session, md.program, data, name, principal.name)
     except InvalidInput as exc:
         return _import_page(
@@ -145,6 +153,11 @@ def import_confirm(
     md = app_of(request)
     try:
         with md.transaction() as session:
+            size = import_jobs.upload_size(session, upload_id)
+            if size is not None and size > md.settings.import_inline_bytes:
+                payload = {"upload_id": upload_id, "actor": principal.actor}
+                job = jobs.submit(session, import_jobs.WRITE, payload)
+                return RedirectResponse(f"/jobs/{job.id}", status_code=303)
             name, report = confirm_upload(session, md.program, upload_id)
             record(
                 session,
@@ -157,6 +170,27 @@ def import_confirm(
     except InvalidInput as exc:
         return _import_page(request, status=422, message=exc.message, problems=exc.details)
     return _import_page(request, filename=name, report=report, imported=True)
+
+
+@router.get("/creators/import/jobs/{job_id}")
+def import_job_outcome(
+    request: Request,
+    job_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """What a big file's check or import job found: the problems, the preview with the
+    confirm button, or the import done (the job's progress page leads here)."""
+    with app_of(request).transaction() as session:
+        job = jobs.get_job(session, job_id)
+    if job.kind not in (import_jobs.CHECK, import_jobs.WRITE):
+        raise NotFound(f"Job {job_id} is not a roster import.")
+    if job.status != "done":
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+    outcome = dict(job.result or {})
+    if "problems" in outcome:
+        return _import_page(request, status=422, **outcome)
+    report = ImportReport(**outcome.pop("report"))
+    return _import_page(request, report=report, imported=job.kind == import_jobs.WRITE, **outcome)
 
 
 @router.post("/creators/{handle}/portal-link")

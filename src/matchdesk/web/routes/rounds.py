@@ -40,6 +40,7 @@ from matchdesk.rounds.service import (
     plan_round,
 )
 from matchdesk.web.addresses import served_settings, served_url
+from matchdesk.web.job_links import import_outcome
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -145,12 +146,17 @@ def job_page(
     with app_of(request).transaction() as session:
         job = jobs.get_job(session, job_id)
     round_id = (job.result or {}).get("round_id") if job.status == "done" else None
+    outcome = import_outcome(job)
     if _fragment(request):
-        response = render(request, "job_progress.html", job=job, round_id=round_id)
+        response = render(
+            request, "job_progress.html", job=job, round_id=round_id, outcome=outcome
+        )
         if round_id is not None:
             response.headers["HX-Redirect"] = f"/rounds/{round_id}"
+        elif outcome is not None:
+            response.headers["HX-Redirect"] = outcome[0]
         return response
-    return render(request, "job.html", job=job, round_id=round_id)
+    return render(request, "job.html", job=job, round_id=round_id, outcome=outcome)
 
 
 @router.get("/rounds/{round_id}")
