@@ -37,7 +37,7 @@ from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import NewMessage, enqueue_many, withdraw
 from matchdesk.outreach.consent import delivery_key, unsubscribe_token, unsubscribe_url
 from matchdesk.outreach.models import Bounce, Delivery, Newsletter, Suppression
-from matchdesk.outreach.personal import personal_values
+from matchdesk.outreach.personal import id_in, personal_values
 from matchdesk.outreach.segments import creator_condition, parse_segment, subscribed_condition
 from matchdesk.outreach.templates import Rendered, check_template, render
 from matchdesk.roster.models import Creator, utcnow
@@ -294,7 +294,7 @@ def queue_chunk(
     enqueue_many(session, messages)
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([b.id for b in batch]), Delivery.status == "pending")
+        .where(id_in(session, Delivery.id, [b.id for b in batch]), Delivery.status == "pending")
         .values(status="queued"),
         execution_options={"synchronize_session": False},
     )

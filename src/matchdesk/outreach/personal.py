@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from matchdesk.results.ledger import revenue_window
@@ -17,6 +17,14 @@ from matchdesk.rounds.models import Match
 from matchdesk.rounds.queries import local_date_time
 
 UPCOMING = ("published", "confirmed")
+
+
+def id_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `column = ANY(array)`, one parameter instead of a
+    thousand (the driver parses every placeholder of every statement)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
+    return column.in_(list(ids))  # type: ignore[no-any-return]
 
 
 def personal_values(
@@ -31,7 +39,7 @@ def personal_values(
     for cid, handle, name, tier, zone in session.execute(
         select(
             Creator.id, Creator.handle, Creator.display_name, Creator.tier, Creator.timezone
-        ).where(Creator.id.in_(ids))
+        ).where(id_in(session, Creator.id, ids))
     ):
         zones[cid] = zone
         values[cid] = {
@@ -52,7 +60,11 @@ def personal_values(
             func.sum(LedgerDay.diamonds),
             func.sum(case((LedgerDay.sessions > 0, 1), else_=0)),
         )
-        .where(LedgerDay.creator_id.in_(ids), LedgerDay.day >= first, LedgerDay.day <= last)
+        .where(
+            id_in(session, LedgerDay.creator_id, ids),
+            LedgerDay.day >= first,
+            LedgerDay.day <= last,
+        )
         .group_by(LedgerDay.creator_id)
     ):
         values[cid]["diamonds_30d"] = int(diamonds or 0)
@@ -72,7 +84,7 @@ def _next_matches(
     rows = session.execute(
         select(Match.creator_a_id, Match.creator_b_id, Match.starts_at)
         .where(
-            or_(Match.creator_a_id.in_(ids), Match.creator_b_id.in_(ids)),
+            or_(id_in(session, Match.creator_a_id, ids), id_in(session, Match.creator_b_id, ids)),
             Match.starts_at > now,
             Match.status.in_(UPCOMING),
         )
@@ -112,7 +124,11 @@ def _next_checkins(
         return
     rows = session.execute(
         select(Checkin.creator_id, func.min(Checkin.starts_at))
-        .where(Checkin.creator_id.in_(ids), Checkin.starts_at > now, Checkin.status == "booked")
+        .where(
+            id_in(session, Checkin.creator_id, ids),
+            Checkin.starts_at > now,
+            Checkin.status == "booked",
+        )
         .group_by(Checkin.creator_id)
     )
     for cid, starts in rows:

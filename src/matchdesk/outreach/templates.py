@@ -54,16 +54,16 @@ def _thousands(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+def _environment(autoescape: bool = False) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape)
     env.globals.clear()
     env.filters["thousands"] = _thousands
     return env
 
 
 ENV = _environment()
+HTML_ENV = _environment(autoescape=True)
 MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,8 @@ def check_template(subject: str, body: str) -> None:
             continue
         try:
             ENV.from_string(source).render(SAMPLE_VALUES)
+            if part == "body":
+                _html_template(source).render(SAMPLE_VALUES)
         except SecurityError as exc:
             problems.append(f"{part}: not allowed in a newsletter: {exc}")
         except UndefinedError as exc:
@@ -109,22 +111,33 @@ def _compiled(source: str) -> Any:
     return ENV.from_string(source)
 
 
-def _markdown_escaped(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        k: _MARKDOWN_PUNCTUATION.sub(r"\\\1", v)
-        if isinstance(v, str) and k != "unsubscribe_url"
-        else v
-        for k, v in values.items()
-    }
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_MARK = re.compile(r"zqjx(\d+)xjqz")
+
+
+@lru_cache(maxsize=64)
+def _html_template(body: str) -> Any:
+    """The body's Markdown rendered to HTML once, its Jinja tags kept (set aside as
+    plain words while Markdown runs, put back after), compiled in the autoescaping
+    sandbox: each recipient costs a template render, not a Markdown parse, and a value
+    is always text in the HTML (a name with `*` or `<` in it stays as written)."""
+    kept: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"zqjx{len(kept) - 1}xjqz"
+
+    html = MARKDOWN.render(_TAG.sub(set_aside, body))
+    return HTML_ENV.from_string(_MARK.sub(lambda m: kept[int(m.group(1))], html))
 
 
 def render(subject: str, body: str, values: Mapping[str, Any]) -> Rendered:
     """The message for one recipient. The text part is the Markdown with the values as
-    they are; the HTML part is the Markdown rendered with the values escaped (a name
-    with `*` or `<` in it stays text), raw HTML in the body shown as text."""
+    they are; the HTML part is the Markdown rendered to HTML with the values escaped,
+    raw HTML in the body shown as text."""
     unsubscribe = str(values.get("unsubscribe_url", ""))
     text = _compiled(body).render(values)
-    html_body = MARKDOWN.render(_compiled(body).render(_markdown_escaped(values)))
+    html_body = _html_template(body).render(values).rstrip("\n") + "\n"
     line = subject.strip()
     rendered_subject = " ".join(_compiled(line).render(values).split())
     footer_text = f"\n-- \nUnsubscribe: {unsubscribe}\n" if unsubscribe else ""
