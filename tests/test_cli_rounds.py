@@ -189,3 +189,51 @@ def test_demo_runs_a_round(run) -> None:  # type: ignore[no-untyped-def]
         f"{len(document['matches'])} matches (a draft: review and publish it)."
     )
     assert len(document["matches"]) > 30
+
+
+def test_help_shows_flags_as_flags(run) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, defect 15: the help showed `--dry-run <bool>`, as if it took a value."""
+    shown = run("creators", "import", "--help")
+    assert shown.code == 0
+    assert "<bool>" not in shown.stdout
+    assert "  --dry-run  Validate only; write nothing." in shown.stdout
+    rounds = run("rounds", "show", "--help")
+    assert "<bool>" not in rounds.stdout
+    assert "  --json  One JSON object (docs/formats.md, section 3)." in rounds.stdout
+
+
+def test_list_and_discard(run, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, defect 15: no `rounds list` and no `rounds discard` on the command line."""
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    assert run("init").code == 0
+    assert run("creators", "import", "roster.csv").code == 0
+    assert run("rounds", "list").stdout.startswith("No rounds yet")
+    assert run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-30").code == 0
+    listed = run("rounds", "list", "--json")
+    assert json.loads(listed.stdout) == [
+        {
+            "round_id": 1,
+            "cadence": "weekly",
+            "tier": None,
+            "period_start": "2026-11-30T08:00:00Z",
+            "period_end": "2026-12-07T08:00:00Z",
+            "status": "draft",
+            "matches": 1,
+            "byes": 1,
+            "version": 1,
+        }
+    ]
+    assert run("rounds", "list").stdout.splitlines() == [
+        "     1  weekly   every tier  2026-11-30T08:00:00Z to 2026-12-07T08:00:00Z  draft      "
+        "1 matches, 1 byes"
+    ]
+    discarded = run("rounds", "discard", "1")
+    assert (discarded.code, discarded.stdout.strip()) == (0, "Round 1 discarded.")
+    assert json.loads(run("rounds", "list", "--json").stdout) == []
+    again = run("rounds", "discard", "1")
+    assert (again.code, again.stderr.strip()) == (
+        1,
+        "Error: Round 1 is discarded; only a draft can be discarded.",
+    )
+    # Its week can be built again.
+    assert run("rounds", "create", "--cadence", "weekly", "--start", "2026-11-30").code == 0

@@ -24,7 +24,10 @@ from matchdesk.cli.tiers import tiers_app
 from matchdesk.cli.users import tokens_app, users_app
 from matchdesk.errors import InvalidInput, MatchdeskError, NotFound
 
-app = typer.Typer(help="Run a creator LIVE match program.", no_args_is_help=True)
+# Plain help: Typer's rich help shows every flag as taking a value (`--dry-run <bool>`).
+app = typer.Typer(
+    help="Run a creator LIVE match program.", no_args_is_help=True, rich_markup_mode=None
+)
 app.command()(system.init)
 app.add_typer(creators_app, name="creators")
 app.command()(demo)

@@ -68,6 +68,55 @@ def rounds_create(
     print(round_id)
 
 
+@rounds_app.command("list")
+def rounds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+) -> None:
+    """The 100 most recent rounds (newest period first) with their status and counts."""
+    from matchdesk.rounds.service import isoformat_z, list_rounds
+
+    md = _app()
+    with md.transaction() as session:
+        rounds = [
+            {
+                "round_id": r.id,
+                "cadence": r.cadence,
+                "tier": r.tier,
+                "period_start": isoformat_z(r.period_start),
+                "period_end": isoformat_z(r.period_end),
+                "status": r.status,
+                "matches": matches,
+                "byes": byes,
+                "version": r.version,
+            }
+            for r, matches, byes in list_rounds(session)
+        ]
+    if as_json:
+        print(json.dumps(rounds))
+        return
+    if not rounds:
+        out.print("No rounds yet: `matchdesk rounds create --cadence weekly --start YYYY-MM-DD`.")
+    for r in rounds:
+        out.print(
+            f"{r['round_id']:>6}  {r['cadence']:<7}  {r['tier'] or 'every tier':<10}  "
+            f"{r['period_start']} to {r['period_end']}  {r['status']:<9}  "
+            f"{r['matches']:,} matches, {r['byes']:,} byes",
+            highlight=False,
+            markup=False,
+        )
+
+
+@rounds_app.command("discard")
+def rounds_discard(round_id: Annotated[int, typer.Argument(help="The round's id.")]) -> None:
+    """Discard a draft round (its period can then be built again)."""
+    from matchdesk.rounds.service import discard_round
+
+    md = _app()
+    with md.transaction() as session:
+        discard_round(session, round_id, actor=CLI_ACTOR, expected_version=None)
+    out.print(f"Round {round_id} discarded.", highlight=False)
+
+
 @rounds_app.command("show")
 def rounds_show(
     round_id: Annotated[int, typer.Argument(help="The round's id.")],
