@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from matchdesk.context import Matchdesk
 from matchdesk.roster.index import RosterIndexCache
+from matchdesk.rounds.score_words import parts_in_words, weights_in_words
 from matchdesk.rounds.service import aware
 from matchdesk.web.errors import install_error_handlers
 from matchdesk.web.routes import (
@@ -94,6 +95,8 @@ def create_app(md: Matchdesk) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["thousands"] = _thousands
     templates.env.filters["zoned"] = _zoned
+    templates.env.filters["score_parts"] = parts_in_words
+    templates.env.globals["score_weights"] = weights_in_words()
     web.state.templates = templates
     web.add_middleware(
         SessionMiddleware,
