@@ -88,7 +88,8 @@ class Delivery(Base):
         CheckConstraint(
             "status IN ('pending', 'queued', 'suppressed')", name="delivery_status_known"
         ),
-        Index("ix_newsletter_deliveries_newsletter_id_status", "newsletter_id", "status"),
+        # The queueing's keyset scan: a newsletter's pending deliveries in id order.
+        Index("ix_newsletter_deliveries_newsletter_id_status", "newsletter_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -252,22 +252,41 @@ def queue_chunk(
     """Render and queue up to `limit` pending deliveries of a sending newsletter, in the
     caller's transaction (which must commit right after). Returns how many were queued:
     0 when none is pending or the newsletter is not sending (paused)."""
+    return _queue_chunk(session, settings, newsletter_id, today=today, now=now, limit=limit)[0]
+
+
+def _queue_chunk(
+    session: Session,
+    settings: Settings,
+    newsletter_id: int,
+    *,
+    today: date,
+    now: datetime,
+    limit: int = CHUNK,
+    after: int = 0,
+) -> tuple[int, int]:
+    """`queue_chunk` from the deliveries after id `after` (keyset: no rescan of those
+    done); returns (queued, the last delivery id seen)."""
     held = session.execute(
         update(Newsletter)
         .where(Newsletter.id == newsletter_id, Newsletter.status == "sending")
         .values(version=Newsletter.version)
     ).rowcount  # type: ignore[attr-defined]
     if not held:
-        return 0
+        return 0, after
     newsletter = get_newsletter(session, newsletter_id)
     batch = session.execute(
         select(Delivery.id, Delivery.creator_id, Delivery.email, Delivery.due_at)
-        .where(Delivery.newsletter_id == newsletter_id, Delivery.status == "pending")
+        .where(
+            Delivery.newsletter_id == newsletter_id,
+            Delivery.status == "pending",
+            Delivery.id > after,
+        )
         .order_by(Delivery.id)
         .limit(limit)
     ).all()
     if not batch:
-        return 0
+        return 0, after
     values = personal_values(session, [b.creator_id for b in batch], today, now)
     key, base = settings.signing_key(), settings.public_url()
     messages = []
@@ -298,7 +317,7 @@ def queue_chunk(
         .values(status="queued"),
         execution_options={"synchronize_session": False},
     )
-    return len(batch)
+    return len(batch), batch[-1].id
 
 
 def run_send(
@@ -315,11 +334,17 @@ def run_send(
     with md.transaction() as session:
         total = count_deliveries(session, newsletter_id, None)
         done = total - count_deliveries(session, newsletter_id, "pending")
-    queued = 0
+    queued, after = 0, 0
     while True:
         with md.transaction() as session:
-            n = queue_chunk(
-                session, md.settings, newsletter_id, today=today, now=now(), limit=chunk
+            n, after = _queue_chunk(
+                session,
+                md.settings,
+                newsletter_id,
+                today=today,
+                now=now(),
+                limit=chunk,
+                after=after,
             )
         if n == 0:
             break

@@ -241,7 +241,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('newsletter_deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_newsletter_deliveries_creator_id', ['creator_id'], unique=False)
-        batch_op.create_index('ix_newsletter_deliveries_newsletter_id_status', ['newsletter_id', 'status'], unique=False)
+        batch_op.create_index('ix_newsletter_deliveries_newsletter_id_status', ['newsletter_id', 'status', 'id'], unique=False)
     op.create_table('suppressions',
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('reason', sa.String(length=12), nullable=False),
