@@ -261,3 +261,43 @@ def test_a_round_built_once_its_week_began_has_no_match_in_the_past(md: Matchdes
 def _only_match(md: Matchdesk, round_id: int) -> int:
     (only,) = document(md, round_id)["matches"]
     return int(only["match_id"])
+
+
+def test_the_xlsx_export_has_real_dates_local_times_and_the_byes(md: Matchdesk) -> None:
+    """Issue 13, defect 14: times were written as text, without local times or byes."""
+    import io
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from matchdesk.rounds.export import export_round
+
+    add_roster(
+        md,
+        creator("ana"),
+        creator("kai", timezone="Asia/Kolkata", availability="Mon 23:30-00:30"),
+        creator("eve", languages="fr"),
+    )
+    round_id = build(md)
+    with md.transaction() as session:
+        book = load_workbook(io.BytesIO(export_round(session, round_id, "xlsx")))
+    (header, row) = book["matches"].iter_rows(values_only=True)
+    assert dict(zip(header, row, strict=True)) == {
+        "match_id": row[0],
+        "creator_a": "ana",
+        "creator_b": "kai",
+        "starts_at": datetime(2026, 11, 30, 18, 0),
+        "ends_at": datetime(2026, 11, 30, 19, 0),
+        "score": row[5],
+        "status": "proposed",
+        "creator_a_timezone": "UTC",
+        "creator_a_local_start": datetime(2026, 11, 30, 18, 0),
+        "creator_b_timezone": "Asia/Kolkata",
+        "creator_b_local_start": datetime(2026, 11, 30, 23, 30),
+    }
+    assert isinstance(row[0], int)
+    assert isinstance(row[5], float)
+    assert list(book["byes"].iter_rows(values_only=True)) == [
+        ("creator", "reason", "timezone"),
+        ("eve", "no feasible partner", "UTC"),
+    ]

@@ -475,11 +475,37 @@ def test_exports(md: Matchdesk, board: Board, client_as: Client) -> None:
     assert xlsx.headers["content-type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet is not None
-    values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == tuple(rows[0])
-    assert values[1][:3] == (first["match_id"], first["creator_a"], first["creator_b"])
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["matches", "byes"]
+    values = list(book["matches"].iter_rows(values_only=True))
+    assert values[0] == (
+        *rows[0],
+        "creator_a_timezone",
+        "creator_a_local_start",
+        "creator_b_timezone",
+        "creator_b_local_start",
+    )
+    # Issue 13, defect 14: real dates and numbers, local times beside UTC, and the byes.
+    starts = datetime.fromisoformat(first["starts_at"].replace("Z", "+00:00"))
+    assert values[1] == (
+        first["match_id"],
+        first["creator_a"],
+        first["creator_b"],
+        starts.replace(tzinfo=None),
+        datetime.fromisoformat(first["ends_at"].replace("Z", "+00:00")).replace(tzinfo=None),
+        first["score"],
+        first["status"],
+        "UTC",
+        starts.replace(tzinfo=None),  # these creators live on UTC
+        "UTC",
+        starts.replace(tzinfo=None),
+    )
+    assert isinstance(values[1][5], float)
+    assert book["matches"]["D2"].number_format == "yyyy-mm-dd hh:mm"
+    assert list(book["byes"].iter_rows(values_only=True)) == [
+        ("creator", "reason", "timezone"),
+        ("zoe", "no feasible partner", "UTC"),
+    ]
 
     ics = viewer.get(f"/rounds/{board.round_id}/export.ics")
     assert ics.headers["content-type"] == "text/calendar; charset=utf-8"
