@@ -6,6 +6,11 @@ manager's load over their days (mean of the per-manager standard deviation of bo
 per working day). Also the time to find one creator's free slots (the portal's query,
 without the database). Target (issue 11): 10,000 due check-ins over 100 managers planned
 in at most 10 s, booking at least as many as first-fit; a creator's slots in <= 50 ms.
+
+With `--database sqlite|postgresql` it also runs the whole service on a real database of
+that size: `schedule_week` end to end (due list, slots, planner, bookings, invitations
+queued), then the portal's free-slots query (`booking.free_slots`, database included)
+for creators whose manager's week is now full of bookings.
 """
 
 from __future__ import annotations
@@ -85,6 +90,10 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=10_000)
     parser.add_argument("--managers", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database", choices=("none", "sqlite", "postgresql"), default="none",
+        help="also run the service end to end on this backend",
+    )  # fmt: skip
     args = parser.parse_args()
     requests, weeks, per_creator = make_week(args.creators, args.managers, args.seed)
     print(
@@ -109,6 +118,89 @@ def main() -> None:
         f"planner: {rows[1][2] - rows[0][2]:+,} against first-fit; managers kept on "
         f"first-fit (time limit): {fallbacks}; target <= 10 s and never fewer"
     )
+    if args.database != "none":
+        end_to_end(args.database, args.creators, args.managers, args.seed)
+
+
+def end_to_end(backend: str, creators: int, managers: int, seed: int) -> None:
+    """The service on a real database: plan the week, then time the portal's query."""
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import select, update
+
+    from databases import drop_schema, fresh_database
+    from matchdesk.accounts.models import Operator
+    from matchdesk.checkins.booking import free_slots
+    from matchdesk.checkins.due import program_week
+    from matchdesk.checkins.service import schedule_week
+    from matchdesk.config import Settings
+    from matchdesk.context import Matchdesk
+    from matchdesk.roster.availability import format_availability
+    from matchdesk.roster.models import Creator
+    from matchdesk.roster.records import CreatorRecord
+    from matchdesk.roster.service import save_records
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as workdir:
+        url, schema = fresh_database(backend, Path(workdir))
+        settings = Settings(database_url=url, program=Path(workdir) / "none.toml")
+        settings.secret_key_file = Path(workdir) / "secret"
+        md = Matchdesk.build(settings)
+        try:
+            hours = format_availability([Window(d, 9 * 60, 17 * 60) for d in range(5)])
+            with md.transaction() as session:
+                for m in range(managers):
+                    session.add(
+                        Operator(
+                            email=f"m{m}@example.com", password_hash="!", role="manager",
+                            timezone=rng.choice(ZONES), working_hours=hours,
+                        )
+                    )  # fmt: skip
+                records = []
+                for c in range(creators):
+                    days = rng.sample(range(7), 3)
+                    begin = rng.randrange(8, 18) * 60
+                    windows = tuple(Window(d, begin, begin + 240) for d in days)
+                    manager = f"m{c % managers}@example.com"
+                    records.append(
+                        CreatorRecord(
+                            handle=f"c{c}", timezone=rng.choice(ZONES), languages=("en",),
+                            followers=1000, revenue_30d=30_000, manager=manager,
+                            checkin_hours=windows, email=f"c{c}@example.com",
+                        )
+                    )  # fmt: skip
+                save_records(session, md.program, records)
+                session.execute(update(Creator).values(created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+            week = program_week("2026-03-30", md.program.program.timezone)
+            now = datetime(2026, 3, 27, tzinfo=UTC)
+            began = time.perf_counter()
+            with md.transaction() as session:
+                result = schedule_week(
+                    session, md.program, week, now=now, actor="bench", settings=md.settings
+                )
+            seconds = time.perf_counter() - began
+            print(
+                f"{backend}: schedule_week end to end {seconds:.2f} s, "
+                f"{len(result.booked):,} booked ({len(result.booked) / creators:.1%}), "
+                f"{len(result.unbooked):,} listed with a reason"
+            )
+            timings = []
+            with md.transaction() as session:
+                sample = list(session.scalars(select(Creator).order_by(Creator.id).limit(200)))
+                for creator in sample:
+                    began = time.perf_counter()
+                    free_slots(session, md.program, creator, now)
+                    timings.append(time.perf_counter() - began)
+            timings.sort()
+            print(
+                f"{backend}: a creator's free slots in the portal (database included, 200 "
+                f"creators): median {statistics.median(timings) * 1000:.1f} ms, "
+                f"p95 {timings[int(len(timings) * 0.95)] * 1000:.1f} ms; target <= 50 ms"
+            )
+        finally:
+            md.close()
+            drop_schema(schema)
 
 
 if __name__ == "__main__":

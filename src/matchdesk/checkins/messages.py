@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from matchdesk.portal.links import make_portal_token
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator
-from matchdesk.rounds.invitations import Sender, calendar_bytes, local_time
+from matchdesk.rounds.invitations import PRODID, Sender, local_time
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 LATE_AFTER = timedelta(minutes=10)  # a reminder queued later than this says it is late
@@ -70,10 +71,10 @@ def _recipients(
     return [p for p in people if p[1]]
 
 
-def portal_checkin_link(settings: Settings, creator: Creator) -> str:
-    """The creator's check-in page in the portal."""
+def portal_checkin_link(settings: Settings, creator: Creator, key: str = "") -> str:
+    """The creator's check-in page in the portal (`key`: the signing key, if read)."""
     token = make_portal_token(
-        settings.signing_key(),
+        key or settings.signing_key(),
         creator.handle,
         creator.id,
         link_version=creator.portal_link_version,
@@ -95,13 +96,17 @@ def invitations(
     """Queue the invitation (or cancellation) of each check-in's current version to the
     creator and the manager, each in their own time. Returns how many were queued."""
     sender = Sender.from_settings()
+    key = settings.signing_key()
     messages = []
     for checkin in checkins:
         creator, manager = _people(session, checkin)
         cancelled = checkin.status == "cancelled"
         method = "CANCEL" if cancelled else "REQUEST"
-        link = portal_checkin_link(settings, creator)
-        for role, address, zone, name, other in _recipients(creator, manager, program):
+        link = portal_checkin_link(settings, creator, key)
+        people = _recipients(creator, manager, program)
+        # One event for both (RFC 5546: one organizer, the attendees), built once.
+        ics = _calendar(checkin, program, sender, method, [p[1] for p in people], creator)
+        for role, address, zone, name, other in people:
             when = local_time(aware(checkin.starts_at), zone)
             if cancelled:
                 subject = f"Cancelled: check-in with {other}, {when}"
@@ -119,18 +124,6 @@ def invitations(
                     hours = program.checkins.min_notice_hours
                     text += f"\nPick another time or cancel (up to {hours} hours before):\n{link}\n"
             text += f"\nThe calendar invitation is attached.\n\n{program.program.name}\n"
-            ics = calendar_bytes(
-                method=method,
-                uid=checkin.uid,
-                sequence=checkin.sequence,
-                summary=f"Check-in with {other}",
-                description=f"Report and revenue check-in ({program.program.name}).",
-                starts_at=aware(checkin.starts_at),
-                ends_at=aware(checkin.ends_at),
-                organizer=sender,
-                attendee=address,
-                stamp=aware(checkin.updated_at),
-            )
             messages.append(
                 NewMessage(
                     kind="checkin_cancellation" if cancelled else "checkin_invitation",
@@ -142,6 +135,40 @@ def invitations(
                 )
             )
     return enqueue_many(session, messages)
+
+
+def _calendar(
+    checkin: Checkin,
+    program: Program,
+    sender: Sender,
+    method: str,
+    attendees: list[str],
+    creator: Creator,
+) -> bytes:
+    """The check-in's event (RFC 5545/5546), METHOD REQUEST or CANCEL, both attendees."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", checkin.uid)
+    event.add("sequence", checkin.sequence)
+    event.add("dtstamp", aware(checkin.updated_at))
+    event.add("dtstart", aware(checkin.starts_at))
+    event.add("dtend", aware(checkin.ends_at))
+    event.add("summary", f"Check-in: @{creator.handle} ({program.program.name})")
+    event.add("description", "Report and revenue check-in.")
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    organizer = vCalAddress(f"mailto:{sender.address}")
+    organizer.params["cn"] = vText(sender.name)
+    event["organizer"] = organizer
+    for address in attendees:
+        guest = vCalAddress(f"mailto:{address}")
+        guest.params["role"] = vText("REQ-PARTICIPANT")
+        guest.params["rsvp"] = vText("TRUE" if method == "REQUEST" else "FALSE")
+        event.add("attendee", guest, encode=False)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
 
 
 def queue_due_reminders(
