@@ -3,7 +3,8 @@
 Target (issue 10): p95 at most 300 ms with 20 concurrent clients (wrk, as bench_web), on
 SQLite and PostgreSQL. The roster comes from the demo generator; eight weeks of ledger
 days (about a fifth of the creators live on a day) are written straight into
-ledger_days with numpy (the reports read the ledger, not sessions).
+ledger_days with numpy (the reports read the ledger and its rollups, not sessions), then
+the rollups are rebuilt from it and every creator's revenue_30d refreshed.
 
     python benchmarks/bench_report_pages.py [--creators 100000] [--seconds 10] [--workers 2]
 """
@@ -28,6 +29,8 @@ from bench_web import LUA, prepare, session_cookie
 from databases import drop_schema, serving
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
+from matchdesk.results import rollups
+from matchdesk.results.ledger import refresh_revenue
 from matchdesk.results.models import LedgerDay
 from matchdesk.results.staging import today_in
 from matchdesk.roster.models import Creator
@@ -67,6 +70,11 @@ def fill_ledger(url: str, workdir: Path) -> int:
             ]
             session.execute(insert(LedgerDay), batch)
             rows += n
+        # Written straight into the ledger: the report rollups are built from it, as a
+        # repair would (an import keeps them as it goes).
+        rollups.rebuild(session)
+        # creators with results: revenue_30d from the ledger, reviewed by the tier review
+        refresh_revenue(session, today, select(LedgerDay.creator_id).distinct())
     if md.engine.dialect.name == "postgresql":
         with md.engine.begin() as connection:
             connection.execute(text("ANALYZE"))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk.program import Program
 from matchdesk.results import analytics
+from matchdesk.results.cache import ResultsCache, cached
 from matchdesk.results.staging import today_in
 from matchdesk.roster.models import utcnow
 
@@ -27,14 +28,23 @@ class Attention:
     missing_results: int
 
 
-def attention(session: Session, program: Program) -> Attention:
-    """Today's to-do list (today in the program's time zone)."""
+def attention(session: Session, program: Program, cache: ResultsCache | None = None) -> Attention:
+    """Today's to-do list (today in the program's time zone); the figures read from the
+    ledger (creators gone dark, the tier review) come from `cache` when given."""
     today = today_in(program.program.timezone)
-    dark, _ = analytics.gone_dark(session, today, limit=0)
+    dark, tier_moves = cached(
+        cache,
+        session,
+        ("dashboard", today),
+        lambda: (
+            analytics.gone_dark(session, today, limit=0)[0],
+            _tier_moves(session, program, today),
+        ),
+    )
     return Attention(
         rounds=analytics.open_round_attention(session),
         dark=dark,
-        tier_moves=_tier_moves(session, program, today),
+        tier_moves=tier_moves,
         missing_results=analytics.matches_missing_results(session, utcnow()),
     )
 

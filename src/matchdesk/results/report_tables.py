@@ -3,18 +3,21 @@ each table a `Table` (exports.py), each chart an Altair definition (charts.py)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import altair as alt
 from sqlalchemy.orm import Session
 
 from matchdesk.program import Program
 from matchdesk.results import analytics, charts
+from matchdesk.results.cache import ResultsCache, cached
 from matchdesk.results.exports import Table
 from matchdesk.results.reports import creator_report, find_creator, program_weeks
 
+T = TypeVar("T")
 WEEK_COLUMNS = (
     ("week_start", "week from"),
     ("sessions", "sessions"),
@@ -52,14 +55,27 @@ def _change(now: int | float, then: int | float) -> float | None:
 
 
 def program_page(
-    session: Session, program: Program, start: date, end: date, today: date
+    session: Session,
+    program: Program,
+    start: date,
+    end: date,
+    today: date,
+    cache: ResultsCache | None = None,
 ) -> ReportPage:
-    """Everything the program report shows for the range, with the previous period."""
+    """Everything the program report shows for the range, with the previous period. The
+    figures read from the ledger come from `cache` when given (the web app's)."""
+
+    def keep(name: str, *key: Any, compute: Callable[[], T]) -> T:
+        return cached(cache, session, ("program", name, start, end, *key), compute)
+
     page = ReportPage(start, end)
     weeks = _weeks(session, start, end)
     page.tables["weeks"] = Table("weeks", WEEK_COLUMNS, weeks)
     before = analytics.previous_period(start, end)
-    now, then = analytics.totals(session, start, end), analytics.totals(session, *before)
+    now, then = keep(
+        "totals",
+        compute=lambda: (analytics.totals(session, start, end), analytics.totals(session, *before)),
+    )
     page.figures["previous"] = before
     page.figures["totals"] = [
         {
@@ -110,7 +126,7 @@ def program_page(
             ("n_matched", "matched"),
             ("n_control", "control"),
         ),
-        _tier_uplift(session, program, start, end),
+        keep("uplift", compute=lambda: _tier_uplift(session, program, start, end)),
     )
     page.tables["movers"] = Table(
         "movers",
@@ -122,9 +138,9 @@ def program_page(
             ("change", "change"),
             ("change_rate", "change rate"),
         ),
-        analytics.top_movers(session, start, end),
+        keep("movers", compute=lambda: analytics.top_movers(session, start, end)),
     )
-    dark_count, dark = analytics.gone_dark(session, today)
+    dark_count, dark = keep("dark", today, compute=lambda: analytics.gone_dark(session, today))
     page.figures["dark_count"] = dark_count
     page.tables["dark"] = Table(
         "dark",
@@ -136,9 +152,8 @@ def program_page(
         ),
         dark,
     )
-    tiers = analytics.tiers_by_week(session, program, start, end)
-    for row in tiers:
-        row["week_start"] = date.fromisoformat(row["week_start"])
+    by_week = keep("tiers", compute=lambda: analytics.tiers_by_week(session, program, start, end))
+    tiers = [{**row, "week_start": date.fromisoformat(row["week_start"])} for row in by_week]
     page.tables["tiers"] = Table(
         "tiers",
         (("week_start", "week from"), ("tier", "tier"), ("creators_live", "creators live")),

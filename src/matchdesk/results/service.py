@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from matchdesk.audit import AuditEntry
 from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.program import Program
+from matchdesk.results.cache import results_changed
 from matchdesk.results.importing import RESULTS_COLUMNS, Progress, stage_rows, table_of_rows
 from matchdesk.results.ledger import refresh_revenue
 from matchdesk.results.linking import complete_matches, link_by_overlap, membership_problems
@@ -88,6 +89,7 @@ def _import(
         refresh_revenue(
             session, today or today_in(program.program.timezone), stage.touched_creators()
         )
+        results_changed(session)
     stage.drop()
     session.flush()
     return ResultsReport(

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from matchdesk.context import Matchdesk
+from matchdesk.results.cache import ResultsCache
 from matchdesk.roster.index import RosterIndexCache
 from matchdesk.rounds.score_words import parts_in_words, weights_in_words
 from matchdesk.rounds.service import aware
@@ -90,6 +91,7 @@ def create_app(md: Matchdesk) -> FastAPI:
     )
     web.state.md = md
     web.state.roster_index = roster_index
+    web.state.results_cache = ResultsCache()  # report and dashboard figures (results/cache.py)
     # Made here, not on first use: two first exports at once would each make their own.
     web.state.roster_exports = threading.BoundedSemaphore(roster.EXPORTS)
     templates = Jinja2Templates(directory=HERE / "templates")

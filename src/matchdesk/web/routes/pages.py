@@ -26,7 +26,7 @@ def dashboard(request: Request, principal: Principal = Depends(require("viewer")
     with md.transaction() as session:
         total = count_creators(session)
         tiers = tier_counts(session)
-        todo = attention(session, md.program)
+        todo = attention(session, md.program, request.app.state.results_cache)
     order = [t.name for t in md.program.tiers]
     tier_rows = [(t.name, t.cadence, tiers.get(t.name, 0)) for t in md.program.tiers]
     untiered = sum(n for name, n in tiers.items() if name not in order)

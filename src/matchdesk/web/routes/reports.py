@@ -37,7 +37,14 @@ def _program(request: Request, start: str | None, end: str | None) -> ReportPage
     md = app_of(request)
     first, last = period(request, start, end)
     with md.transaction() as session:
-        return program_page(session, md.program, first, last, today_in(md.program.program.timezone))
+        return program_page(
+            session,
+            md.program,
+            first,
+            last,
+            today_in(md.program.program.timezone),
+            request.app.state.results_cache,
+        )
 
 
 def _file(data: bytes, media: str, name: str) -> Response:
