@@ -3,6 +3,7 @@ through their link, and nobody else's (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,9 +109,16 @@ def test_confirm_then_both_confirmed(md: Matchdesk, web: Any, world: dict[str, A
     links, mid = world["links"], world["ann_match"]
     response = answer(client, links["ann"], mid, "confirm")
     assert response.status_code == 303
-    assert response.headers["location"] == f"{links['ann']}?answered=confirm#matches"
+    assert response.headers["location"] == f"{links['ann']}?answered=confirm&match={mid}#matches"
     page = client.get(response.headers["location"]).text
-    assert "Thank you: your match is confirmed." in page
+    # Issue 13, defect 13: not "your match is confirmed" while the partner has not answered,
+    # no internal status word, and the link's expiry on the creator's own clock.
+    assert (
+        '<p class="flash success" role="status" id="answered">Thank you for your answer. The '
+        "match is confirmed once @ben says yes too; this page shows it.</p>"
+    ) in page
+    assert '<span class="badge published">you said yes; waiting for @ben</span>' in page
+    assert ">published<" not in page
     assert "your answer: confirmed" in page
     assert 'class="primary">Confirm</button>' not in page
     with md.transaction() as session:
@@ -121,9 +129,18 @@ def test_confirm_then_both_confirmed(md: Matchdesk, web: Any, world: dict[str, A
             "confirmed",
             "pending",
         )
-    assert answer(client, links["ben"], mid, "confirm").status_code == 303
+    confirmed = answer(client, links["ben"], mid, "confirm")
+    assert confirmed.status_code == 303
     with md.transaction() as session:
         assert session.get(Match, mid).status == "confirmed"  # type: ignore[union-attr]
+    both = client.get(confirmed.headers["location"]).text
+    assert "Thank you: your match with @ann is confirmed: you both said yes." in both
+    assert '<span class="badge confirmed">confirmed: you both said yes</span>' in both
+    ann_page = client.get(links["ann"]).text
+    expiry = re.search(r'<p class="hint portal-foot" id="link-expiry">(.*?)</p>', ann_page, re.S)
+    assert expiry
+    assert "UTC</time>" not in expiry.group(1)
+    assert re.search(r"\d\d \w\w\w \d{4}, \d\d:\d\d \(Asia/Kolkata\)</time>", expiry.group(1))
 
 
 def test_decline_frees_both_and_cancels_the_decliners_event(

@@ -104,6 +104,22 @@ class PortalMatch:
     status: str
     my_answer: str  # pending / confirmed / declined
     started: bool  # answers are taken until the match starts
+    partner_answer: str = "pending"
+
+    @property
+    def state_text(self) -> str:
+        """Where the match stands, in the creator's words (never "published")."""
+        if self.status == "published":
+            if self.my_answer == "confirmed":
+                return f"you said yes; waiting for @{self.partner}"
+            return "waiting for your answer"
+        return {
+            "confirmed": "confirmed: you both said yes",
+            "declined": "declined",
+            "completed": "done",
+            "no_show": "missed",
+            "cancelled": "cancelled",
+        }.get(self.status, self.status.replace("_", " "))
 
     @property
     def can_confirm(self) -> bool:
@@ -270,6 +286,7 @@ def _portal_matches(session: Session, creator: Creator, now: datetime) -> tuple[
                 status=m.status,
                 my_answer=m.a_response if mine_is_a else m.b_response,
                 started=m.starts_at <= now,
+                partner_answer=m.b_response if mine_is_a else m.a_response,
             )
         )
     return tuple(out)

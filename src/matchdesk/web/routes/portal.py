@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.errors import Conflict, InvalidInput
@@ -52,6 +52,7 @@ def _page(
         "conflict": "",
         "saved": False,
         "answered": "",
+        "answered_match": 0,
         **context,
     }
     response = render(
@@ -74,9 +75,10 @@ def portal_home(
     token: str,
     saved: bool = False,
     answered: Literal["", "confirm", "decline"] = "",
+    match: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     """The creator's own page: figures, upcoming matches, weekly availability."""
-    return _page(request, token, saved=saved, answered=answered)
+    return _page(request, token, saved=saved, answered=answered, answered_match=match)
 
 
 def _check_csrf(request: Request, token: str, presented: str) -> None:
@@ -108,7 +110,9 @@ def portal_answer(
     with md.transaction() as session:
         creator, _ = creator_for_token(session, md.settings, token)
         respond(session, served_settings(request), md.program, creator, match_id, answer)
-    return RedirectResponse(f"/portal/{token}?answered={answer}#matches", status_code=303)
+    return RedirectResponse(
+        f"/portal/{token}?answered={answer}&match={match_id}#matches", status_code=303
+    )
 
 
 @router.post("/portal/{token}/availability")
