@@ -306,6 +306,9 @@ CASES = [
     Case("GET", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
     Case("POST", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
     Case("GET", "/outbox", "/outbox", PAGE),
+    # bob has a bye in the world's round (no availability).
+    Case("GET", "/rounds/{round_id}/byes/{handle}", "/rounds/{round_id}/byes/bob", PAGE),
+    Case("GET", "/creators/suggest", "/creators/suggest?q=an", PAGE),
     # A message's body holds a portal link: managers only (an unknown id: 404).
     Case(
         "GET",
@@ -503,6 +506,20 @@ CASES = [
                 }
             ]
         },
+    ),
+    # Subscriptions in the portal (issue 12): the creator's own, through their link.
+    Case(
+        "GET",
+        "/portal/{token}/subscriptions",
+        "/portal/{portal}/subscriptions",
+        row(403, 403, 403, 403, 200, 200),
+    ),
+    Case(
+        "POST",
+        "/portal/{token}/subscriptions",
+        "/portal/{portal}/subscriptions",
+        row(403, 403, 403, 403, 303, 303),
+        form={"topic": "campaigns"},
     ),
     # Check-ins in the portal: nobody in the world has a manager, so booking is refused
     # (422, saying so) and there is nothing to cancel (404); a bad link is refused (403).

@@ -15,6 +15,8 @@ IMPORT_PAGES = {
 
 def import_outcome(job: Job) -> tuple[str, str] | None:
     """(address, link text) of a done import job's outcome page, else None."""
+    if job.status == "done" and job.kind == "checkins.schedule" and job.result:
+        return str(job.result["next"]), "See the week's check-ins"
     if job.status != "done" or job.kind not in IMPORT_PAGES:
         return None
     base, text = IMPORT_PAGES[job.kind]

@@ -483,3 +483,65 @@ def unsubscribe_post(request: Request, token: str) -> Response:
     with md.transaction() as session:
         done = unsubscribe(session, md.settings.signing_key(), token)
     return render(request, "outreach_unsubscribe.html", token=token, done=done)
+
+
+# --- the creator's subscriptions in the portal (the link's token is the credential) ---
+
+_PORTAL_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+def _subscriptions_page(request: Request, token: str, saved: bool = False) -> Response:
+    from matchdesk.outreach.consent import subscriptions
+    from matchdesk.portal.links import creator_for_token, portal_csrf
+
+    md = app_of(request)
+    with md.transaction() as session:
+        creator, _ = creator_for_token(session, md.settings, token)
+        chosen = subscriptions(session, creator.id)
+        handle = creator.handle
+    response = render(
+        request,
+        "outreach_portal_subscriptions.html",
+        token=token,
+        handle=handle,
+        chosen=chosen,
+        saved=saved,
+        csrf_token=portal_csrf(md.settings, token),
+    )
+    response.headers.update(_PORTAL_HEADERS)
+    return response
+
+
+@router.get("/portal/{token}/subscriptions")
+def portal_subscriptions(request: Request, token: str, saved: bool = False) -> Response:
+    """The creator chooses which messages they get (newsletters, campaign updates)."""
+    return _subscriptions_page(request, token, saved)
+
+
+@router.post("/portal/{token}/subscriptions")
+def portal_subscriptions_save(
+    request: Request,
+    token: str,
+    topic: list[str] = Form(default=[]),
+    csrf_token: str = Form("", alias="csrf_token"),
+) -> Response:
+    """Save the creator's choices: the topics checked are subscribed, the others not."""
+    from matchdesk.outreach.consent import set_subscription
+    from matchdesk.outreach.models import TOPICS
+    from matchdesk.portal.links import check_portal_csrf, creator_for_token
+    from matchdesk.web.security import CsrfRefused
+
+    md = app_of(request)
+    if not check_portal_csrf(md.settings, token, csrf_token):
+        raise CsrfRefused(
+            "This form did not come from your matchdesk page. Reload the page and try again."
+        )
+    with md.transaction() as session:
+        creator, _ = creator_for_token(session, md.settings, token)
+        for name in TOPICS:
+            set_subscription(session, creator.id, name, name in topic)
+    return RedirectResponse(f"/portal/{token}/subscriptions?saved=1", status_code=303)
