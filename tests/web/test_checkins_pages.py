@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from matchdesk.checkins.due import this_monday
 from matchdesk.context import Matchdesk
+from matchdesk.jobs import service as jobs
+from matchdesk.jobs.catalog import default_registry
 from matchdesk.jobs.models import Job
 from matchdesk.web.routes import checkins as checkin_routes
 from tests.checkins.samples import add_creators, add_manager
@@ -96,3 +98,10 @@ def test_a_large_week_is_planned_by_a_job(
         monday,
         "operator:manager@example.com",
     )
+    done = jobs.run_inline(md, job.id, default_registry())
+    assert (done.status, done.result) == (
+        "done",
+        {"week": monday, "booked": 2, "unbooked": 1, "next": f"/checkins?week={monday}"},
+    )
+    page = manager.get(f"/jobs/{job.id}")
+    assert f'<a href="/checkins?week={monday}" id="job-result">' in page.text

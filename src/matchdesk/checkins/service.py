@@ -191,6 +191,10 @@ def schedule_week(
                 updated_at=now,
             )
         )
+    # The last progress report: past here the transaction writes, and on SQLite the
+    # job's progress (another transaction) would wait for this one's lock.
+    if progress:
+        progress(len(entries), len(entries), "Booking and queueing invitations")
     for row in rows:
         start_reminders(row, now)
     session.add_all(rows)
@@ -212,8 +216,6 @@ def schedule_week(
                 row.ends_at,
             )
         )
-    if progress:
-        progress(len(entries), len(entries), "Queueing invitations")
     invitations(session, settings, program, rows)
     result.solver = {email_of[cast(int, m)]: s for m, s in plan.solver.items()}
     result.unbooked.sort(key=lambda u: (u[1], u[0]))
