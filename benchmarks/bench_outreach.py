@@ -93,7 +93,7 @@ def _fill(md: Matchdesk, backend: str, creators: int) -> None:
                 " CASE n.i % 3 WHEN 0 THEN 'UTC' WHEN 1 THEN 'Asia/Jakarta'"
                 " ELSE 'America/Sao_Paulo' END, 'en', 'BR',"
                 " CASE WHEN n.i % 10 = 0 THEN 'news' ELSE 'music' END,"
-                " (n.i * 7919) % 100000, 0, 'roster',"
+                " (CAST(n.i AS BIGINT) * 7919) % 100000, 0, 'roster',"
                 " CASE n.i % 4 WHEN 0 THEN 'A' WHEN 1 THEN 'B' WHEN 2 THEN 'C' ELSE 'D' END,"
                 " CASE WHEN n.i % 50 = 0 THEN 'paused' ELSE 'active' END, '', 1, 0, '',"
                 f" :now, :now FROM ({_series(backend, 'i', ':n')}) AS n"
@@ -149,9 +149,7 @@ def run(backend: str, creators: int, workdir: Path) -> None:
         for name, document in SEGMENTS.items():
             segment = parse_segment(document)
             counted, found = _best(lambda s, g=segment: preview_segment(s, g, TODAY, 20), md)
-            listed, ids = _best(
-                lambda s, g=segment: len(s.scalars(segment_ids(g, TODAY)).all()), md
-            )
+            listed, _ = _best(lambda s, g=segment: len(s.scalars(segment_ids(g, TODAY)).all()), md)
             print(
                 f"{backend:10}   segment {name:8} {found.count:>9,} creators:"
                 f" count + sample {counted:6.3f} s, all ids {listed:6.3f} s"
