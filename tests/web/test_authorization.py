@@ -538,6 +538,13 @@ CASES = [
     ),
     Case(
         "POST",
+        "/portal/{token}/checkin/hours",
+        "/portal/{portal}/checkin/hours",
+        row(403, 403, 403, 403, 303, 303),
+        form={"hours": "Mon 10:00-12:00"},
+    ),
+    Case(
+        "POST",
         "/portal/{token}/checkin/cancel",
         "/portal/{portal}/checkin/cancel",
         row(403, 403, 403, 403, 404, 404),

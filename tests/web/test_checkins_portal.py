@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from matchdesk.checkins.models import Checkin
 from matchdesk.context import Matchdesk
 from matchdesk.portal.links import issue_portal_link
+from matchdesk.roster.models import Creator
 from tests.checkins.samples import add_creators, add_manager
 from tests.web.conftest import csrf_of
 
@@ -73,3 +75,32 @@ def test_book_move_cancel_in_the_portal(md: Matchdesk, web: Any) -> None:
     assert "Past check-ins" in cancelled.text
     bad = client.post(f"{anna}/checkin/book", data={"starts_at": "tomorrow", "csrf_token": token})
     assert bad.status_code == 422
+
+
+def test_the_creator_sets_their_checkin_hours(md: Matchdesk, web: Any) -> None:
+    add_manager(md, "mia@example.com", "Asia/Tokyo", "Mon 09:00-11:00; Tue 09:00-11:00")
+    add_creators(md, ["anna"], manager="mia@example.com", timezone="Asia/Tokyo")
+    client = TestClient(web)
+    anna = _link(md, "anna")
+    page = client.get(f"{anna}/checkin")
+    tokyo = ZoneInfo("Asia/Tokyo")
+
+    def clock(html: str) -> set[str]:
+        return {f"{datetime.fromisoformat(s).astimezone(tokyo):%H:%M}" for s in _starts(html)}
+
+    # The program's default hours (10:00-20:00) meet Mia's 09:00-11:00 from 10:00.
+    assert clock(page.text) == {"10:00", "10:30"}
+    token = csrf_of(page.text)
+    bad = client.post(f"{anna}/checkin/hours", data={"hours": "Mon 9-11", "csrf_token": token})
+    assert bad.status_code == 422
+    assert "&#39;Mon 9-11&#39;: time &#39;9&#39; is not HH:MM" in bad.text
+    saved = client.post(
+        f"{anna}/checkin/hours",
+        data={"hours": "Tue 09:00-11:00; Mon 09:00-10:00", "csrf_token": token},
+    )
+    assert "Your check-in hours are saved." in saved.text
+    assert 'value="Mon 09:00-10:00; Tue 09:00-11:00"' in saved.text
+    assert clock(saved.text) == {"09:00", "09:30", "10:00", "10:30"}
+    with md.transaction() as session:
+        creator = session.scalars(select(Creator)).one()
+        assert creator.checkin_hours == "Mon 09:00-10:00; Tue 09:00-11:00"

@@ -3,6 +3,9 @@ hours, each on their own clock, read from the database columns (availability syn
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
+from matchdesk import audit
 from matchdesk.accounts.models import Operator
 from matchdesk.checkins.slots import Hours, SlotRules
 from matchdesk.errors import InvalidInput
@@ -56,3 +59,25 @@ def set_working_hours(operator: Operator, timezone: str, hours: str) -> None:
         raise InvalidInput(f"the working hours of {operator.email} are not valid", problems)
     operator.timezone = zone
     operator.working_hours = format_availability(sorted(set(windows)))
+
+
+def set_checkin_hours(session: Session, creator: Creator, hours: str, *, actor: str) -> None:
+    """Set a creator's own check-in hours ("" for the program's default), audited;
+    InvalidInput naming the mistake. The windows are stored normalised."""
+    try:
+        windows = parse_availability(hours)
+    except AvailabilityError as exc:
+        raise InvalidInput("the check-in hours are not valid", [f"hours: {exc}"]) from None
+    before = creator.checkin_hours
+    creator.checkin_hours = format_availability(sorted(set(windows)))
+    if creator.checkin_hours != before:
+        creator.version += 1
+        audit.record(
+            session,
+            actor,
+            "creator.checkin_hours",
+            "creator",
+            creator.handle,
+            {"checkin_hours": before},
+            {"checkin_hours": creator.checkin_hours},
+        )

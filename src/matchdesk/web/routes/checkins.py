@@ -18,7 +18,7 @@ from matchdesk.checkins.agenda import add_action_item, agenda, close, save_notes
 from matchdesk.checkins.booking import SlotTaken, book, cancel, creator_checkin, free_slots
 from matchdesk.checkins.due import STATES, Week, aware, due_list, program_week, this_monday
 from matchdesk.checkins.feed import calendar_feed, feed_url, operator_for_feed, renew_feed
-from matchdesk.checkins.hours import set_working_hours
+from matchdesk.checkins.hours import set_checkin_hours, set_working_hours
 from matchdesk.checkins.jobs import SCHEDULE
 from matchdesk.checkins.service import ScheduleResult, list_checkins, schedule_week
 from matchdesk.checkins.slots import Slot
@@ -178,6 +178,7 @@ def _portal_page(
     done: str = "",
     problem: str = "",
     next_slots: tuple[Slot, ...] | None = None,
+    typed_hours: str | None = None,
 ) -> Response:
     md = app_of(request)
     now = datetime.now(UTC)
@@ -191,6 +192,7 @@ def _portal_page(
             slots, unavailable = (), "; ".join(exc.details) or exc.message
         history = list_checkins(session, creator_id=creator.id)
         zone, handle = creator.timezone, creator.handle
+        own_hours = creator.checkin_hours
     days: list[tuple[str, list[Slot]]] = []
     for slot in slots:
         label = local_day(slot.start, zone)
@@ -211,6 +213,8 @@ def _portal_page(
         done=done,
         problem=problem,
         next_slots=next_slots,
+        own_hours=own_hours if typed_hours is None else typed_hours,
+        default_hours=md.program.checkins.default_creator_hours,
         csrf_token=portal_csrf(md.settings, token),
     )
     response.headers.update(PRIVATE_HEADERS)
@@ -232,7 +236,7 @@ def _portal_csrf(request: Request, token: str, presented: str) -> None:
 
 @router.get("/portal/{token}/checkin")
 def portal_checkin(
-    request: Request, token: str, done: Literal["", "booked", "cancelled"] = ""
+    request: Request, token: str, done: Literal["", "booked", "cancelled", "hours"] = ""
 ) -> Response:
     """The creator's check-in: the one booked, or the free times to pick, in their time."""
     return _portal_page(request, token, done=done)
@@ -275,6 +279,26 @@ def portal_checkin_book(
         text = "; ".join(exc.details) if exc.details else exc.message
         return _portal_page(request, token, status=exc.status, problem=text)
     return RedirectResponse(f"/portal/{token}/checkin?done=booked", status_code=303)
+
+
+@router.post("/portal/{token}/checkin/hours")
+def portal_checkin_hours(
+    request: Request,
+    token: str,
+    hours: str = Form("", max_length=2000),
+    csrf_token: str = Form("", alias=CSRF_FIELD),
+) -> Response:
+    """The creator's own check-in hours (empty: the program's default)."""
+    md = app_of(request)
+    _portal_csrf(request, token, csrf_token)
+    try:
+        with md.transaction() as session:
+            creator, _ = creator_for_token(session, md.settings, token)
+            set_checkin_hours(session, creator, hours, actor=f"creator:{creator.handle}")
+    except InvalidInput as exc:
+        text = "; ".join(d.removeprefix("hours: ") for d in exc.details) or exc.message
+        return _portal_page(request, token, status=422, problem=text, typed_hours=hours)
+    return RedirectResponse(f"/portal/{token}/checkin?done=hours", status_code=303)
 
 
 @router.post("/portal/{token}/checkin/cancel")
