@@ -296,7 +296,14 @@ def test_board_filters_and_pages(md: Matchdesk, board: Board) -> None:
         match = session.get(Match, first[0])
         assert match is not None
         parts = (match.revenue, match.audience, match.slot, match.novelty, match.fairness)
-    assert " · ".join(f"{p:.2f}" for p in parts) + "</span>" in board.html
+    # The parts as bars and words (issue 13: readable scores).
+    for value, words in zip(
+        parts,
+        ("revenue fit 1.00", "audience fit 1.00", "both evenings", "never met", "no recent byes"),
+        strict=True,
+    ):
+        assert f'value="{value:.2f}"' in board.html
+        assert f"</meter> {words}</span>" in board.html
     assert "bye: " in board.html
     assert '<a href="/creators/zoe">@zoe</a>' in board.html
 

@@ -24,6 +24,7 @@ from matchdesk.web.errors import install_error_handlers
 from matchdesk.web.routes import (
     api,
     auth,
+    board_help,
     checkins,
     creator_edit,
     docs,
@@ -46,6 +47,7 @@ ROUTERS = (
     pages.router,
     outreach.router,
     creator_edit.router,  # before roster's /creators/{handle}: /creators/new
+    board_help.router,  # and /creators/suggest
     roster.router,
     rounds.router,
     results.router,
