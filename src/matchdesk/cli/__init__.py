@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from matchdesk.cli import system
+from matchdesk.cli.campaigns import campaigns_app
 from matchdesk.cli.checkins import checkins_app, users_hours
 from matchdesk.cli.creators import creators_app, demo
 from matchdesk.cli.newsletters import newsletters_app
@@ -41,6 +42,7 @@ app.add_typer(tiers_app, name="tiers")
 app.add_typer(checkins_app, name="checkins")
 app.add_typer(segments_app, name="segments")
 app.add_typer(newsletters_app, name="newsletters")
+app.add_typer(campaigns_app, name="campaigns")
 app.command()(system.serve)
 app.command()(system.worker)
 

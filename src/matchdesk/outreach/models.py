@@ -153,3 +153,38 @@ class Bounce(Base):
         ForeignKey("newsletters.id", ondelete="SET NULL"), nullable=True, index=True
     )
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Campaign(Base):
+    """A time-boxed push (SPEC section 8): dates in program time (both included), the
+    eligibility segment, the scoring rules and the leagues, as read from its file."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date] = mapped_column(Date)
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scoring: Mapped[dict[str, Any]] = mapped_column(JSON)
+    leagues: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the segment was evaluated into enrolments (on or after `starts`).
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Enrolment(Base):
+    """A creator taking part in a campaign, with the league their diamonds over the 7
+    program days before its start put them in (None: not ranked)."""
+
+    __tablename__ = "campaign_enrolments"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    creator_id: Mapped[int] = mapped_column(
+        ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    league: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    diamonds_7d: Mapped[int] = mapped_column(BigInteger, default=0)

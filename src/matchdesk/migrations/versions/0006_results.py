@@ -277,6 +277,31 @@ def upgrade() -> None:
     with op.batch_alter_table('bounces', schema=None) as batch_op:
         batch_op.create_index('ix_bounces_email', ['email'], unique=False)
         batch_op.create_index('ix_bounces_newsletter_id', ['newsletter_id'], unique=False)
+    # Campaigns (issue 12): the campaign and its enrolments.
+    op.create_table('campaigns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('starts', sa.Date(), nullable=False),
+    sa.Column('ends', sa.Date(), nullable=False),
+    sa.Column('segment', sa.JSON(), nullable=False),
+    sa.Column('scoring', sa.JSON(), nullable=False),
+    sa.Column('leagues', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns'))
+    )
+    op.create_table('campaign_enrolments',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('league', sa.String(length=100), nullable=True),
+    sa.Column('diamonds_7d', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_enrolments_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_campaign_enrolments_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('campaign_id', 'creator_id', name=op.f('pk_campaign_enrolments'))
+    )
+    with op.batch_alter_table('campaign_enrolments', schema=None) as batch_op:
+        batch_op.create_index('ix_campaign_enrolments_creator_id', ['creator_id'], unique=False)
 
     # Issue 13: each operator's display zone; the program as saved in Settings.
     with op.batch_alter_table('operators', schema=None) as batch_op:
@@ -298,6 +323,8 @@ def downgrade() -> None:
     with op.batch_alter_table('operators', schema=None) as batch_op:
         batch_op.drop_column('display_timezone')
     # Outreach (issue 12)
+    op.drop_table('campaign_enrolments')
+    op.drop_table('campaigns')
     op.drop_table('bounces')
     op.drop_table('subscriptions')
     op.drop_table('suppressions')

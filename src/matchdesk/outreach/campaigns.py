@@ -1,0 +1,347 @@
+"""Campaigns (SPEC section 8): the campaign file, enrolment, leagues and points.
+
+Points of an enrolled creator come from their sessions whose program day (the day the
+session starts on the program's clock, kept on each session) is a campaign day:
+- diamond points: `diamonds x points_per_diamond`, times `bonus_multiplier` when the
+  session starts inside `bonus_hours` on the creator's own clock (a window may cross
+  midnight: "22:00-02:00");
+- LIVE points: for each day of the creator's own clock, `min(max_live_points_per_day,
+  floor(minutes x points_per_live_hour / 60))`, minutes being those of the sessions that
+  start on that day (a session belongs wholly to the day it starts);
+- win points: `points_per_match_win` per session with `outcome = win`.
+Local days and times come from `zoneinfo`, so a DST change moves nothing by an hour.
+
+Points are computed when read, from the imported sessions, so the leaderboard follows
+each import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import tomllib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matchdesk.audit import record
+from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.outreach.models import Campaign, Enrolment
+from matchdesk.outreach.segments import creator_condition, parse_segment
+from matchdesk.results.models import LedgerDay, LiveSession
+from matchdesk.roster.models import Creator, utcnow
+
+SCORING_DEFAULTS: dict[str, Any] = {
+    "points_per_diamond": 0,
+    "points_per_live_hour": 0,
+    "max_live_points_per_day": None,
+    "bonus_hours": None,
+    "bonus_multiplier": 1,
+    "points_per_match_win": 0,
+}
+
+
+@dataclass(frozen=True)
+class Scoring:
+    points_per_diamond: float
+    points_per_live_hour: float
+    max_live_points_per_day: float | None
+    bonus: tuple[int, int] | None  # minutes of the day, start and end (end may be <= start)
+    bonus_multiplier: float
+    points_per_match_win: float
+
+    def in_bonus(self, minute: int) -> bool:
+        """Whether a session starting `minute` after local midnight is in the bonus hours."""
+        if self.bonus is None:
+            return False
+        start, end = self.bonus
+        if start < end:
+            return start <= minute < end
+        return minute >= start or minute < end  # crosses midnight
+
+
+def _clock(text: str, where: str, problems: list[str], allow_24: bool) -> int | None:
+    try:
+        hours, minutes = (int(p) for p in text.split(":"))
+    except ValueError:
+        problems.append(f"{where}: {text!r} is not HH:MM")
+        return None
+    if (hours, minutes) == (24, 0) and allow_24:
+        return 1440
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        problems.append(f"{where}: {text!r} is not a time of day")
+        return None
+    return hours * 60 + minutes
+
+
+def parse_scoring(data: Any, problems: list[str]) -> dict[str, Any]:
+    """The `[scoring]` table, checked, with its defaults."""
+    if not isinstance(data, dict):
+        problems.append("scoring: must be a table")
+        return dict(SCORING_DEFAULTS)
+    unknown = sorted(set(data) - set(SCORING_DEFAULTS))
+    for key in unknown:
+        problems.append(f"scoring.{key}: unknown key")
+    scoring = {**SCORING_DEFAULTS, **{k: v for k, v in data.items() if k in SCORING_DEFAULTS}}
+    for key in ("points_per_diamond", "points_per_live_hour", "bonus_multiplier",
+                "points_per_match_win", "max_live_points_per_day"):  # fmt: skip
+        value = scoring[key]
+        if value is None and key == "max_live_points_per_day":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.append(f"scoring.{key}: {value!r} is not a number of 0 or more")
+    bonus = scoring["bonus_hours"]
+    if bonus is not None:
+        if not isinstance(bonus, str) or bonus.count("-") != 1:
+            problems.append(f"scoring.bonus_hours: {bonus!r} is not HH:MM-HH:MM")
+        else:
+            start, end = bonus.split("-")
+            first = _clock(start.strip(), "scoring.bonus_hours", problems, allow_24=False)
+            last = _clock(end.strip(), "scoring.bonus_hours", problems, allow_24=True)
+            if first is not None and last is not None and first == last % 1440:
+                problems.append("scoring.bonus_hours: an empty window")
+    return scoring
+
+
+def scoring_of(data: dict[str, Any]) -> Scoring:
+    bonus = None
+    if data.get("bonus_hours"):
+        start, end = (p.strip() for p in str(data["bonus_hours"]).split("-"))
+        first = int(start[:2]) * 60 + int(start[3:5])
+        last = 1440 if end == "24:00" else int(end[:2]) * 60 + int(end[3:5])
+        bonus = (first, last % 1440 if last != 1440 else 1440)
+    cap = data.get("max_live_points_per_day")
+    return Scoring(
+        float(data["points_per_diamond"]),
+        float(data["points_per_live_hour"]),
+        None if cap is None else float(cap),
+        bonus,
+        float(data["bonus_multiplier"]),
+        float(data["points_per_match_win"]),
+    )
+
+
+@dataclass(frozen=True)
+class CampaignFile:
+    name: str
+    starts: date
+    ends: date
+    segment: dict[str, Any]
+    scoring: dict[str, Any]
+    leagues: list[dict[str, Any]]
+
+
+def read_campaign_file(path: Path) -> CampaignFile:
+    """The campaign a TOML file describes, or `InvalidInput` listing every problem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{path}: not valid TOML", [str(exc)]) from None
+    problems: list[str] = []
+    unknown = sorted(set(data) - {"name", "starts", "ends", "segment", "scoring", "leagues"})
+    for key in unknown:
+        problems.append(f"{key}: unknown key")
+    name = data.get("name")
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
+        problems.append("name: 1 to 200 characters")
+    days = {}
+    for key in ("starts", "ends"):
+        value = data.get(key)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = date.fromisoformat(value)
+        if not isinstance(value, date) or isinstance(value, datetime):
+            problems.append(f"{key}: {value!r} is not a date (YYYY-MM-DD)")
+        else:
+            days[key] = value
+    if len(days) == 2 and days["ends"] < days["starts"]:
+        problems.append("ends: before starts")
+    segment = data.get("segment")
+    if isinstance(segment, str):
+        where = (path.parent / segment).resolve()
+        try:
+            segment = json.loads(where.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            problems.append(f"segment: cannot read {segment!r} as a segment JSON file ({exc})")
+            segment = None
+    if segment is None and "segment" not in data:
+        problems.append("segment: missing (an inline table or a segment JSON file)")
+    elif segment is not None:
+        try:
+            segment = parse_segment(segment).as_json()
+        except InvalidInput as exc:
+            problems.extend(f"segment: {d}" for d in exc.details)
+    scoring = parse_scoring(data.get("scoring", {}), problems)
+    leagues = data.get("leagues", [])
+    if not isinstance(leagues, list):
+        problems.append("leagues: must be an array of tables")
+        leagues = []
+    for index, league in enumerate(leagues):
+        place = f"leagues[{index}]"
+        if not isinstance(league, dict) or not isinstance(league.get("name"), str):
+            problems.append(f"{place}: needs a name")
+            continue
+        minimum = league.get("min_diamonds_7d", 0)
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
+            problems.append(f"{place}.min_diamonds_7d: {minimum!r} is not a whole number >= 0")
+    if problems or not isinstance(name, str):
+        raise InvalidInput(f"{path.name}: the campaign is invalid", problems)
+    return CampaignFile(
+        name.strip(), days["starts"], days["ends"], segment or {}, scoring,
+        [{"name": lg["name"], "min_diamonds_7d": int(lg.get("min_diamonds_7d", 0))}
+         for lg in leagues],
+    )  # fmt: skip
+
+
+def create_campaign(session: Session, spec: CampaignFile, *, today: date, actor: str) -> Campaign:
+    """Save a campaign; enrol its creators now if it has started."""
+    campaign = Campaign(
+        name=spec.name,
+        starts=spec.starts,
+        ends=spec.ends,
+        segment=spec.segment,
+        scoring=spec.scoring,
+        leagues=spec.leagues,
+        created_by=actor,
+    )
+    session.add(campaign)
+    session.flush()
+    record(session, actor, "campaign.created", "campaign", campaign.id, after={"name": spec.name})
+    ensure_enrolled(session, campaign, today)
+    return campaign
+
+
+def get_campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"there is no campaign {campaign_id}")
+    return campaign
+
+
+def ensure_enrolled(session: Session, campaign: Campaign, today: date) -> bool:
+    """On or after the start, enrol the creators the segment holds (once), each in the
+    first league whose minimum their diamonds over the 7 days before the start meet."""
+    if campaign.enrolled_at is not None or today < campaign.starts:
+        return False
+    claimed = (
+        session.query(Campaign)
+        .filter(Campaign.id == campaign.id, Campaign.enrolled_at.is_(None))
+        .update({"enrolled_at": utcnow()}, synchronize_session=False)
+    )
+    if not claimed:  # another request enrolled them first
+        return False
+    rules = parse_segment(campaign.segment)
+    ids = list(session.scalars(select(Creator.id).where(creator_condition(rules, campaign.starts))))
+    week = (campaign.starts - timedelta(days=7), campaign.starts - timedelta(days=1))
+    diamonds = dict(
+        session.execute(
+            select(LedgerDay.creator_id, func.sum(LedgerDay.diamonds))
+            .where(LedgerDay.day >= week[0], LedgerDay.day <= week[1])
+            .group_by(LedgerDay.creator_id)
+        ).all()
+    )
+    for cid in ids:
+        d7 = int(diamonds.get(cid, 0) or 0)
+        league = next(
+            (lg["name"] for lg in campaign.leagues if d7 >= int(lg["min_diamonds_7d"])), None
+        )
+        session.add(Enrolment(campaign_id=campaign.id, creator_id=cid, league=league,
+                              diamonds_7d=d7))  # fmt: skip
+    session.flush()
+    campaign.enrolled_at = utcnow()
+    return True
+
+
+def points(
+    scoring: Scoring, timezone: str, sessions: Sequence[tuple[datetime, int, int, str | None]]
+) -> int:
+    """A creator's points from their campaign sessions (started_at, minutes, diamonds,
+    outcome), on their own clock in `timezone`."""
+    zone = ZoneInfo(timezone)
+    total = 0.0
+    minutes_by_day: dict[date, int] = defaultdict(int)
+    for started, minutes, diamonds, outcome in sessions:
+        local = _aware(started).astimezone(zone)
+        factor = scoring.bonus_multiplier if scoring.in_bonus(local.hour * 60 + local.minute) else 1
+        total += diamonds * scoring.points_per_diamond * factor
+        minutes_by_day[local.date()] += minutes
+        if outcome == "win":
+            total += scoring.points_per_match_win
+    for minutes in minutes_by_day.values():
+        live: float = math.floor(minutes * scoring.points_per_live_hour / 60)
+        if scoring.max_live_points_per_day is not None:
+            live = min(live, scoring.max_live_points_per_day)
+        total += live
+    return math.floor(total)
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    handle: str
+    league: str
+    points: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rank": self.rank, "handle": self.handle, "league": self.league,
+                "points": self.points}  # fmt: skip
+
+
+def leaderboard(session: Session, campaign_id: int, *, today: date) -> list[Standing]:
+    """The ranked creators of each league (file order), by points then handle."""
+    campaign = get_campaign(session, campaign_id)
+    ensure_enrolled(session, campaign, today)
+    scoring = scoring_of(campaign.scoring)
+    enrolled = session.execute(
+        select(Creator.id, Creator.handle, Creator.timezone, Enrolment.league)
+        .join(Enrolment, Enrolment.creator_id == Creator.id)
+        .where(Enrolment.campaign_id == campaign_id, Enrolment.league.is_not(None))
+    ).all()
+    by_creator: dict[int, list[tuple[datetime, int, int, str | None]]] = defaultdict(list)
+    for cid, started, minutes, diamonds, outcome in session.execute(
+        select(
+            LiveSession.creator_id,
+            LiveSession.started_at,
+            LiveSession.duration_minutes,
+            LiveSession.diamonds,
+            LiveSession.outcome,
+        )
+        .join(Enrolment, Enrolment.creator_id == LiveSession.creator_id)
+        .where(
+            Enrolment.campaign_id == campaign_id,
+            Enrolment.league.is_not(None),
+            LiveSession.day >= campaign.starts,
+            LiveSession.day <= campaign.ends,
+        )
+    ):
+        by_creator[cid].append((started, minutes, diamonds, outcome))
+    order = {lg["name"]: i for i, lg in enumerate(campaign.leagues)}
+    rows = sorted(
+        (
+            (order.get(league or "", len(order)), -points(scoring, zone, by_creator[cid]), handle,
+             league or "")
+            for cid, handle, zone, league in enrolled
+        )
+    )  # fmt: skip
+    standings: list[Standing] = []
+    rank, current = 0, None
+    for _order, negative, handle, league in rows:
+        if league != current:
+            rank, current = 0, league
+        rank += 1
+        standings.append(Standing(rank, handle, league, -negative))
+    return standings
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
