@@ -15,6 +15,7 @@ while 20 clients send wrong passwords; its p95 should stay within 2x of the quie
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -128,7 +130,7 @@ def _reader_p95(base: str, cookie: str, seconds: float) -> tuple[float, int]:
     return times[int(len(times) * 0.95) - 1 if len(times) > 1 else 0], len(times)
 
 
-def _wrong_passwords(base: str, stop: threading.Event, counts: list[int]) -> None:
+def _wrong_passwords(base: str, stop: Any, counts: list[int]) -> None:
     with httpx.Client(base_url=base, timeout=30) as client:
         n = 0
         while not stop.is_set():
@@ -146,28 +148,42 @@ def _wrong_passwords(base: str, stop: threading.Event, counts: list[int]) -> Non
         counts.append(n)
 
 
+def _storm(base: str, clients: int, stop: Any, attempts: Any) -> None:
+    """The storm's process: `clients` threads sending wrong passwords until `stop`."""
+    counts: list[int] = []
+    threads = [
+        threading.Thread(target=_wrong_passwords, args=(base, stop, counts)) for _ in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    attempts.value = sum(counts)
+
+
 def login_storm(backend: str, base: str, cookie: str, seconds: float) -> None:
     """Issue 15: 20 clients sending wrong passwords while another reads the roster; the
-    reader's p95 should stay within 2x of its quiet figure."""
+    reader's p95 should stay within 2x of its quiet figure. The storm runs in a process of
+    its own (the server has its own too), so the reader's figures are not its client's
+    threads fighting over one interpreter. Quiet, storm, quiet again: the machine's other
+    load shows as a difference between the two quiet figures."""
     quiet, quiet_n = _reader_p95(base, cookie, seconds)
-    stop = threading.Event()
-    counts: list[int] = []
-    storm = [
-        threading.Thread(target=_wrong_passwords, args=(base, stop, counts)) for _ in range(20)
-    ]
-    for thread in storm:
-        thread.start()
+    context = multiprocessing.get_context("fork")
+    stop, attempts = context.Event(), context.Value("i", 0)
+    storm = context.Process(target=_storm, args=(base, 20, stop, attempts))
+    storm.start()
     try:
         loud, loud_n = _reader_p95(base, cookie, seconds)
     finally:
         stop.set()
-        for thread in storm:
-            thread.join()
+        storm.join()
+    after, after_n = _reader_p95(base, cookie, seconds)
     verdict = "ok" if loud <= 2 * quiet else "MISSED"
     print(
         f"{backend:<11} login storm: reader p95 quiet {quiet:.1f} ms ({quiet_n} reads), "
         f"during 20 wrong-password clients {loud:.1f} ms ({loud_n} reads, "
-        f"{sum(counts)} sign-in attempts); target <= 2x quiet: {verdict}"
+        f"{attempts.value} sign-in attempts), quiet again {after:.1f} ms ({after_n} reads); "
+        f"target <= 2x quiet: {verdict}"
     )
 
 

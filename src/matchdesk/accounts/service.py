@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from matchdesk.accounts.hashing import HASHING
 from matchdesk.accounts.models import ApiToken, LoginThrottle, Operator, OperatorSession
 from matchdesk.accounts.roles import ROLES, Role
 from matchdesk.errors import Conflict, InvalidInput, MatchdeskError, NotFound
@@ -100,7 +101,10 @@ def create_operator(
     if session.scalar(select(Operator.id).where(Operator.email == address)) is not None:
         raise Conflict(f"an operator with e-mail {address} already exists")
     operator = Operator(
-        email=address, name=name.strip(), password_hash=_HASHER.hash(password), role=role
+        email=address,
+        name=name.strip(),
+        password_hash=HASHING.run(_HASHER.hash, password),
+        role=role,
     )
     session.add(operator)
     session.flush()
@@ -114,7 +118,7 @@ def set_password(session: Session, operator: Operator, password: str) -> None:
     """A new password: lifts the account's sign-in lock and ends every session of the
     operator (a copied cookie must not outlive a password change)."""
     _check_password(password)
-    operator.password_hash = _HASHER.hash(password)
+    operator.password_hash = HASHING.run(_HASHER.hash, password)
     operator.failed_logins = 0
     operator.locked_until = None
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == _account_key(operator.email)))
@@ -159,6 +163,11 @@ def _throttled(until: datetime, now: datetime) -> SignInThrottled:
     )
 
 
+def client_locked_until(session: Session, client: str) -> datetime | None:
+    """Until when sign-ins from the client address `client` are refused, or None."""
+    return _locked(session, _client_key(client or "unknown"), _now())
+
+
 def authenticate(
     session: Session,
     email: str,
@@ -187,10 +196,10 @@ def authenticate(
     verified = False
     if operator is None:
         with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY_HASH, password[:MAX_PASSWORD])
+            HASHING.run(_HASHER.verify, _DUMMY_HASH, password[:MAX_PASSWORD])
     else:
         try:
-            verified = _HASHER.verify(operator.password_hash, password)
+            verified = HASHING.run(_HASHER.verify, operator.password_hash, password)
         except (VerificationError, InvalidHashError):
             verified = False
     if not verified or operator is None:
@@ -198,7 +207,7 @@ def authenticate(
         _count_failure(session, client_key, MAX_CLIENT_FAILURES, now)
         raise SignInRefused("wrong e-mail or password")
     if _HASHER.check_needs_rehash(operator.password_hash):
-        operator.password_hash = _HASHER.hash(password)
+        operator.password_hash = HASHING.run(_HASHER.hash, password)
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
     operator.failed_logins = 0
     operator.locked_until = None

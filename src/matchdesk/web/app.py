@@ -39,7 +39,7 @@ from matchdesk.web.routes import (
     settings,
     tiers,
 )
-from matchdesk.web.security import HardeningMiddleware, redact_access_log
+from matchdesk.web.security import HardeningMiddleware, LoginGate, redact_access_log
 
 HERE = Path(__file__).parent
 ROUTERS = (
@@ -110,6 +110,9 @@ def create_app(md: Matchdesk) -> FastAPI:
         same_site="lax",
         https_only=md.settings.environment == "production",
     )
+    # Client addresses locked out of signing in, per process (noted by the sign-in route).
+    web.state.login_locks = {}
+    web.add_middleware(LoginGate, locks=web.state.login_locks)
     web.add_middleware(HardeningMiddleware)  # outermost: runs before the session cookie
     redact_access_log()
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

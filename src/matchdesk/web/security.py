@@ -9,6 +9,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, Request
@@ -326,3 +327,57 @@ class HardeningMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_hardened)
+
+
+class LoginGate:
+    """Pure ASGI, in front of everything: a sign-in (`POST /login`) from a client address
+    that is locked out (`locks`: address -> until when, noted by the sign-in route) is
+    answered 429 at once, before the form, the session, the database or argon2, so that a
+    storm of wrong passwords costs the server next to nothing once its address is locked.
+    A browser with a known-device cookie goes on to the full check (it may pass a lock)."""
+
+    def __init__(self, app: Any, locks: dict[str, datetime]) -> None:
+        self.app, self.locks = app, locks
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/login":
+            client = (scope.get("client") or ("",))[0]
+            until = self.locks.get(client)
+            if until is not None and not _has_device_cookie(scope):
+                now = datetime.now(UTC)
+                if until > now:
+                    await _refuse_sign_in(send, until, now)
+                    return
+                self.locks.pop(client, None)
+        await self.app(scope, receive, send)
+
+
+def _has_device_cookie(scope: Any) -> bool:
+    cookies = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie")
+    return DEVICE_COOKIE.encode() + b"=" in cookies
+
+
+async def _refuse_sign_in(send: Any, until: datetime, now: datetime) -> None:
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+    text = (
+        "Too many failed sign-ins from your address; try again in "
+        f"{minutes} minute{'s' if minutes > 1 else ''}."
+    )
+    body = (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Sign in</title>'
+        f'<link rel="stylesheet" href="/static/matchdesk.css"><p role="alert">{text}</p>'
+        '<p><a href="/login">Sign in</a></p></html>'
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(int((until - now).total_seconds()) + 1).encode()),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

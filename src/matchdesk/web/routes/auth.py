@@ -5,7 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from matchdesk.accounts.service import SignInRefused, authenticate, device_mark
+from matchdesk.accounts.service import (
+    SignInRefused,
+    authenticate,
+    client_locked_until,
+    device_mark,
+)
 from matchdesk.web.rendering import render
 from matchdesk.web.security import (
     DEVICE_COOKIE,
@@ -60,6 +65,7 @@ def login(
     refuse_nul([("email", email), ("next", next)])
     md = app_of(request)
     refused: SignInRefused | None = None
+    locked_until = None
     client = request.client.host if request.client else ""
     with md.transaction() as session:
         try:
@@ -73,7 +79,10 @@ def login(
             operator_id, mark = operator.id, device_mark(operator)
         except SignInRefused as exc:
             refused = exc  # caught inside, so the failure count is committed
+            locked_until = client_locked_until(session, client)
     if refused is not None:
+        if locked_until is not None:  # later attempts from there: refused at the door
+            request.app.state.login_locks[client] = locked_until
         return _form(
             request,
             email=email,

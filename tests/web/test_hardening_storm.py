@@ -1,0 +1,115 @@
+"""Issue 15, the login storm: argon2 runs one hash at a time per process in a thread of the
+lowest CPU priority, and a client address that is locked out is refused at the door,
+before the form, the session, the database or argon2 (both backends)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from matchdesk.accounts import hashing
+from matchdesk.accounts.hashing import HashingThread
+from matchdesk.accounts.models import LoginThrottle
+from matchdesk.context import Matchdesk
+from tests.web.conftest import PASSWORD
+from tests.web.test_hardening import attempt
+
+Client = Callable[[str | None], TestClient]
+
+
+def test_hashes_run_one_at_a_time_in_one_thread_of_the_lowest_priority() -> None:
+    hasher = HashingThread()
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[tuple[int, int]] = []
+    inside, most = 0, 0
+    count = threading.Lock()
+
+    def work(n: int) -> int:
+        nonlocal inside, most
+        with count:
+            inside += 1
+            most = max(most, inside)
+        tid = threading.get_native_id()
+        seen.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+        with count:
+            inside -= 1
+        return n * n
+
+    answers: list[int] = []
+    callers = [
+        threading.Thread(target=lambda n=n: answers.append(hasher.run(work, n))) for n in range(8)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert sorted(answers) == [n * n for n in range(8)]
+    assert most == 1
+    assert len({tid for tid, _ in seen}) == 1
+    assert {priority for _, priority in seen} == {19}
+    assert threading.get_native_id() not in {tid for tid, _ in seen}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # callers keep theirs
+
+
+def test_a_wrong_password_is_checked_by_the_hashing_thread(
+    client_as: Client, operators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    real = hashing.HASHING.run
+
+    def watched(function: Any, *args: Any) -> Any:
+        return real(
+            lambda *a: (threads.append(threading.current_thread().name), function(*a))[1], *args
+        )
+
+    monkeypatch.setattr(hashing.HASHING, "run", watched)
+    assert attempt(client_as(None), operators["viewer"], "a wrong guess").status_code == 401
+    assert attempt(client_as(None), "ghost@example.com", "a wrong guess").status_code == 401
+    assert [name.rsplit("_", 1)[0] for name in threads] == ["password-hashing"] * 2
+
+
+def test_a_locked_client_address_is_refused_at_the_door(
+    md: Matchdesk,
+    web: Any,
+    client_as: Client,
+    operators: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = client_as(None)
+    for n in range(20):
+        assert attempt(client, f"guess{n}@example.com", "a wrong guess").status_code == 401
+    assert set(web.state.login_locks) == {"testclient"}
+    with md.transaction() as session:
+        before = [
+            (t.key, t.failures, t.locked_until) for t in session.scalars(select(LoginThrottle))
+        ]
+
+    def no_hashing(*_: Any) -> Any:
+        raise AssertionError("argon2 ran for a locked client address")
+
+    monkeypatch.setattr(hashing.HASHING, "run", no_hashing)
+    refused = attempt(client, operators["viewer"], PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins from your address; try again in 15 minutes." in refused.text
+    assert 'name="csrf_token"' not in refused.text  # the door's answer, not the form
+    assert int(refused.headers["retry-after"]) in range(899, 902)
+    assert refused.headers["x-frame-options"] == "DENY"
+    with md.transaction() as session:
+        after = [
+            (t.key, t.failures, t.locked_until) for t in session.scalars(select(LoginThrottle))
+        ]
+    assert after == before  # the database was not touched
+
+    # A browser holding a known-device cookie goes on to the full check (it may pass a lock):
+    # a forged one gets the sign-in form's refusal, still without argon2.
+    client.cookies.set("matchdesk_device", "forged")
+    checked = attempt(client, operators["viewer"], PASSWORD)
+    assert checked.status_code == 429
+    assert "too many failed attempts; try again in 15 minutes" in checked.text
+    assert 'name="csrf_token"' in checked.text
