@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 
 from matchdesk.context import Matchdesk
 from matchdesk.results import rollups
-from matchdesk.results.models import TierDay, WeekMask
+from matchdesk.results.models import LedgerDay, LiveSession, TierDay, WeekMask
 from matchdesk.results.reports import program_report
 from matchdesk.roster.editing import delete_creator
 from matchdesk.roster.models import Creator
-from tests.results.samples import add_creators, csv, load
+from tests.results.samples import add_creators, count, csv, load
 
 
 def snapshot(md: Matchdesk) -> dict[str, list[tuple[Any, ...]]]:
@@ -184,6 +184,8 @@ def test_a_deleted_creator_leaves_the_rollups(md: Matchdesk) -> None:
     _two_weeks(md)
     with md.transaction() as session:
         delete_creator(session, "luna", actor="test")
+    # no declared foreign key: the removal itself takes the sessions and ledger days
+    assert (count(md, LiveSession), count(md, LedgerDay)) == (3, 3)
     found = snapshot(md)
     assert found["days"] == [
         ("2026-02-01", "B", 1, 20, 7, 0),

@@ -392,9 +392,10 @@ class Stage:
         self.session.execute(
             insert(LiveSession.__table__).from_select(  # type: ignore[arg-type]
                 [*names, "imported_at"],
-                select(*(S[name] for name in names), literal(now, DateTime(timezone=True))).where(
-                    S.state == CREATED
-                ),
+                select(*(S[name] for name in names), literal(now, DateTime(timezone=True)))
+                .where(S.state == CREATED)
+                # in the unique index's order: its pages are written once, not at random
+                .order_by(S.creator_id, S.started_at),
             )
         )
 
