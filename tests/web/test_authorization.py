@@ -303,6 +303,26 @@ CASES = [
              form={"handle": "anna"})
         for action in ("test", "send", "pause", "resume")
     ),
+    Case("GET", "/outreach/campaigns", "/outreach/campaigns", PAGE),
+    Case(
+        "POST",
+        "/outreach/campaigns",
+        "/outreach/campaigns",
+        row(303, 403, 422, 422, 303, 303),
+        form={"text": "name = 1"},
+    ),
+    Case(
+        "GET",
+        "/outreach/campaigns/{campaign_id}",
+        "/outreach/campaigns/99999",
+        row(303, 404, 404, 404, 303, 303),
+    ),
+    Case(
+        "GET",
+        "/outreach/campaigns/{campaign_id}/standings.{fmt}",
+        "/outreach/campaigns/99999/standings.csv",
+        row(303, 404, 404, 404, 303, 303),
+    ),
     Case("GET", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
     Case("POST", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
     Case("GET", "/outbox", "/outbox", PAGE),
@@ -506,6 +526,12 @@ CASES = [
                 }
             ]
         },
+    ),
+    Case(
+        "GET",
+        "/portal/{token}/campaigns",
+        "/portal/{portal}/campaigns",
+        row(403, 403, 403, 403, 200, 200),
     ),
     # Subscriptions in the portal (issue 12): the creator's own, through their link.
     Case(

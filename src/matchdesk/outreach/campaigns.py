@@ -345,3 +345,89 @@ def leaderboard(session: Session, campaign_id: int, *, today: date) -> list[Stan
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    """Every campaign, the latest start first."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.starts.desc(), Campaign.id)))
+
+
+def create_from_text(session: Session, text: str, *, today: date, actor: str) -> Campaign:
+    """A campaign from a file's TOML text (the page's form); its segment must be inline."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "campaign.toml"
+        path.write_text(text, encoding="utf-8")
+        spec = read_campaign_file(path)
+    return create_campaign(session, spec, today=today, actor=actor)
+
+
+def standings_table(campaign: Campaign, standings: Sequence[Standing]) -> Any:
+    """The final standings as an export table (CSV or XLSX)."""
+    from matchdesk.results.exports import Table
+
+    return Table(
+        name=f"campaign-{campaign.id}-standings",
+        columns=(
+            ("league", "League"),
+            ("rank", "Rank"),
+            ("handle", "Creator"),
+            ("points", "Points"),
+        ),
+        rows=[s.as_json() for s in standings],
+    )
+
+
+def running_ranks(session: Session, today: date) -> dict[int, int]:
+    """Each creator's rank in the latest campaign running today (the `campaign_rank`
+    personal field), by creator id."""
+    campaign = session.scalars(
+        select(Campaign)
+        .where(Campaign.starts <= today, Campaign.ends >= today)
+        .order_by(Campaign.starts.desc(), Campaign.id.desc())
+        .limit(1)
+    ).first()
+    if campaign is None:
+        return {}
+    standings = leaderboard(session, campaign.id, today=today)
+    ids = dict(
+        session.execute(
+            select(Creator.handle, Creator.id).where(
+                Creator.handle.in_([s.handle for s in standings])
+            )
+        ).all()
+    ) if standings else {}  # fmt: skip
+    return {ids[s.handle]: s.rank for s in standings}
+
+
+@dataclass(frozen=True)
+class MyStanding:
+    """A creator's place in one campaign (rank None: in no league)."""
+
+    campaign: str
+    starts: date
+    ends: date
+    league: str | None
+    rank: int | None
+    points: int | None
+    ranked: int
+
+
+def creator_standings(session: Session, creator_id: int, *, today: date) -> list[MyStanding]:
+    """The campaigns a creator takes part in (started ones), with their rank and points."""
+    handle = session.scalar(select(Creator.handle).where(Creator.id == creator_id))
+    found: list[MyStanding] = []
+    for campaign in list_campaigns(session):
+        ensure_enrolled(session, campaign, today)
+        enrolment = session.get(Enrolment, (campaign.id, creator_id))
+        if enrolment is None:
+            continue
+        board = [s for s in leaderboard(session, campaign.id, today=today)
+                 if s.league == enrolment.league]  # fmt: skip
+        mine = next((s for s in board if s.handle == handle), None)
+        found.append(
+            MyStanding(campaign.name, campaign.starts, campaign.ends, enrolment.league,
+                       mine.rank if mine else None, mine.points if mine else None, len(board))
+        )  # fmt: skip
+    return found

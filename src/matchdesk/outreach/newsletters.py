@@ -264,6 +264,7 @@ def _queue_chunk(
     now: datetime,
     limit: int = CHUNK,
     after: int = 0,
+    ranks: dict[int, int] | None = None,
 ) -> tuple[int, int]:
     """`queue_chunk` from the deliveries after id `after` (keyset: no rescan of those
     done); returns (queued, the last delivery id seen)."""
@@ -287,7 +288,9 @@ def _queue_chunk(
     ).all()
     if not batch:
         return 0, after
-    values = personal_values(session, [b.creator_id for b in batch], today, now)
+    if ranks is None and "campaign_rank" not in newsletter.subject + newsletter.body:
+        ranks = {}  # the template does not use it: no leaderboard to compute
+    values = personal_values(session, [b.creator_id for b in batch], today, now, ranks)
     key, base = settings.signing_key(), settings.public_url()
     messages = []
     for _id, cid, email, due in batch:
@@ -335,6 +338,13 @@ def run_send(
         total = count_deliveries(session, newsletter_id, None)
         done = total - count_deliveries(session, newsletter_id, "pending")
     queued, after = 0, 0
+    ranks: dict[int, int] | None = None
+    with md.transaction() as session:
+        newsletter = get_newsletter(session, newsletter_id)
+        if "campaign_rank" in newsletter.subject + newsletter.body:
+            from matchdesk.outreach.campaigns import running_ranks
+
+            ranks = running_ranks(session, today)  # once for the whole send
     while True:
         with md.transaction() as session:
             n, after = _queue_chunk(
@@ -345,6 +355,7 @@ def run_send(
                 now=now(),
                 limit=chunk,
                 after=after,
+                ranks=ranks if ranks is not None else {},
             )
         if n == 0:
             break

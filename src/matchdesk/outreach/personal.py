@@ -28,9 +28,14 @@ def id_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bo
 
 
 def personal_values(
-    session: Session, creator_ids: Sequence[int], today: date, now: datetime
+    session: Session,
+    creator_ids: Sequence[int],
+    today: date,
+    now: datetime,
+    ranks: dict[int, int] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Each creator's personal fields (without `unsubscribe_url`), by id."""
+    """Each creator's personal fields (without `unsubscribe_url`), by id; `ranks` are
+    the campaign ranks (`campaigns.running_ranks`), read here when not given."""
     if not creator_ids:
         return {}
     ids = list(creator_ids)
@@ -69,6 +74,13 @@ def personal_values(
     ):
         values[cid]["diamonds_30d"] = int(diamonds or 0)
         values[cid]["live_days_30d"] = int(days or 0)
+    if ranks is None:
+        from matchdesk.outreach.campaigns import running_ranks
+
+        ranks = running_ranks(session, today)
+    for cid, rank in ranks.items():
+        if cid in values:
+            values[cid]["campaign_rank"] = rank
     _next_matches(session, ids, now, values, zones)
     _next_checkins(session, ids, now, values, zones)
     return values

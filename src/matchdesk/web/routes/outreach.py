@@ -545,3 +545,113 @@ def portal_subscriptions_save(
         for name in TOPICS:
             set_subscription(session, creator.id, name, name in topic)
     return RedirectResponse(f"/portal/{token}/subscriptions?saved=1", status_code=303)
+
+
+# --- campaigns -----------------------------------------------------------------------
+
+
+@router.get("/outreach/campaigns")
+def campaigns_page(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
+    """The campaigns, and (managers) a new one from its file."""
+    return _campaigns(request)
+
+
+def _campaigns(request: Request, status: int = 200, **context: Any) -> Response:
+    from matchdesk.outreach.campaigns import list_campaigns
+
+    md = app_of(request)
+    with md.transaction() as session:
+        campaigns = list_campaigns(session)
+    defaults: dict[str, Any] = {"text": "", "message": "", "problems": []}
+    return render(
+        request, "outreach_campaigns.html", status, campaigns=campaigns, **{**defaults, **context}
+    )
+
+
+@router.post("/outreach/campaigns")
+def campaign_create(
+    request: Request,
+    text: str = Form(default="", max_length=100_000),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Create a campaign from its file's text (SPEC section 8)."""
+    from matchdesk.outreach.campaigns import create_from_text
+
+    md = app_of(request)
+    try:
+        with md.transaction() as session:
+            campaign = create_from_text(session, text, today=_today(request), actor=principal.actor)
+            campaign_id = campaign.id
+    except InvalidInput as exc:
+        return _campaigns(request, 422, text=text, message=exc.message, problems=exc.details)
+    return RedirectResponse(f"/outreach/campaigns/{campaign_id}", status_code=303)
+
+
+@router.get("/outreach/campaigns/{campaign_id}")
+def campaign_page(
+    request: Request,
+    campaign_id: int,
+    league: str = Query(default="", max_length=100),
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """The leaderboard of each league (or of one), as results are imported."""
+    from matchdesk.outreach.campaigns import get_campaign, leaderboard
+
+    md = app_of(request)
+    with md.transaction() as session:
+        campaign = get_campaign(session, campaign_id)
+        standings = leaderboard(session, campaign_id, today=_today(request))
+    leagues = [lg["name"] for lg in campaign.leagues]
+    shown = [s for s in standings if not league or s.league == league]
+    return render(
+        request,
+        "outreach_campaign.html",
+        campaign=campaign,
+        leagues=leagues,
+        league=league,
+        standings=shown,
+        today=_today(request),
+    )
+
+
+@router.get("/outreach/campaigns/{campaign_id}/standings.{fmt}")
+def campaign_export(
+    request: Request,
+    campaign_id: int,
+    fmt: str,
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """The standings as CSV or XLSX."""
+    from matchdesk.outreach.campaigns import get_campaign, leaderboard, standings_table
+    from matchdesk.results.exports import FORMATS, export
+
+    if fmt not in FORMATS:
+        raise NotFound(f"there is no {fmt!r} export (csv or xlsx)")
+    md = app_of(request)
+    with md.transaction() as session:
+        campaign = get_campaign(session, campaign_id)
+        table = standings_table(campaign, leaderboard(session, campaign_id, today=_today(request)))
+    data, media_type = export(table, fmt)
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{table.name}.{fmt}"'},
+    )
+
+
+@router.get("/portal/{token}/campaigns")
+def portal_campaigns(request: Request, token: str) -> Response:
+    """The creator's own rank and points in each campaign they take part in."""
+    from matchdesk.outreach.campaigns import creator_standings
+    from matchdesk.portal.links import creator_for_token
+
+    md = app_of(request)
+    with md.transaction() as session:
+        creator, _ = creator_for_token(session, md.settings, token)
+        mine = creator_standings(session, creator.id, today=_today(request))
+        handle = creator.handle
+    response = render(
+        request, "outreach_portal_campaigns.html", token=token, handle=handle, mine=mine
+    )
+    response.headers.update(_PORTAL_HEADERS)
+    return response
