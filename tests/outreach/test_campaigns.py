@@ -222,3 +222,31 @@ def test_cli_create_and_leaderboard(md: Matchdesk, run: Any, tmp_path: Path) -> 
     assert [r["handle"] for r in json.loads(outcome.stdout)] == ["nyc", "bkk", "low"]
     outcome = run("campaigns", "leaderboard", str(campaign_id), "--csv")
     assert outcome.stdout.splitlines()[:2] == ["league,rank,handle,points", "Glow,1,nyc,10700"]
+
+
+def test_a_segment_of_the_campaigns_participants(md: Matchdesk, tmp_path: Path) -> None:
+    from matchdesk.outreach.segments import parse_segment, preview_segment
+
+    setup(md)
+    path = tmp_path / "spring.toml"
+    path.write_text(FILE)
+    with md.transaction() as session:
+        campaign_id = create_campaign(
+            session, read_campaign_file(path), today=date(2026, 3, 7), actor="t"
+        ).id
+        found = preview_segment(
+            session,
+            parse_segment(
+                {"match": "all", "rules": [{"field": "campaign", "op": "=", "value": campaign_id}]}
+            ),
+            date(2026, 3, 7),
+        )
+        others = preview_segment(
+            session,
+            parse_segment(
+                {"match": "all", "rules": [{"field": "campaign", "op": "!=", "value": campaign_id}]}
+            ),
+            date(2026, 3, 7),
+        )
+    assert found.handles == ("amy", "bkk", "low", "nyc")  # amy is enrolled, if unranked
+    assert others.handles == ("out",)

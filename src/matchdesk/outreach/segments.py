@@ -39,7 +39,7 @@ from matchdesk.results.models import LedgerDay
 from matchdesk.roster.models import Creator, CreatorLanguage
 from matchdesk.rounds.models import Bye, Match, Round
 
-Kind = Literal["text", "number", "bool", "list"]
+Kind = Literal["text", "number", "bool", "list", "campaign"]
 
 FIELDS: dict[str, Kind] = {
     "tier": "text",
@@ -55,6 +55,9 @@ FIELDS: dict[str, Kind] = {
     "matched_last_round": "bool",
     "manager": "text",
     "subscribed": "bool",
+    # Beyond SPEC section 7: the participants of a campaign (its id), for the campaign's
+    # progress newsletters.
+    "campaign": "campaign",
 }
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 OPS: dict[Kind, tuple[str, ...]] = {
@@ -62,6 +65,7 @@ OPS: dict[Kind, tuple[str, ...]] = {
     "number": (*COMPARISONS, "in", "not in"),
     "bool": ("=", "!="),
     "list": ("has", "in", "not in"),
+    "campaign": ("=", "!=", "in", "not in"),
 }
 MAX_DEPTH = 8
 
@@ -193,7 +197,7 @@ def _rule(node: Any, where: str, problems: list[str]) -> Rule | None:
 
 
 def _value_problem(kind: Kind, value: Any) -> str | None:
-    if kind == "number":
+    if kind in ("number", "campaign"):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"value {_describe(value)} is not a whole number"
     elif kind == "bool":
@@ -315,6 +319,14 @@ def _rule_condition(rule: Rule, today: date) -> ColumnElement[bool]:
     if rule.field == "subscribed":
         wanted = rule.value if rule.op == "=" else not rule.value
         return subscribed_condition() if wanted else ~subscribed_condition()
+    if rule.field == "campaign":
+        from matchdesk.outreach.models import Enrolment
+
+        ids = rule.value if isinstance(rule.value, list) else [rule.value]
+        enrolled = select(Enrolment.creator_id).where(Enrolment.campaign_id.in_(ids))
+        if rule.op in ("=", "in"):
+            return Creator.id.in_(enrolled)
+        return Creator.id.not_in(enrolled)
     raise AssertionError(rule.field)  # parse_segment admits no other field
 
 
@@ -425,6 +437,8 @@ def document_from_rows(match: str, rows: Sequence[tuple[str, str, str]]) -> dict
         if not text.strip():
             continue
         kind = FIELDS.get(field, "text")
+        if kind == "campaign":
+            kind = "number"
         if op in ("in", "not in"):
             value: Any = [_typed(kind, part) for part in text.split(",") if part.strip()]
         else:
