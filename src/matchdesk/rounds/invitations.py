@@ -23,6 +23,7 @@ from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from matchdesk.portal.links import make_portal_token
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
+from matchdesk.rounds.ics_fast import fast_calendar
 from matchdesk.rounds.models import Invitation, Match, Round
 from matchdesk.rounds.queries import local_date_time
 
@@ -67,7 +68,52 @@ def calendar_bytes(
     attendee: str,
     stamp: datetime,
 ) -> bytes:
-    """An iCalendar object (RFC 5545/5546) with one event, METHOD REQUEST or CANCEL."""
+    """An iCalendar object (RFC 5545/5546) with one event, METHOD REQUEST or CANCEL
+    (written directly when no value needs escaping: the same bytes, much faster)."""
+    fast = fast_calendar(
+        prodid=PRODID,
+        method=method,
+        uid=uid,
+        sequence=sequence,
+        summary=summary,
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        organizer_address=organizer.address,
+        organizer_name=organizer.name,
+        attendee=attendee,
+        stamp=stamp,
+    )
+    if fast is not None:
+        return fast
+    return calendar_bytes_icalendar(
+        method=method,
+        uid=uid,
+        sequence=sequence,
+        summary=summary,
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        organizer=organizer,
+        attendee=attendee,
+        stamp=stamp,
+    )
+
+
+def calendar_bytes_icalendar(
+    *,
+    method: str,
+    uid: str,
+    sequence: int,
+    summary: str,
+    description: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    organizer: Sender,
+    attendee: str,
+    stamp: datetime,
+) -> bytes:
+    """`calendar_bytes` through the icalendar library (any value, escaped as needed)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

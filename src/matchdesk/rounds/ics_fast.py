@@ -1,0 +1,79 @@
+"""Invitation calendars without the icalendar library's per-object machinery: publishing
+a big round writes one calendar per invitation, and building each through icalendar cost
+most of a millisecond. The text is written directly, byte for byte what
+`invitations.calendar_bytes` makes with icalendar (same property order, RFC 5545 folding
+at 75 octets), for values that need no escaping or quoting: printable ASCII without
+backslash, `;`, `,` (nor space, `:`, `"`, `^` in the organizer's name). Anything else returns None
+and the caller uses icalendar. tests/rounds/test_ics_fast.py checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("\\;,")
+_PLAIN_PARAM = _PLAIN - set(':"^ ')  # icalendar quotes a parameter with any of these
+_FOLD = 74  # characters per folded piece (75 octets with the continuation's space)
+
+
+def _plain(value: str, allowed: frozenset[str] = _PLAIN) -> bool:
+    return all(c in allowed for c in value)
+
+
+def _line(text: str) -> str:
+    if len(text) <= _FOLD:
+        return text + "\r\n"
+    pieces = [text[i : i + _FOLD] for i in range(0, len(text), _FOLD)]
+    return "\r\n ".join(pieces) + "\r\n"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def fast_calendar(
+    *,
+    prodid: str,
+    method: str,
+    uid: str,
+    sequence: int,
+    summary: str,
+    description: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    organizer_address: str,
+    organizer_name: str,
+    attendee: str,
+    stamp: datetime,
+) -> bytes | None:
+    """The calendar `calendar_bytes` would make, or None when a value needs escaping."""
+    if not (
+        _plain(prodid)
+        and _plain(uid)
+        and _plain(summary)
+        and _plain(description)
+        and _plain(organizer_address, _PLAIN_PARAM)
+        and _plain(organizer_name, _PLAIN_PARAM)
+        and _plain(attendee, _PLAIN_PARAM)
+        and method in ("REQUEST", "CANCEL")
+        and organizer_name.strip() == organizer_name
+        and organizer_name
+    ):
+        return None
+    rsvp = "TRUE" if method == "REQUEST" else "FALSE"
+    status = "CANCELLED" if method == "CANCEL" else "CONFIRMED"
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+        + _line(f"PRODID:{prodid}")
+        + f"METHOD:{method}\r\nBEGIN:VEVENT\r\n"
+        + _line(f"SUMMARY:{summary}")
+        + f"DTSTART:{_stamp(starts_at)}\r\nDTEND:{_stamp(ends_at)}\r\n"
+        + f"DTSTAMP:{_stamp(stamp)}\r\n"
+        + _line(f"UID:{uid}")
+        + f"SEQUENCE:{sequence}\r\n"
+        + _line(f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP={rsvp}:mailto:{attendee}")
+        + _line(f"DESCRIPTION:{description}")
+        + _line(f"ORGANIZER;CN={organizer_name}:mailto:{organizer_address}")
+        + f"STATUS:{status}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return text.encode("ascii")
