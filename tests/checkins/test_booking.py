@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from matchdesk.checkins.booking import SlotTaken, book, cancel, free_slots, open_checkin
+from matchdesk.checkins.booking import (
+    SlotTaken,
+    book,
+    cancel,
+    free_slots,
+    next_free,
+    open_checkin,
+)
 from matchdesk.checkins.models import Checkin
 from matchdesk.context import Matchdesk
 from matchdesk.errors import Conflict, InvalidInput
@@ -129,6 +136,7 @@ def _race(md: Matchdesk, first_at: datetime, second_at: datetime) -> Any:
                     .upper()
                     .startswith(("INSERT INTO CHECKINS", "UPDATE CHECKINS"))
                 ):
+                    outcome["wrote"] = True
                     bob_writing.set()
 
             try:
@@ -170,13 +178,16 @@ def _race(md: Matchdesk, first_at: datetime, second_at: datetime) -> Any:
 def test_two_bookings_of_one_slot_at_once_one_wins(md: Matchdesk) -> None:
     _world(md, ("anna", "bob"), "Tue 10:00-12:00")
     outcome = _race(md, TUE_15, TUE_15)
+    assert outcome.get("wrote")  # bob's INSERT was sent: the unique index refused it
     error = outcome.get("error")
     assert isinstance(error, SlotTaken), outcome
     assert error.message == "Someone else just took that time. Here are the next free ones."
     # 15:30 lies within duration + buffer of anna's 15:00; on 10 March New York's
     # 10:00-12:00 is 14:00-16:00 UTC.
     tue_10 = TUE_15 + timedelta(days=7)
-    assert [s.start for s in error.next_slots] == [
+    with md.transaction() as session:
+        offered = next_free(session, md.program, _creator(session, "bob"), NOW)
+    assert [s.start for s in offered] == [
         TUE_15 + timedelta(hours=1),
         TUE_15 + timedelta(hours=1, minutes=30),
         tue_10,
@@ -191,6 +202,7 @@ def test_two_bookings_of_one_slot_at_once_one_wins(md: Matchdesk) -> None:
 def test_two_bookings_of_neighbouring_slots_at_once_one_wins(md: Matchdesk) -> None:
     _world(md, ("anna", "bob"))
     outcome = _race(md, TUE_15, TUE_15 + timedelta(minutes=30))
+    assert outcome.get("wrote")  # bob's row was written, then undone by the neighbour check
     assert isinstance(outcome.get("error"), SlotTaken), outcome
     with md.transaction() as session:
         assert len(session.scalars(select(Checkin)).all()) == 1

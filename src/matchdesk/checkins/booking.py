@@ -3,11 +3,14 @@ program's notice.
 
 Two creators taking one slot at the same moment: the partial unique index on (manager,
 start) over booked check-ins decides. The loser's INSERT (or UPDATE) fails with an
-IntegrityError inside a savepoint, which is caught here and turned into `SlotTaken`
-carrying the next free slots. A slot next to another (closer than duration + buffer)
-is not the same key, so after writing, the booking takes the manager's row lock
+IntegrityError, turned here into `SlotTaken`; the caller rolls the transaction back
+and shows `next_free` from a fresh one. (No savepoint: with the pysqlite driver a
+SAVEPOINT outside an explicit BEGIN starts the transaction and its RELEASE commits it,
+so the booking would be committed early.) A slot next to another (closer than duration +
+buffer) is not the same key, so after writing, the booking takes the manager's row lock
 (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has one writer at a time already) and
-checks its neighbours and the day's count: whichever commits second sees the first.
+checks its neighbours and the day's count: whichever commits second sees the first, and
+raises `SlotTaken` so that its caller rolls its row back.
 """
 
 from __future__ import annotations
@@ -37,14 +40,14 @@ HORIZON = timedelta(days=14)  # how far ahead the portal offers slots
 NEXT_SHOWN = 5
 
 
+TAKEN = "Someone else just took that time. Here are the next free ones."
+
+
 class SlotTaken(Conflict):
-    """The slot was booked by someone else first; `next_slots` are the nearest free ones."""
+    """The slot was booked by someone else first (or is not free): roll back, then offer
+    `next_free`."""
 
     code = "slot_taken"
-
-    def __init__(self, message: str, next_slots: tuple[Slot, ...]) -> None:
-        super().__init__(message)
-        self.next_slots = next_slots
 
 
 @dataclass(frozen=True)
@@ -188,11 +191,11 @@ def _neighbour_problem(
     return "full" if len(same_day) > rules.max_per_day else ""
 
 
-def _taken(session: Session, program: Program, creator: Creator, now: datetime) -> SlotTaken:
-    return SlotTaken(
-        "Someone else just took that time. Here are the next free ones.",
-        free_slots(session, program, creator, now)[:NEXT_SHOWN],
-    )
+def next_free(
+    session: Session, program: Program, creator: Creator, now: datetime
+) -> tuple[Slot, ...]:
+    """The nearest free slots, offered after a lost race."""
+    return free_slots(session, program, creator, now)[:NEXT_SHOWN]
 
 
 def book(
@@ -207,7 +210,8 @@ def book(
 ) -> Checkin:
     """Book (or move the creator's open check-in to) the slot starting at `starts_at`.
     Refuses a time that is not one of `free_slots` (InvalidInput), a change inside the
-    notice (Conflict), and a slot someone else took first (SlotTaken)."""
+    notice (Conflict), and a slot someone else took first (SlotTaken: the transaction
+    must then be rolled back, it may hold a refused write)."""
     manager = _manager_of(session, creator)
     starts_at = aware(starts_at)
     current = open_checkin(session, creator.id)
@@ -219,41 +223,37 @@ def book(
         )
     slots = {s.start: s for s in free_slots(session, program, creator, now)}
     if starts_at not in slots:
-        raise _taken(session, program, creator, now)
+        raise SlotTaken(TAKEN)
     slot = slots[starts_at]
     before = None if current is None else {"starts_at": aware(current.starts_at).isoformat()}
+    if current is None:
+        checkin = Checkin(
+            creator_id=creator.id,
+            manager_id=manager.id,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            status="booked",
+            uid=new_uid(Sender.from_settings().domain),
+            booked_by=actor,
+            booked_at=now,
+            updated_at=now,
+        )
+        session.add(checkin)
+    else:
+        checkin = current
+        checkin.starts_at, checkin.ends_at = slot.start, slot.end
+        checkin.manager_id = manager.id
+        checkin.version += 1
+        checkin.sequence += 1
+        checkin.booked_at, checkin.updated_at = now, now
+    start_reminders(checkin, now)
     try:
-        with session.begin_nested():
-            if current is None:
-                checkin = Checkin(
-                    creator_id=creator.id,
-                    manager_id=manager.id,
-                    starts_at=slot.start,
-                    ends_at=slot.end,
-                    status="booked",
-                    uid=new_uid(Sender.from_settings().domain),
-                    booked_by=actor,
-                    booked_at=now,
-                    updated_at=now,
-                )
-                session.add(checkin)
-            else:
-                checkin = current
-                checkin.starts_at, checkin.ends_at = slot.start, slot.end
-                checkin.manager_id = manager.id
-                checkin.version += 1
-                checkin.sequence += 1
-                checkin.booked_at, checkin.updated_at = now, now
-            start_reminders(checkin, now)
-            session.flush()
-            _lock_manager(session, manager.id)
-            problem = _neighbour_problem(session, program, checkin, manager)
-            if problem:
-                raise _Clash(problem)
-    except (IntegrityError, _Clash):
-        if current is not None:
-            session.refresh(current)
-        raise _taken(session, program, creator, now) from None
+        session.flush()
+    except IntegrityError:
+        raise SlotTaken(TAKEN) from None
+    _lock_manager(session, manager.id)
+    if _neighbour_problem(session, program, checkin, manager):
+        raise SlotTaken(TAKEN)
     audit.record(
         session,
         actor,
@@ -265,10 +265,6 @@ def book(
     )
     invitations(session, settings, program, [checkin])
     return checkin
-
-
-class _Clash(Exception):
-    """Raised inside the savepoint to undo a booking that clashes with a neighbour."""
 
 
 def cancel(

@@ -199,8 +199,8 @@ def schedule_week(
         start_reminders(row, now)
     session.add_all(rows)
     try:
-        with session.begin_nested():
-            session.flush()
+        # No savepoint: on SQLite its RELEASE would commit. The caller rolls back.
+        session.flush()
     except IntegrityError:
         raise Conflict(
             "another booking took one of the planned slots while the week was planned; "

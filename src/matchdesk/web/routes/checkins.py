@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from matchdesk.accounts.models import Operator
 from matchdesk.checkins.agenda import add_action_item, agenda, close, save_notes, set_item_done
-from matchdesk.checkins.booking import SlotTaken, book, cancel, creator_checkin, free_slots
+from matchdesk.checkins.booking import (
+    SlotTaken,
+    book,
+    cancel,
+    creator_checkin,
+    free_slots,
+    next_free,
+)
 from matchdesk.checkins.due import STATES, Week, aware, due_list, program_week, this_monday
 from matchdesk.checkins.feed import calendar_feed, feed_url, operator_for_feed, renew_feed
 from matchdesk.checkins.hours import set_checkin_hours, set_working_hours
@@ -272,9 +279,11 @@ def portal_checkin_book(
                 settings=served_settings(request),
             )
     except SlotTaken as exc:
-        return _portal_page(
-            request, token, status=409, problem=exc.message, next_slots=exc.next_slots
-        )
+        # Rolled back (the refused write with it); the next free times from a fresh read.
+        with md.transaction() as session:
+            creator, _ = creator_for_token(session, md.settings, token)
+            offered = next_free(session, md.program, creator, datetime.now(UTC))
+        return _portal_page(request, token, status=409, problem=exc.message, next_slots=offered)
     except (Conflict, InvalidInput) as exc:
         text = "; ".join(exc.details) if exc.details else exc.message
         return _portal_page(request, token, status=exc.status, problem=text)
