@@ -206,3 +206,23 @@ def test_two_bookings_of_neighbouring_slots_at_once_one_wins(md: Matchdesk) -> N
     assert isinstance(outcome.get("error"), SlotTaken), outcome
     with md.transaction() as session:
         assert len(session.scalars(select(Checkin)).all()) == 1
+
+
+def test_a_booking_is_undone_with_its_transaction(md: Matchdesk) -> None:
+    """Nothing of a booking outlives a rollback (on SQLite a savepoint's release would
+    have committed it early)."""
+    from matchdesk.mail.models import OutboxMessage
+
+    _world(md)
+
+    def failing_request() -> None:
+        with md.transaction() as session:
+            book(session, md.program, _creator(session, "anna"), TUE_15, now=NOW, actor="c",
+                 settings=md.settings)  # fmt: skip
+            raise RuntimeError("the request failed after booking")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
+    with md.transaction() as session:
+        assert session.scalars(select(Checkin)).all() == []
+        assert session.scalars(select(OutboxMessage)).all() == []
