@@ -57,21 +57,27 @@ def test_hashes_run_one_at_a_time_in_one_thread_of_the_lowest_priority() -> None
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # callers keep theirs
 
 
-def test_a_wrong_password_is_checked_by_the_hashing_thread(
-    client_as: Client, operators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_a_password_is_checked_in_the_hashing_thread_holding_no_connection(
+    md: Matchdesk, client_as: Client, operators: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: list[str] = []
+    checks: list[tuple[str, int]] = []  # (thread, database connections checked out)
     real = hashing.HASHING.run
 
     def watched(function: Any, *args: Any) -> Any:
-        return real(
-            lambda *a: (threads.append(threading.current_thread().name), function(*a))[1], *args
-        )
+        def run(*a: Any) -> Any:
+            checks.append((threading.current_thread().name, md.engine.pool.checkedout()))  # type: ignore[attr-defined]
+            return function(*a)
+
+        return real(run, *args)
 
     monkeypatch.setattr(hashing.HASHING, "run", watched)
     assert attempt(client_as(None), operators["viewer"], "a wrong guess").status_code == 401
     assert attempt(client_as(None), "ghost@example.com", "a wrong guess").status_code == 401
-    assert [name.rsplit("_", 1)[0] for name in threads] == ["password-hashing"] * 2
+    signed_in = attempt(client_as(None), operators["viewer"], PASSWORD)
+    assert signed_in.status_code == 303
+    assert [(name.rsplit("_", 1)[0], held) for name, held in checks] == [
+        ("password-hashing", 0)
+    ] * 3
 
 
 def test_a_locked_client_address_is_refused_at_the_door(

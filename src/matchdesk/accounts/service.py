@@ -3,7 +3,6 @@ The caller owns the transaction."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -168,6 +167,73 @@ def client_locked_until(session: Session, client: str) -> datetime | None:
     return _locked(session, _client_key(client or "unknown"), _now())
 
 
+@dataclass(frozen=True)
+class SignInAttempt:
+    """What a sign-in's first step read: the keys its failures count under, and the
+    operator (if the e-mail is an active one) with the hash to check the password against."""
+
+    account_key: str
+    client_key: str
+    now: datetime
+    operator_id: int | None
+    password_hash: str
+
+
+def begin_sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    client: str = "",
+    known_device: Callable[[Operator], bool] | None = None,
+) -> SignInAttempt:
+    """The first step of `authenticate`: refuses a locked e-mail or client address at once
+    (`SignInThrottled`, before any password is checked) unless the browser is a known
+    device of the operator; else what `check_password` and `finish_sign_in` need."""
+    now = _now()
+    address = email.strip().lower()
+    account_key, client_key = _account_key(address), _client_key(client or "unknown")
+    locked = _locked(session, account_key, now) or _locked(session, client_key, now)
+    usable = len(address) <= 254 and "\x00" not in address and 0 < len(password) <= MAX_PASSWORD
+    operator = session.scalar(select(Operator).where(Operator.email == address)) if usable else None
+    if operator is not None and not operator.active:
+        operator = None
+    if locked and not (operator is not None and known_device and known_device(operator)):
+        raise _throttled(locked, now)
+    if operator is None:  # a wrong address takes as long as a wrong password
+        return SignInAttempt(account_key, client_key, now, None, _DUMMY_HASH)
+    return SignInAttempt(account_key, client_key, now, operator.id, operator.password_hash)
+
+
+def check_password(attempt: SignInAttempt, password: str) -> bool:
+    """Whether `password` is the attempt's operator's (argon2, in the hashing thread). No
+    database: the caller holds no connection while it runs."""
+    try:
+        verified = HASHING.run(_HASHER.verify, attempt.password_hash, password[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        return False
+    return bool(verified) and attempt.operator_id is not None
+
+
+def finish_sign_in(
+    session: Session, attempt: SignInAttempt, password: str, verified: bool
+) -> Operator:
+    """The last step of `authenticate`: a wrong password is counted (per e-mail and per
+    client address) and refused; a right one clears the e-mail's count."""
+    operator = session.get(Operator, attempt.operator_id) if attempt.operator_id else None
+    if not verified or operator is None or operator.password_hash != attempt.password_hash:
+        _count_failure(session, attempt.account_key, MAX_FAILURES, attempt.now)
+        _count_failure(session, attempt.client_key, MAX_CLIENT_FAILURES, attempt.now)
+        raise SignInRefused("wrong e-mail or password")
+    if _HASHER.check_needs_rehash(operator.password_hash):
+        operator.password_hash = HASHING.run(_HASHER.hash, password)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == attempt.account_key))
+    operator.failed_logins = 0
+    operator.locked_until = None
+    operator.last_login_at = attempt.now
+    session.flush()
+    return operator
+
+
 def authenticate(
     session: Session,
     email: str,
@@ -182,38 +248,10 @@ def authenticate(
     (`MAX_CLIENT_FAILURES`); past either the sign-in is refused for `LOCK_MINUTES` before
     any password is checked. A device the operator signed in from before
     (`known_device`) passes a lock with the right password, so a lock cannot keep the
-    owner out."""
-    now = _now()
-    address = email.strip().lower()
-    account_key, client_key = _account_key(address), _client_key(client or "unknown")
-    locked = _locked(session, account_key, now) or _locked(session, client_key, now)
-    usable = len(address) <= 254 and "\x00" not in address and 0 < len(password) <= MAX_PASSWORD
-    operator = session.scalar(select(Operator).where(Operator.email == address)) if usable else None
-    if operator is not None and not operator.active:
-        operator = None
-    if locked and not (operator is not None and known_device and known_device(operator)):
-        raise _throttled(locked, now)
-    verified = False
-    if operator is None:
-        with contextlib.suppress(VerificationError):
-            HASHING.run(_HASHER.verify, _DUMMY_HASH, password[:MAX_PASSWORD])
-    else:
-        try:
-            verified = HASHING.run(_HASHER.verify, operator.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            verified = False
-    if not verified or operator is None:
-        _count_failure(session, account_key, MAX_FAILURES, now)
-        _count_failure(session, client_key, MAX_CLIENT_FAILURES, now)
-        raise SignInRefused("wrong e-mail or password")
-    if _HASHER.check_needs_rehash(operator.password_hash):
-        operator.password_hash = HASHING.run(_HASHER.hash, password)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
-    operator.failed_logins = 0
-    operator.locked_until = None
-    operator.last_login_at = now
-    session.flush()
-    return operator
+    owner out. The web app runs the three steps in two transactions, so that no database
+    connection waits on argon2."""
+    attempt = begin_sign_in(session, email, password, client, known_device)
+    return finish_sign_in(session, attempt, password, check_password(attempt, password))
 
 
 def device_mark(operator: Operator) -> str:

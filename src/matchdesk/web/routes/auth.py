@@ -7,9 +7,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.accounts.service import (
     SignInRefused,
-    authenticate,
+    begin_sign_in,
+    check_password,
     client_locked_until,
     device_mark,
+    finish_sign_in,
 )
 from matchdesk.web.rendering import render
 from matchdesk.web.security import (
@@ -60,25 +62,35 @@ def login(
     csrf_token: str = Form(""),
 ) -> Response:
     # Sync on purpose: argon2 and the database run in the thread pool, not on the event
-    # loop, so a storm of wrong passwords does not stall every other request.
+    # loop, so a storm of wrong passwords does not stall every other request. The password
+    # is checked between two transactions: no database connection waits on argon2.
     verify_csrf(request, csrf_token)
     refuse_nul([("email", email), ("next", next)])
     md = app_of(request)
     refused: SignInRefused | None = None
     locked_until = None
     client = request.client.host if request.client else ""
-    with md.transaction() as session:
-        try:
-            operator = authenticate(
+    operator_id, mark = 0, ""
+    try:
+        with md.transaction() as session:
+            attempt = begin_sign_in(
                 session,
                 email,
                 password,
                 client,
                 lambda op: known_device(request, op.id, device_mark(op)),
             )
-            operator_id, mark = operator.id, device_mark(operator)
-        except SignInRefused as exc:
-            refused = exc  # caught inside, so the failure count is committed
+        verified = check_password(attempt, password)
+        with md.transaction() as session:
+            try:
+                operator = finish_sign_in(session, attempt, password, verified)
+                operator_id, mark = operator.id, device_mark(operator)
+            except SignInRefused as exc:
+                refused = exc  # caught inside, so the failure count is committed
+                locked_until = client_locked_until(session, client)
+    except SignInRefused as exc:  # locked: refused before any password was checked
+        refused = exc
+        with md.transaction() as session:
             locked_until = client_locked_until(session, client)
     if refused is not None:
         if locked_until is not None:  # later attempts from there: refused at the door
