@@ -233,6 +233,13 @@ CASES = [
         row(303, 403, 404, 404, 303, 303),
         form={"outcome": "held", "version": "1"},
     ),
+    Case(
+        "POST",
+        "/checkins/{checkin_id}/cancel",
+        "/checkins/99999/cancel",
+        row(303, 403, 404, 404, 303, 303),
+        form={"version": "1"},
+    ),
     Case("GET", "/checkins/me/hours", "/checkins/me/hours", PAGE),
     Case(
         "POST",

@@ -118,3 +118,27 @@ def test_working_hours_and_the_private_calendar_feed(md: Matchdesk, client_as: C
     manager.post("/checkins/me/feed/renew", data={"csrf_token": token})
     assert anonymous.get(feed.group(1)).status_code == 404
     assert anonymous.get("/calendar/forged.ics").status_code == 404
+
+
+def test_a_manager_cancels_a_checkin(md: Matchdesk, client_as: Client) -> None:
+    # Two hours away: inside the creator's notice, but a manager may still cancel.
+    checkin_id = _checkin(md, datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2))
+    manager = client_as("manager")
+    token = csrf_of(manager.get(f"/checkins/{checkin_id}").text)
+    stale = manager.post(
+        f"/checkins/{checkin_id}/cancel", data={"version": "7", "csrf_token": token}
+    )
+    assert stale.status_code == 409
+    done = manager.post(
+        f"/checkins/{checkin_id}/cancel", data={"version": "1", "csrf_token": token}
+    )
+    assert '<span class="badge cancelled" id="checkin-status">cancelled</span>' in done.text
+    with md.transaction() as session:
+        kinds = [
+            (m.kind, m.recipient)
+            for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+    assert kinds == [
+        ("checkin_cancellation", "anna@example.com"),
+        ("checkin_cancellation", "manager@example.com"),
+    ]

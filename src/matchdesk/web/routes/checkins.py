@@ -14,7 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from matchdesk.accounts.models import Operator
-from matchdesk.checkins.agenda import add_action_item, agenda, close, save_notes, set_item_done
+from matchdesk.checkins.agenda import (
+    add_action_item,
+    agenda,
+    close,
+    get_checkin,
+    save_notes,
+    set_item_done,
+)
 from matchdesk.checkins.booking import (
     SlotTaken,
     book,
@@ -32,6 +39,7 @@ from matchdesk.checkins.slots import Slot
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_csrf
+from matchdesk.roster.models import Creator
 from matchdesk.roster.service import get_creator
 from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
@@ -457,6 +465,39 @@ def checkin_close(
             now=datetime.now(UTC),
         ),
     )
+
+
+@router.post("/checkins/{checkin_id}/cancel")
+def checkin_cancel(
+    request: Request,
+    checkin_id: CheckinId,
+    version: int = Form(..., ge=0, le=2**31 - 1),
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """A manager cancels a booked check-in (also inside the notice); both people get the
+    calendar cancellation."""
+    settings = served_settings(request)
+    md = app_of(request)
+
+    def cancel_it(session: Session) -> None:
+        checkin = get_checkin(session, checkin_id)
+        if checkin.version != version:
+            raise Conflict("this check-in was changed by someone else since you opened it")
+        if checkin.status != "booked":
+            raise Conflict(f"this check-in is {checkin.status.replace('_', '-')} already")
+        creator = session.get(Creator, checkin.creator_id)
+        assert creator is not None
+        cancel(
+            session,
+            md.program,
+            creator,
+            now=datetime.now(UTC),
+            actor=principal.actor,
+            settings=settings,
+            respect_notice=False,
+        )
+
+    return _after(request, checkin_id, cancel_it)
 
 
 # ---- An operator's working hours and calendar feed; a creator's check-in history ----
