@@ -14,6 +14,8 @@ from matchdesk.results import analytics
 from matchdesk.results.cache import ResultsCache, cached
 from matchdesk.results.staging import today_in
 from matchdesk.roster.models import utcnow
+from matchdesk.roster.service import count_creators
+from matchdesk.roster.tiers import tier_counts
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,16 @@ def attention(session: Session, program: Program, cache: ResultsCache | None = N
         dark=dark,
         tier_moves=tier_moves,
         missing_results=analytics.matches_missing_results(session, utcnow()),
+    )
+
+
+def roster_counts(
+    session: Session, cache: ResultsCache | None = None
+) -> tuple[int, dict[str | None, int]]:
+    """The dashboard's roster figures: creators, and creators per tier (the roster's
+    version keys the cache, so any creator change shows at once)."""
+    return cached(
+        cache, session, ("roster counts",), lambda: (count_creators(session), tier_counts(session))
     )
 
 

@@ -69,7 +69,7 @@ def program_page(
         return cached(cache, session, ("program", name, start, end, *key), compute)
 
     page = ReportPage(start, end)
-    weeks = _weeks(session, start, end)
+    weeks = keep("weeks", compute=lambda: _weeks(session, start, end))
     page.tables["weeks"] = Table("weeks", WEEK_COLUMNS, weeks)
     before = analytics.previous_period(start, end)
     now, then = keep(

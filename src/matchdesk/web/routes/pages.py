@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from matchdesk.roster.service import count_creators
-from matchdesk.roster.tiers import tier_counts
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -20,13 +18,13 @@ SECTIONS: dict[str, tuple[str, str, str]] = {}
 def dashboard(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
     """What needs attention today (open rounds, creators gone dark, tier moves to review,
     results missing for past matches), each linking to where it is resolved; the roster."""
-    from matchdesk.results.dashboard import attention
+    from matchdesk.results.dashboard import attention, roster_counts
 
     md = app_of(request)
+    cache = request.app.state.results_cache
     with md.transaction() as session:
-        total = count_creators(session)
-        tiers = tier_counts(session)
-        todo = attention(session, md.program, request.app.state.results_cache)
+        total, tiers = roster_counts(session, cache)
+        todo = attention(session, md.program, cache)
     order = [t.name for t in md.program.tiers]
     tier_rows = [(t.name, t.cadence, tiers.get(t.name, 0)) for t in md.program.tiers]
     untiered = sum(n for name, n in tiers.items() if name not in order)
