@@ -134,3 +134,24 @@ def test_cli_due_and_users_hours(run, md: Matchdesk) -> None:  # type: ignore[no
         "  hours: 'Mon 9': expected one time range like 19:00-23:00 (separate windows with ';')",
     ]
     assert run("checkins", "due", "--week", "2026-03-03").code == 2
+
+
+def test_the_demo_has_managers_with_hours_and_a_week_to_plan(run, md: Matchdesk) -> None:  # type: ignore[no-untyped-def]
+    outcome = run("demo", "--creators", "30", "--seed", "2", "--weeks", "0")
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.strip().splitlines()[-1] == (
+        "Demo managers: Mia, Lars, Priya, 30 creators shared among them (Check-ins)."
+    )
+    due = json.loads(run("checkins", "due", "--json").stdout)
+    with md.transaction() as session:
+        active = session.scalars(
+            select(Creator.handle).where(Creator.status == "active", Creator.tier.is_not(None))
+        ).all()
+    # Everyone joined today: due this week, none booked yet, each with a demo manager.
+    assert sorted(d["creator"] for d in due) == sorted(active)
+    assert {d["state"] for d in due} == {"due"}
+    assert {d["manager"] for d in due} == {
+        "mia.manager@example.com",
+        "lars.manager@example.com",
+        "priya.manager@example.com",
+    }

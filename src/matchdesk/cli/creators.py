@@ -141,3 +141,12 @@ def demo(
             f"{built.statistics['matched'] // 2} matches (a draft: review and publish it).",
             highlight=False,
         )
+    from matchdesk.checkins.demo import MANAGERS, add_demo_managers
+
+    with md.transaction() as session:
+        managed = add_demo_managers(session)
+    names = ", ".join(m[1] for m in MANAGERS)
+    out.print(
+        f"Demo managers: {names}, {managed} creators shared among them (Check-ins).",
+        highlight=False,
+    )
