@@ -105,7 +105,7 @@ def test_build_review_publish_decline_rematch(
     first = page.locator("table.board tbody tr").first
     locked_id = int(first.get_attribute("id").removeprefix("match-"))
     first.locator("button:has-text('Lock')").click()
-    expect(page.locator("#flash")).to_have_text(f"Match {locked_id} locked.")
+    expect(page.locator("#board-note")).to_have_text(f"Match {locked_id} locked.")  # in place
     expect(page.locator(f"#match-{locked_id} .lock-state")).to_have_text("🔒 locked")
 
     # Swap two creators of two other pairs.
@@ -113,11 +113,20 @@ def test_build_review_publish_decline_rematch(
     page.fill("[aria-label='Swap: first creator']", x)
     page.fill("[aria-label='Swap: second creator']", "@" + y)
     page.click("#swap-form button")
-    expect(page.locator("#flash")).to_have_text(f"Swapped: @{x} and @{y} exchanged partners.")
+    expect(page.locator("#board-note")).to_have_text(f"Swapped: @{x} and @{y} exchanged partners.")
     pairs = {frozenset((a, b)) for _, a, b, _ in standing_matches(md, round_id)}
     assert frozenset((x, py)) in pairs
     assert frozenset((y, px)) in pairs
     assert frozenset((x, px)) not in pairs
+    # A swap that breaks a rule is refused on the board, in plain words (issue 13, defect 6).
+    page.fill("[aria-label='Swap: first creator']", x)
+    page.fill("[aria-label='Swap: second creator']", py)
+    page.click("#swap-form button")
+    expect(page.locator("#board-note")).to_have_text(
+        f"The swap cannot be made: @{x} and @{py} are partners already."
+    )
+    expect(page.locator("table.board")).to_be_visible()  # the board stays
+    page.reload()  # the log is drawn with the page
     expect(page.locator("#audit tbody tr").first).to_contain_text("match swapped")
     screenshot(page, "round-board")
 

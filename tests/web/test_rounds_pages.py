@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -638,3 +639,64 @@ def test_matched_creators_without_e_mail_are_listed_before_and_after_publishing(
         "invitation: @ann. Send them their portal link."
     )
     assert "No e-mail address: 1 matched creator</h2>" in board.html
+
+
+def test_edits_through_htmx_answer_the_row_and_a_plain_refusal(md: Matchdesk, board: Board) -> None:
+    """Issue 13, defect 6: a refused edit replaced the board with an error page naming a
+    settings key; every row action reloaded the page."""
+    (mid, a, b), *_ = standing(md, board.round_id)
+    htmx = {"HX-Request": "true"}
+    data = {"csrf_token": csrf_of(board.html), "version": board.version, "locked": "true"}
+    locked = board.client.post(
+        f"/rounds/{board.round_id}/matches/{mid}/lock", data=data, headers=htmx
+    )
+    assert locked.status_code == 200
+    assert locked.text.lstrip().startswith(
+        f'<tr id="match-{mid}" data-a="{a}" data-b="{b}" class="locked">'
+    )
+    assert '<td class="lock-state">🔒 locked</td>' in locked.text
+    assert (
+        '<p id="board-note" class="flash success" role="status" hx-swap-oob="true">'
+        f"Match {mid} locked.</p>"
+    ) in locked.text
+    new_version = int(board.version) + 1
+    assert json.loads(locked.headers["HX-Trigger"]) == {"round-version": {"version": new_version}}
+    assert f'name="version" value="{new_version}"' in locked.text  # the row's own forms
+    # A refusal: the page keeps everything but the note, which says it in plain words.
+    board.refresh()
+    board.edit(f"matches/{standing(md, board.round_id)[1][0]}/unpair")
+    freed = [
+        h for h, reason in byes(md, board.round_id).items() if reason == "unpaired by the manager"
+    ]
+    refused = board.client.post(
+        f"/rounds/{board.round_id}/pair",
+        data={
+            "csrf_token": csrf_of(board.html),
+            "version": board.version,
+            "first": freed[0],
+            "second": "zoe",
+        },
+        headers=htmx,
+    )
+    assert refused.status_code == 200
+    assert refused.headers["HX-Reswap"] == "none"
+    assert refused.text.strip() == (
+        '<p id="board-note" class="flash error" role="alert" hx-swap-oob="true">'
+        f"@{freed[0]} and @zoe cannot be paired: these two share no language.</p>"
+    )
+    assert "require_shared_language" not in refused.text
+    # A pair made through HTMX answers the matches' table with the filters it was sent.
+    made = board.client.post(
+        f"/rounds/{board.round_id}/pair",
+        data={
+            "csrf_token": csrf_of(board.html),
+            "version": board.version,
+            "first": freed[0],
+            "second": freed[1],
+            "q": freed[0],
+        },
+        headers=htmx,
+    )
+    assert made.status_code == 200
+    assert made.text.lstrip().startswith('<p class="count"><span id="match-total">1</span> match')
+    assert "Paired by hand: match " in made.text

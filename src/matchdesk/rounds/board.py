@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk import audit
 from matchdesk.config import Settings
-from matchdesk.errors import Conflict, InvalidInput, NotFound
+from matchdesk.errors import Conflict, InvalidInput, MatchdeskError, NotFound
 from matchdesk.matching import solve
 from matchdesk.matching.pairs import pair_violations
 from matchdesk.program import Program
@@ -40,6 +40,31 @@ EXCLUDED = "excluded"
 PARTNER_EXCLUDED = "partner excluded"
 WAITING = "waiting for re-optimise"
 LIVE = ("proposed", "published", "confirmed")  # matches that still stand
+
+
+# What each hard rule means, in the words a manager uses (the board says these; the
+# command line and the API keep the rule's settings key, which scripts may match on).
+PLAIN_RULES = {
+    "require_shared_language": "these two share no language",
+    "blocks": "one of them has blocked the other",
+    "rematch_cooldown_rounds": "these two met too recently",
+    "max_tier_distance": "their tiers are too far apart",
+    "duration_minutes": "they have no free hour in common",
+    "distinct": "that is the same creator twice",
+}
+
+
+def in_plain_words(error: MatchdeskError) -> str:
+    """A refused edit as one sentence for the board: `@ali and @eve cannot be paired:
+    these two share no language.`"""
+    reasons = []
+    for detail in error.details:
+        rule, _, rest = detail.partition(": ")
+        plain = PLAIN_RULES.get(rule)
+        reasons.append(plain if plain and rest.startswith("the pair") else detail)
+    sentence = error.message + (": " + "; ".join(reasons) if reasons else "")
+    sentence = sentence[:1].upper() + sentence[1:]
+    return sentence if sentence.endswith(".") else sentence + "."
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,19 @@ def _filtered(
     return rows, count
 
 
+def board_row(session: Session, round_id: int, match_id: int) -> BoardMatch | None:
+    """One match of the round as the board shows it (None when it is gone)."""
+    a, b = aliased(Creator), aliased(Creator)
+    row = session.execute(
+        select(Match, a, b)
+        .join(a, a.id == Match.creator_a_id)
+        .join(b, b.id == Match.creator_b_id)
+        .where(Match.round_id == round_id)
+        .where(Match.id == match_id)
+    ).one_or_none()
+    return None if row is None else _board_match(*row)
+
+
 def board_page(session: Session, round_id: int, f: BoardFilter, page: int = 1) -> BoardPage:
     """The page-th page of the round's matches that pass `f`, by start time."""
     rows_query, count_query = _filtered(round_id, f)

@@ -8,16 +8,20 @@ Edits answer 303 back to the board with a one-line note kept in the session.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from matchdesk.audit import entries_for
+from matchdesk.errors import MatchdeskError
 from matchdesk.jobs import service as jobs
 from matchdesk.rounds import board, lifecycle
-from matchdesk.rounds.board import Edit
+from matchdesk.rounds.board import Edit, in_plain_words
 from matchdesk.rounds.export import CONTENT_TYPES, export_round
 from matchdesk.rounds.jobs import BUILD, PUBLISH
 from matchdesk.rounds.models import MATCH_STATUSES
@@ -27,6 +31,7 @@ from matchdesk.rounds.queries import (
     BoardFilter,
     Unreachable,
     board_page,
+    board_row,
     round_byes,
     unreachable,
 )
@@ -69,6 +74,76 @@ def _fragment(request: Request) -> bool:
     needs the whole page)."""
     headers = request.headers
     return bool(headers.get("hx-request")) and not headers.get("hx-history-restore-request")
+
+
+def _board_filters(
+    q: str = Form("", max_length=30),
+    status: str = Form("", max_length=12),
+    tier: str = Form("", max_length=40),
+    locked: str = Form("", max_length=3),
+) -> BoardFilter:
+    """The board's filters, sent along with an edit made through HTMX (`hx-include`)."""
+    return BoardFilter(q=q, status=status, tier=tier, locked=locked)
+
+
+def _edited(
+    request: Request,
+    round_id: int,
+    work: Callable[[Session], str],
+    *,
+    row: int | None = None,
+    filters: BoardFilter | None = None,
+) -> Response:
+    """Run a board edit (`work` returns its note). A plain form gets the 303 back to the
+    board. Through HTMX the board stays where it is: the answer is the changed row (`row`)
+    or the matches' table (`filters`), the note in #board-note, and the round's new
+    version in `HX-Trigger` (static/board.js puts it in every form); a refused edit
+    changes nothing on the page but the note, in plain words."""
+    md = app_of(request)
+    htmx = _fragment(request)
+    try:
+        with md.transaction() as session:
+            note = work(session)
+            if not htmx:
+                return _back(request, round_id, note)
+            round_ = get_round(session, round_id)
+            now = datetime.now(UTC)
+            if row is not None:
+                shown = board_row(session, round_id, row)
+                body = (
+                    b""
+                    if shown is None
+                    else render(
+                        request, "round_match_row.html", m=shown, round=round_, now=now
+                    ).body
+                )
+            else:
+                page = board_page(session, round_id, filters or BoardFilter())
+                body = render(
+                    request,
+                    "round_matches.html",
+                    round=round_,
+                    result=page,
+                    filters=filters or BoardFilter(),
+                    now=now,
+                ).body
+            version = round_.version
+    except MatchdeskError as exc:
+        if not htmx:
+            raise
+        refused = render(request, "round_edit_answer.html", note=in_plain_words(exc), refused=True)
+        refused.headers["HX-Reswap"] = "none"
+        return refused
+    answer = render(
+        request,
+        "round_edit_answer.html",
+        note=note,
+        refused=False,
+        gone=row if row is not None and not body else None,
+    )
+    response = Response(bytes(body) + bytes(answer.body), media_type="text/html")
+    response.headers["HX-Trigger"] = json.dumps({"round-version": {"version": version}})
+    return response
 
 
 @router.get("/rounds")
@@ -148,9 +223,7 @@ def job_page(
     round_id = (job.result or {}).get("round_id") if job.status == "done" else None
     outcome = import_outcome(job)
     if _fragment(request):
-        response = render(
-            request, "job_progress.html", job=job, round_id=round_id, outcome=outcome
-        )
+        response = render(request, "job_progress.html", job=job, round_id=round_id, outcome=outcome)
         if round_id is not None:
             response.headers["HX-Redirect"] = f"/rounds/{round_id}"
         elif outcome is not None:
@@ -236,9 +309,12 @@ def match_lock(
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Lock a pair (re-optimising keeps it) or unlock it."""
-    with app_of(request).transaction() as session:
+
+    def work(session: Session) -> str:
         board.set_locked(session, round_id, match_id, locked, _edit(principal, version))
-    return _back(request, round_id, f"Match {match_id} {'locked' if locked else 'unlocked'}.")
+        return f"Match {match_id} {'locked' if locked else 'unlocked'}."
+
+    return _edited(request, round_id, work, row=match_id)
 
 
 @router.post("/rounds/{round_id}/matches/{match_id}/unpair")
@@ -251,16 +327,13 @@ def match_unpair(
 ) -> Response:
     """Take a pair apart; both creators get a bye."""
     md = app_of(request)
-    with md.transaction() as session:
-        board.unpair(
-            session,
-            served_settings(request),
-            md.program,
-            round_id,
-            match_id,
-            _edit(principal, version),
-        )
-    return _back(request, round_id, f"Match {match_id} unpaired; both creators have a bye.")
+
+    def work(session: Session) -> str:
+        edit = _edit(principal, version)
+        board.unpair(session, served_settings(request), md.program, round_id, match_id, edit)
+        return f"Match {match_id} unpaired; both creators have a bye."
+
+    return _edited(request, round_id, work, row=match_id)
 
 
 @router.post("/rounds/{round_id}/matches/{match_id}/no-show")
@@ -273,9 +346,12 @@ def match_no_show(
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Mark who of a past match did not turn up."""
-    with app_of(request).transaction() as session:
+
+    def work(session: Session) -> str:
         lifecycle.mark_no_show(session, round_id, match_id, handles, _edit(principal, version))
-    return _back(request, round_id, f"Match {match_id} marked a no-show.")
+        return f"Match {match_id} marked a no-show."
+
+    return _edited(request, round_id, work, row=match_id)
 
 
 @router.post("/rounds/{round_id}/swap")
@@ -285,22 +361,19 @@ def round_swap(
     version: Version,
     first: HandleField,
     second: HandleField,
+    filters: BoardFilter = Depends(_board_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Two creators of different matches exchange partners."""
     md = app_of(request)
-    with md.transaction() as session:
-        board.swap(
-            session,
-            served_settings(request),
-            md.program,
-            round_id,
-            first,
-            second,
-            _edit(principal, version),
-        )
-    x, y = first.strip().lstrip("@"), second.strip().lstrip("@")
-    return _back(request, round_id, f"Swapped: @{x} and @{y} exchanged partners.")
+
+    def work(session: Session) -> str:
+        edit = _edit(principal, version)
+        board.swap(session, served_settings(request), md.program, round_id, first, second, edit)
+        x, y = first.strip().lstrip("@"), second.strip().lstrip("@")
+        return f"Swapped: @{x} and @{y} exchanged partners."
+
+    return _edited(request, round_id, work, filters=filters)
 
 
 @router.post("/rounds/{round_id}/pair")
@@ -310,23 +383,21 @@ def round_pair(
     version: Version,
     first: HandleField,
     second: HandleField,
+    filters: BoardFilter = Depends(_board_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Pair two unmatched creators by hand (locked); refused naming the broken rule."""
     md = app_of(request)
-    with md.transaction() as session:
-        match = board.pair(
-            session,
-            served_settings(request),
-            md.program,
-            round_id,
-            first,
-            second,
-            _edit(principal, version),
+
+    def work(session: Session) -> str:
+        edit = _edit(principal, version)
+        made = board.pair(
+            session, served_settings(request), md.program, round_id, first, second, edit
         )
         session.flush()
-        match_id = match.id
-    return _back(request, round_id, f"Paired by hand: match {match_id}, locked.")
+        return f"Paired by hand: match {made.id}, locked."
+
+    return _edited(request, round_id, work, filters=filters)
 
 
 @router.post("/rounds/{round_id}/exclude")
@@ -411,7 +482,7 @@ def round_publish(
 
 
 def _missed(missed: Unreachable) -> str:
-    """" N matched creators have no e-mail address ...", or "" when everyone has one."""
+    """ " N matched creators have no e-mail address ...", or "" when everyone has one."""
     if not missed.total:
         return ""
     names = ", ".join("@" + h for h in missed.handles[:10])
