@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.outreach.samples import add_roster
-
 from matchdesk.context import Matchdesk
 from matchdesk.outreach.service import save_segment
+from tests.outreach.samples import add_roster
 
 
 def test_preview_a_file_and_a_saved_segment(md: Matchdesk, run: Any, tmp_path: Path) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.outreach.samples import TODAY, add_roster
 
 from matchdesk.context import Matchdesk
 from matchdesk.errors import Conflict, InvalidInput
 from matchdesk.outreach.segments import parse_segment, preview_segment
 from matchdesk.outreach.service import get_segment, save_segment, saved_rules
+from tests.outreach.samples import TODAY, add_roster
 
 EVERYONE = {"ana", "ben", "cai", "dee", "eli"}
 
