@@ -6,7 +6,7 @@ on loopback with 20 connections, rotating through filtered URLs. Both share this
 cores, so the figures include the load generator's own cost.
 
     python benchmarks/bench_web.py [--creators 100000] [--seconds 15] [--workers 2]
-        [--storm-seconds 10]
+        [--storm-seconds 10] [--storm-only]
 
 It ends with the login storm (issue 15): the roster page read by one client, quiet and then
 while 20 clients send wrong passwords; its p95 should stay within 2x of the quiet figure.
@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--storm-seconds", type=float, default=10, help="0: no login storm")
+    parser.add_argument("--storm-only", action="store_true", help="only the login storm")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: `make bench` installs it (Debian package wrk)")
@@ -215,10 +216,11 @@ def main() -> None:
                 with serving(url, workdir, "--workers", str(args.workers), "--no-worker") as base:
                     cookie = session_cookie(base)
                     bearer = ("Authorization", f"Bearer {token}")
-                    for label, prefix, header in (
+                    endpoints = (
                         ("roster page", "/creators", ("Cookie", cookie)),
                         ("GET /api/v1/creators", "/api/v1/creators", bearer),
-                    ):
+                    )
+                    for label, prefix, header in () if args.storm_only else endpoints:
                         wrk(base, prefix, header, 2, workdir)  # warm-up, not measured
                         line = wrk(base, prefix, header, args.seconds, workdir)
                         figures = dict(part.split("=") for part in line.split()[1:])
