@@ -105,3 +105,11 @@ def test_a_large_week_is_planned_by_a_job(
     )
     page = manager.get(f"/jobs/{job.id}")
     assert f'<a href="/checkins?week={monday}" id="job-result">' in page.text
+
+
+def test_a_long_list_shows_200_per_manager_and_says_so(md: Matchdesk, client_as: Client) -> None:
+    add_manager(md, "mia@example.com")
+    add_creators(md, [f"c{i:03}" for i in range(205)], manager="mia@example.com")
+    page = client_as("viewer").get(f"/checkins?week={_next_monday(md)}")
+    assert len(_rows(page.text)) == 200
+    assert "The first 200 of 205 are shown" in page.text
