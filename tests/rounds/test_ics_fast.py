@@ -68,6 +68,8 @@ def test_values_that_need_escaping_go_through_icalendar() -> None:
         ("Lüna", "d", "matchdesk"),
         ("a", "d", "Desk: team"),
         ("a", "back\\slash", "matchdesk"),
+        ("a; b", "d", "matchdesk"),
+        ("a", "d", "desk^team"),
     ):
         assert (
             fast_calendar(summary=summary, description=description, organizer_name=name, **common)  # type: ignore[arg-type]

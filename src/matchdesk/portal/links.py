@@ -14,6 +14,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -138,6 +139,9 @@ def _key(settings_or_key: Settings | str) -> str:
     return settings_or_key if isinstance(settings_or_key, str) else settings_or_key.signing_key()
 
 
+# One serializer per key and clock, not one per token: publishing a big round signs a link
+# for every invitation, and building the signer class each time cost a third of it.
+@lru_cache(maxsize=32)
 def _serializer(key: str, clock: Clock) -> URLSafeTimedSerializer:
     # itsdangerous stamps and checks ages with time.time(); a signer reading our clock
     # lets tests (and callers) make or check a token at any moment without sleeping.

@@ -9,15 +9,18 @@ and the caller uses icalendar. tests/rounds/test_ics_fast.py checks the two agre
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("\\;,")
-_PLAIN_PARAM = _PLAIN - set(':"^ ')  # icalendar quotes a parameter with any of these
+# Printable ASCII without what TEXT escapes; a parameter also without what makes
+# icalendar quote it.
+_PLAIN = re.compile(r"[ -+\--:<-\[\]-~]*")  # 0x20-0x7E without , ; \\
+_PLAIN_PARAM = re.compile(r"[!#-+\--9<-\[\]-\]_-~]*")  # also without space " : ^
 _FOLD = 74  # characters per folded piece (75 octets with the continuation's space)
 
 
-def _plain(value: str, allowed: frozenset[str] = _PLAIN) -> bool:
-    return all(c in allowed for c in value)
+def _plain(value: str, allowed: re.Pattern[str] = _PLAIN) -> bool:
+    return allowed.fullmatch(value) is not None
 
 
 def _line(text: str) -> str:
