@@ -112,8 +112,13 @@ def test_a_big_roster_file_is_checked_then_imported_by_jobs(
         "/creators/import/confirm",
         data={"csrf_token": csrf_of(preview.text), "upload_id": upload_id},
     )
-    assert again.status_code == 404
-    assert "This upload is no longer available; please upload the file again." in again.text
+    # Issue 13, defect 15: "already imported", not "no longer available".
+    assert again.status_code == 409
+    assert re.search(
+        r"roster\.csv was already imported, on \d{4}-\d\d-\d\d at \d\d:\d\d UTC by "
+        r"manager@example\.com; nothing was imported again\.",
+        again.text,
+    )
 
 
 def test_a_big_roster_file_with_problems_lists_them_and_keeps_nothing(

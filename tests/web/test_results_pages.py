@@ -81,8 +81,13 @@ def test_upload_shows_every_problem_then_a_preview_then_imports(
     ]
     assert ledger(md, "luna") == [("2026-03-02", 1, 60, 1200, 12, 0)]
     again = client.post("/results/confirm", data={"csrf_token": token, "upload_id": upload_id})
-    assert again.status_code == 404
-    assert "This upload is no longer available" in again.text
+    # Issue 13, defect 15: "already imported", not "no longer available".
+    assert again.status_code == 409
+    assert re.search(
+        r"week\.csv was already imported, on \d{4}-\d\d-\d\d at \d\d:\d\d UTC by "
+        r"manager@example\.com; nothing was imported again\.",
+        again.text,
+    )
 
 
 def test_the_creator_page_says_where_its_revenue_comes_from(

@@ -60,9 +60,10 @@ def test_pages_sort_and_filters(md: Matchdesk, client_as: Client) -> None:
 
     part = by_handle[7][1:4]  # inside a handle (or a display name, folded)
     names = {r.handle: fold(r.display_name) for r in records}
-    assert handles(client.get(f"/creators?q=@{part.upper()}").text) == [
-        h for h in by_handle if part in h or part in names[h]
-    ][:50]
+    assert (
+        handles(client.get(f"/creators?q=@{part.upper()}").text)
+        == [h for h in by_handle if part in h or part in names[h]][:50]
+    )
     assert "No creator matches these filters." in client.get("/creators?q=zzzz_nobody").text
 
 
@@ -142,8 +143,13 @@ def test_import_checks_then_confirms(md: Matchdesk, client_as: Client) -> None:
     again = client.post(
         "/creators/import/confirm", data={"csrf_token": token, "upload_id": upload_id}
     )
-    assert again.status_code == 404
-    assert "This upload is no longer available" in again.text
+    # Issue 13, defect 15: "already imported", not "no longer available".
+    assert again.status_code == 409
+    assert re.search(
+        r"r\.csv was already imported, on \d{4}-\d\d-\d\d at \d\d:\d\d UTC by "
+        r"manager@example\.com; nothing was imported again\.",
+        again.text,
+    )
 
 
 def test_manager_issues_a_portal_link_that_opens_the_portal(

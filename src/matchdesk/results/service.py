@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from matchdesk.audit import AuditEntry
-from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.errors import InvalidInput
 from matchdesk.program import Program
 from matchdesk.results.cache import results_changed
 from matchdesk.results.importing import RESULTS_COLUMNS, Progress, stage_rows, table_of_rows
@@ -31,6 +31,7 @@ from matchdesk.results.staging import CREATED, UNCHANGED, UPDATED, PreviewRow, S
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.roster.tables import read_table
 from matchdesk.tabular import Problems, header_problems, refuse
+from matchdesk.uploads import mark_imported, missing_upload
 
 MAX_UPLOAD_BYTES = 200 * 2**20
 MAX_API_ROWS = 100_000
@@ -247,11 +248,12 @@ def confirm_upload(
     """Import a staged upload (all or nothing, checked again against today's data)."""
     upload = session.get(ResultsUpload, upload_id)
     if upload is None:
-        raise NotFound("This upload is no longer available; please upload the file again.")
+        raise missing_upload(session, "results_upload", upload_id)
     report = import_results(
         session, program, upload.data, upload.filename, actor=actor, progress=progress
     )
     name = upload.filename
+    mark_imported(session, "results_upload", upload_id, name, upload.uploaded_by)
     session.delete(upload)
     session.flush()
     return name, report

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matchdesk.accounts.models import Operator
 from matchdesk.db import bulk_insert
-from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.errors import InvalidInput
 from matchdesk.program import Program
 from matchdesk.roster.availability import Window, format_availability, parse_availability
 from matchdesk.roster.importing import validate_table
@@ -31,6 +31,7 @@ from matchdesk.roster.records import COLUMNS, CreatorRecord
 from matchdesk.roster.tables import read_table, write_csv, write_xlsx
 from matchdesk.roster.tiers import ensure_tiers_current
 from matchdesk.roster.version import roster_changed
+from matchdesk.uploads import mark_imported, missing_upload
 
 Progress = Callable[[str, int, int], None]
 _CHUNK = 5000
@@ -341,9 +342,10 @@ def confirm_upload(
     """Import a staged upload (all or nothing, checked again against today's roster)."""
     upload = session.get(RosterUpload, upload_id)
     if upload is None:
-        raise NotFound("This upload is no longer available; please upload the file again.")
+        raise missing_upload(session, "roster_upload", upload_id)
     report = import_roster(session, program, upload.data, upload.filename, progress=progress)
     name = upload.filename
+    mark_imported(session, "roster_upload", upload_id, name, upload.uploaded_by)
     session.delete(upload)
     session.flush()
     return name, report
