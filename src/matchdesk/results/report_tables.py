@@ -36,6 +36,11 @@ class ReportPage:
     tables: dict[str, Table] = field(default_factory=dict)
     charts: dict[str, alt.Chart] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    specs: dict[str, str] = field(default_factory=dict)  # chart name -> its spec's JSON
+
+    def chart_specs(self) -> dict[str, str]:
+        """Each chart's Vega-Lite spec as JSON for the page (kept when already made)."""
+        return self.specs or {name: charts.spec_json(c) for name, c in self.charts.items()}
 
 
 def _hours(minutes: int) -> float:
@@ -164,6 +169,9 @@ def program_page(
     page.charts["hours"] = charts.weekly_hours(chart_weeks)
     page.charts["tiers"] = charts.tiers_over_time(
         [{**t, "week_start": t["week_start"].isoformat()} for t in tiers]
+    )
+    page.specs = keep(
+        "specs", compute=lambda: {name: charts.spec_json(c) for name, c in page.charts.items()}
     )
     return page
 

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 
 from matchdesk.errors import NotFound
 from matchdesk.results.charts import render as render_chart
-from matchdesk.results.charts import spec_json
 from matchdesk.results.exports import export
 from matchdesk.results.report_tables import ReportPage, creator_page, program_page
 from matchdesk.results.reports import parse_range
@@ -56,7 +55,7 @@ def _file(data: bytes, media: str, name: str) -> Response:
 def page_context(page: ReportPage) -> dict[str, Any]:
     return {
         "page": page,
-        "specs": {name: spec_json(chart) for name, chart in page.charts.items()},
+        "specs": page.chart_specs(),
         "query": f"from={page.start.isoformat()}&to={page.end.isoformat()}",
     }
 
