@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from matchdesk.accounts import hashing
-from matchdesk.accounts.hashing import HashingThread
+from matchdesk.accounts.hashing import HashingBusy, HashingThread
 from matchdesk.accounts.models import LoginThrottle
 from matchdesk.context import Matchdesk
 from tests.web.conftest import PASSWORD
@@ -63,12 +63,12 @@ def test_a_password_is_checked_in_the_hashing_thread_holding_no_connection(
     checks: list[tuple[str, int]] = []  # (thread, database connections checked out)
     real = hashing.HASHING.run
 
-    def watched(function: Any, *args: Any) -> Any:
+    def watched(function: Any, *args: Any, **options: Any) -> Any:
         def run(*a: Any) -> Any:
             checks.append((threading.current_thread().name, md.engine.pool.checkedout()))  # type: ignore[attr-defined]
             return function(*a)
 
-        return real(run, *args)
+        return real(run, *args, **options)
 
     monkeypatch.setattr(hashing.HASHING, "run", watched)
     assert attempt(client_as(None), operators["viewer"], "a wrong guess").status_code == 401
@@ -104,7 +104,7 @@ def test_a_locked_client_address_is_refused_at_the_door(
     assert refused.status_code == 429
     assert "Too many failed sign-ins from your address; try again in 15 minutes." in refused.text
     assert 'name="csrf_token"' not in refused.text  # the door's answer, not the form
-    assert int(refused.headers["retry-after"]) in range(899, 902)
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60 + 1  # the lock's time left
     assert refused.headers["x-frame-options"] == "DENY"
     with md.transaction() as session:
         after = [
@@ -119,3 +119,48 @@ def test_a_locked_client_address_is_refused_at_the_door(
     assert checked.status_code == 429
     assert "too many failed attempts; try again in 15 minutes" in checked.text
     assert 'name="csrf_token"' in checked.text
+
+
+def test_past_max_waiting_a_sign_in_check_is_refused_at_once_and_others_wait() -> None:
+    hasher = HashingThread(max_waiting=2)
+    release = threading.Event()
+    answers: list[str] = []
+    first = threading.Thread(target=lambda: answers.append(hasher.run(release.wait) and "first"))
+    second = threading.Thread(target=lambda: answers.append(hasher.run(lambda: "second")))
+    pause = threading.Event()  # never set: a wait of 10 ms between looks at the count
+
+    def until_waiting(count: int) -> None:
+        for _ in range(6000):  # a safety net of 60 s, not a timing
+            if hasher.waiting == count:
+                return
+            pause.wait(0.01)
+        raise AssertionError(f"{hasher.waiting} waiting, not {count}")
+
+    first.start()
+    until_waiting(1)
+    second.start()  # queued behind the first
+    until_waiting(2)
+    with pytest.raises(HashingBusy, match="2 password checks are waiting"):
+        hasher.run(lambda: "third", busy_refused=True)
+    third = threading.Thread(target=lambda: answers.append(hasher.run(lambda: "third")))
+    third.start()  # without busy_refused (a new operator's password): waits its turn
+    release.set()
+    for caller in (first, second, third):
+        caller.join()
+    assert answers == ["first", "second", "third"]
+    assert hasher.waiting == 0
+
+
+def test_a_sign_in_finding_the_hashing_thread_busy_is_refused_and_not_counted(
+    md: Matchdesk, client_as: Client, operators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(*_: Any, busy_refused: bool = False) -> Any:
+        assert busy_refused
+        raise HashingBusy("8 password checks are waiting")
+
+    monkeypatch.setattr(hashing.HASHING, "run", busy)
+    refused = attempt(client_as(None), operators["viewer"], PASSWORD)
+    assert refused.status_code == 429
+    assert "too many sign-ins at once; try again in a minute" in refused.text
+    with md.transaction() as session:
+        assert session.scalars(select(LoginThrottle)).all() == []

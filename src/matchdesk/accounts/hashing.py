@@ -28,17 +28,33 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
+class HashingBusy(Exception):
+    """More hashes are waiting in this process than it lets wait."""
+
+
 class HashingThread:
     """Runs functions one at a time in a low-priority thread of its own, started on first
-    use (nothing runs at import); `run` waits for the answer."""
+    use (nothing runs at import); `run` waits for the answer. With `busy_refused`, a call
+    finding `max_waiting` calls waiting already (each holds a request thread of the
+    server's pool) raises `HashingBusy` at once, so a sign-in storm cannot take every
+    request thread; other calls (a new operator's password) always wait their turn."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_waiting: int = 8) -> None:
+        self.max_waiting = max_waiting
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._pid = 0
+        self._waiting = 0
 
-    def run(self, function: Callable[..., T], *args: object) -> T:
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for (or in) the thread now."""
+        return self._waiting
+
+    def run(self, function: Callable[..., T], *args: object, busy_refused: bool = False) -> T:
         with self._lock:
+            if busy_refused and self._waiting >= self.max_waiting:
+                raise HashingBusy(f"{self._waiting} password checks are waiting")
             # A forked process (a server worker) does not inherit the parent's thread.
             if self._executor is None or self._pid != os.getpid():
                 self._executor = ThreadPoolExecutor(
@@ -47,8 +63,14 @@ class HashingThread:
                     initializer=_lower_priority,
                 )
                 self._pid = os.getpid()
+                self._waiting = 0
             executor = self._executor
-        return executor.submit(function, *args).result()
+            self._waiting += 1
+        try:
+            return executor.submit(function, *args).result()
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
 
 HASHING = HashingThread()

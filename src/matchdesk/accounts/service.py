@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from matchdesk.accounts.hashing import HASHING
+from matchdesk.accounts.hashing import HASHING, HashingBusy
 from matchdesk.accounts.models import ApiToken, LoginThrottle, Operator, OperatorSession
 from matchdesk.accounts.roles import ROLES, Role
 from matchdesk.errors import Conflict, InvalidInput, MatchdeskError, NotFound
@@ -204,13 +204,23 @@ def begin_sign_in(
     return SignInAttempt(account_key, client_key, now, operator.id, operator.password_hash)
 
 
+class SignInBusy(SignInRefused):
+    code = "sign_in_busy"
+    status = 429
+
+
 def check_password(attempt: SignInAttempt, password: str) -> bool:
     """Whether `password` is the attempt's operator's (argon2, in the hashing thread). No
-    database: the caller holds no connection while it runs."""
+    database: the caller holds no connection while it runs. `SignInBusy` when too many
+    checks wait already (a storm): nothing is counted, the sign-in may be tried again."""
     try:
-        verified = HASHING.run(_HASHER.verify, attempt.password_hash, password[:MAX_PASSWORD])
+        verified = HASHING.run(
+            _HASHER.verify, attempt.password_hash, password[:MAX_PASSWORD], busy_refused=True
+        )
     except (VerificationError, InvalidHashError):
         return False
+    except HashingBusy:
+        raise SignInBusy("too many sign-ins at once; try again in a minute") from None
     return bool(verified) and attempt.operator_id is not None
 
 

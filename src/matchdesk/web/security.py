@@ -352,6 +352,22 @@ class LoginGate:
         await self.app(scope, receive, send)
 
 
+MAX_NOTED_LOCKS = 10_000
+
+
+def note_client_lock(locks: dict[str, datetime], client: str, until: datetime) -> None:
+    """Note that `client` is locked out until `until` (for `LoginGate`); past
+    `MAX_NOTED_LOCKS` addresses the expired notes are dropped first, and if every one is
+    still running, the note is not kept (the database still refuses that address)."""
+    if len(locks) >= MAX_NOTED_LOCKS:
+        now = datetime.now(UTC)
+        for address in [a for a, t in locks.items() if t <= now]:
+            del locks[address]
+        if len(locks) >= MAX_NOTED_LOCKS:
+            return
+    locks[client] = until
+
+
 def _has_device_cookie(scope: Any) -> bool:
     cookies = b"".join(v for k, v in scope.get("headers", []) if k == b"cookie")
     return DEVICE_COOKIE.encode() + b"=" in cookies

@@ -21,6 +21,7 @@ from matchdesk.web.security import (
     app_of,
     device_cookie,
     known_device,
+    note_client_lock,
     optional_principal,
     refuse_nul,
     sign_in,
@@ -94,7 +95,7 @@ def login(
             locked_until = client_locked_until(session, client)
     if refused is not None:
         if locked_until is not None:  # later attempts from there: refused at the door
-            request.app.state.login_locks[client] = locked_until
+            note_client_lock(request.app.state.login_locks, client, locked_until)
         return _form(
             request,
             email=email,
