@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matchdesk.audit import record
 from matchdesk.db import Base
-from matchdesk.errors import Conflict
+from matchdesk.errors import Conflict, InvalidInput
 from matchdesk.program import Program, program_from_data
 from matchdesk.roster.models import utcnow
 
@@ -95,6 +95,7 @@ def save_program(
     return program, row.version
 
 
+MAX_NUMBER_DIGITS = 15
 TIER_KEYS = ("name", "min_revenue_30d", "min_followers", "cadence", "checkin_every_weeks")
 MATCHING_KEYS = (
     "duration_minutes",
@@ -112,6 +113,18 @@ def with_rules(
     row without a name is left out) and matching rules, as text: the program's own
     validation checks and converts them, naming the key of each mistake. An empty value
     means the key's default."""
+    too_long = [
+        f"{SOURCE}: tiers[{i}].{k}: at most {MAX_NUMBER_DIGITS} digits"
+        for i, row in enumerate(tiers)
+        for k, v in row.items()
+        if k not in ("name", "cadence") and len(v.strip()) > MAX_NUMBER_DIGITS
+    ] + [
+        f"{SOURCE}: matching.{k}: at most {MAX_NUMBER_DIGITS} digits"
+        for k, v in matching.items()
+        if len(v.strip()) > MAX_NUMBER_DIGITS
+    ]
+    if too_long:  # the database's integers hold 18 digits; no rule needs more than 15
+        raise InvalidInput(f"{SOURCE} is invalid", too_long)
     data = current.model_dump(mode="json")
     data["tiers"] = [
         {k: v.strip() for k, v in row.items() if k in TIER_KEYS and v.strip()}

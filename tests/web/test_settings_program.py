@@ -137,6 +137,11 @@ def test_an_admin_edits_tiers_and_rules_in_effect_at_once(md: Matchdesk, client_
     assert "settings: tiers[1].cadence: Input should be 'weekly' or 'monthly'" in text
     assert "settings: matching: slot_step_minutes" in text
     assert 'value="7"' in bad.text  # what was typed is kept
+    huge = admin.post(
+        "/settings/program", data=_program_form(md, 0, token, rematch_cooldown_rounds="9" * 20)
+    )
+    assert huge.status_code == 422
+    assert "settings: matching.rematch_cooldown_rounds: at most 15 digits" in unescape(huge.text)
     with md.transaction() as session:
         assert saved_program(session) is None
     # A new tier "C" under B's line, A raised to 60,000, 45-minute matches.
