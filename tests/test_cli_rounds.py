@@ -82,18 +82,39 @@ def test_create_show_export_publish(run, tmp_path: Path, clock) -> None:  # type
         ],
     ]
     assert run("rounds", "export", "1", "--format", "xlsx", "--output", "r.xlsx").code == 0
-    sheet = load_workbook(tmp_path / "r.xlsx").active
-    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
-        ["match_id", "creator_a", "creator_b", "starts_at", "ends_at", "score", "status"],
+    book = load_workbook(tmp_path / "r.xlsx")
+    monday_18 = datetime(2026, 11, 30, 18, 0)  # real dates (UTC), not text
+    assert [list(r) for r in book["matches"].iter_rows(values_only=True)] == [
+        [
+            "match_id",
+            "creator_a",
+            "creator_b",
+            "starts_at",
+            "ends_at",
+            "score",
+            "status",
+            "creator_a_timezone",
+            "creator_a_local_start",
+            "creator_b_timezone",
+            "creator_b_local_start",
+        ],
         [
             1,
             "ana",
             "ben",
-            "2026-11-30T18:00:00Z",
-            "2026-11-30T19:00:00Z",
+            monday_18,
+            datetime(2026, 11, 30, 19, 0),
             match["score"],
             "proposed",
+            "UTC",
+            monday_18,
+            "UTC",
+            monday_18,
         ],
+    ]
+    assert [list(r) for r in book["byes"].iter_rows(values_only=True)] == [
+        ["creator", "reason", "timezone"],
+        ["eve", "no feasible partner", "UTC"],
     ]
     assert run("rounds", "export", "1", "--format", "ics", "--output", "r.ics").code == 0
     ics = (tmp_path / "r.ics").read_bytes().decode()
