@@ -73,6 +73,10 @@ def test_a_manager_plans_opens_writes_an_action_item_and_marks_held(
     page.click("#mark-held")
     page.wait_for_selector("#checkin-status.held")
     screenshot(page, "checkin-held")
+    # The creator's page loads their check-in history.
+    page.goto(f"{live_server}/creators/anna")
+    page.wait_for_selector("#checkin-history li[data-checkin]")
+    assert page.inner_text("#checkin-history li .badge") == "held"
     with md.transaction() as session:
         summary = session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "checkin_summary")
