@@ -336,6 +336,14 @@ CASES = [
     # bob has a bye in the world's round (no availability).
     Case("GET", "/rounds/{round_id}/byes/{handle}", "/rounds/{round_id}/byes/bob", PAGE),
     Case("GET", "/creators/suggest", "/creators/suggest?q=an", PAGE),
+    # The world's round was just published: nothing to undo (a 303 back to the board).
+    Case(
+        "POST",
+        "/rounds/{round_id}/undo",
+        "/rounds/{round_id}/undo",
+        row(303, 403, 303, 303, 303, 303),
+        form={"version": "{version}"},
+    ),
     # A message's body holds a portal link: managers only (an unknown id: 404).
     Case(
         "GET",

@@ -1,17 +1,21 @@
 """Help for editing a round's board: who a creator with a bye could be paired with (and
-why not each of the others), from where a manager pairs them; handle suggestions for
-the board's and the creator form's handle boxes."""
+why not each of the others), from where a manager pairs them; undo of the last edit;
+handle suggestions for the board's and the creator form's handle boxes."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from matchdesk.errors import Conflict, InvalidInput
 from matchdesk.roster.queries import CreatorFilter, search_creators
+from matchdesk.rounds.board import Edit
 from matchdesk.rounds.bye_options import bye_options
 from matchdesk.rounds.service import get_round
+from matchdesk.rounds.undo import undo_last
+from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -55,3 +59,27 @@ async def creators_suggest(  # async: the in-memory roster index, as the roster 
         )
     found = [{"handle": c.handle, "name": c.display_name} for c in result.creators[:SUGGESTIONS]]
     return JSONResponse(found)
+
+
+@router.post("/rounds/{round_id}/undo")
+def round_undo(
+    request: Request,
+    round_id: RoundId,
+    version: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    principal: Principal = Depends(require("manager")),
+) -> Response:
+    """Undo the round's last board edit (with the version the board showed)."""
+    md = app_of(request)
+    try:
+        with md.transaction() as session:
+            done = undo_last(
+                session,
+                served_settings(request),
+                md.program,
+                round_id,
+                Edit(principal.actor, version),
+            )
+        request.session["flash"] = done.note
+    except (Conflict, InvalidInput) as exc:
+        request.session["flash"] = " ".join([exc.message, *exc.details])
+    return RedirectResponse(f"/rounds/{round_id}", status_code=303)
