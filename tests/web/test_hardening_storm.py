@@ -156,7 +156,7 @@ def test_a_sign_in_finding_the_hashing_thread_busy_is_refused_and_not_counted(
 ) -> None:
     def busy(*_: Any, busy_refused: bool = False) -> Any:
         assert busy_refused
-        raise HashingBusy("8 password checks are waiting")
+        raise HashingBusy("20 password checks are waiting")
 
     monkeypatch.setattr(hashing.HASHING, "run", busy)
     refused = attempt(client_as(None), operators["viewer"], PASSWORD)

@@ -19,6 +19,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 NICE = 19
+# Half the server's request threads (anyio's pool has 40 a process): a storm's checks queue
+# here rather than spin through quick refusals (which cost the pages more: measured), yet
+# cannot take every thread.
+MAX_WAITING = 20
 
 
 def _lower_priority() -> None:
@@ -39,7 +43,7 @@ class HashingThread:
     server's pool) raises `HashingBusy` at once, so a sign-in storm cannot take every
     request thread; other calls (a new operator's password) always wait their turn."""
 
-    def __init__(self, max_waiting: int = 8) -> None:
+    def __init__(self, max_waiting: int = MAX_WAITING) -> None:
         self.max_waiting = max_waiting
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
