@@ -72,7 +72,7 @@ def test_import_with_mistakes_then_fixed_then_filter_and_open(
 
     page.goto(live_server + "/creators")
     page.select_option("select[name=tier]", "S")
-    page.fill("input[name=q]", "luna")
+    page.fill("input[name=q]", "luna.star")  # "luna" is inside another tier S handle too
     # expect() rather than wait_for_function("..."): a string predicate is eval-ed, which the
     # Content-Security-Policy refuses.
     expect(page.locator("#total")).to_have_text("1", timeout=60_000)
