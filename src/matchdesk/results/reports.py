@@ -203,15 +203,22 @@ def tier_diamonds(session: Session, start: date, end: date) -> dict[str, int]:
             .group_by(TierDay.tier)
         )
     }
-    moved = mismatched()
-    for column, sign in ((moved.c.new_tier, 1), (moved.c.old_tier, -1)):
-        for tier, n in session.execute(
-            select(column, func.sum(LedgerDay.diamonds))
-            .join(moved, moved.c.creator_id == LedgerDay.creator_id)
-            .where(LedgerDay.day.between(start, end))
-            .group_by(column)
+    found = mismatched()
+    moved = session.execute(select(found.c.creator_id, found.c.old_tier, found.c.new_tier)).all()
+    # Normally a handful (settled at each import and every day): their own days, by the
+    # ledger's primary key, in chunks.
+    for start_at in range(0, len(moved), 1000):
+        chunk = {
+            creator_id: (old, new) for creator_id, old, new in moved[start_at : start_at + 1000]
+        }
+        for creator_id, n in session.execute(
+            select(LedgerDay.creator_id, func.sum(LedgerDay.diamonds))
+            .where(LedgerDay.creator_id.in_(list(chunk)), LedgerDay.day.between(start, end))
+            .group_by(LedgerDay.creator_id)
         ):
-            totals[tier] = totals.get(tier, 0) + sign * int(n or 0)
+            old, new = chunk[creator_id]
+            totals[old] = totals.get(old, 0) - int(n or 0)
+            totals[new] = totals.get(new, 0) + int(n or 0)
     return totals
 
 
