@@ -215,7 +215,14 @@ def test_no_page_breaks_the_policy_and_their_features_work(
     answer_with(True)
     page.click("#publish")
     expect(page.locator("#round-status")).to_have_text("published")
-    assert dialogs == [f"Publish round {round_id}? Every matched creator gets an invitation."] * 2
+    assert (
+        dialogs
+        == [
+            f"Publish round {round_id}? Every matched creator with an e-mail address gets an "
+            "invitation."
+        ]
+        * 2
+    )
     with md.transaction() as session:
         assert session.get(Round, int(round_id)).status == "published"  # type: ignore[union-attr]
 
@@ -233,7 +240,7 @@ def test_no_page_breaks_the_policy_and_their_features_work(
     decline = page.locator("button:has-text('Decline')").first
     answer_with(False)
     decline.click()
-    expect(page.locator(".badge").first).to_have_text("published")
+    expect(page.locator(".badge").first).to_have_text("waiting for your answer")  # plain words
     assert dialogs[-1].startswith("Decline your match with @")
     answer_with(True)
     decline.click()
