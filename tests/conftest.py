@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from matchdesk import cli
 from matchdesk.config import Settings
@@ -74,8 +75,17 @@ def postgres_schema_url() -> Iterator[str]:
 def _truncate_postgres(url: str) -> None:
     engine = make_engine(url)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # TRUNCATE takes every table's exclusive lock one after another; autovacuum (or a
+    # previous test's connection still closing) can take one of them in between, and
+    # PostgreSQL then ends one side as a deadlock. Taken again, the locks are free.
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            break
+        except OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
     engine.dispose()
 
 
