@@ -270,7 +270,12 @@ CASES = [
     # allowed; managers change things; the unsubscribe link needs no sign-in.
     Case("GET", "/outreach/segments/new", "/outreach/segments/new", PAGE),
     Case("GET", "/outreach/segments/rule-row", "/outreach/segments/rule-row", PAGE),
-    Case("GET", "/outreach/segments/{name}", "/outreach/segments/nope", row(303, 404, 404, 404, 303, 303)),
+    Case(
+        "GET",
+        "/outreach/segments/{name}",
+        "/outreach/segments/nope",
+        row(303, 404, 404, 404, 303, 303),
+    ),
     Case(
         "POST",
         "/outreach/segments/preview",
@@ -294,8 +299,12 @@ CASES = [
         form={"name": "x", "segment": "nope", "subject": "s", "body": "b"},
     ),
     *(
-        Case("GET", f"/outreach/newsletters/{{newsletter_id}}{tail}",
-             f"/outreach/newsletters/99999{tail}", row(303, 404, 404, 404, 303, 303))
+        Case(
+            "GET",
+            f"/outreach/newsletters/{{newsletter_id}}{tail}",
+            f"/outreach/newsletters/99999{tail}",
+            row(303, 404, 404, 404, 303, 303),
+        )
         for tail in ("", "/figures")
     ),
     Case(
@@ -305,9 +314,13 @@ CASES = [
         row(303, 200, 200, 200, 303, 303),  # a fragment saying so
     ),
     *(
-        Case("POST", f"/outreach/newsletters/{{newsletter_id}}/{action}",
-             f"/outreach/newsletters/99999/{action}", row(303, 403, 404, 404, 303, 303),
-             form={"handle": "anna"})
+        Case(
+            "POST",
+            f"/outreach/newsletters/{{newsletter_id}}/{action}",
+            f"/outreach/newsletters/99999/{action}",
+            row(303, 403, 404, 404, 303, 303),
+            form={"handle": "anna"},
+        )
         for action in ("test", "send", "pause", "resume")
     ),
     Case("GET", "/outreach/campaigns", "/outreach/campaigns", PAGE),
