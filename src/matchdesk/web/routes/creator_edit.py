@@ -53,19 +53,7 @@ def _form(
     )
 
 
-def _submitted(**fields: str) -> dict[str, str]:
-    return dict(fields)
-
-
-@router.get("/creators/new")
-def creator_new(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
-    return _form(request, values={"status": "active", "timezone": "UTC"})
-
-
-@router.post("/creators/new")
-def creator_add(
-    request: Request,
-    handle: Annotated[str, Form(max_length=30)] = "",
+def _submitted(
     display_name: Text = "",
     email: Text = "",
     timezone: Text = "",
@@ -78,24 +66,41 @@ def creator_add(
     blocked: Text = "",
     status: Text = "active",
     manager: Text = "",
+) -> dict[str, str]:
+    """The creator form's fields as submitted (a dependency of both the add and the edit)."""
+    return {
+        "display_name": display_name,
+        "email": email,
+        "timezone": timezone,
+        "languages": languages,
+        "region": region,
+        "category": category,
+        "followers": followers,
+        "revenue_30d": revenue_30d,
+        "availability": availability,
+        "blocked": blocked,
+        "status": status,
+        "manager": manager,
+    }
+
+
+Submitted = Annotated[dict[str, str], Depends(_submitted)]
+
+
+@router.get("/creators/new")
+def creator_new(request: Request, principal: Principal = Depends(require("manager"))) -> Response:
+    return _form(request, values={"status": "active", "timezone": "UTC"})
+
+
+@router.post("/creators/new")
+def creator_add(
+    request: Request,
+    values: Submitted,
+    handle: Annotated[str, Form(max_length=30)] = "",
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Add a creator, every field checked as the roster file's cell is; audited."""
     md = app_of(request)
-    values = _submitted(
-        display_name=display_name,
-        email=email,
-        timezone=timezone,
-        languages=languages,
-        region=region,
-        category=category,
-        followers=followers,
-        revenue_30d=revenue_30d,
-        availability=availability,
-        blocked=blocked,
-        status=status,
-        manager=manager,
-    )
     fields = {"handle": handle, **{k: v for k, v in values.items() if v.strip()}}
     try:
         with md.transaction() as session:
@@ -130,36 +135,11 @@ def creator_save(
     request: Request,
     handle: str,
     version: Version,
-    display_name: Text = "",
-    email: Text = "",
-    timezone: Text = "",
-    languages: Text = "",
-    region: Text = "",
-    category: Text = "",
-    followers: Text = "",
-    revenue_30d: Text = "",
-    availability: Text = "",
-    blocked: Text = "",
-    status: Text = "active",
-    manager: Text = "",
+    submitted: Submitted,
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Save the fields that changed, if nobody changed the creator since the form was read."""
     md = app_of(request)
-    submitted = _submitted(
-        display_name=display_name,
-        email=email,
-        timezone=timezone,
-        languages=languages,
-        region=region,
-        category=category,
-        followers=followers,
-        revenue_30d=revenue_30d,
-        availability=availability,
-        blocked=blocked,
-        status=status,
-        manager=manager,
-    )
     try:
         with md.transaction() as session:
             creator = get_creator(session, handle)
