@@ -41,10 +41,12 @@ run: $(VENV)/.installed
 	@echo "matchdesk is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/matchdesk serve --host $(HOST) --port $(PORT)
 
+# Two test processes (pytest-xdist): most tests wait on PostgreSQL, Chromium or SMTP, so
+# two share two cores well; each has its own PostgreSQL schema and Chromium.
 test: $(VENV)/.installed-dev
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -124,9 +124,13 @@ def test_a_locked_client_address_is_refused_at_the_door(
 def test_past_max_waiting_a_sign_in_check_is_refused_at_once_and_others_wait() -> None:
     hasher = HashingThread(max_waiting=2)
     release = threading.Event()
-    answers: list[str] = []
-    first = threading.Thread(target=lambda: answers.append(hasher.run(release.wait) and "first"))
-    second = threading.Thread(target=lambda: answers.append(hasher.run(lambda: "second")))
+    answers: list[str] = []  # in the order the hashing thread ran the checks
+
+    def check(name: str, wait: threading.Event | None = None) -> Callable[[], None]:
+        return lambda: hasher.run(lambda: (wait.wait() if wait else True, answers.append(name)))
+
+    first = threading.Thread(target=check("first", release))
+    second = threading.Thread(target=check("second"))
     pause = threading.Event()  # never set: a wait of 10 ms between looks at the count
 
     def until_waiting(count: int) -> None:
@@ -142,7 +146,7 @@ def test_past_max_waiting_a_sign_in_check_is_refused_at_once_and_others_wait() -
     until_waiting(2)
     with pytest.raises(HashingBusy, match="2 password checks are waiting"):
         hasher.run(lambda: "third", busy_refused=True)
-    third = threading.Thread(target=lambda: answers.append(hasher.run(lambda: "third")))
+    third = threading.Thread(target=check("third"))
     third.start()  # without busy_refused (a new operator's password): waits its turn
     release.set()
     for caller in (first, second, third):
