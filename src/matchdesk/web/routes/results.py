@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.audit import record
-from matchdesk.errors import InvalidInput, NotFound
+from matchdesk.errors import InvalidInput
 from matchdesk.jobs import service as jobs
 from matchdesk.results import jobs as import_jobs
 from matchdesk.results.service import (
@@ -19,6 +19,7 @@ from matchdesk.results.service import (
     latest_sessions,
     stage_upload,
 )
+from matchdesk.web.job_links import finished_import
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -111,13 +112,11 @@ def results_job_outcome(
 ) -> Response:
     """What a big file's check or import job found: the problems, the preview with the
     confirm button, or the import done (the job's progress page leads here)."""
-    with app_of(request).transaction() as session:
-        job = jobs.get_job(session, job_id)
-    if job.kind not in (import_jobs.CHECK, import_jobs.WRITE):
-        raise NotFound(f"Job {job_id} is not a results import.")
-    if job.status != "done":
-        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-    outcome = dict(job.result or {})
+    kinds = (import_jobs.CHECK, import_jobs.WRITE)
+    found = finished_import(request, job_id, kinds, "a results import")
+    if isinstance(found, RedirectResponse):
+        return found
+    job, outcome = found
     if "problems" in outcome:
         return _page(request, status=422, **outcome)
     report = import_jobs.report_of(outcome.pop("report"))

@@ -28,6 +28,7 @@ from matchdesk.roster.timeline import creator_blocks, creator_timeline
 from matchdesk.rounds.lifecycle import reliability
 from matchdesk.rounds.queries import match_history
 from matchdesk.web.addresses import served_settings
+from matchdesk.web.job_links import finished_import
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
@@ -180,13 +181,11 @@ def import_job_outcome(
 ) -> Response:
     """What a big file's check or import job found: the problems, the preview with the
     confirm button, or the import done (the job's progress page leads here)."""
-    with app_of(request).transaction() as session:
-        job = jobs.get_job(session, job_id)
-    if job.kind not in (import_jobs.CHECK, import_jobs.WRITE):
-        raise NotFound(f"Job {job_id} is not a roster import.")
-    if job.status != "done":
-        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-    outcome = dict(job.result or {})
+    kinds = (import_jobs.CHECK, import_jobs.WRITE)
+    found = finished_import(request, job_id, kinds, "a roster import")
+    if isinstance(found, RedirectResponse):
+        return found
+    job, outcome = found
     if "problems" in outcome:
         return _import_page(request, status=422, **outcome)
     report = ImportReport(**outcome.pop("report"))
