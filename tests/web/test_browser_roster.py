@@ -85,3 +85,26 @@ def test_import_with_mistakes_then_fixed_then_filter_and_open(
         ".timeline, .empty"
     )
     screenshot(page, "creator")
+
+
+def test_leaving_the_search_box_sends_no_second_search(
+    page: Any, live_server: str, operators: dict[str, str], md: Matchdesk
+) -> None:
+    """The search box's own `change` (fired when it loses focus, e.g. on the mousedown of a
+    click on a creator's link) must not send the filter again: the answer's pushState would
+    cancel the navigation the click started (a failure seen in CI)."""
+    with md.transaction() as session:
+        save_records(session, md.program, generate_creators(30, seed=8))
+    sign_in(page, live_server, operators["manager"])
+    page.fill("input[name=q]", "a")
+    expect(page).to_have_url(
+        live_server + "/creators?q=a&tier=&region=&language=&status=&sort=handle"
+    )
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url))
+    page.dispatch_event("input[name=q]", "change")  # what a blur after typing fires
+    with page.expect_response(lambda response: "status=active" in response.url):
+        page.select_option("select[name=status]", "active")
+    assert [url.removeprefix(live_server) for url in sent] == [
+        "/creators?q=a&tier=&region=&language=&status=active&sort=handle"
+    ]
