@@ -56,6 +56,7 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bench
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-wrk.sh
+	bash scripts/ensure-smtp-sink.sh
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_results.py
 	$(BIN)/python benchmarks/bench_matching.py --sizes 500,3000 --seeds 0,1,2,3 --repeat 2
