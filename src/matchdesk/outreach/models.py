@@ -64,6 +64,9 @@ class Newsletter(Base):
     segment_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)  # Markdown with {{ personal fields }}
+    # The subject and body per language, {"es": {"subject": ..., "body": ...}}: a creator
+    # gets the first of their languages held here, else `subject` and `body`.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, nullable=True)
     send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     local_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     local_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
