@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from matchdesk.context import Matchdesk
+from matchdesk.i18n.jinja import install_i18n
 from matchdesk.results.cache import ResultsCache
 from matchdesk.roster.index import RosterIndexCache
 from matchdesk.rounds.score_words import parts_in_words, weights_in_words
@@ -101,6 +102,7 @@ def create_app(md: Matchdesk) -> FastAPI:
     templates.env.filters["zoned"] = _zoned
     templates.env.filters["score_parts"] = parts_in_words
     templates.env.globals["score_weights"] = weights_in_words()
+    install_i18n(templates.env)  # portal pages speak the creator's language (i18n/jinja.py)
     web.state.templates = templates
     web.add_middleware(
         SessionMiddleware,

@@ -1,0 +1,171 @@
+"""Messages in the creator's language: gettext catalogs (Babel) and dates in their locale.
+
+The catalogs are `matchdesk/locale/<lang>/LC_MESSAGES/messages.po`, read at run time with
+`babel.messages.pofile.read_po` (once per process and language) and turned into standard
+`gettext` translations in memory. Reading the `.po` files themselves, rather than `.mo`
+files compiled at install, means there is no build step to forget and no binary to keep
+in step with its source: a fresh clone, an editable install and a wheel all work alike,
+and the few hundred messages take milliseconds to read. Fuzzy entries are never used.
+
+A creator gets the first of their `languages` (the roster's `hi;en`) that has a catalog,
+else English, the language the messages are written in (`en` has no catalog).
+"""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton, get_datetime_format, get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark for extraction")
+    """Mark `message` for the catalogs without translating it here (it is translated
+    where it is shown, in the reader's language)."""
+    return message
+
+
+def catalog_path(language: str) -> Path:
+    """The `.po` file of `language`."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=1)
+def languages() -> tuple[str, ...]:
+    """The languages messages can be written in: English and every catalog's, sorted."""
+    found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return tuple(sorted(found | {SOURCE_LANGUAGE}))
+
+
+def creator_language(codes: str | None) -> str:
+    """The first of the `;`-separated language codes that has a catalog, else English."""
+    known = languages()
+    for code in (codes or "").split(";"):
+        code = code.strip().lower()
+        if code in known:
+            return code
+    return SOURCE_LANGUAGE
+
+
+@lru_cache(maxsize=32)
+def translations(language: str) -> gettext_module.NullTranslations:
+    """The gettext translations of `language` (English, or a language without a catalog:
+    the messages as written)."""
+    path = catalog_path(language)
+    if language == SOURCE_LANGUAGE or not path.is_file():
+        return gettext_module.NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext_module.GNUTranslations(compiled)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Everything a message or a portal page needs to speak one language: its gettext
+    and its way of writing dates and times (CLDR's, through Babel). English keeps the
+    forms matchdesk has always written (`Tue 10 Mar 2026, 19:00`)."""
+
+    language: str
+    catalog: gettext_module.NullTranslations = field(repr=False)
+    locale: Locale = field(repr=False)
+
+    def gettext(self, message: str) -> str:
+        """`message` in this language (as written when the catalog lacks it)."""
+        return self.catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The form of `singular`/`plural` for `n` in this language."""
+        return self.catalog.ngettext(singular, plural, n)
+
+    def _local(self, moment: datetime, timezone: str) -> datetime:
+        return _aware(moment).astimezone(ZoneInfo(timezone))
+
+    def _with_time(self, day: str, local: datetime) -> str:
+        glue = get_datetime_format("medium", locale=self.locale)
+        return str(glue).replace("{1}", day).replace("{0}", f"{local:%H:%M}")
+
+    def moment(self, moment: datetime, timezone: str) -> str:
+        """A day with its year and a time on `timezone`'s clock: `Tue 10 Mar 2026, 19:00`,
+        `mar, 10 mar 2026, 19:00`."""
+        local = self._local(moment, timezone)
+        if self.language == SOURCE_LANGUAGE:
+            return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+        return self._with_time(format_skeleton("yMMMEd", local, locale=self.locale), local)
+
+    def short_moment(self, moment: datetime, timezone: str) -> str:
+        """A day without its year and a time: `Tue 10 Mar, 19:00`, `mar, 10 mar, 19:00`."""
+        local = self._local(moment, timezone)
+        if self.language == SOURCE_LANGUAGE:
+            return f"{local:%a %d %b, %H:%M}"
+        return self._with_time(format_skeleton("MMMEd", local, locale=self.locale), local)
+
+    def long_moment(self, moment: datetime, timezone: str) -> str:
+        """The day in full and a time: `Tuesday 10 March 2026, 19:00`."""
+        local = self._local(moment, timezone)
+        if self.language == SOURCE_LANGUAGE:
+            return f"{local:%A %d %B %Y, %H:%M}"
+        return self._with_time(format_date(local, "full", locale=self.locale), local)
+
+    def day(self, moment: datetime, timezone: str) -> str:
+        """A day without its year: `Tue 10 Mar`, `mar, 10 mar`."""
+        local = self._local(moment, timezone)
+        if self.language == SOURCE_LANGUAGE:
+            return f"{local:%a} {local.day} {local:%b}"
+        return str(format_skeleton("MMMEd", local, locale=self.locale))
+
+    def date_time(self, moment: datetime, timezone: str) -> str:
+        """A date and a time: `05 Mar 2026, 19:00`, `5 mar 2026, 19:00`."""
+        local = self._local(moment, timezone)
+        if self.language == SOURCE_LANGUAGE:
+            return f"{local:%d %b %Y, %H:%M}"
+        return self._with_time(format_date(local, "medium", locale=self.locale), local)
+
+    def date(self, moment: datetime, timezone: str) -> str:
+        """A date: `10 Mar 2026`, `10 mar 2026`."""
+        local = self._local(moment, timezone)
+        if self.language == SOURCE_LANGUAGE:
+            return f"{local:%d %b %Y}"
+        return str(format_date(local, "medium", locale=self.locale))
+
+    def clock(self, moment: datetime, timezone: str) -> str:
+        """A time of day, 24-hour: `19:00`."""
+        return f"{self._local(moment, timezone):%H:%M}"
+
+    def weekday(self, english_abbreviation: str) -> str:
+        """`Mon`..`Sun` (the availability syntax's days) in this language."""
+        if self.language == SOURCE_LANGUAGE:
+            return english_abbreviation
+        index = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun").index(english_abbreviation)
+        return str(get_day_names("abbreviated", locale=self.locale)[index])
+
+
+@lru_cache(maxsize=32)
+def messages_in(language: str) -> Messages:
+    """The `Messages` of a language code that has a catalog (or English)."""
+    if language not in languages():
+        language = SOURCE_LANGUAGE
+    return Messages(language, translations(language), Locale.parse(language))
+
+
+def messages_for(codes: str | None) -> Messages:
+    """The `Messages` of a creator whose languages are `codes` (the roster's `es;en`)."""
+    return messages_in(creator_language(codes))
