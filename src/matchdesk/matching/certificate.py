@@ -3,58 +3,69 @@
 Weak LP duality, as in bounds.py: values y_i >= 0 with y_i + y_j >= w_ij for every
 feasible pair (i, j) bound the weight of every matching of the full feasible graph by
 sum_i y_i (a matching's weight is the sum of w_ij over its pairs, each at most
-y_i + y_j, and every creator is in at most one pair).
-
-The values are built in two steps, each keeping every constraint it has covered:
+y_i + y_j, and every creator is in at most one pair). The search keeps only candidate
+edges; the pairs it pruned or never checked are covered here without being listed.
 
 1. The candidate graph. Each candidate component gets near-optimal duals of its
    matching LP without odd sets, from the prices of an auction on the bipartite double
    cover (lp.auction; `_lp_values` proves that any prices give values that cover every
    candidate edge, and the auction's are within n * eps of the LP optimum).
 
-2. Pricing, over every other feasible pair. Any feasible pair shares a bucket (tier band,
-   language, 3-hour cell, candidates.py); a pair whose match is in both creators' evening
-   shares an *evening* bucket (both can start there in their evening). The score of a pair
-   is at most R s_r + A s_a + S sigma + N + F (f_i + f_j) / 2 with s_r, s_a its strength
-   similarities and sigma its slot part, so with c_k = (S sigma + N + F f_k) / 2 and
-   d_k = y_k - c_k a pair can violate y_i + y_j >= w_ij only if R s_r + A s_a > d_i + d_j.
-   Evening buckets are scanned with sigma = 1, all buckets with sigma = 1/2 (a pair
-   whose slot part is 1 is in an evening bucket, so it is scanned there). In a bucket
-   sorted by revenue, a creator with d below the bucket's threshold theta is checked
-   against every member; two creators at or above it only while R s_r + A > d_i + theta
-   (s_r falls as the revenue gap grows, so the scan stops there) and, inside that,
-   only if R s_r + A s_a > d_i + d_j. Every pair that can violate is thus scored
-   exactly, and a violated one raises both creators by half its excess: afterwards
-   y_i + y_j >= w_ij holds for it, and raising never breaks a constraint.
+2. Pricing: every other feasible pair, without listing them. A feasible pair shares a
+   bucket (tier band, language, 3-hour cell: candidates.py); a pair whose match is in
+   both creators' evening shares an *evening* bucket (both can start in their evening
+   in that cell). Its score is at most rho + S sigma + N + F (f_i + f_j) / 2, with
+   rho = R max(0, 1 - |dr| / span) + A max(0, 1 - |da| / span) its strength part and
+   sigma its slot part (1 in an evening bucket, else at most 1/2), so with
+   d_k = y_k - (S sigma + N + F f_k) / 2 it can violate y_i + y_j >= w_ij only if
+   rho_ij > d_i + d_j. Evening buckets are priced with sigma = 1, all buckets with
+   sigma = 1/2: every feasible pair is in a bucket of one of them whose sigma bounds
+   its slot part.
+   In each bucket every member's *reach* max over the other members j of rho_ij - d_j
+   is computed exactly in O(B log B) (`_bucket_reach`: with X = R lr / span and
+   Y = A la / span, rho = max(R + A - |dX| - |dY|, A - |dY|, R - |dX|, 0), so the reach is
+   the largest of an L1 distance transform, two 1-D ones and the smallest other d).
+   A pair with rho_ij > d_i + d_j has reach_i > d_i and reach_j > d_j, so every pair
+   that can violate lies among the bucket's *flagged* members (reach > d); those pairs
+   are scored exactly (hard rules included) and each violated one (w_ij > y_i + y_j) is
+   recorded. Within the work budget that lists every violated pair; past it a bucket's
+   flagged members are raised by (reach_k - d_k) / 2 instead (the *crude* raise: a
+   pair's excess rho_ij - d_i - d_j is at most reach - d at both ends, so half of it on
+   each covers the pair).
 
-3. Column generation: the violated pairs the pricing found join the candidate edges,
-   the duals are solved again and priced again (ROUNDS in all); every round's raised
-   values are a bound, and so is y plus the LP duals of the graph of the violated pairs
-   weighted by their excess (a cover of the excesses, where half of each excess on both
-   ends is the crude one), when every violated pair was recorded (`_covered`); the
-   lowest is kept. Measured before that cover on the 100,000-creator demo pool:
-   one round 1.24% above the engine's weight, two 0.56% (the default; quantile 0.03),
-   eight 0.45% (the raises, half an excess to each end, are what is left); on
-   synthetic pools of 150, 300 and 500 creators 1.5%, 0.55% and 0.17% above the exact
-   optimum (bounds.py: 4 to 5%). SolverOptions.certificate_work limits the work.
-   What the LP cannot see is the odd-set part (a triangle of good pairs is worth 1.5
-   pairs to it): on small pools that is most of the gap.
+3. Covering: values y + crude + delta, with delta >= 0 covering the excess of every
+   recorded violated pair (delta_i + delta_j >= w_ij - y_i - y_j: the LP duals of the
+   graph of the violated pairs weighted by their excess, `_covered`, or half of each
+   excess on both ends when not all were recorded), satisfy every constraint: a
+   candidate edge and a pair priced as not violated are covered by y (delta and crude
+   are >= 0), a violated pair by delta, a pair of a crude bucket by crude.
 
-If the pricing's work budget runs out, the shard falls back to the fitted bound of
-bounds.py with its floors (valid, looser); the solver keeps the lower of the two.
-The result is a valid bound in every case; the tests compare it with the exact
-optimum of the full feasible graph (rustworkx).
+4. Column generation: the violated pairs join the candidate edges, the duals are solved
+   again and priced again (ROUNDS in all); every round's covered values are valid and
+   the lowest sum is kept. When a round finds no violated pair, y is optimal for the
+   LP of the full feasible graph (its optimum, within the auction's eps): the best an
+   LP bound without odd sets can give. Measured on the 59,718-creator shard of the
+   100,000-creator demo pool: 0.57% above the engine's weight after two rounds, 0.536%
+   after three, 0.533% after four, where it stops moving (the full LP's optimum); what
+   is left is the engine's weight below the optimum and the odd-set part (a triangle of
+   good pairs is worth 1.5 pairs to the LP).
+
+SolverOptions.certificate_work limits the pricing's pair visits; the solver keeps the
+lower of this bound and the fitted one of bounds.py. The result is a valid bound in
+every case; `uncovered` checks values against the full feasible graph, and the tests
+compare the bound with the exact optimum (rustworkx).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from matchdesk.matching.candidates import Candidates
+from matchdesk.matching.candidates import Candidates, full_graph
 from matchdesk.matching.exact import SCALE
 from matchdesk.matching.lp import _cover_rows, auction
 from matchdesk.matching.prepare import PoolArrays
@@ -67,7 +78,6 @@ EPS_START = 100_000  # auction steps, in profit units (1 / SCALE of a score)
 EPS_FINAL = 10
 EPS_FACTOR = 6
 ROUNDS = 2  # pricing rounds (column generation)
-VISITS_PER_CREATOR = 2000  # a round's pricing visits per creator, as measured (see shard_bound)
 VIOLATED_PER_CREATOR = 4  # violated pairs kept per round, per creator of the shard
 SLACK = 1e-12
 
@@ -166,15 +176,120 @@ def _score(
     return total
 
 
+INF = np.inf
+TOL = 1e-9  # flagging and crude raises err this much on the safe side (float rounding)
+
+
 @njit(cache=True)
-def _price(
+def _fen_query(fen: Any, r: int) -> float:
+    """max over positions < r of a prefix-max Fenwick tree (-inf when none)."""
+    best = -INF
+    while r > 0:
+        if fen[r] > best:
+            best = fen[r]
+        r -= r & -r
+    return best
+
+
+@njit(cache=True)
+def _fen_update(fen: Any, r: int, value: float) -> None:
+    r += 1
+    while r < fen.size:
+        if value > fen[r]:
+            fen[r] = value
+        r += r & -r
+
+
+@njit(cache=True)
+def _bucket_reach(xs: Any, ys: Any, ds: Any, rw: float, aw: float, out: Any) -> None:
+    """out[t] = max over s != t of max(0, rw - |xs_t - xs_s|) + max(0, aw - |ys_t - ys_s|)
+    - ds[s], exactly (members sorted by xs; -inf for a bucket of one).
+
+    max(0, R - a) + max(0, A - b) is the largest of R + A - a - b, A - b, R - a and 0, so
+    the maximum over s is the largest of four transforms: min over s of |dx| + |dy| +
+    d_s (two sweeps along xs, each with two Fenwick trees over the ys ranks: the
+    partners below and above in ys, where |dy| is linear), min of |dy| + d_s and of
+    |dx| + d_s (running minima both ways) and min of d_s (the two smallest)."""
+    size = xs.size
+    for t in range(size):
+        out[t] = -INF
+    if size < 2:
+        return
+    oy = np.argsort(ys, kind="mergesort")
+    rank = np.empty(size, dtype=np.int64)
+    for k in range(size):
+        rank[oy[k]] = k
+    near = np.full(size, INF)
+    lo = np.full(size + 1, -INF)
+    hi = np.full(size + 1, -INF)
+    for t in range(size):  # partners s before t: xs_s <= xs_t
+        r = rank[t]
+        p = _fen_query(lo, r)
+        q = _fen_query(hi, size - 1 - r)
+        v = min(xs[t] + ys[t] - p, xs[t] - ys[t] - q)
+        if v < near[t]:
+            near[t] = v
+        _fen_update(lo, r, xs[t] + ys[t] - ds[t])
+        _fen_update(hi, size - 1 - r, xs[t] - ys[t] - ds[t])
+    lo[:] = -INF
+    hi[:] = -INF
+    for t in range(size - 1, -1, -1):  # partners s after t: xs_s >= xs_t
+        r = rank[t]
+        p = _fen_query(lo, r)
+        q = _fen_query(hi, size - 1 - r)
+        v = min(ys[t] - xs[t] - p, -xs[t] - ys[t] - q)
+        if v < near[t]:
+            near[t] = v
+        _fen_update(lo, r, ys[t] - xs[t] - ds[t])
+        _fen_update(hi, size - 1 - r, -xs[t] - ys[t] - ds[t])
+    for t in range(size):
+        out[t] = rw + aw - near[t]
+    # |dx| + d_s along xs, |dy| + d_s along ys (the pairs clipped in one strength).
+    run_a = -INF
+    run_b = -INF
+    for t in range(size):
+        if run_a > -INF:
+            out[t] = max(out[t], rw - (xs[t] - run_a))
+        run_a = max(run_a, xs[t] - ds[t])
+    for t in range(size - 1, -1, -1):
+        if run_b > -INF:
+            out[t] = max(out[t], rw - (-xs[t] - run_b))
+        run_b = max(run_b, -xs[t] - ds[t])
+    run_a = -INF
+    run_b = -INF
+    for k in range(size):
+        t = oy[k]
+        if run_a > -INF:
+            out[t] = max(out[t], aw - (ys[t] - run_a))
+        run_a = max(run_a, ys[t] - ds[t])
+    for k in range(size - 1, -1, -1):
+        t = oy[k]
+        if run_b > -INF:
+            out[t] = max(out[t], aw - (-ys[t] - run_b))
+        run_b = max(run_b, -ys[t] - ds[t])
+    # Both clipped: 0 - d_s, the smallest d_s of the others.
+    first = INF
+    second = INF
+    for t in range(size):
+        if ds[t] < first:
+            second = first
+            first = ds[t]
+        elif ds[t] < second:
+            second = ds[t]
+    for t in range(size):
+        other = second if ds[t] == first else first
+        out[t] = max(out[t], -other)
+
+
+@njit(cache=True)
+def _price_buckets(
     n: int,
     y: Any,
     raise_: Any,
+    crude: Any,
     bucket_ptr: Any,
     member: Any,
     sigma: float,
-    quantile: float,
     starts: Any,
     evening: Any,
     log_revenue: Any,
@@ -192,43 +307,77 @@ def _price(
     out_j: Any,
     out_w: Any,
     out_count: Any,
-) -> tuple[int, bool]:
-    """Step 2 of the module docstring over one bucket system (members of each bucket
-    sorted by revenue); raises `raise_` in place and records the violated pairs in
-    out_i, out_j, out_w (as many as they hold; out_count[0] counts them). Returns the
-    work done and whether it finished within `budget`."""
+) -> int:
+    """Step 2 of the module docstring over one bucket system (each bucket's members
+    sorted by revenue). Per bucket: every member's reach (`_bucket_reach`); the members
+    whose reach exceeds their d are flagged, and every pair of flagged members that
+    can violate is scored exactly: a violated one is recorded in out_i, out_j, out_w (as
+    many as they hold; out_count[0] counts them) and raises both ends by half its excess
+    in `raise_`. Once `budget` pair visits are spent, the flagged members of the
+    remaining buckets are raised in `crude` by half of reach - d instead (valid without
+    scoring: every pair's excess is at most that at both ends). Returns the work done."""
     rw, aw = weight[0], weight[1]
-    work = 0
     d = np.empty(n)
     for k in range(n):
         d[k] = y[k] - (weight[2] * sigma + weight[3] + weight[4] * fair[k]) / 2.0
+    xscale = rw / span
+    yscale = aw / span
+    work = 0
     for bk in range(bucket_ptr.size - 1):
         lo, hi = bucket_ptr[bk], bucket_ptr[bk + 1]
-        if hi - lo < 2:
+        size = hi - lo
+        if size < 2:
             continue
-        # theta: a low quantile of the bucket's d; members below it are "low".
-        ds = np.sort(d[member[lo:hi]])
-        theta = ds[min(hi - lo - 1, int(quantile * (hi - lo)))]
-        for t in range(lo, hi):
-            i = member[t]
-            di = d[i]
-            low = di < theta
-            first = lo if low else t + 1
-            for u in range(first, hi):
-                j = member[u]
+        ids = member[lo:hi]
+        xs = np.empty(size)
+        ys = np.empty(size)
+        ds = np.empty(size)
+        for t in range(size):
+            xs[t] = log_revenue[ids[t]] * xscale
+            ys[t] = log_followers[ids[t]] * yscale
+            ds[t] = d[ids[t]]
+        reach = np.empty(size)
+        _bucket_reach(xs, ys, ds, rw, aw, reach)
+        work += 8 * size
+        flagged = np.empty(size, dtype=np.int64)
+        count = 0
+        dmin = INF
+        for t in range(size):
+            if reach[t] > ds[t] - TOL:
+                flagged[count] = t
+                count += 1
+                dmin = min(dmin, ds[t])
+        if count < 2:
+            continue
+        if work > budget:
+            for u in range(count):
+                t = flagged[u]
+                half = (reach[t] - ds[t]) / 2.0 + TOL
+                if half > crude[ids[t]]:
+                    crude[ids[t]] = half
+            continue
+        for u in range(count):
+            if work > budget:  # cut short: the whole bucket the crude way
+                for z in range(count):
+                    tz = flagged[z]
+                    half = (reach[tz] - ds[tz]) / 2.0 + TOL
+                    if half > crude[ids[tz]]:
+                        crude[ids[tz]] = half
+                break
+            t = flagged[u]
+            i = ids[t]
+            for v in range(u + 1, count):
+                s = flagged[v]
                 work += 1
-                if j == i:
+                if work > budget:
+                    break
+                dx = xs[s] - xs[t]
+                if max(0.0, rw - dx) + aw <= ds[t] + dmin - TOL:
+                    break  # xs only grows along the flagged members
+                relaxed = max(0.0, rw - dx) + max(0.0, aw - abs(ys[s] - ys[t]))
+                if relaxed <= ds[t] + ds[s] - TOL:
                     continue
-                dj = d[j]
-                sr = max(0.0, 1.0 - abs(log_revenue[j] - log_revenue[i]) / span)
-                if not low:
-                    if dj < theta:
-                        continue  # j is low: checked from j's side
-                    if rw * sr + aw <= di + theta:
-                        break
-                sa = max(0.0, 1.0 - abs(log_followers[i] - log_followers[j]) / span)
-                if rw * sr + aw * sa <= di + dj:
-                    continue  # cannot violate (module docstring)
+                j = ids[s]
                 w = _score(
                     i,
                     j,
@@ -259,9 +408,7 @@ def _price(
                         raise_[i] = half
                     if half > raise_[j]:
                         raise_[j] = half
-            if work > budget:
-                return work, False
-    return work, True
+    return work
 
 
 def _bucket_members(
@@ -299,106 +446,143 @@ def _evening_in_cell(shard: PoolArrays, creator: IntArray, cell: IntArray) -> np
     return found
 
 
-def shard_bound(
-    shard: PoolArrays,
-    cands: Candidates,
-    budget: int,
-    quantile: float = 0.03,
-    rounds: int = ROUNDS,
-) -> tuple[float, bool]:
-    """The bound of the module docstring on the shard's scores, and whether the pricing
-    finished within `budget` (False: the fitted bound of bounds.py is returned).
+class _Pricing:
+    """The bucket systems of a shard and the arguments of `_price_buckets` (step 2)."""
 
-    A round costs about VISITS_PER_CREATOR pair visits per creator of the shard (1.1e8
-    on the 59,718-creator shard of the 100,000-creator demo pool, 1.3 s); a shard whose
-    estimate exceeds `budget` is not priced at all.
+    def __init__(self, shard: PoolArrays) -> None:
+        creator, bucket, cell = _entries_with_cell(shard)
+        w = shard.weights
+        rules = shard.rules
+        self.n = shard.n
+        self.common = (
+            np.ascontiguousarray(shard.starts),
+            np.ascontiguousarray(shard.evening),
+            shard.log_revenue,
+            shard.log_followers,
+            shard.fair,
+            np.ascontiguousarray(shard.tier, dtype=np.int64),
+            rules.max_tier_distance,
+            rules.max_tier_distance > 0,
+            np.ascontiguousarray(shard.forbidden, dtype=np.int64),
+            np.ascontiguousarray(shard.met, dtype=np.int64),
+            np.array([w.revenue, w.audience, w.slot, w.novelty, w.fairness]),
+            float(w.strength_span_decades),
+        )
+        evening = _evening_in_cell(shard, creator, cell)
+        self.systems = [
+            (sigma, *_bucket_members(creator[keep], bucket[keep], shard.log_revenue))
+            for sigma, keep in ((1.0, evening), (0.5, np.ones(creator.size, dtype=np.bool_)))
+        ]
 
-    Column generation: the violated pairs a round of pricing finds (up to
-    VIOLATED_PER_CREATOR per creator) join the candidate edges and the duals are solved
-    again, `rounds` times at most; each round's values, raised where its pricing found a
-    violation, are a valid bound, and the lowest is returned.
-    """
-    from matchdesk.matching.bounds import fitted_bound
-
-    n = shard.n
-    if n * VISITS_PER_CREATOR > budget:  # a round would not finish: do not start
-        return fitted_bound(cands, 0.0), False
-    creator, bucket, cell = _entries_with_cell(shard)
-    w = shard.weights
-    weight = np.array([w.revenue, w.audience, w.slot, w.novelty, w.fairness])
-    rules = shard.rules
-    common = (
-        np.ascontiguousarray(shard.starts),
-        np.ascontiguousarray(shard.evening),
-        shard.log_revenue,
-        shard.log_followers,
-        shard.fair,
-        np.ascontiguousarray(shard.tier, dtype=np.int64),
-        rules.max_tier_distance,
-        rules.max_tier_distance > 0,
-        np.ascontiguousarray(shard.forbidden, dtype=np.int64),
-        np.ascontiguousarray(shard.met, dtype=np.int64),
-        weight,
-        float(w.strength_span_decades),
-    )
-    evening = _evening_in_cell(shard, creator, cell)
-    systems = [
-        (sigma, *_bucket_members(creator[keep], bucket[keep], shard.log_revenue))
-        for sigma, keep in ((1.0, evening), (0.5, np.ones(creator.size, dtype=np.bool_)))
-    ]
-    a, b, score = cands.a, cands.b, cands.score
-    left = budget
-    best = np.inf
-    capacity = VIOLATED_PER_CREATOR * n
-    for _ in range(rounds):
-        y = candidate_duals(n, a, b, score)
+    def price(self, y: FloatArray, budget: int, capacity: int) -> Priced:
+        """Every pair y leaves uncovered (up to `capacity` recorded), the raises that
+        cover them, and the work done (step 2)."""
+        n = self.n
         raise_ = np.zeros(n)
+        crude = np.zeros(n)
         out_i = np.empty(capacity, dtype=np.int64)
         out_j = np.empty(capacity, dtype=np.int64)
         out_w = np.empty(capacity)
         count = np.zeros(1, dtype=np.int64)
-        for sigma, ptr, member in systems:
-            work, done = _price(
+        work = 0
+        for sigma, ptr, member in self.systems:
+            work += _price_buckets(
                 n,
                 y,
                 raise_,
+                crude,
                 ptr,
                 member,
                 sigma,
-                quantile,
-                *common,
-                left,
+                *self.common,
+                budget - work,
                 out_i,
                 out_j,
                 out_w,
                 count,
             )
-            left -= work
-            if not done:
-                return (best, True) if np.isfinite(best) else (fitted_bound(cands, 0.0), False)
-        total = float((y + raise_).sum())
         found = int(count[0])
-        if 0 < found <= capacity:
-            total = min(total, _covered(n, y, out_i[:found], out_j[:found], out_w[:found]))
-        best = min(best, total)
-        found = min(found, capacity)
-        if found == 0:
+        kept = min(found, capacity)
+        return Priced(
+            raise_, crude, out_i[:kept], out_j[:kept], out_w[:kept], found <= capacity, work
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Priced:
+    """What one pricing of values y found: `raise_` (half of each violated pair's excess
+    on both ends), `crude` (the flagged members of the buckets left unscored, raised by
+    half of reach - d), the violated pairs (i, j, their scores w), whether every one was
+    recorded, and the pair visits spent."""
+
+    raise_: FloatArray
+    crude: FloatArray
+    i: IntArray
+    j: IntArray
+    w: FloatArray
+    all_recorded: bool
+    work: int
+
+    def cover(self, y: FloatArray) -> FloatArray:
+        """Valid values from y: y + crude + the LP cover of the violated pairs' excess
+        when they were all recorded, else y + crude + raise_ (the lower sum of both)."""
+        halves = y + self.raise_ + self.crude
+        if not self.all_recorded or self.i.size == 0:
+            return halves
+        covered = _covered(y.size, y, self.i, self.j, self.w) + self.crude
+        return covered if covered.sum() < halves.sum() else halves
+
+
+def shard_duals(
+    shard: PoolArrays, cands: Candidates, budget: int, rounds: int = ROUNDS
+) -> tuple[FloatArray, bool]:
+    """Values y >= 0 with y_i + y_j >= w_ij for every feasible pair of the shard (the
+    module docstring), and whether every round scored every flagged pair within `budget`
+    pair visits (False: some buckets were covered by the crude raise instead; the values
+    are valid either way).
+
+    Column generation: the violated pairs a round of pricing finds (up to
+    VIOLATED_PER_CREATOR per creator) join the candidate edges and the duals are solved
+    again, `rounds` times at most; each round's covered values are valid, and those of
+    the lowest sum are returned.
+    """
+    n = shard.n
+    pricing = _Pricing(shard)
+    a, b, score = cands.a, cands.b, cands.score
+    left = budget
+    best: FloatArray | None = None
+    complete = True
+    capacity = VIOLATED_PER_CREATOR * n
+    for _ in range(max(1, rounds)):
+        y = candidate_duals(n, a, b, score)
+        priced = pricing.price(y, left, capacity)
+        left -= priced.work
+        complete &= not priced.crude.any()
+        values = priced.cover(y)
+        if best is None or values.sum() < best.sum():
+            best = values
+        if priced.i.size == 0 or left <= 0:
             break
         keys = np.concatenate(
-            [
-                a * n + b,
-                np.minimum(out_i[:found], out_j[:found]) * n
-                + np.maximum(out_i[:found], out_j[:found]),
-            ]
+            [a * n + b, np.minimum(priced.i, priced.j) * n + np.maximum(priced.i, priced.j)]
         )
         keys, first = np.unique(keys, return_index=True)
-        score = np.concatenate([score, out_w[:found]])[first]
+        score = np.concatenate([score, priced.w])[first]
         a, b = keys // n, keys % n
-    return best, True
+    assert best is not None
+    return best, complete
 
 
-def _covered(n: int, y: FloatArray, i: IntArray, j: IntArray, w: FloatArray) -> float:
-    """sum(y + delta) where delta >= 0 covers every violated pair's excess (delta_i +
+def shard_bound(
+    shard: PoolArrays, cands: Candidates, budget: int, rounds: int = ROUNDS
+) -> tuple[float, bool]:
+    """sum of `shard_duals`: the bound on any matching of the shard's feasible graph."""
+    y, complete = shard_duals(shard, cands, budget, rounds)
+    return float(y.sum()), complete
+
+
+def _covered(n: int, y: FloatArray, i: IntArray, j: IntArray, w: FloatArray) -> FloatArray:
+    """y + delta where delta >= 0 covers every violated pair's excess (delta_i +
     delta_j >= w_ij - y_i - y_j): the LP duals of the violation graph (`candidate_duals`),
     usually well below half of each excess on both ends. Valid when the pairs given
     are all the violated ones: every other pair is covered by y alone."""
@@ -411,7 +595,8 @@ def _covered(n: int, y: FloatArray, i: IntArray, j: IntArray, w: FloatArray) -> 
     first[1:] = keys[1:] != keys[:-1]
     keys, excess = keys[first], excess[first]
     delta = candidate_duals(n, keys // n, keys % n, excess)
-    return float((y + delta).sum())
+    covered: FloatArray = y + delta
+    return covered
 
 
 def _entries_with_cell(shard: PoolArrays) -> tuple[IntArray, IntArray, IntArray]:
@@ -425,3 +610,18 @@ def _entries_with_cell(shard: PoolArrays) -> tuple[IntArray, IntArray, IntArray]
     vocab = max(1, shard.vocab_size)
     cell = (bucket // vocab) % cells
     return creator, bucket, cell
+
+
+def uncovered(
+    shard: PoolArrays, y: FloatArray, tolerance: float = 1e-9
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The validity check of values y on the shard's full feasible graph (every pair
+    scored: quadratic, for tests and small pools): each feasible pair (i < j) with
+    y_i + y_j < w_ij - tolerance, and its excess w_ij - y_i - y_j. Values that leave no
+    pair and are >= 0 bound every matching (weak LP duality)."""
+    if np.any(y < 0):
+        raise ValueError("values must be >= 0")
+    a, b, w = full_graph(shard)
+    excess = w - y[a] - y[b]
+    bad = excess > tolerance
+    return a[bad], b[bad], excess[bad]
