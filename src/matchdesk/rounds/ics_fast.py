@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 # Printable ASCII without what TEXT escapes; a parameter also without what makes
 # icalendar quote it.
@@ -23,6 +24,19 @@ def _plain(value: str, allowed: re.Pattern[str] = _PLAIN) -> bool:
     return allowed.fullmatch(value) is not None
 
 
+@lru_cache(maxsize=1024)
+def _sender_plain(prodid: str, organizer_address: str, organizer_name: str) -> bool:
+    """Whether the values every calendar of a batch shares need no escaping (checked once
+    per sender, not once per calendar)."""
+    return (
+        _plain(prodid)
+        and _plain(organizer_address, _PLAIN_PARAM)
+        and _plain(organizer_name, _PLAIN_PARAM)
+        and organizer_name.strip() == organizer_name
+        and bool(organizer_name)
+    )
+
+
 def _line(text: str) -> str:
     if len(text) <= _FOLD:
         return text + "\r\n"
@@ -30,6 +44,7 @@ def _line(text: str) -> str:
     return "\r\n ".join(pieces) + "\r\n"
 
 
+@lru_cache(maxsize=4096)  # a round has a few hundred slots; a batch shares one DTSTAMP
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -51,16 +66,12 @@ def fast_calendar(
 ) -> bytes | None:
     """The calendar `calendar_bytes` would make, or None when a value needs escaping."""
     if not (
-        _plain(prodid)
+        _sender_plain(prodid, organizer_address, organizer_name)
         and _plain(uid)
         and _plain(summary)
         and _plain(description)
-        and _plain(organizer_address, _PLAIN_PARAM)
-        and _plain(organizer_name, _PLAIN_PARAM)
         and _plain(attendee, _PLAIN_PARAM)
         and method in ("REQUEST", "CANCEL")
-        and organizer_name.strip() == organizer_name
-        and organizer_name
     ):
         return None
     rsvp = "TRUE" if method == "REQUEST" else "FALSE"

@@ -5,22 +5,30 @@ rematch updates the event they already have: METHOD:REQUEST with a higher SEQUEN
 new partner or time, METHOD:CANCEL when they end up without a match. Every message is
 written to the outbox in the caller's transaction (the change and its message commit
 together); its idempotency key names the invitation and sequence, so it is sent once.
+
+Publishing a big round goes through the same collector in bulk: creators and matches are
+plain rows (anything with the attributes of `Person` and `Slot`), the invitations are
+read in one query and written in one statement each way (new rows, changed rows), every
+portal link is signed with one derived key (`PortalLinks`), and the messages go to the
+outbox in one `enqueue_many`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from typing import Any, Protocol, cast
 
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk.config import Settings
+from matchdesk.db import bulk_insert
 from matchdesk.mail.delivery import DeliverySettings
 from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
-from matchdesk.portal.links import make_portal_token
+from matchdesk.portal.bulk_links import PortalLinks
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.rounds.ics_fast import fast_calendar
@@ -28,6 +36,56 @@ from matchdesk.rounds.models import Invitation, Match, Round
 from matchdesk.rounds.queries import local_date_time
 
 PRODID = "-//matchdesk//LIVE match rounds//EN"
+
+
+class Person(Protocol):
+    """A creator as an invitation needs them: an ORM `Creator` or a plain row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def handle(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def portal_link_version(self) -> int: ...
+
+
+class Slot(Protocol):
+    """A match as an invitation needs it: an ORM `Match` or a plain row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+PERSON_COLUMNS = (
+    Creator.id,
+    Creator.handle,
+    Creator.display_name,
+    Creator.email,
+    Creator.timezone,
+    Creator.portal_link_version,
+)  # select(*PERSON_COLUMNS) reads creators as `Person` rows
+
+
+@dataclass
+class Sent:
+    """A creator's invitations row as the collector keeps it: what they were last sent
+    (`sequence` -1: nothing yet, no row). `changed` rows are written at `flush`."""
+
+    id: int | None
+    sequence: int
+    state: str
+    match_id: int | None
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,9 +206,10 @@ class Outgoing:
     round_: Round
     sender: Sender
     messages: list[NewMessage]
-    invitations: dict[int, Invitation]
-    signing_key: str = ""
+    invitations: dict[int, Sent]
     whole_round: bool = False  # every invitation of the round is in `invitations`
+    links: PortalLinks | None = None  # made on the first link (the key may come from a file)
+    stamp: datetime = field(default_factory=utcnow)  # the calendars' DTSTAMP
 
     @classmethod
     def start(
@@ -168,49 +227,51 @@ class Outgoing:
         invitations = {}
         if whole_round:
             invitations = {
-                i.creator_id: i
-                for i in session.scalars(select(Invitation).where(Invitation.round_id == round_.id))
+                creator_id: Sent(id_, sequence, state, match_id)
+                for id_, creator_id, sequence, state, match_id in session.execute(
+                    select(*_SENT_COLUMNS).where(Invitation.round_id == round_.id)
+                )
             }
         sender = Sender.from_settings()
         return cls(
             session, settings, program, round_, sender, [], invitations, whole_round=whole_round
         )
 
-    def portal_link(self, creator: Creator) -> str:
-        """The creator's portal address (the signing key read once per collector, not
-        once per message: it may come from a file)."""
-        if not self.signing_key:
-            self.signing_key = self.settings.signing_key()
-        token = make_portal_token(
-            self.signing_key, creator.handle, creator.id, link_version=creator.portal_link_version
-        )
-        return f"{self.settings.public_url()}/portal/{token}"
+    def portal_link(self, creator: Person) -> str:
+        """The creator's portal address (the signing key read and derived once per
+        collector, not once per message: it may come from a file)."""
+        if self.links is None:
+            self.links = PortalLinks(
+                self.settings.signing_key(), datetime.now(UTC), self.settings.public_url()
+            )
+        return self.links.url(creator.handle, creator.id, creator.portal_link_version)
 
-    def _invitation(self, creator_id: int) -> Invitation:
+    def _invitation(self, creator_id: int) -> Sent:
         invitation = self.invitations.get(creator_id)
         if invitation is None and not self.whole_round:
-            invitation = self.session.scalars(
-                select(Invitation)
+            row = self.session.execute(
+                select(*_SENT_COLUMNS)
                 .where(Invitation.round_id == self.round_.id)
                 .where(Invitation.creator_id == creator_id)
             ).one_or_none()
+            if row is not None:
+                invitation = Sent(row.id, row.sequence, row.state, row.match_id)
+                self.invitations[creator_id] = invitation
         if invitation is None:
-            invitation = Invitation(round_id=self.round_.id, creator_id=creator_id, sequence=-1)
+            invitation = Sent(None, -1, "request", None)
             self.invitations[creator_id] = invitation
         return invitation
 
-    def request(self, match: Match, creator: Creator, partner: Creator) -> None:
+    def request(self, match: Slot, creator: Person, partner: Person) -> None:
         """Invite `creator` to `match` (a first invitation, or an update of their event)."""
         invitation = self._invitation(creator.id)
         current = invitation.state == "request" and invitation.match_id == match.id
         if current and invitation.sequence >= 0:
             return  # they have this very invitation already
-        if invitation.sequence < 0:
-            self.session.add(invitation)
         invitation.sequence += 1
         invitation.state = "request"
         invitation.match_id = match.id
-        invitation.updated_at = utcnow()
+        invitation.changed = True
         when = local_time(match.starts_at, creator.timezone)
         update = invitation.sequence > 0
         link = self.portal_link(creator)
@@ -232,7 +293,7 @@ class Outgoing:
             creator, "match_invitation", subject, text, note, "REQUEST", invitation, match, partner
         )
 
-    def cancel(self, creator: Creator, reason: str) -> None:
+    def cancel(self, creator: Person, reason: str) -> None:
         """Cancel `creator`'s event in the round, if they were sent one that stands."""
         invitation = self._invitation(creator.id)
         if invitation.sequence < 0 or invitation.state == "cancel":
@@ -240,7 +301,7 @@ class Outgoing:
         match = self.session.get(Match, invitation.match_id) if invitation.match_id else None
         invitation.sequence += 1
         invitation.state = "cancel"
-        invitation.updated_at = utcnow()
+        invitation.changed = True
         subject = f"Cancelled: your LIVE match in {self.program.program.name}"
         text = (
             f"Hi {creator.display_name or '@' + creator.handle},\n\n"
@@ -254,15 +315,15 @@ class Outgoing:
 
     def _add(
         self,
-        creator: Creator,
+        creator: Person,
         kind: str,
         subject: str,
         text: str,
         note: str,
         method: str,
-        invitation: Invitation,
-        match: Match | None,
-        partner: Creator | None,
+        invitation: Sent,
+        match: Slot | None,
+        partner: Person | None,
     ) -> None:
         if not creator.email:
             return  # nobody to write to; the board shows who has no e-mail address
@@ -279,7 +340,7 @@ class Outgoing:
             ends_at=_aware(ends),
             organizer=self.sender,
             attendee=creator.email,
-            stamp=utcnow(),
+            stamp=self.stamp,
         )
         self.messages.append(
             NewMessage(
@@ -293,10 +354,66 @@ class Outgoing:
         )
 
     def flush(self) -> int:
-        """Write the collected messages to the outbox; returns how many."""
+        """Write the changed invitations (new rows in one bulk insert, the others in one
+        executemany) and the collected messages to the outbox; returns how many
+        messages. The collector is for one change: after `flush` it reads invitations
+        afresh."""
+        self.session.flush()  # the ORM's pending rows (new matches) before the raw writes
+        now = utcnow()
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for creator_id, sent in self.invitations.items():
+            if not sent.changed:
+                continue
+            if sent.id is None:
+                new.append(
+                    {
+                        "round_id": self.round_.id,
+                        "creator_id": creator_id,
+                        "match_id": sent.match_id,
+                        "sequence": sent.sequence,
+                        "state": sent.state,
+                        "updated_at": now,
+                    }
+                )
+            else:
+                changed.append(
+                    {
+                        "invitation_id": sent.id,
+                        "new_match_id": sent.match_id,
+                        "new_sequence": sent.sequence,
+                        "new_state": sent.state,
+                    }
+                )
+        if new:
+            bulk_insert(self.session, INVITATIONS, new)
+        if changed:
+            self.session.execute(
+                update(INVITATIONS)
+                .where(INVITATIONS.c.id == bindparam("invitation_id"))
+                .values(
+                    match_id=bindparam("new_match_id"),
+                    sequence=bindparam("new_sequence"),
+                    state=bindparam("new_state"),
+                    updated_at=now,
+                ),
+                changed,
+            )
+        self.invitations = {}
+        self.whole_round = False
         count = enqueue_many(self.session, self.messages)
         self.messages = []
         return count
+
+
+INVITATIONS = cast(Table, Invitation.__table__)
+_SENT_COLUMNS = (
+    Invitation.id,
+    Invitation.creator_id,
+    Invitation.sequence,
+    Invitation.state,
+    Invitation.match_id,
+)
 
 
 def _aware(moment: datetime) -> datetime:

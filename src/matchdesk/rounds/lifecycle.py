@@ -8,9 +8,11 @@ invitations.py), so a change and its messages exist together or not at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +24,7 @@ from matchdesk.matching import solve
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.rounds.board import LIVE, WAITING, Edit
-from matchdesk.rounds.invitations import Outgoing
+from matchdesk.rounds.invitations import PERSON_COLUMNS, Outgoing, Person
 from matchdesk.rounds.models import Bye, Match
 from matchdesk.rounds.pool import load_pool
 from matchdesk.rounds.service import (
@@ -45,25 +47,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _creators(session: Session, ids: set[int]) -> dict[int, Creator]:
+def _creators(session: Session, ids: set[int]) -> dict[int, Person]:
+    """The creators `ids` as plain rows (what an invitation needs), by id."""
     ordered = sorted(ids)
-    out: dict[int, Creator] = {}
+    out: dict[int, Person] = {}
     for i in range(0, len(ordered), 20_000):
-        for creator in session.scalars(
-            select(Creator).where(Creator.id.in_(ordered[i : i + 20_000]))
+        for creator in session.execute(
+            select(*PERSON_COLUMNS).where(Creator.id.in_(ordered[i : i + 20_000]))
         ):
             out[creator.id] = creator
     return out
 
 
-def _invite(session: Session, outgoing: Outgoing, matches: list[Match]) -> None:
+_MATCH_COLUMNS = (Match.id, Match.creator_a_id, Match.creator_b_id, Match.starts_at, Match.ends_at)
+
+
+def _invite(session: Session, outgoing: Outgoing, matches: Sequence[Any]) -> None:
+    """Invite both creators of each of `matches` (rows of `_MATCH_COLUMNS` or matches)."""
     people = _creators(
         session, {m.creator_a_id for m in matches} | {m.creator_b_id for m in matches}
     )
+    # Held for the loop: ZoneInfo keeps only its 8 latest zones alive by itself, so with
+    # more zones than that every local time would read its zone file again.
+    zones = {zone: ZoneInfo(zone) for zone in {p.timezone for p in people.values()}}
     for match in matches:
         a, b = people[match.creator_a_id], people[match.creator_b_id]
         outgoing.request(match, a, b)
         outgoing.request(match, b, a)
+    zones.clear()
 
 
 def publish(
@@ -75,13 +86,13 @@ def publish(
     round_ = open_round(
         session, round_id, edit.expected_version, ("draft",), "only a draft can be published."
     )
-    matches = list(
-        session.scalars(
-            select(Match).where(Match.round_id == round_id).where(Match.status == "proposed")
-        )
+    proposed = (Match.round_id == round_id, Match.status == "proposed")
+    # Rows, and one UPDATE: tens of thousands of ORM objects cost more than the invitations.
+    matches = session.execute(select(*_MATCH_COLUMNS).where(*proposed).order_by(Match.id)).all()
+    session.execute(
+        update(Match).where(*proposed).values(status="published"),
+        execution_options={"synchronize_session": "evaluate"},
     )
-    for match in matches:
-        match.status = "published"
     round_.status = "published"
     round_.published_at = utcnow()
     outgoing = Outgoing.start(session, settings, program, round_, whole_round=True)
