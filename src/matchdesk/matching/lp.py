@@ -93,7 +93,15 @@ def auction(n: int, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor:
     rows to columns (row i: columns col[ptr[i]:ptr[i+1]], integer profits gain[...],
     a perfect assignment must exist): each row's best value against the final prices,
     the prices and the assignment (u, p, sigma), within n * eps_final of optimal."""
-    p = np.zeros(n, dtype=np.int64)
+    return auction_from(np.zeros(n, dtype=np.int64), ptr, col, gain, eps0, eps1, factor)
+
+
+@njit(cache=True)
+def auction_from(p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor: int) -> Any:
+    """`auction` from the column prices p (updated in place; n = p.size): every phase
+    starts with no column owned, so any start is valid, and one near the final prices
+    (a related problem's) needs few bids."""
+    n = p.size
     owner = np.full(n, -1, dtype=np.int64)
     queue = np.empty(n, dtype=np.int64)
     none = -(1 << 62)
