@@ -51,6 +51,18 @@ class Recorder:
     hold_at: int | None = None
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    # Offer PIPELINING (RFC 2920), as Postfix does: the worker then pipelines each
+    # message's envelope behind the one before (aiosmtpd reads pipelined commands in
+    # turn, though it does not offer the extension by itself).
+    pipelining: bool = True
+
+    async def handle_EHLO(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self, server: Any, session: Any, envelope: Any, address: str, options: Any

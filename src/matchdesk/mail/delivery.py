@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -28,7 +29,7 @@ from sqlalchemy import Connection
 
 from matchdesk.context import Matchdesk
 from matchdesk.mail import claims
-from matchdesk.mail.messages import build_email
+from matchdesk.mail.messages import email_bytes
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import key_digest, message_id_for
 from matchdesk.mail.pacing import TokenBucket, retry_delay
@@ -97,9 +98,17 @@ class DeliverySettings(BaseSettings):
     mail_commit_every: int = Field(
         default=10,
         ge=1,
-        description="Sent messages recorded per database commit. A worker killed before "
-        "the commit makes at most this many go out again (each with its same Message-ID); "
-        "1 commits after every message (slower).",
+        description="Sent messages recorded per database commit, per connection. A worker "
+        "killed before the commit makes at most this many go out again per connection "
+        "(each with its same Message-ID); 1 commits after every message (slower).",
+    )
+    mail_connections: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="SMTP connections a worker sends over at once, each with its share of "
+        "the batch (a message costs a round trip to the server: several connections "
+        "hide that wait).",
     )
     mail_claim_seconds: float = Field(
         default=300.0,
@@ -186,6 +195,7 @@ class Courier:
         # Parsed once rather than for every message.
         self._sender = self.settings.sender
         self._domain = self.settings.domain
+        self._pool: ThreadPoolExecutor | None = None
 
     def deliver_due(self) -> BatchReport:
         """Deliver batches until nothing is due (or the worker is asked to stop)."""
@@ -198,7 +208,8 @@ class Courier:
         return total
 
     def deliver_batch(self) -> BatchReport:
-        """Claim one batch and deliver it over one connection."""
+        """Claim one batch and deliver it, over `mail_connections` connections at once
+        (each with its share of the batch, in a thread of its own)."""
         lease = timedelta(seconds=self.settings.mail_claim_seconds)
         with self.md.transaction() as session:
             batch = claims.claim_batch(
@@ -211,16 +222,44 @@ class Courier:
         report = BatchReport(claimed=len(batch))
         if not batch:
             return report
-        pending = list(batch)
+        ways = min(self.settings.mail_connections, len(batch))
+        if ways == 1:
+            report.add(self._deliver_share(batch))
+            report.claimed -= len(batch)
+            return report
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                self.settings.mail_connections, thread_name_prefix=f"mail-{self.worker_id}"
+            )
+        # Every connection gets every n-th message: each share oldest first.
+        shares = [self._pool.submit(self._deliver_share, batch[i::ways]) for i in range(ways)]
+        wait(shares)
+        for share in shares:
+            report.add(share.result())
+        report.claimed -= len(batch)
+        return report
+
+    def close(self) -> None:
+        """Stop the connections' threads (when the worker stops)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def _deliver_share(self, share: list[OutboxMessage]) -> BatchReport:
+        """Deliver claimed messages over one connection; `claimed` counts them."""
+        report = BatchReport(claimed=len(share))
+        pending = list(share)
         lost: TemporaryFailure | None = None
-        # One database connection for the whole batch: a pool checkout per message costs
+        # One database connection for the whole share: a pool checkout per message costs
         # a round trip of its own on PostgreSQL (the pre-ping).
         with self.md.engine.connect() as connection:
             book = _Book(connection, self.settings.mail_commit_every, self.clock)
             try:
                 with self.settings.transport() as transport:
+                    built = _Built(self, transport)
                     while pending and lost is None and self._may_send(pending[0], book):
-                        lost = self._deliver(transport, pending.pop(0), report, book)
+                        message = pending.pop(0)
+                        lost = self._deliver(transport, message, built, pending, report, book)
             except TemporaryFailure as exc:
                 # The connection could not be opened: that is the first message's attempt.
                 lost = exc
@@ -233,24 +272,35 @@ class Courier:
         return report
 
     def _deliver(
-        self, transport: Transport, message: OutboxMessage, report: BatchReport, book: _Book
+        self,
+        transport: Transport,
+        message: OutboxMessage,
+        built: _Built,
+        pending: list[OutboxMessage],
+        report: BatchReport,
+        book: _Book,
     ) -> TemporaryFailure | None:
         """Send one message and note the outcome; returns the failure when the
         connection is gone (the rest of the batch then waits)."""
         if message.attempts > self.settings.mail_max_attempts:
             self._fail(message, report, "gave up: the worker stopped during every attempt", book)
             return None
-        domain = self._domain
-        try:
-            email = build_email(message, self.settings.mail_from, domain)
-        except (ValueError, TypeError, KeyError) as exc:
-            self._fail(message, report, f"cannot build the message: {exc}", book)
+        data = built.take(message)
+        if isinstance(data, Exception):
+            self._fail(message, report, f"cannot build the message: {data}", book)
             return None
         assert self.limiter is not None
         self.limiter.acquire()
         name = key_digest(message.idempotency_key)
         try:
-            transport.send(email, self._sender, message.recipient, name)
+            if built.pipelines:
+                following = pending[0] if pending else None
+                then = None
+                if following is not None and built.sendable(following):
+                    then = (self._sender, following.recipient)
+                transport.send(data, self._sender, message.recipient, name, then=then)  # type: ignore[call-arg]
+            else:
+                transport.send(data, self._sender, message.recipient, name)
         except PermanentFailure as exc:
             self._fail(message, report, str(exc), book)
         except TemporaryFailure as exc:
@@ -261,7 +311,9 @@ class Courier:
             # again (with the same Message-ID): at most `mail_commit_every` are.
             book.add(
                 claims.Accepted(
-                    message.id, message_id_for(message.idempotency_key, domain), self.clock()
+                    message.id,
+                    message_id_for(message.idempotency_key, self._domain),
+                    self.clock(),
                 )
             )
             report.sent += 1
@@ -329,6 +381,45 @@ class Courier:
 
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
+
+
+class _Built:
+    """The bytes of a batch's messages, each made once, just before it is needed: the
+    next message is made before the current one goes out, so that its envelope can be
+    pipelined behind it only when it will be sent."""
+
+    def __init__(self, courier: Courier, transport: Transport) -> None:
+        self.courier = courier
+        self.linesep = getattr(transport, "linesep", "\r\n")
+        self.pipelines = bool(getattr(transport, "pipelines", False))
+        self.made: dict[int, bytes | Exception] = {}
+
+    def _make(self, message: OutboxMessage) -> bytes | Exception:
+        made = self.made.get(message.id)
+        if made is None:
+            settings = self.courier.settings
+            try:
+                made = email_bytes(
+                    message, settings.mail_from, self.courier._domain, linesep=self.linesep
+                )
+            except (ValueError, TypeError, KeyError) as exc:
+                made = exc
+            self.made[message.id] = made
+        return made
+
+    def take(self, message: OutboxMessage) -> bytes | Exception:
+        """The message's bytes, or why they cannot be made."""
+        made = self._make(message)
+        self.made.pop(message.id, None)
+        return made
+
+    def sendable(self, message: OutboxMessage) -> bool:
+        """Whether `message`, next in the batch, will be sent next (barring a stop or
+        the end of its lease, after which the connection is dropped mid-envelope)."""
+        courier = self.courier
+        if message.attempts > courier.settings.mail_max_attempts:
+            return False
+        return not isinstance(self._make(message), Exception)
 
 
 class _Book:
