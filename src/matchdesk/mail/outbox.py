@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,12 +122,71 @@ def enqueue_many(session: Session, messages: Iterable[NewMessage]) -> int:
         for row in rows:
             row.setdefault("next_attempt_at", now)
     dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
     # Flush first so rows added through the ORM earlier in the transaction are in place.
     session.flush()
+    if dialect == "postgresql" and len(rows) >= COPY_FROM:
+        _copy_in(session, rows)
+        return len(rows)
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
     session.execute(statement, rows)
     return len(rows)
+
+
+# From this many messages on, PostgreSQL gets them by COPY (one stream) rather than one
+# INSERT each; fewer are not worth the temporary table.
+COPY_FROM = 50
+_COPIED = (
+    "kind",
+    "recipient",
+    "subject",
+    "body_text",
+    "body_html",
+    "attachments",
+    "headers",
+    "idempotency_key",
+    "next_attempt_at",
+)
+
+
+def _copy_in(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` on PostgreSQL by COPY into a temporary table of this transaction,
+    then one INSERT ... SELECT that skips the keys already in the outbox (the unique
+    key decides, as for one row: a concurrent enqueue of the same key waits, then one of
+    the two is kept), in the given order."""
+    now = utcnow()
+    columns = ", ".join(_COPIED)
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS outbox_incoming (seq integer, kind text,"
+            " recipient text, subject text, body_text text, body_html text, attachments json,"
+            " headers json, idempotency_key text, next_attempt_at timestamptz)"
+            " ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY outbox_incoming (seq, {columns}) FROM STDIN") as copy:
+            for seq, row in enumerate(rows):
+                copy.write_row(
+                    (
+                        seq,
+                        row["kind"],
+                        row["recipient"],
+                        row["subject"],
+                        row["body_text"],
+                        row["body_html"],
+                        json.dumps(row["attachments"]),
+                        None if row["headers"] is None else json.dumps(row["headers"]),
+                        row["idempotency_key"],
+                        row.get("next_attempt_at", now),
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO outbox ({columns}, status, attempts, created_at)"
+            f" SELECT {columns}, 'queued', 0, %s FROM outbox_incoming ORDER BY seq"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            (now,),
+        )
+        cursor.execute("TRUNCATE outbox_incoming")
 
 
 def _row(message: NewMessage) -> dict[str, Any]:
