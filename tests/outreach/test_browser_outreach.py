@@ -112,7 +112,7 @@ def test_segment_newsletter_send_figures(
     other = anonymous.new_page()
     other.goto(link.replace(link.split("/unsubscribe/")[0], live_server))
     other.click("#unsubscribe-button")
-    expect(other.locator("#unsubscribe h1")).to_have_text("You are unsubscribed")
+    expect(other.locator("#unsubscribe h1")).to_have_text("Te has dado de baja")  # dee: es
     anonymous.close()
     page.reload()
     expect(page.locator("[data-figure=unsubscribed]")).to_have_text("1")

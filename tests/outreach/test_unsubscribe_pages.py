@@ -23,7 +23,7 @@ def test_one_click_post_and_the_footer_page(omd: Matchdesk, tmp_path: Any) -> No
 
     page = client.get(f"/unsubscribe/{token}")
     assert page.status_code == 200
-    assert "Unsubscribe from newsletters?" in page.text
+    assert "Cancelar a inscrição nos boletins?" in page.text  # ana's languages: pt;en
     with omd.transaction() as session:  # a GET changes nothing (mail scanners follow links)
         assert session.get(Suppression, "ana@x.org") is None
 
@@ -34,7 +34,7 @@ def test_one_click_post_and_the_footer_page(omd: Matchdesk, tmp_path: Any) -> No
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status_code == 200
-    assert "You are unsubscribed" in answer.text
+    assert "Sua inscrição foi cancelada" in answer.text
     with omd.transaction() as session:
         suppression = session.get(Suppression, "ana@x.org")
         assert suppression is not None

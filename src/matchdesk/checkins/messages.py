@@ -28,11 +28,12 @@ from matchdesk.accounts.models import Operator
 from matchdesk.checkins.due import aware
 from matchdesk.checkins.models import Checkin
 from matchdesk.config import Settings
+from matchdesk.i18n import SOURCE_LANGUAGE, Messages, messages_for, messages_in
 from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from matchdesk.portal.links import make_portal_token
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator
-from matchdesk.rounds.invitations import PRODID, Sender, local_time
+from matchdesk.rounds.invitations import PRODID, Sender
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 LATE_AFTER = timedelta(minutes=10)  # a reminder queued later than this says it is late
@@ -48,17 +49,20 @@ def _people(session: Session, checkin: Checkin) -> tuple[Creator, Operator]:
 
 def _recipients(
     creator: Creator, manager: Operator, program: Program
-) -> list[tuple[str, str, str, str, str]]:
-    """(role, address, zone, greeting name, the other person) for both people who have
-    an address: each is written to in their own time."""
+) -> list[tuple[str, str, str, str, str, Messages]]:
+    """(role, address, zone, greeting name, the other person, language) for both people
+    who have an address: each is written to in their own time, the creator in their own
+    language (the manager, an operator, in English)."""
     manager_name = manager.name or manager.email
+    mine = messages_for(creator.languages)
     people = [
         (
             "creator",
             creator.email,
             creator.timezone,
             creator.display_name or "@" + creator.handle,
-            f"your manager {manager_name}",
+            mine.gettext("your manager %(name)s") % {"name": manager_name},
+            mine,
         ),
         (
             "manager",
@@ -66,6 +70,7 @@ def _recipients(
             manager.timezone or program.program.timezone,
             manager_name,
             f"@{creator.handle}",
+            messages_in(SOURCE_LANGUAGE),
         ),
     ]
     return [p for p in people if p[1]]
@@ -106,24 +111,40 @@ def invitations(
         people = _recipients(creator, manager, program)
         # One event for both (RFC 5546: one organizer, the attendees), built once.
         ics = _calendar(checkin, program, sender, method, [p[1] for p in people], creator)
-        for role, address, zone, name, other in people:
-            when = local_time(aware(checkin.starts_at), zone)
+        for role, address, zone, name, other, t in people:
+            _ = t.gettext
+            words = {
+                "name": name,
+                "other": other,
+                "when": f"{t.moment(aware(checkin.starts_at), zone)} ({zone})",
+                "minutes": program.checkins.duration_minutes,
+                "hours": program.checkins.min_notice_hours,
+            }
+            hello = _("Hi %(name)s,") % words + "\n\n"
             if cancelled:
-                subject = f"Cancelled: check-in with {other}, {when}"
-                text = f"Hi {name},\n\nThe check-in with {other} on {when} is cancelled.\n"
+                subject = _("Cancelled: check-in with %(other)s, %(when)s") % words
+                text = hello + _("The check-in with %(other)s on %(when)s is cancelled.") % words
+                text += "\n"
             else:
                 update = checkin.sequence > 0
-                subject = f"{'Moved: ' if update else ''}Check-in with {other}, {when}"
+                if update:
+                    subject = _("Moved: Check-in with %(other)s, %(when)s") % words
+                else:
+                    subject = _("Check-in with %(other)s, %(when)s") % words
                 text = (
-                    f"Hi {name},\n\n"
-                    + ("Your check-in has moved.\n\n" if update else "")
-                    + f"Check-in with {other}: {program.checkins.duration_minutes} minutes, "
-                    f"{when}.\n"
+                    hello
+                    + (_("Your check-in has moved.") + "\n\n" if update else "")
+                    + _("Check-in with %(other)s: %(minutes)d minutes, %(when)s.") % words
+                    + "\n"
                 )
                 if role == "creator":
-                    hours = program.checkins.min_notice_hours
-                    text += f"\nPick another time or cancel (up to {hours} hours before):\n{link}\n"
-            text += f"\nThe calendar invitation is attached.\n\n{program.program.name}\n"
+                    text += (
+                        "\n"
+                        + _("Pick another time or cancel (up to %(hours)d hours before):") % words
+                        + f"\n{link}\n"
+                    )
+            text += "\n" + _("The calendar invitation is attached.")
+            text += f"\n\n{program.program.name}\n"
             messages.append(
                 NewMessage(
                     kind="checkin_cancellation" if cancelled else "checkin_invitation",
@@ -218,23 +239,35 @@ def _reminder(
 ) -> list[NewMessage]:
     creator, manager = _people(session, checkin)
     out = []
-    label = "in 24 hours" if name == "24h" else "in 1 hour"
-    note = (
-        "\n(This reminder comes late: our mail service was paused when it was due.)\n"
-        if late
-        else ""
-    )
-    for role, address, zone, who, other in _recipients(creator, manager, program):
-        when = local_time(aware(checkin.starts_at), zone)
-        text = f"Hi {who},\n\nReminder: your check-in with {other} is {label}: {when}.\n{note}"
+    for role, address, zone, who, other, t in _recipients(creator, manager, program):
+        _ = t.gettext
+        words = {
+            "name": who,
+            "other": other,
+            "when": f"{t.moment(aware(checkin.starts_at), zone)} ({zone})",
+            "link": portal_checkin_link(settings, creator) if role == "creator" else "",
+        }
+        if name == "24h":
+            line = _("Reminder: your check-in with %(other)s is in 24 hours: %(when)s.")
+            subject = _("Reminder: check-in with %(other)s in 24 hours")
+        else:
+            line = _("Reminder: your check-in with %(other)s is in 1 hour: %(when)s.")
+            subject = _("Reminder: check-in with %(other)s in 1 hour")
+        text = _("Hi %(name)s,") % words + "\n\n" + line % words + "\n"
+        if late:
+            text += (
+                "\n"
+                + _("(This reminder comes late: our mail service was paused when it was due.)")
+                + "\n"
+            )
         if role == "creator":
-            text += f"\nYour check-in page: {portal_checkin_link(settings, creator)}\n"
+            text += "\n" + _("Your check-in page: %(link)s") % words + "\n"
         text += f"\n{program.program.name}\n"
         out.append(
             NewMessage(
                 kind=f"checkin_reminder_{name}",
                 recipient=address,
-                subject=f"Reminder: check-in with {other} {label}",
+                subject=subject % words,
                 text=text,
                 idempotency_key=f"checkin:{checkin.id}:seq:{checkin.sequence}:reminder:{name}:{role}",
             )

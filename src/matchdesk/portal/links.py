@@ -91,6 +91,7 @@ class PortalView:
     version: int
     link_expires_at: datetime
     matches: tuple[PortalMatch, ...] = ()  # upcoming, by start
+    languages: str = ""  # the roster's `es;en`: the portal speaks the first with a catalog
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class PortalMatch:
     my_answer: str  # pending / confirmed / declined
     started: bool  # answers are taken until the match starts
     partner_answer: str = "pending"
+    starts_at: datetime | None = None  # the moments, for the page's own locale
+    ends_at: datetime | None = None
 
     @property
     def state_text(self) -> str:
@@ -291,6 +294,8 @@ def _portal_matches(session: Session, creator: Creator, now: datetime) -> tuple[
                 my_answer=m.a_response if mine_is_a else m.b_response,
                 started=m.starts_at <= now,
                 partner_answer=m.b_response if mine_is_a else m.a_response,
+                starts_at=m.starts_at,
+                ends_at=m.ends_at,
             )
         )
     return tuple(out)
@@ -325,6 +330,7 @@ def open_portal(
         version=creator.version,
         link_expires_at=claims.issued_at + timedelta(days=settings.portal_link_days),
         matches=_portal_matches(session, creator, clock()),
+        languages=creator.languages,
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk.config import Settings
 from matchdesk.db import bulk_insert
+from matchdesk.i18n import N_, messages_for
 from matchdesk.mail.delivery import DeliverySettings
 from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from matchdesk.portal.bulk_links import PortalLinks
@@ -36,6 +37,16 @@ from matchdesk.rounds.models import Invitation, Match, Round
 from matchdesk.rounds.queries import local_date_time
 
 PRODID = "-//matchdesk//LIVE match rounds//EN"
+
+# The reasons the board and the round's lifecycle cancel a creator's match for, written
+# in English there and translated here into the creator's language.
+CANCEL_REASONS = (
+    N_("unpaired by the manager"),
+    N_("excluded"),
+    N_("partner excluded"),
+    N_("you declined it"),
+    N_("no new partner could be found this round"),
+)
 
 
 class Person(Protocol):
@@ -53,6 +64,8 @@ class Person(Protocol):
     def timezone(self) -> str: ...
     @property
     def portal_link_version(self) -> int: ...
+    @property
+    def languages(self) -> str: ...  # the messages' language (H12a: i18n)
 
 
 class Slot(Protocol):
@@ -73,6 +86,7 @@ PERSON_COLUMNS = (
     Creator.email,
     Creator.timezone,
     Creator.portal_link_version,
+    Creator.languages,
 )  # select(*PERSON_COLUMNS) reads creators as `Person` rows
 
 
@@ -272,23 +286,46 @@ class Outgoing:
         invitation.state = "request"
         invitation.match_id = match.id
         invitation.changed = True
-        when = local_time(match.starts_at, creator.timezone)
         update = invitation.sequence > 0
         link = self.portal_link(creator)
-        subject = (
-            f"{'Updated: your' if update else 'Your'} LIVE match with @{partner.handle}, {when}"
-        )
+        t = messages_for(creator.languages)
+        _ = t.gettext
+        when = f"{t.moment(match.starts_at, creator.timezone)} ({creator.timezone})"
+        words = {
+            "name": creator.display_name or "@" + creator.handle,
+            "partner": partner.handle,
+            "partner_name": partner.display_name,
+            "minutes": self.program.matching.duration_minutes,
+            "when": when,
+            "link": link,
+        }
+        if update:
+            subject = _("Updated: your LIVE match with @%(partner)s, %(when)s") % words
+        else:
+            subject = _("Your LIVE match with @%(partner)s, %(when)s") % words
+        if partner.display_name:
+            matched = _(
+                "You are matched with @%(partner)s (%(partner_name)s) "
+                "for a LIVE match of %(minutes)d minutes."
+            )
+        else:
+            matched = _(
+                "You are matched with @%(partner)s for a LIVE match of %(minutes)d minutes."
+            )
         text = (
-            f"Hi {creator.display_name or '@' + creator.handle},\n\n"
-            + ("Your match for this round has changed.\n\n" if update else "")
-            + f"You are matched with @{partner.handle}"
-            + (f" ({partner.display_name})" if partner.display_name else "")
-            + f" for a LIVE match of {self.program.matching.duration_minutes} minutes.\n\n"
-            f"When: {when}\n\n"
-            f"Please confirm or decline here:\n{link}\n\n"
-            f"The calendar invitation is attached.\n\n{self.program.program.name}\n"
+            _("Hi %(name)s,") % words
+            + "\n\n"
+            + (_("Your match for this round has changed.") + "\n\n" if update else "")
+            + matched % words
+            + "\n\n"
+            + _("When: %(when)s") % words
+            + "\n\n"
+            + _("Please confirm or decline here:")
+            + f"\n{link}\n\n"
+            + _("The calendar invitation is attached.")
+            + f"\n\n{self.program.program.name}\n"
         )
-        note = f"LIVE match with @{partner.handle}. Confirm or decline: {link}"
+        note = _("LIVE match with @%(partner)s. Confirm or decline: %(link)s") % words
         self._add(
             creator, "match_invitation", subject, text, note, "REQUEST", invitation, match, partner
         )
@@ -302,13 +339,20 @@ class Outgoing:
         invitation.sequence += 1
         invitation.state = "cancel"
         invitation.changed = True
-        subject = f"Cancelled: your LIVE match in {self.program.program.name}"
+        _ = messages_for(creator.languages).gettext
+        words = {
+            "name": creator.display_name or "@" + creator.handle,
+            "program": self.program.program.name,
+            "reason": _(reason),
+        }
+        subject = _("Cancelled: your LIVE match in %(program)s") % words
         text = (
-            f"Hi {creator.display_name or '@' + creator.handle},\n\n"
-            f"Your LIVE match for this round is cancelled: {reason}.\n\n"
-            f"{self.program.program.name}\n"
+            _("Hi %(name)s,") % words
+            + "\n\n"
+            + _("Your LIVE match for this round is cancelled: %(reason)s.") % words
+            + f"\n\n{self.program.program.name}\n"
         )
-        note = f"Cancelled: {reason}."
+        note = _("Cancelled: %(reason)s.") % words
         self._add(
             creator, "match_cancellation", subject, text, note, "CANCEL", invitation, match, None
         )
@@ -329,7 +373,11 @@ class Outgoing:
             return  # nobody to write to; the board shows who has no e-mail address
         starts = match.starts_at if match else self.round_.period_start
         ends = match.ends_at if match else self.round_.period_start
-        summary = f"LIVE match with @{partner.handle}" if partner else "LIVE match (cancelled)"
+        _ = messages_for(creator.languages).gettext
+        if partner:
+            summary = _("LIVE match with @%(partner)s") % {"partner": partner.handle}
+        else:
+            summary = _("LIVE match (cancelled)")
         ics = calendar_bytes(
             method=method,
             uid=event_uid(self.round_.id, creator.id, self.sender.domain),

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from matchdesk.config import Settings
 from matchdesk.errors import Conflict, NotFound
+from matchdesk.i18n import messages_for
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import NewMessage, enqueue_many
 from matchdesk.program import Program
 from matchdesk.roster.models import Creator
-from matchdesk.rounds.invitations import Outgoing, local_time
+from matchdesk.rounds.invitations import Outgoing
 from matchdesk.rounds.models import Match, Round
 
 
@@ -92,18 +93,28 @@ def remind_unanswered(
         if not creator.email:
             no_email.append(creator.handle)
             continue
-        when = local_time(match.starts_at, creator.timezone)
+        t = messages_for(creator.languages)
+        _ = t.gettext
+        words = {
+            "name": creator.display_name or "@" + creator.handle,
+            "partner": partner.handle,
+            "when": f"{t.moment(match.starts_at, creator.timezone)} ({creator.timezone})",
+        }
         messages.append(
             NewMessage(
                 kind="match_reminder",
                 recipient=creator.email,
-                subject=f"Reminder: please answer your LIVE match with @{partner.handle}, {when}",
+                subject=_("Reminder: please answer your LIVE match with @%(partner)s, %(when)s")
+                % words,
                 text=(
-                    f"Hi {creator.display_name or '@' + creator.handle},\n\n"
-                    f"You have not yet answered your LIVE match with @{partner.handle}.\n\n"
-                    f"When: {when}\n\n"
-                    f"Please confirm or decline here:\n{outgoing.portal_link(creator)}\n\n"
-                    f"{program.program.name}\n"
+                    _("Hi %(name)s,") % words
+                    + "\n\n"
+                    + _("You have not yet answered your LIVE match with @%(partner)s.") % words
+                    + "\n\n"
+                    + _("When: %(when)s") % words
+                    + "\n\n"
+                    + _("Please confirm or decline here:")
+                    + f"\n{outgoing.portal_link(creator)}\n\n{program.program.name}\n"
                 ),
                 idempotency_key=key,
             )

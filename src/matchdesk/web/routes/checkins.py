@@ -37,6 +37,7 @@ from matchdesk.checkins.jobs import SCHEDULE
 from matchdesk.checkins.service import ScheduleResult, list_checkins, schedule_week
 from matchdesk.checkins.slots import Slot
 from matchdesk.errors import Conflict, InvalidInput, NotFound
+from matchdesk.i18n import messages_for
 from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_csrf
 from matchdesk.roster.models import Creator
@@ -208,6 +209,7 @@ def _portal_page(
         history = list_checkins(session, creator_id=creator.id)
         zone, handle = creator.timezone, creator.handle
         own_hours = creator.checkin_hours
+        i18n = messages_for(creator.languages)
     days: list[tuple[str, list[Slot]]] = []
     for slot in slots:
         label = local_day(slot.start, zone)
@@ -219,6 +221,7 @@ def _portal_page(
         "checkin_portal.html",
         status,
         token=token,
+        i18n=i18n,
         handle=handle,
         zone=zone,
         mine=mine,

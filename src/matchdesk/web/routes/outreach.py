@@ -468,8 +468,9 @@ def unsubscribe_page(request: Request, token: str) -> Response:
     from matchdesk.outreach.consent import read_unsubscribe_token
 
     md = app_of(request)
-    read_unsubscribe_token(md.settings.signing_key(), token)
-    return render(request, "outreach_unsubscribe.html", token=token, done=None)
+    creator_id, _ = read_unsubscribe_token(md.settings.signing_key(), token)
+    i18n = _creator_messages(md, creator_id)
+    return render(request, "outreach_unsubscribe.html", token=token, done=None, i18n=i18n)
 
 
 @router.post("/unsubscribe/{token}")
@@ -477,12 +478,23 @@ def unsubscribe_post(request: Request, token: str) -> Response:
     """RFC 8058's one-click POST (`List-Unsubscribe=One-Click`) and the page's button:
     no sign-in and no CSRF token (the signed link is the credential, and unsubscribing
     twice is harmless)."""
-    from matchdesk.outreach.consent import unsubscribe
+    from matchdesk.outreach.consent import read_unsubscribe_token, unsubscribe
 
     md = app_of(request)
     with md.transaction() as session:
         done = unsubscribe(session, md.settings.signing_key(), token)
-    return render(request, "outreach_unsubscribe.html", token=token, done=done)
+    i18n = _creator_messages(md, read_unsubscribe_token(md.settings.signing_key(), token)[0])
+    return render(request, "outreach_unsubscribe.html", token=token, done=done, i18n=i18n)
+
+
+def _creator_messages(md: Any, creator_id: int) -> Any:
+    """The language of creator `creator_id` (English when they are gone)."""
+    from matchdesk.i18n import messages_for
+    from matchdesk.roster.models import Creator
+
+    with md.transaction() as session:
+        creator = session.get(Creator, creator_id)
+        return messages_for(creator.languages if creator else "")
 
 
 # --- the creator's subscriptions in the portal (the link's token is the credential) ---
@@ -495,6 +507,7 @@ _PORTAL_HEADERS = {
 
 
 def _subscriptions_page(request: Request, token: str, saved: bool = False) -> Response:
+    from matchdesk.i18n import messages_for
     from matchdesk.outreach.consent import subscriptions
     from matchdesk.portal.links import creator_for_token, portal_csrf
 
@@ -503,10 +516,12 @@ def _subscriptions_page(request: Request, token: str, saved: bool = False) -> Re
         creator, _ = creator_for_token(session, md.settings, token)
         chosen = subscriptions(session, creator.id)
         handle = creator.handle
+        i18n = messages_for(creator.languages)
     response = render(
         request,
         "outreach_portal_subscriptions.html",
         token=token,
+        i18n=i18n,
         handle=handle,
         chosen=chosen,
         saved=saved,
@@ -642,6 +657,7 @@ def campaign_export(
 @router.get("/portal/{token}/campaigns")
 def portal_campaigns(request: Request, token: str) -> Response:
     """The creator's own rank and points in each campaign they take part in."""
+    from matchdesk.i18n import messages_for
     from matchdesk.outreach.campaigns import creator_standings
     from matchdesk.portal.links import creator_for_token
 
@@ -650,8 +666,9 @@ def portal_campaigns(request: Request, token: str) -> Response:
         creator, _ = creator_for_token(session, md.settings, token)
         mine = creator_standings(session, creator.id, today=_today(request))
         handle = creator.handle
+        i18n = messages_for(creator.languages)
     response = render(
-        request, "outreach_portal_campaigns.html", token=token, handle=handle, mine=mine
+        request, "outreach_portal_campaigns.html", token=token, handle=handle, mine=mine, i18n=i18n
     )
     response.headers.update(_PORTAL_HEADERS)
     return response

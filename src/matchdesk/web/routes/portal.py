@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from matchdesk.errors import Conflict, InvalidInput
+from matchdesk.errors import Conflict, InvalidInput, MatchdeskError
+from matchdesk.i18n import Messages, messages_for
 from matchdesk.portal.links import (
     PortalView,
     check_portal_csrf,
@@ -61,6 +62,7 @@ def _page(
         status,
         creator=view,
         token=token,
+        i18n=messages_for(view.languages),
         # Overrides the session's CSRF token in the layout: portal forms carry the link's.
         csrf_token=portal_csrf(md.settings, token),
         **values,
@@ -81,10 +83,23 @@ def portal_home(
     return _page(request, token, saved=saved, answered=answered, answered_match=match)
 
 
+def _messages(request: Request, token: str) -> Messages:
+    """The language of the creator behind `token` (for a message outside the page);
+    English when the link no longer speaks for anyone."""
+    md = app_of(request)
+    try:
+        with md.transaction() as session:
+            creator, _ = creator_for_token(session, md.settings, token)
+            return messages_for(creator.languages)
+    except MatchdeskError:
+        return messages_for("")
+
+
 def _check_csrf(request: Request, token: str, presented: str) -> None:
     if not check_portal_csrf(app_of(request).settings, token, presented):
+        _ = _messages(request, token).gettext
         raise CsrfRefused(
-            "This form did not come from your matchdesk page. Reload the page and try again."
+            _("This form did not come from your matchdesk page. Reload the page and try again.")
         )
 
 
@@ -133,5 +148,12 @@ def portal_availability(
         problems = [d.removeprefix("availability: ") for d in exc.details] or [exc.message]
         return _page(request, token, status=exc.status, typed=availability, problems=problems)
     except Conflict as exc:
-        return _page(request, token, status=exc.status, typed=availability, conflict=exc.message)
+        t = _messages(request, token)
+        conflict = exc.message
+        if t.language != "en":  # the roster's own words are English (and name versions)
+            conflict = t.gettext(
+                "Your availability was changed elsewhere since you loaded this page; "
+                "reload it and try again."
+            )
+        return _page(request, token, status=exc.status, typed=availability, conflict=conflict)
     return RedirectResponse(f"/portal/{token}?saved=1#availability", status_code=303)
