@@ -43,13 +43,31 @@ def newsletters_create(
     on_date: Annotated[
         str | None, typer.Option("--date", help="...on this date (YYYY-MM-DD).")
     ] = None,
+    body_in: Annotated[
+        list[str] | None,
+        typer.Option("--body-in", help="LANG=FILE.md: the body in a language (repeatable)."),
+    ] = None,
+    subject_in: Annotated[
+        list[str] | None,
+        typer.Option("--subject-in", help="LANG=SUBJECT: the subject in a language (repeatable)."),
+    ] = None,
 ) -> None:
-    """A draft newsletter; prints its id alone on the last line."""
+    """A draft newsletter; prints its id alone on the last line. Each creator gets the
+    first of their languages given with --body-in, else the default subject and body."""
     from matchdesk.outreach.newsletters import create_newsletter, parse_schedule
     from matchdesk.outreach.service import get_segment
 
     schedule = parse_schedule(send_at, local_time, on_date)
     text = _read(body, "--body")
+    translations: dict[str, dict[str, str]] = {}
+    for item in body_in or []:
+        code, _, file = item.partition("=")
+        translations[code.strip().lower()] = {"body": _read(Path(file), f"--body-in {code}")}
+    for item in subject_in or []:
+        code, _, line = item.partition("=")
+        if code.strip().lower() not in translations:
+            raise InvalidInput(f"--subject-in {code}: give its body with --body-in {code}=FILE")
+        translations[code.strip().lower()]["subject"] = line
     md = _app()
     with md.transaction() as session:
         path = Path(segment)
@@ -70,6 +88,7 @@ def newsletters_create(
             body=text,
             schedule=schedule,
             actor="cli",
+            translations=translations,
         )
         newsletter_id = newsletter.id
     out.print(f"Draft newsletter {name!r} created.", markup=False, highlight=False)

@@ -36,6 +36,7 @@ from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import NewMessage, enqueue_many, withdraw
 from matchdesk.outreach.consent import delivery_key, unsubscribe_token, unsubscribe_url
+from matchdesk.outreach.languages import parse_translations, version_for
 from matchdesk.outreach.models import Bounce, Delivery, Newsletter, Suppression
 from matchdesk.outreach.personal import id_in, personal_values
 from matchdesk.outreach.segments import creator_condition, parse_segment, subscribed_condition
@@ -110,9 +111,10 @@ def create_newsletter(
     schedule: Schedule,
     actor: str,
     segment_name: str | None = None,
+    translations: Any = None,
 ) -> Newsletter:
     """A draft newsletter; its segment and template are checked (an unknown field is
-    refused, named)."""
+    refused, named). `translations`: the subject and body per language (languages.py)."""
     name = name.strip()
     problems = []
     if not 0 < len(name) <= MAX_NAME:
@@ -123,12 +125,14 @@ def create_newsletter(
         raise InvalidInput("the newsletter cannot be saved", problems)
     rules = parse_segment(segment)
     check_template(subject, body)
+    versions = parse_translations(translations, subject)
     newsletter = Newsletter(
         name=name,
         segment=rules.as_json(),
         segment_name=segment_name,
         subject=subject.strip(),
         body=body,
+        translations=versions or None,
         send_at=schedule.send_at,
         local_date=schedule.local_date,
         local_time=schedule.local_time,
@@ -288,16 +292,30 @@ def _queue_chunk(
     ).all()
     if not batch:
         return 0, after
-    if ranks is None and "campaign_rank" not in newsletter.subject + newsletter.body:
+    if ranks is None and "campaign_rank" not in _all_text(newsletter):
         ranks = {}  # the template does not use it: no leaderboard to compute
     values = personal_values(session, [b.creator_id for b in batch], today, now, ranks)
+    versions = newsletter.translations or {}
+    spoken: dict[int, str] = {}
+    if versions:  # each recipient's languages, to pick their version
+        spoken = dict(
+            session.execute(
+                select(Creator.id, Creator.languages).where(
+                    id_in(session, Creator.id, [b.creator_id for b in batch])
+                )
+            ).all()
+        )
     key, base = settings.signing_key(), settings.public_url()
     messages = []
     for _id, cid, email, due in batch:
         url = unsubscribe_url(base, unsubscribe_token(key, cid, newsletter_id))
-        rendered = render(
-            newsletter.subject, newsletter.body, {**values[cid], "unsubscribe_url": url}
+        version = versions.get(version_for(spoken.get(cid), versions) or "")
+        subject, body = (
+            (version["subject"], version["body"])
+            if version
+            else (newsletter.subject, newsletter.body)
         )
+        rendered = render(subject, body, {**values[cid], "unsubscribe_url": url})
         messages.append(
             NewMessage(
                 kind=KIND,
@@ -341,7 +359,7 @@ def run_send(
     ranks: dict[int, int] | None = None
     with md.transaction() as session:
         newsletter = get_newsletter(session, newsletter_id)
-        if "campaign_rank" in newsletter.subject + newsletter.body:
+        if "campaign_rank" in _all_text(newsletter):
             from matchdesk.outreach.campaigns import running_ranks
 
             ranks = running_ranks(session, today)  # once for the whole send
@@ -364,6 +382,14 @@ def run_send(
         if progress is not None:
             progress(done, total)
     return queued
+
+
+def _all_text(newsletter: Newsletter) -> str:
+    """Every subject and body of the newsletter, its languages' too."""
+    versions = (newsletter.translations or {}).values()
+    return (
+        newsletter.subject + newsletter.body + "".join(v["subject"] + v["body"] for v in versions)
+    )
 
 
 def count_deliveries(session: Session, newsletter_id: int, status: str | None = None) -> int:

@@ -1,0 +1,145 @@
+"""A newsletter's subject and body per language: each creator gets the first of their
+languages the newsletter has, else its default (issue 12, item 6); from the CLI too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from matchdesk.context import Matchdesk
+from matchdesk.errors import InvalidInput
+from matchdesk.mail.models import OutboxMessage
+from matchdesk.outreach import newsletters as nl
+from matchdesk.outreach.models import Newsletter
+from matchdesk.roster.models import Creator
+from tests.mail.conftest import T0
+from tests.outreach.samples import TODAY
+
+EVERYONE = {"match": "all", "rules": []}
+SPANISH = {
+    "es": {"subject": "Noticias para {{ display_name }}", "body": "Hola {{ display_name }}."}
+}
+
+
+def roster(md: Matchdesk) -> None:
+    with md.transaction() as session:
+        for handle, languages in (("rosa", "es;en"), ("remy", "fr"), ("tia", "pt;es")):
+            session.add(
+                Creator(
+                    handle=handle,
+                    display_name=handle.title(),
+                    email=f"{handle}@x.org",
+                    timezone="UTC",
+                    languages=languages,
+                    followers=0,
+                    revenue_30d=0,
+                )
+            )
+
+
+def create(md: Matchdesk, translations: Any) -> int:
+    with md.transaction() as session:
+        return nl.create_newsletter(
+            session,
+            name="Spring news",
+            segment=EVERYONE,
+            subject="News for {{ display_name }}",
+            body="Hi {{ display_name }}.",
+            schedule=nl.Schedule(),
+            actor="op@x.org",
+            translations=translations,
+        ).id
+
+
+def sent(md: Matchdesk) -> dict[str, tuple[str, str]]:
+    with md.transaction() as session:
+        return {
+            m.recipient: (m.subject, m.body_text.split("\n-- \n")[0])
+            for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "newsletter")
+            )
+        }
+
+
+def send(md: Matchdesk, newsletter_id: int) -> None:
+    with md.transaction() as session:
+        assert nl.start_send(session, newsletter_id, today=TODAY, now=T0, actor="op@x.org") == 3
+    assert nl.run_send(md, newsletter_id, today=TODAY, now=lambda: T0, chunk=2) == 3
+
+
+def test_each_creator_gets_the_first_of_their_languages_the_newsletter_has(
+    omd: Matchdesk,
+) -> None:
+    roster(omd)
+    newsletter_id = create(omd, SPANISH)
+    send(omd, newsletter_id)
+    assert sent(omd) == {
+        "rosa@x.org": ("Noticias para Rosa", "Hola Rosa.\n"),
+        "remy@x.org": ("News for Remy", "Hi Remy.\n"),
+        "tia@x.org": ("Noticias para Tia", "Hola Tia.\n"),  # no pt version: her second, es
+    }
+
+
+def test_a_language_without_its_own_subject_takes_the_default_one(omd: Matchdesk) -> None:
+    roster(omd)
+    newsletter_id = create(omd, {"ES": {"body": "Hola {{ display_name }}."}})
+    with omd.transaction() as session:
+        stored = session.get(Newsletter, newsletter_id)
+        assert stored is not None
+        assert stored.translations == {
+            "es": {"subject": "News for {{ display_name }}", "body": "Hola {{ display_name }}."}
+        }
+    send(omd, newsletter_id)
+    assert sent(omd)["rosa@x.org"] == ("News for Rosa", "Hola Rosa.\n")
+
+
+@pytest.mark.parametrize(
+    ("translations", "message"),
+    [
+        ({"spanish": {"body": "x"}}, "translations: 'spanish' is not an ISO 639-1 language code"),
+        ({"es": {"subject": "x"}}, "translations: es needs a body"),
+        ({"es": {"body": "{{ secret }}"}}, "secret"),
+    ],
+)
+def test_a_bad_language_version_is_refused_naming_it(
+    omd: Matchdesk, translations: Any, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        create(omd, translations)
+    assert message in refused.value.message + " ".join(refused.value.details)
+
+
+def test_the_cli_takes_a_body_and_subject_per_language(
+    omd: Matchdesk, run: Any, tmp_path: Path
+) -> None:
+    roster(omd)
+    (tmp_path / "segment.json").write_text('{"match": "all", "rules": []}')
+    (tmp_path / "body.md").write_text("Hi {{ display_name }}.")
+    (tmp_path / "body.es.md").write_text("Hola {{ display_name }}.")
+    done = run(
+        "newsletters",
+        "create",
+        "--name",
+        "Spring",
+        "--segment",
+        str(tmp_path / "segment.json"),
+        "--subject",
+        "News",
+        "--body",
+        str(tmp_path / "body.md"),
+        "--body-in",
+        f"es={tmp_path / 'body.es.md'}",
+        "--subject-in",
+        "es=Noticias",
+    )
+    assert done.code == 0, done.stderr
+    newsletter_id = int(done.stdout.strip().splitlines()[-1])
+    with omd.transaction() as session:
+        stored = session.get(Newsletter, newsletter_id)
+        assert stored is not None
+        assert stored.translations == {
+            "es": {"subject": "Noticias", "body": "Hola {{ display_name }}."}
+        }
