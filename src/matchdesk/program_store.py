@@ -6,10 +6,11 @@ carries a version (two admins saving at once: the second is refused), and is aud
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, inspect
+from sqlalchemy import JSON, DateTime, Integer, String, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -18,6 +19,9 @@ from matchdesk.db import Base
 from matchdesk.errors import Conflict, InvalidInput
 from matchdesk.program import Program, program_from_data
 from matchdesk.roster.models import utcnow
+
+if TYPE_CHECKING:
+    from matchdesk.context import Matchdesk
 
 SOURCE = "settings"
 
@@ -50,6 +54,42 @@ def startup_program(engine: Engine, from_file: Program) -> Program:
     with Session(engine) as session:
         saved = saved_program(session)
     return saved[0] if saved else from_file
+
+
+def saved_version(session: Session) -> int:
+    """The version of the program saved in Settings (0: none saved): one primary-key read,
+    cheap enough for a worker to ask before every job."""
+    version = session.scalar(select(ProgramOverride.version).where(ProgramOverride.id == 1))
+    return int(version or 0)
+
+
+@dataclass
+class ProgramWatch:
+    """Keeps a long-running process's program (`Matchdesk.program`) the one saved in
+    Settings: `refresh` reads the saved version and, when another process (the web app)
+    saved a new one, loads it. The worker calls it before each job and each batch of
+    reminders, so a change made in Settings holds from the next job on, without a restart."""
+
+    file_program: Program
+    seen: int = -1  # the saved version `md.program` is; -1: not read yet
+    table: bool = False  # whether the table exists (looked for until it does)
+
+    def refresh(self, md: Matchdesk) -> bool:
+        """Load the saved program into `md` if it changed since the last call; returns
+        whether it did."""
+        if not self.table:
+            self.table = inspect(md.engine).has_table(ProgramOverride.__tablename__)
+            if not self.table:
+                return False  # before `matchdesk init`: the file's program holds
+        with md.transaction() as session:
+            version = saved_version(session)
+            if version == self.seen:
+                return False
+            saved = saved_program(session) if version else None
+        changed = self.seen != -1
+        md.program = saved[0] if saved else self.file_program
+        self.seen = saved[1] if saved else 0
+        return changed
 
 
 def save_program(

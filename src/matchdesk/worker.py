@@ -4,7 +4,8 @@ The loop alternates one outbox batch and one job, so a long queue of one never s
 the other; it sleeps only when neither has work. SIGTERM or SIGINT lets the message or
 job in hand finish, hands back the rest of the batch, and returns (a second signal acts
 as usual). Several workers can run side by side, on one machine or many: claims keep
-them apart.
+them apart. Before each job and each round of reminders the worker reads the version of
+the program saved in Settings, and takes up a newer one (no restart needed).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from matchdesk.jobs import service as jobs
 from matchdesk.jobs.registry import JobRegistry
 from matchdesk.mail import claims
 from matchdesk.mail.delivery import BatchReport, Courier, DeliverySettings
+from matchdesk.outreach.consent import withhold_suppressed
+from matchdesk.program import load_program
+from matchdesk.program_store import ProgramWatch
 from matchdesk.results.daily import REFRESH, submit_if_due
 from matchdesk.roster.models import utcnow
 
@@ -60,14 +64,18 @@ def run_worker(
     settings = delivery or DeliverySettings()
     registry = registry or JobRegistry()
     stop = stop or threading.Event()
-    courier = Courier(md, settings, worker_id, stop=stop)
+    # Bulk mail to an address suppressed since it was queued is withheld, unsent.
+    courier = Courier(md, settings, worker_id, stop=stop, withhold=withhold_suppressed)
     report = WorkerReport()
+    watch = ProgramWatch(load_program(md.settings.program))
     next_daily_check = next_reminder_check = 0.0
     with _stop_on_signals(stop):
         _take_back_claims(md, worker_id)
         log.info("worker %s started", worker_id)
         while not stop.is_set():
             try:
+                if watch.refresh(md):
+                    log.info("worker %s: the program saved in Settings changed", worker_id)
                 if REFRESH in registry and time.monotonic() >= next_daily_check:
                     _submit_daily(md)
                     next_daily_check = time.monotonic() + DAILY_CHECK_SECONDS
@@ -76,7 +84,7 @@ def run_worker(
                     next_reminder_check = time.monotonic() + REMINDER_CHECK_SECONDS
                 batch = courier.deliver_batch()
                 report.messages.add(batch)
-                ran = _run_next_job(md, registry, worker_id, report)
+                ran = _run_next_job(md, registry, worker_id, report, watch)
             except Exception:
                 if once:
                     raise
@@ -116,12 +124,17 @@ def _take_back_claims(md: Matchdesk, worker_id: str) -> None:
 
 
 def _run_next_job(
-    md: Matchdesk, registry: JobRegistry, worker_id: str, report: WorkerReport
+    md: Matchdesk,
+    registry: JobRegistry,
+    worker_id: str,
+    report: WorkerReport,
+    watch: ProgramWatch,
 ) -> bool:
     with md.transaction() as session:
         job = jobs.claim_next(session, worker_id=worker_id)
     if job is None:
         return False
+    watch.refresh(md)  # the job runs under the program as saved now
     finished = jobs.run_claimed(md, job, registry, worker_id=worker_id)
     if finished.status == "done":
         report.jobs_done += 1
