@@ -38,10 +38,55 @@ TARGET_SECONDS = {"postgresql": 30.0, "sqlite": 60.0}
 TARGET_PEAK_MB = 1024
 
 
+PHASES: dict[str, float] = {}
+
+
+def _timed(owner: Any, name: str, label: str) -> None:
+    """Wrap `owner.name` so that its time adds up under `label` (the phases line)."""
+    inner = getattr(owner, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            PHASES[label] = PHASES.get(label, 0.0) + time.perf_counter() - started
+
+    setattr(owner, name, timed)
+
+
+def _time_phases() -> None:
+    """Where an import's time goes (the wrapped steps are the import's own)."""
+    from matchdesk.results import importing, rollups, service, staging
+
+    for owner, name, label in (
+        (service, "read_table", "read file"),
+        (importing, "parse_columns", "check rows"),
+        (staging.Stage, "add_rows", "stage (COPY)"),
+        (staging.Stage, "resolve", "look up handles"),
+        (staging.Stage, "check_duplicates", "duplicates"),
+        (service, "membership_problems", "match membership"),
+        (service, "link_by_overlap", "link by overlap"),
+        (staging.Stage, "classify", "classify"),
+        (service, "_audit_updates", "audit updates"),
+        (rollups, "settle_tiers", "settle tiers"),
+        (rollups, "_record_masks", "week masks"),
+        (rollups, "add_to_days", "day rollups"),
+        (rollups, "add_deltas", "ledger days"),
+        (staging.Stage, "write_sessions", "write sessions"),
+        (service, "complete_matches", "complete matches"),
+        (service, "refresh_revenue", "revenue_30d"),
+    ):
+        _timed(owner, name, label)
+
+
 def child(kind: str, file: str, url: str) -> None:
     """Runs in the measured process: the CLI's own import path, then its peak memory."""
     os.environ["MATCHDESK_DATABASE_URL"] = url
     from matchdesk.context import Matchdesk
+
+    if kind == "results":
+        _time_phases()
 
     md = Matchdesk.build()
     data = Path(file).read_bytes()
@@ -66,6 +111,7 @@ def child(kind: str, file: str, url: str) -> None:
                 "unchanged": counts.unchanged,
                 "import_s": seconds,
                 "peak_bytes": peak,
+                "phases": PHASES,
             }
         )
     )
@@ -96,7 +142,7 @@ def results_file(path: Path, handles: list[str], rows: int, seed: int, changed: 
             )
 
 
-def run_child(kind: str, file: Path, url: str) -> tuple[float, dict[str, float]]:
+def run_child(kind: str, file: Path, url: str) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(file), url],
@@ -165,6 +211,12 @@ def main() -> None:
                         f"{backend:<11} {label:<10} {wall:>9.2f} {figures['import_s']:>9.2f} "
                         f"{peak_mb:>8.0f} {figures['created']:>9,} {figures['updated']:>9,} "
                         f"{figures['unchanged']:>9,}  {verdict}",
+                        flush=True,
+                    )
+                    print(
+                        "    phases (s): "
+                        + ", ".join(f"{k} {v:.1f}" for k, v in figures["phases"].items())
+                        + f"; load average {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
             finally:

@@ -19,7 +19,7 @@ from matchdesk.results.records import (
 from matchdesk.results.staging import Stage
 from matchdesk.roster.importing import normalize_handle, parse_count
 from matchdesk.roster.tables import Table
-from matchdesk.tabular import CellError, Columns, Problems, parse_rows, unknown_column
+from matchdesk.tabular import CellError, Columns, Problems, parse_columns, unknown_column
 
 CHUNK = 20_000
 Progress = Callable[[str, int, int], None]
@@ -85,6 +85,56 @@ def _outcome(text: str) -> str | None:
     return value
 
 
+def _digits(cells: Sequence[str]) -> bool:
+    """Every cell a run of ASCII digits short enough for `_count`'s common case."""
+    joined = "".join(cells)
+    return (
+        joined.isdigit()
+        and joined.isascii()
+        and all(cells)
+        and max(map(len, cells), default=0) < 15
+    )
+
+
+def _counts(cells: Sequence[str]) -> list[object] | None:
+    return list(map(int, cells)) if _digits(cells) else None
+
+
+def _durations(cells: Sequence[str]) -> list[object] | None:
+    if not _digits(cells):
+        return None
+    minutes = list(map(int, cells))
+    if minutes and not (min(minutes) >= 1 and max(minutes) <= MAX_DURATION_MINUTES):
+        return None
+    return minutes  # type: ignore[return-value]
+
+
+def _optional_counts(cells: Sequence[str]) -> list[object] | None:
+    if not any(cells):
+        return [None] * len(cells)
+    return _counts(cells)
+
+
+def _nothing_or_none(cells: Sequence[str]) -> list[object] | None:
+    """An empty column is None throughout (match_id, outcome); otherwise cell by cell."""
+    return None if any(cells) else [None] * len(cells)
+
+
+def _starts(cells: Sequence[str]) -> list[object] | None:
+    """The common case of a whole column of UTC times (`Z` or +00:00), in range."""
+    try:
+        moments = list(map(datetime.fromisoformat, cells))
+    except ValueError:
+        return None
+    if not moments:
+        return []
+    if not all(moment.tzinfo is UTC for moment in moments):
+        return None
+    if min(moments).year < 2000 or max(moments).year > 2099:
+        return None
+    return moments  # type: ignore[return-value]
+
+
 RESULTS_COLUMNS = Columns(
     COLUMNS,
     REQUIRED_COLUMNS,
@@ -100,6 +150,15 @@ RESULTS_COLUMNS = Columns(
     },
     {"started_at": 40, "duration_minutes": 20, "match_id": 20, "outcome": 10},
     default_max_length=30,
+    bulk={
+        "started_at": _starts,
+        "duration_minutes": _durations,
+        "diamonds": _counts,
+        "viewers_peak": _optional_counts,
+        "new_followers": _optional_counts,
+        "match_id": _nothing_or_none,
+        "outcome": _nothing_or_none,
+    },
 )
 
 
@@ -141,27 +200,10 @@ def _stage_chunks(
     while rows:
         chunk = rows[:CHUNK]
         del rows[:CHUNK]
-        items: list[Any] = []
-        others: list[tuple[int, str]] = []  # invalid rows' handles, checked all the same
-        for number, v, ok in parse_rows(chunk, RESULTS_COLUMNS, problems):
-            if ok:
-                get = v.get
-                items.append(
-                    (
-                        number,
-                        v["handle"],
-                        v["started_at"],
-                        v["duration_minutes"],
-                        v["diamonds"],
-                        get("viewers_peak"),
-                        get("new_followers"),
-                        get("match_id"),
-                        get("outcome"),
-                    )
-                )
-            elif isinstance(v.get("handle"), str):
-                others.append((number, str(v["handle"])))
-        stage.check_handles(others, problems)
+        items, invalid = parse_columns(chunk, RESULTS_COLUMNS, problems, COLUMNS)
+        # invalid rows' handles are checked all the same
+        others = [(n, v["handle"]) for n, v in invalid if isinstance(v.get("handle"), str)]
+        stage.check_handles(others, problems)  # type: ignore[arg-type]
         stage.add_rows(items, problems)
         done += len(chunk)
         if progress:

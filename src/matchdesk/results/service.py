@@ -30,7 +30,7 @@ from matchdesk.results.rollups import record_import
 from matchdesk.results.staging import CREATED, UNCHANGED, UPDATED, PreviewRow, Stage, today_in
 from matchdesk.roster.models import Creator, utcnow
 from matchdesk.roster.tables import read_table
-from matchdesk.tabular import Problems, header_problems, refuse
+from matchdesk.tabular import Problems, collector_paused, header_problems, refuse
 from matchdesk.uploads import mark_imported, missing_upload
 
 MAX_UPLOAD_BYTES = 200 * 2**20
@@ -170,25 +170,26 @@ def import_results(
 ) -> ResultsReport:
     """Validate a results file (CSV or XLSX, SPEC section 4) and, unless `dry_run`, save
     it. Raises `InvalidInput` listing every problem (`row N, column C: message`)."""
-    table = read_table(data, name)
-    problems = header_problems(table.header, RESULTS_COLUMNS)
-    if problems:
-        raise refuse(name, problems)
+    with collector_paused():  # a million rows of cells: see tabular.collector_paused
+        table = read_table(data, name)
+        problems = header_problems(table.header, RESULTS_COLUMNS)
+        if problems:
+            raise refuse(name, problems)
 
-    def fill(stage: Stage, found: Problems) -> None:
-        stage_rows(stage, table.rows, found, progress)
+        def fill(stage: Stage, found: Problems) -> None:
+            stage_rows(stage, table.rows, found, progress)
 
-    return _import(
-        session,
-        program,
-        name,
-        fill,
-        table.header,
-        actor=actor,
-        dry_run=dry_run,
-        today=today,
-        preview=preview,
-    )
+        return _import(
+            session,
+            program,
+            name,
+            fill,
+            table.header,
+            actor=actor,
+            dry_run=dry_run,
+            today=today,
+            preview=preview,
+        )
 
 
 def import_rows(

@@ -445,6 +445,24 @@ def _unquote(cell: str) -> str:
     return cell
 
 
+# Characters whose presence anywhere in a CSV means its cells may need more than the
+# common case's work: quotes (a quoted cell, or a cell `write_csv` neutralised with "'")
+# and the whitespace a cell could begin or end with (str.strip's ASCII set; a line break
+# or carriage return is inside a cell only when the cell is quoted).
+_PLAIN_BREAKERS = ('"', "'", " ", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _plain(text: str, delimiter: str) -> bool:
+    """Whether no cell of `text` can need stripping or unquoting: ASCII, none of the
+    characters above (nor a tab unless it is the delimiter). Then every cell is read as
+    is, which gives exactly what stripping and unquoting would."""
+    if not text.isascii():
+        return False
+    if delimiter != "\t" and "\t" in text:
+        return False
+    return not any(ch in text for ch in _PLAIN_BREAKERS)
+
+
 def _read_csv(data: bytes, name: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     if b"\x00" in data[:8192]:
         raise InvalidInput(
@@ -459,23 +477,33 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> Iterator[tuple[int, lis
             f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
             "re-save it as 'CSV UTF-8' in your spreadsheet program"
         ) from None
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    plain = _plain(text, delimiter)
+    del text  # read again as a stream: a StringIO of it would hold four bytes a character
     csv.field_size_limit(_HARD_CELL)
     counter = _Counter(name, limits)
+    max_rows, max_columns, max_cells = limits.rows, limits.columns, limits.cells
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="\n")
     number = 0
     try:
-        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+        for row in csv.reader(stream, delimiter=delimiter):
             number += 1
-            counter.row(number)
-            cells = [_unquote(cell.strip()) for cell in row]
+            if number > max_rows:
+                counter.row(number)
+            cells = row if plain else [_unquote(cell.strip()) for cell in row]
             while cells and not cells[-1]:
                 cells.pop()
-            for column, cell in enumerate(cells, 1):
-                if cell:
-                    counter.cell(number, column)
-            if cells:
-                yield number, cells
+            if not cells:
+                continue
+            if len(cells) > max_columns or counter.cells + len(cells) > max_cells:
+                for column, cell in enumerate(cells, 1):  # the exact message
+                    if cell:
+                        counter.cell(number, column)
+            else:
+                counter.cells += len(cells) - cells.count("")
+            yield number, cells
     except csv.Error as exc:
         raise InvalidInput(f"{name} is not a valid CSV file (line {number + 1}): {exc}") from None
 
