@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +26,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from matchdesk.context import Matchdesk
 from matchdesk.mail import claims
@@ -162,13 +163,14 @@ def delivery_settings_documentation() -> dict[str, str]:
 @dataclass
 class BatchReport:
     """What one batch did: messages claimed, sent, put back for a retry, failed for good,
-    and released untried."""
+    released untried, and withheld (failed unsent: their address may not get them)."""
 
     claimed: int = 0
     sent: int = 0
     retried: int = 0
     failed: int = 0
     released: int = 0
+    withheld: int = 0
 
     def add(self, other: BatchReport) -> None:
         self.claimed += other.claimed
@@ -176,6 +178,13 @@ class BatchReport:
         self.retried += other.retried
         self.failed += other.failed
         self.released += other.released
+        self.withheld += other.withheld
+
+
+# Which claimed messages must not go out, with why, decided in the claim's transaction
+# by the areas that know (the worker passes outreach's suppression list): mail itself
+# knows nothing of them.
+Withhold = Callable[[Session, Sequence[OutboxMessage]], dict[int, str]]
 
 
 @dataclass
@@ -188,6 +197,7 @@ class Courier:
     stop: threading.Event | None = None
     clock: Callable[[], datetime] = utcnow
     limiter: TokenBucket | None = None
+    withhold: Withhold | None = None
 
     def __post_init__(self) -> None:
         if self.limiter is None:
@@ -219,7 +229,13 @@ class Courier:
                 lease=lease,
                 now=self.clock(),
             )
-        report = BatchReport(claimed=len(batch))
+            withheld = self.withhold(session, batch) if batch and self.withhold else {}
+            for row_id, reason in withheld.items():
+                claims.mark_failed(
+                    session.connection(), row_id, worker_id=self.worker_id, error=reason
+                )
+        report = BatchReport(claimed=len(batch), withheld=len(withheld))
+        batch = [message for message in batch if message.id not in withheld]
         if not batch:
             return report
         ways = min(self.settings.mail_connections, len(batch))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matchdesk.errors import MatchdeskError
+from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import withdraw
 from matchdesk.outreach.models import TOPICS, Delivery, Subscription, Suppression
 from matchdesk.roster.models import Creator, utcnow
@@ -206,3 +207,55 @@ def subscriptions(session: Session, creator_id: int) -> dict[str, bool]:
         ).all()
     )
     return {topic: bool(chosen.get(topic, True)) for topic in TOPICS}
+
+
+# The kinds of mail a suppressed address no longer gets; everything else (invitations,
+# reminders, check-ins, a newsletter's test send to the operator) is transactional.
+BULK_KINDS = frozenset({"newsletter"})
+
+
+def withhold_suppressed(session: Session, messages: Sequence[OutboxMessage]) -> dict[int, str]:
+    """At delivery time: the claimed bulk messages whose address is on the suppression
+    list now (suppressed after they were queued, e.g. by a bounce or an unsubscribe
+    while they waited for a retry), with the reason each is failed unsent; their
+    newsletter deliveries become `suppressed`. In the claim's transaction (the courier's
+    `withhold`). A suppression that lands while the batch is being sent is seen by the
+    next claim."""
+    bulk = {m.id: m.recipient.strip().lower() for m in messages if m.kind in BULK_KINDS}
+    if not bulk:
+        return {}
+    reasons = dict(
+        session.execute(
+            select(Suppression.email, Suppression.reason).where(
+                Suppression.email.in_(sorted(set(bulk.values())))
+            )
+        ).all()
+    )
+    withheld = {
+        row_id: f"suppressed: {email} is on the suppression list ({reasons[email]})"
+        for row_id, email in bulk.items()
+        if email in reasons
+    }
+    keys = [m.idempotency_key for m in messages if m.id in withheld]
+    pairs = [_delivery_of(key) for key in keys]
+    for newsletter_id, creator_id in (pair for pair in pairs if pair is not None):
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.newsletter_id == newsletter_id,
+                Delivery.creator_id == creator_id,
+                Delivery.status == "queued",
+            )
+            .values(status="suppressed"),
+            execution_options={"synchronize_session": False},
+        )
+    return withheld
+
+
+def _delivery_of(key: str) -> tuple[int, int] | None:
+    """(newsletter id, creator id) of a `delivery_key`, or None for another key."""
+    kind, _, rest = key.partition(":")
+    newsletter, _, creator = rest.partition(":")
+    if kind != "newsletter" or not newsletter.isdigit() or not creator.isdigit():
+        return None
+    return int(newsletter), int(creator)
