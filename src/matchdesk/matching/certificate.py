@@ -67,7 +67,7 @@ from numba import njit
 
 from matchdesk.matching.candidates import Candidates, full_graph
 from matchdesk.matching.exact import SCALE
-from matchdesk.matching.lp import _cover_rows, auction
+from matchdesk.matching.lp import _cover_rows, auction_from
 from matchdesk.matching.prepare import PoolArrays
 from matchdesk.matching.regions import Pieces, label_components
 
@@ -76,13 +76,22 @@ FloatArray = npt.NDArray[np.float64]
 
 EPS_START = 100_000  # auction steps, in profit units (1 / SCALE of a score)
 EPS_FINAL = 10
+EPS_WARM = 1000  # first auction step of a warm start (a later round)
 EPS_FACTOR = 6
-ROUNDS = 2  # pricing rounds (column generation)
-VIOLATED_PER_CREATOR = 4  # violated pairs kept per round, per creator of the shard
+ROUNDS = 6  # pricing rounds at most (column generation)
+STOP = 1e-4  # ... stopped once a round's cover adds at most this fraction
+VIOLATED_PER_CREATOR = 6  # violated pairs kept per round, per creator of the shard
 SLACK = 1e-12
 
 
-def _lp_values(nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray) -> FloatArray:
+def _lp_values(
+    nodes: IntArray,
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    prices: IntArray | None = None,
+    warm: bool = False,
+) -> FloatArray:
     """Near-optimal duals of the matching LP of edges (a, b, w) among `nodes` (sorted),
     as values with y_i + y_j >= w_ij on every edge and y >= 0.
 
@@ -93,18 +102,34 @@ def _lp_values(nodes: IntArray, a: IntArray, b: IntArray, w: FloatArray) -> Floa
     (u_i + v_j + u_j + v_i) / 2 >= (p_ij + p_ji) / 2 = p_ij and y_i >= (0 - v_i + v_i) / 2
     = 0. The auction's prices make that sum within n * eps of the LP optimum. Profits are
     rint(w * SCALE), at most 0.5 / SCALE below w, hence the 0.25 / SCALE per creator.
+    `prices` (per node of the shard, profit units) receive the auction's prices; with
+    `warm` the auction starts from them at EPS_WARM (a previous round's, for a graph
+    with a few more edges), else from zero at EPS_START.
     """
     la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
     profit = np.rint(w * SCALE).astype(np.int64)
     ptr, col, gain = _cover_rows(nodes.size, la, lb, profit)
-    u, v, _ = auction(nodes.size, ptr, col, gain, EPS_START, EPS_FINAL, EPS_FACTOR)
+    if prices is None or not warm:
+        start, eps = np.zeros(nodes.size, dtype=np.int64), EPS_START
+    else:
+        start, eps = prices[nodes].copy(), EPS_WARM
+    u, v, _ = auction_from(start, ptr, col, gain, eps, EPS_FINAL, EPS_FACTOR)
+    if prices is not None:
+        prices[nodes] = v
     values: FloatArray = (u + v) / (2.0 * SCALE) + 0.25 / SCALE + SLACK
     return values
 
 
-def candidate_duals(n: int, a: IntArray, b: IntArray, w: FloatArray) -> FloatArray:
+def candidate_duals(
+    n: int,
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    prices: IntArray | None = None,
+    warm: bool = False,
+) -> FloatArray:
     """Values y >= 0 covering every candidate edge: each candidate component's LP
-    duals (step 1 of the module docstring)."""
+    duals (step 1 of the module docstring); `prices` and `warm` as in `_lp_values`."""
     y = np.zeros(n)
     if a.size == 0:
         return y
@@ -113,7 +138,7 @@ def candidate_duals(n: int, a: IntArray, b: IntArray, w: FloatArray) -> FloatArr
     grouped = Pieces.of(count, labels, np.arange(n), a, b, w)
     for c in np.flatnonzero(sizes >= 2).tolist():
         nodes = grouped.members(c)
-        y[nodes] = _lp_values(nodes, *grouped.edges(c))
+        y[nodes] = _lp_values(nodes, *grouped.edges(c), prices, warm)
     return y
 
 
@@ -414,27 +439,45 @@ def _price_buckets(
 def _bucket_members(
     creator: IntArray, bucket: IntArray, strength: FloatArray
 ) -> tuple[IntArray, IntArray]:
-    """Bucket CSR with each bucket's members sorted by `strength`."""
+    """Bucket CSR with each bucket's members sorted by `strength` (ties by creator):
+    one sort of packed (bucket, strength rank) keys."""
     if creator.size == 0:
         return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    _, compact = np.unique(bucket, return_inverse=True)
-    compact = compact.reshape(-1).astype(np.int64)
-    order = np.lexsort((creator, strength[creator], compact))
-    count = int(compact.max()) + 1
+    n = strength.size
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(strength, kind="stable")] = np.arange(n)
+    key = bucket.astype(np.int64) * n + rank[creator]
+    key.sort()
+    count = int(bucket.max()) + 1
     ptr = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(compact, minlength=count), out=ptr[1:])
-    return ptr, creator[order].astype(np.int64)
+    np.cumsum(np.bincount(key // n, minlength=count), out=ptr[1:])
+    by_rank = np.empty(n, dtype=np.int64)
+    by_rank[rank] = np.arange(n)
+    members: IntArray = by_rank[key % n]
+    return ptr, members
 
 
 @njit(cache=True)
 def _evening_cells(evening: Any, creator: Any, cell: Any, cell_size: int, grid: int) -> Any:
+    """Whether each entry's creator has an evening start in the entry's cell: the
+    cell's grid starts as word masks, ANDed with the creator's evening words."""
     out = np.zeros(creator.size, dtype=np.bool_)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
     for e in range(creator.size):
         c = creator[e]
-        for k in range(cell[e] * cell_size, min(grid, (cell[e] + 1) * cell_size)):
-            if (evening[k >> 6, c] >> np.uint64(k & 63)) & np.uint64(1):
+        first = cell[e] * cell_size
+        last = min(grid, first + cell_size)  # exclusive
+        k = first
+        while k < last:
+            word = k >> 6
+            lo = k & 63
+            hi = min(64, lo + (last - k))  # bits lo..hi-1 of this word
+            mask = full >> np.uint64(64 - (hi - lo))
+            mask = mask << np.uint64(lo)
+            if evening[word, c] & mask:
                 out[e] = True
                 break
+            k += hi - lo
     return out
 
 
@@ -543,8 +586,10 @@ def shard_duals(
 
     Column generation: the violated pairs a round of pricing finds (up to
     VIOLATED_PER_CREATOR per creator) join the candidate edges and the duals are solved
-    again, `rounds` times at most; each round's covered values are valid, and those of
-    the lowest sum are returned.
+    again, `rounds` times at most, and stops once a round's cover adds at most STOP of
+    the sum (the LP's value on the round's graph is at most the full graph's, so later
+    rounds cannot gain more); each round's covered values are valid, and those of the
+    lowest sum are returned.
     """
     n = shard.n
     pricing = _Pricing(shard)
@@ -553,15 +598,19 @@ def shard_duals(
     best: FloatArray | None = None
     complete = True
     capacity = VIOLATED_PER_CREATOR * n
-    for _ in range(max(1, rounds)):
-        y = candidate_duals(n, a, b, score)
+    prices = np.zeros(n, dtype=np.int64)
+    for round_ in range(max(1, rounds)):
+        y = candidate_duals(n, a, b, score, prices, warm=round_ > 0)
         priced = pricing.price(y, left, capacity)
         left -= priced.work
         complete &= not priced.crude.any()
         values = priced.cover(y)
         if best is None or values.sum() < best.sum():
             best = values
-        if priced.i.size == 0 or left <= 0:
+        # y's sum is within the auction's eps of an LP optimum on a subgraph, so at
+        # most the full graph's: no later round can gain more than the cover added.
+        added = float(values.sum() - y.sum())
+        if priced.i.size == 0 or left <= 0 or added <= STOP * float(y.sum()):
             break
         keys = np.concatenate(
             [a * n + b, np.minimum(priced.i, priced.j) * n + np.maximum(priced.i, priced.j)]
