@@ -40,9 +40,10 @@ FloatArray = npt.NDArray[np.float64]
 
 BOUND_NAME = (
     "LP dual bound (sum over creators of y_i with y_i + y_j >= the score of every "
-    "feasible pair, by weak LP duality): the candidate graph's LP duals completed by "
-    "pricing every other feasible pair (matching/certificate.py), or where that ran "
-    "out of budget the fitted values of matching/bounds.py"
+    "feasible pair, by weak LP duality): the LP duals of the candidate graph and the "
+    "violated pairs the pricing of every other feasible pair found, column-generated "
+    "(matching/certificate.py), or the fitted values of matching/bounds.py where the "
+    "pricing was not run"
 )
 ROUNDS = 12
 SLACK = 1e-12  # per creator, against rounding in the half steps
