@@ -64,7 +64,7 @@ def serve(
             "matchdesk.web.factory:app", factory=True, host=host, port=port, workers=workers
         )
     else:
-        uvicorn.run(create_app(md), host=host, port=port)
+        uvicorn.run(create_app(md, warm_reports=True), host=host, port=port)
     stop.set()
 
 

@@ -52,6 +52,11 @@ class ResultsCache:
         self._lock = threading.Lock()
         self._computing: dict[tuple[Hashable, ...], threading.Lock] = {}
 
+    def __len__(self) -> int:
+        """How many entries the cache holds."""
+        with self._lock:
+            return len(self._items)
+
     def get(self, session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """The cached value for `key` at the data's current versions, computed (once, by
         one request) when missing."""

@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from matchdesk.context import Matchdesk
 from matchdesk.i18n.jinja import install_i18n
 from matchdesk.results.cache import ResultsCache
+from matchdesk.results.warming import Warmer
 from matchdesk.roster.index import RosterIndexCache
 from matchdesk.rounds.score_words import parts_in_words, weights_in_words
 from matchdesk.rounds.service import aware
@@ -72,8 +73,10 @@ def _zoned(moment: datetime, timezone: str = "UTC", fmt: str = "%a %d %b %Y, %H:
     return aware(moment).astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
-def create_app(md: Matchdesk) -> FastAPI:
-    """The web app: ops pages, the creator portal and the REST API under /api/v1."""
+def create_app(md: Matchdesk, *, warm_reports: bool = False) -> FastAPI:
+    """The web app: ops pages, the creator portal and the REST API under /api/v1.
+    `warm_reports` (what `matchdesk serve` asks for): the report and dashboard figures are
+    computed before the first request and again after every change (results/warming.py)."""
     roster_index = RosterIndexCache([t.name for t in md.program.tiers])
 
     @asynccontextmanager
@@ -81,7 +84,12 @@ def create_app(md: Matchdesk) -> FastAPI:
         # Build the roster index before the first request rather than during it.
         with md.transaction() as session:
             await run_in_threadpool(roster_index.current, session)
+        warmer = Warmer(md, web.state.results_cache) if warm_reports else None
+        if warmer is not None:
+            await run_in_threadpool(warmer.start)
         yield
+        if warmer is not None:
+            await run_in_threadpool(warmer.stop)
 
     web = FastAPI(
         lifespan=lifespan,

@@ -10,4 +10,4 @@ from matchdesk.web.app import create_app
 
 
 def app() -> FastAPI:
-    return create_app(Matchdesk.build())
+    return create_app(Matchdesk.build(), warm_reports=True)

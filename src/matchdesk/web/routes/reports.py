@@ -3,7 +3,7 @@ previous period beside it), every table as CSV or XLSX, every chart as SVG or PN
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -15,11 +15,11 @@ from matchdesk.results.exports import export
 from matchdesk.results.report_tables import ReportPage, creator_page, program_page
 from matchdesk.results.reports import parse_range
 from matchdesk.results.staging import today_in
+from matchdesk.results.warming import default_period
 from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
 router = APIRouter(include_in_schema=False)
-DEFAULT_DAYS = 28
 Fmt = Literal["csv", "xlsx"]
 ChartFmt = Literal["svg", "png"]
 
@@ -27,8 +27,7 @@ ChartFmt = Literal["svg", "png"]
 def period(request: Request, start: str | None, end: str | None) -> tuple[date, date]:
     """The asked period, or the last four weeks up to today (program time)."""
     if not start and not end:
-        today = today_in(app_of(request).program.program.timezone)
-        return today - timedelta(days=DEFAULT_DAYS - 1), today
+        return default_period(today_in(app_of(request).program.program.timezone))
     return parse_range(start, end)
 
 
