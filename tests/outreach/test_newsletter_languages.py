@@ -3,10 +3,12 @@ languages the newsletter has, else its default (issue 12, item 6); from the CLI 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
@@ -14,9 +16,11 @@ from matchdesk.errors import InvalidInput
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.outreach import newsletters as nl
 from matchdesk.outreach.models import Newsletter
+from matchdesk.outreach.service import save_segment
 from matchdesk.roster.models import Creator
 from tests.mail.conftest import T0
 from tests.outreach.samples import TODAY
+from tests.web.conftest import csrf_of
 
 EVERYONE = {"match": "all", "rules": []}
 SPANISH = {
@@ -143,3 +147,55 @@ def test_the_cli_takes_a_body_and_subject_per_language(
         assert stored.translations == {
             "es": {"subject": "Noticias", "body": "Hola {{ display_name }}."}
         }
+
+
+def test_the_newsletter_page_takes_and_shows_the_languages(
+    md: Matchdesk, client_as: Callable[[str | None], TestClient]
+) -> None:
+    roster(md)
+    with md.transaction() as session:
+        save_segment(session, "everyone", EVERYONE, actor="op@x.org")
+    manager = client_as("manager")
+    form = manager.get("/outreach/newsletters/new").text
+    assert form.count('name="lang_code"') == 3
+    saved = manager.post(
+        "/outreach/newsletters",
+        data={
+            "csrf_token": csrf_of(form),
+            "name": "Spring",
+            "segment": "everyone",
+            "subject": "News for {{ display_name }}",
+            "body": "Hi {{ display_name }}.",
+            "when": "now",
+            "lang_code": ["es", "", ""],
+            "lang_subject": ["Noticias para {{ display_name }}", "", ""],
+            "lang_body": ["Hola {{ display_name }}.", "", ""],
+        },
+    )
+    assert saved.status_code == 200
+    assert '<h3 class="newsletter-language" id="language-es">In es</h3>' in saved.text
+    newsletter_id = int(saved.url.path.rsplit("/", 1)[1])
+    preview = manager.get(f"/outreach/newsletters/{newsletter_id}/preview?handle=rosa").text
+    assert "Noticias para Rosa" in preview
+    assert "Hola Rosa." in preview
+    assert (
+        "News for Remy"
+        in manager.get(f"/outreach/newsletters/{newsletter_id}/preview?handle=remy").text
+    )
+    refused = manager.post(
+        "/outreach/newsletters",
+        data={
+            "csrf_token": csrf_of(form),
+            "name": "Bad",
+            "segment": "everyone",
+            "subject": "News",
+            "body": "Hi.",
+            "when": "now",
+            "lang_code": ["zz1"],
+            "lang_subject": [""],
+            "lang_body": ["Hola."],
+        },
+    )
+    assert refused.status_code == 422
+    assert "translations: &#39;zz1&#39; is not an ISO 639-1 language code" in refused.text
+    assert 'value="zz1"' in refused.text  # the typed rows are kept

@@ -309,12 +309,7 @@ def _queue_chunk(
     messages = []
     for _id, cid, email, due in batch:
         url = unsubscribe_url(base, unsubscribe_token(key, cid, newsletter_id))
-        version = versions.get(version_for(spoken.get(cid), versions) or "")
-        subject, body = (
-            (version["subject"], version["body"])
-            if version
-            else (newsletter.subject, newsletter.body)
-        )
+        subject, body = version_of(newsletter, spoken.get(cid))
         rendered = render(subject, body, {**values[cid], "unsubscribe_url": url})
         messages.append(
             NewMessage(
@@ -382,6 +377,16 @@ def run_send(
         if progress is not None:
             progress(done, total)
     return queued
+
+
+def version_of(newsletter: Newsletter, languages: str | None) -> tuple[str, str]:
+    """The subject and body a creator speaking `languages` (`es;en`) gets: the first of
+    their languages the newsletter has, else its default."""
+    versions = newsletter.translations or {}
+    version = versions.get(version_for(languages, versions) or "")
+    if version:
+        return version["subject"], version["body"]
+    return newsletter.subject, newsletter.body
 
 
 def _all_text(newsletter: Newsletter) -> str:
@@ -544,18 +549,20 @@ def preview_as(
     """The newsletter as `handle` would get it; the creator must be in its segment now."""
     newsletter = get_newsletter(session, newsletter_id)
     rules = parse_segment(newsletter.segment)
-    creator_id = session.scalar(
-        select(Creator.id).where(
+    found = session.execute(
+        select(Creator.id, Creator.languages).where(
             Creator.handle == handle.lstrip("@"), creator_condition(rules, today)
         )
-    )
-    if creator_id is None:
+    ).first()
+    if found is None:
         raise NotFound(f"{handle!r} is not in this newsletter's segment")
+    creator_id, languages = found
     values = personal_values(session, [creator_id], today, now)[creator_id]
     url = unsubscribe_url(
         settings.public_url(), unsubscribe_token(settings.signing_key(), creator_id, newsletter_id)
     )
-    return render(newsletter.subject, newsletter.body, {**values, "unsubscribe_url": url})
+    subject, body = version_of(newsletter, languages)
+    return render(subject, body, {**values, "unsubscribe_url": url})
 
 
 def test_send(

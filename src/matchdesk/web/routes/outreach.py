@@ -233,14 +233,32 @@ def newsletter_create(
     send_at: str = Form(default=""),
     local_time: str = Form(default=""),
     local_date: str = Form(default=""),
+    lang_code: list[str] = Form(default=[]),
+    lang_subject: list[str] = Form(default=[]),
+    lang_body: list[str] = Form(default=[]),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
-    """Save a draft (its segment is a saved one, evaluated when the send starts)."""
+    """Save a draft (its segment is a saved one, evaluated when the send starts), with
+    its versions in other languages (the rows whose language or body is filled in)."""
+    from itertools import zip_longest
+
     from matchdesk.outreach.newsletters import create_newsletter, parse_schedule
 
     md = app_of(request)
+    languages = [
+        (code.strip(), other_subject, other_body)
+        for code, other_subject, other_body in zip_longest(
+            lang_code, lang_subject, lang_body, fillvalue=""
+        )
+        if code.strip() or other_body.strip()
+    ]
     form = {"name": name, "segment": segment, "subject": subject, "body": body, "when": when,
-            "send_at": send_at, "local_time": local_time, "local_date": local_date}  # fmt: skip
+            "send_at": send_at, "local_time": local_time, "local_date": local_date,
+            "languages": languages}  # fmt: skip
+    translations = {
+        code: {"subject": other_subject, "body": other_body}
+        for code, other_subject, other_body in languages
+    }
     try:
         if when == "at":
             # A datetime-local field has no zone: it is read on the program's clock.
@@ -260,6 +278,7 @@ def newsletter_create(
                 body=body,
                 schedule=schedule,
                 actor=principal.actor,
+                translations=translations,
             )
             newsletter_id = newsletter.id
     except (InvalidInput, NotFound) as exc:
