@@ -11,10 +11,18 @@ newsletter (the outbox keeps each message's Message-ID).
 
 Reading is idempotent: a report is recorded once per (file, address), and a read
 message is moved from `new/` to `cur/` and marked seen.
+
+The same findings also come from an e-mail provider's webhook (`record_webhook`): its
+JSON events (Amazon SES, SendGrid, Mailgun, Postmark, or matchdesk's own shape) are
+recorded once per (event id, address), as a Maildir file is.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import mailbox
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +38,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from matchdesk.errors import InvalidInput
+from matchdesk.errors import InvalidInput, MatchdeskError
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.outreach.consent import suppress
 from matchdesk.outreach.models import Bounce
@@ -226,3 +234,184 @@ def mark_read(folder: Path, keys: Iterable[str]) -> None:
         message.set_subdir("cur")
         message.add_flag("S")
         box[key] = message
+
+
+# --- the bounce webhook: an e-mail provider's JSON events ------------------------------
+
+WEBHOOK_SALT = "matchdesk-bounce-webhook"
+
+
+class WebhookRefused(MatchdeskError):
+    code = "webhook_refused"
+    status = 403
+
+
+def webhook_token(key: str) -> str:
+    """The secret part of the bounce webhook's URL, derived from the app's secret key (an
+    HMAC-SHA256 of a fixed label: a new secret key makes a new URL)."""
+    digest = hmac.new(key.encode(), WEBHOOK_SALT.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
+
+
+def check_webhook_token(key: str, token: str) -> None:
+    """`WebhookRefused` unless `token` is the webhook's (compared in constant time)."""
+    if not hmac.compare_digest(token.encode(), webhook_token(key).encode()):
+        raise WebhookRefused("This webhook address is not valid.")
+
+
+def webhook_findings(payload: Any) -> tuple[list[tuple[str, Finding]], int]:
+    """The (event id, finding) pairs of a provider's webhook body, and how many events
+    were not bounces or complaints (deliveries, opens, subscription confirmations...).
+
+    Read: Amazon SES (an SNS notification, or its message alone), SendGrid's event list,
+    Mailgun's `event-data`, Postmark's bounce and spam-complaint records, and
+    matchdesk's own `{"events": [{"id", "email", "kind", "message_id"}]}`."""
+    events = payload if isinstance(payload, list) else [payload]
+    found: list[tuple[str, Finding]] = []
+    ignored = 0
+    for event in events:
+        pairs = _event_findings(event) if isinstance(event, dict) else []
+        if pairs:
+            found.extend(pairs)
+        else:
+            ignored += 1
+    return found, ignored
+
+
+def _event_findings(event: dict[str, Any]) -> list[tuple[str, Finding]]:
+    if isinstance(event.get("events"), list):  # matchdesk's own
+        return [
+            (
+                f"webhook:{e.get('id') or _digest(e)}",
+                Finding(_address(e["email"]), e["kind"], _mid(e.get("message_id"))),
+            )
+            for e in event["events"]
+            if isinstance(e, dict)
+            and isinstance(e.get("email"), str)
+            and e.get("kind") in ("hard", "soft", "complaint")
+        ]
+    if event.get("Type") == "Notification" and isinstance(event.get("Message"), str):  # SNS
+        try:
+            inner = json.loads(event["Message"])
+        except ValueError:
+            return []
+        return _ses(inner, str(event.get("MessageId") or _digest(event)))
+    if "notificationType" in event or "eventType" in event:
+        return _ses(event, _digest(event))
+    if isinstance(event.get("event-data"), dict):
+        return _mailgun(event["event-data"])
+    if "RecordType" in event:
+        return _postmark(event)
+    if "event" in event and "email" in event:
+        return _sendgrid(event)
+    return []
+
+
+def _ses(note: dict[str, Any], event_id: str) -> list[tuple[str, Finding]]:
+    kind = note.get("notificationType") or note.get("eventType")
+    mail = _dict(note.get("mail"))
+    headers = _dict(mail.get("commonHeaders"))
+    message_id = _mid(headers.get("messageId"))
+    if kind == "Bounce" and isinstance(note.get("bounce"), dict):
+        bounce = note["bounce"]
+        severity = "hard" if bounce.get("bounceType") == "Permanent" else "soft"
+        recipients = bounce.get("bouncedRecipients") or []
+    elif kind == "Complaint" and isinstance(note.get("complaint"), dict):
+        severity, recipients = "complaint", note["complaint"].get("complainedRecipients") or []
+    else:
+        return []
+    return [
+        (f"webhook:ses:{event_id}", Finding(_address(r["emailAddress"]), severity, message_id))
+        for r in recipients
+        if isinstance(r, dict) and isinstance(r.get("emailAddress"), str)
+    ]
+
+
+def _sendgrid(event: dict[str, Any]) -> list[tuple[str, Finding]]:
+    name, bounce_type = event.get("event"), event.get("type")
+    if name == "bounce":
+        kind = "soft" if bounce_type == "blocked" else "hard"
+    elif name == "spamreport":
+        kind = "complaint"
+    elif name == "deferred":
+        kind = "soft"
+    else:
+        return []
+    event_id = event.get("sg_event_id") or _digest(event)
+    message_id = _mid(event.get("smtp-id"))
+    return [(f"webhook:sendgrid:{event_id}", Finding(_address(event["email"]), kind, message_id))]
+
+
+def _mailgun(data: dict[str, Any]) -> list[tuple[str, Finding]]:
+    name = data.get("event")
+    if name == "failed":
+        kind = "hard" if data.get("severity") == "permanent" else "soft"
+    elif name == "complained":
+        kind = "complaint"
+    else:
+        return []
+    recipient = data.get("recipient")
+    if not isinstance(recipient, str):
+        return []
+    message = _dict(data.get("message"))
+    headers = _dict(message.get("headers"))
+    event_id = data.get("id") or _digest(data)
+    finding = Finding(_address(recipient), kind, _mid(headers.get("message-id")))
+    return [(f"webhook:mailgun:{event_id}", finding)]
+
+
+def _postmark(record_: dict[str, Any]) -> list[tuple[str, Finding]]:
+    record_type, bounce_type = record_.get("RecordType"), record_.get("Type")
+    if record_type == "SpamComplaint" or bounce_type == "SpamComplaint":
+        kind = "complaint"
+    elif record_type == "Bounce":
+        kind = "hard" if bounce_type in POSTMARK_HARD else "soft"
+    else:
+        return []
+    email = record_.get("Email")
+    if not isinstance(email, str):
+        return []
+    event_id = record_.get("ID") or _digest(record_)
+    return [(f"webhook:postmark:{event_id}", Finding(_address(email), kind, None))]
+
+
+# Postmark's bounce types that mean the address will not work (the rest are soft).
+POSTMARK_HARD = frozenset({"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Blocked"})
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _address(value: str) -> str:
+    return value.strip().strip("<>").lower()
+
+
+def _mid(value: Any) -> str | None:
+    """A Message-ID as the outbox keeps it, `<...>`."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    return text if text.startswith("<") else f"<{text}>"
+
+
+def _digest(event: Any) -> str:
+    # An event without an id of its own is named by its content: a provider's retry of
+    # the same event is recorded once.
+    return hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def record_webhook(session: Session, payload: Any) -> tuple[BounceReport, int]:
+    """Record a webhook body's bounces and complaints (once per event and address) and
+    suppress the hard-bounced and complaining addresses, in the caller's transaction.
+    Returns the report and how many events were something else."""
+    found, ignored = webhook_findings(payload)
+    report = BounceReport()
+    by_event: dict[str, list[Finding]] = {}
+    for event_id, finding in found:
+        if "@" in finding.email:
+            by_event.setdefault(event_id, []).append(finding)
+    for event_id, findings in by_event.items():
+        report.messages += 1
+        record(session, event_id, findings, report)
+    return report, ignored

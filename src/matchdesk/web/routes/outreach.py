@@ -691,3 +691,50 @@ def portal_campaigns(request: Request, token: str) -> Response:
     )
     response.headers.update(_PORTAL_HEADERS)
     return response
+
+
+# --- the bounce webhook (no sign-in: the secret address is the credential) -------------
+
+WEBHOOK_MAX_BYTES = 1_000_000
+
+
+@router.post("/webhooks/bounces/{token}")
+async def bounce_webhook(request: Request, token: str) -> Response:
+    """An e-mail provider's bounce and complaint events (docs/delivery.md): hard bounces
+    and complaints suppress the address, soft bounces are counted. The address holds a
+    token derived from the secret key; a wrong one is refused (403) before the body is
+    read. No CSRF token: the provider has no session. Answers are JSON, errors too."""
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+
+    from matchdesk.errors import MatchdeskError
+    from matchdesk.outreach.bounces import check_webhook_token, record_webhook
+
+    md = app_of(request)
+
+    def store(payload: Any) -> dict[str, int]:
+        with md.transaction() as session:
+            report, ignored = record_webhook(session, payload)
+        return {
+            "hard": report.hard,
+            "soft": report.soft,
+            "complaints": report.complaints,
+            "suppressed": report.suppressed,
+            "ignored": ignored,
+        }
+
+    try:
+        check_webhook_token(md.settings.signing_key(), token)
+        body = await request.body()
+        if len(body) > WEBHOOK_MAX_BYTES:
+            raise InvalidInput(
+                "the webhook body is too large", [f"at most {WEBHOOK_MAX_BYTES} bytes"]
+            )
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            raise InvalidInput("the webhook body is not JSON", [str(exc)]) from exc
+        return JSONResponse(await run_in_threadpool(store, payload))
+    except MatchdeskError as exc:
+        error = {"code": exc.code, "message": exc.message, "details": list(exc.details)}
+        return JSONResponse({"error": error}, status_code=exc.status)
