@@ -6,6 +6,8 @@ refused before anything is read."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -133,3 +135,14 @@ def test_a_wrong_token_or_a_body_that_is_not_json_is_refused(omd: Matchdesk) -> 
     with omd.transaction() as session:
         assert session.scalars(select(Bounce)).all() == []
         assert session.scalars(select(Suppression)).all() == []
+
+
+def test_admins_find_the_webhook_address_on_the_outreach_page(
+    web: Any, client_as: Callable[[str | None], TestClient]
+) -> None:
+    page = client_as("admin").get("/outreach").text
+    found = re.search(r"https?://[^<\s]+(/webhooks/bounces/[A-Za-z0-9_=-]+)", page)
+    assert found is not None
+    answer = TestClient(web).post(found.group(1), json=OWN)
+    assert answer.json() == {"hard": 1, "soft": 0, "complaints": 0, "suppressed": 1, "ignored": 0}
+    assert "bounce-webhook" not in client_as("manager").get("/outreach").text

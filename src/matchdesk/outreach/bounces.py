@@ -415,3 +415,8 @@ def record_webhook(session: Session, payload: Any) -> tuple[BounceReport, int]:
         report.messages += 1
         record(session, event_id, findings, report)
     return report, ignored
+
+
+def webhook_url(base_url: str, key: str) -> str:
+    """The bounce webhook's address: `{base_url}/webhooks/bounces/{token}`."""
+    return f"{base_url.rstrip('/')}/webhooks/bounces/{webhook_token(key)}"

@@ -42,7 +42,18 @@ def outreach_page(request: Request, principal: Principal = Depends(require("view
     with md.transaction() as session:
         segments = service.list_segments(session)
         newsletters = list_newsletters(session)
-    return render(request, "outreach.html", segments=segments, newsletters=newsletters)
+    webhook = ""
+    if principal.role == "admin":  # the bounce webhook's secret address (docs/delivery.md)
+        from matchdesk.outreach.bounces import webhook_url
+
+        webhook = webhook_url(md.settings.public_url(), md.settings.signing_key())
+    return render(
+        request,
+        "outreach.html",
+        segments=segments,
+        newsletters=newsletters,
+        bounce_webhook_url=webhook,
+    )
 
 
 def _segment_form(
