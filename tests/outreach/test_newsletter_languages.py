@@ -85,6 +85,22 @@ def test_each_creator_gets_the_first_of_their_languages_the_newsletter_has(
         "remy@x.org": ("News for Remy", "Hi Remy.\n"),
         "tia@x.org": ("Noticias para Tia", "Hola Tia.\n"),  # no pt version: her second, es
     }
+    footers = footer_labels(omd)
+    assert footers["rosa@x.org"] == ("Darse de baja", "Darse de baja")  # text, HTML
+    assert footers["remy@x.org"] == ("Unsubscribe", "Unsubscribe")
+
+
+def footer_labels(md: Matchdesk) -> dict[str, tuple[str, str]]:
+    """recipient -> the unsubscribe link's label in the text part and in the HTML part."""
+    with md.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "newsletter"))
+        return {
+            m.recipient: (
+                m.body_text.split("\n-- \n")[1].split(":")[0],
+                (m.body_html or "").rsplit('">', 1)[1].removesuffix("</a></p>"),
+            )
+            for m in rows
+        }
 
 
 def test_a_language_without_its_own_subject_takes_the_default_one(omd: Matchdesk) -> None:

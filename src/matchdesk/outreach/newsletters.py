@@ -33,6 +33,7 @@ from matchdesk.audit import record
 from matchdesk.config import Settings
 from matchdesk.db import bulk_insert
 from matchdesk.errors import Conflict, InvalidInput, NotFound
+from matchdesk.i18n import messages_in
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import NewMessage, enqueue_many, withdraw
 from matchdesk.outreach.consent import delivery_key, unsubscribe_token, unsubscribe_url
@@ -309,8 +310,8 @@ def _queue_chunk(
     messages = []
     for _id, cid, email, due in batch:
         url = unsubscribe_url(base, unsubscribe_token(key, cid, newsletter_id))
-        subject, body = version_of(newsletter, spoken.get(cid))
-        rendered = render(subject, body, {**values[cid], "unsubscribe_url": url})
+        subject, body, label = version_of(newsletter, spoken.get(cid))
+        rendered = render(subject, body, {**values[cid], "unsubscribe_url": url}, label)
         messages.append(
             NewMessage(
                 kind=KIND,
@@ -379,14 +380,16 @@ def run_send(
     return queued
 
 
-def version_of(newsletter: Newsletter, languages: str | None) -> tuple[str, str]:
-    """The subject and body a creator speaking `languages` (`es;en`) gets: the first of
-    their languages the newsletter has, else its default."""
+def version_of(newsletter: Newsletter, languages: str | None) -> tuple[str, str, str]:
+    """The subject and body a creator speaking `languages` (`es;en`) gets, the first of
+    their languages the newsletter has, else its default; and the footer's unsubscribe
+    label in that version's language (English for the default)."""
     versions = newsletter.translations or {}
-    version = versions.get(version_for(languages, versions) or "")
-    if version:
-        return version["subject"], version["body"]
-    return newsletter.subject, newsletter.body
+    language = version_for(languages, versions)
+    if language is None:
+        return newsletter.subject, newsletter.body, "Unsubscribe"
+    version = versions[language]
+    return version["subject"], version["body"], messages_in(language).gettext("Unsubscribe")
 
 
 def _all_text(newsletter: Newsletter) -> str:
@@ -561,8 +564,8 @@ def preview_as(
     url = unsubscribe_url(
         settings.public_url(), unsubscribe_token(settings.signing_key(), creator_id, newsletter_id)
     )
-    subject, body = version_of(newsletter, languages)
-    return render(subject, body, {**values, "unsubscribe_url": url})
+    subject, body, label = version_of(newsletter, languages)
+    return render(subject, body, {**values, "unsubscribe_url": url}, label)
 
 
 def test_send(

@@ -131,18 +131,22 @@ def _html_template(body: str) -> Any:
     return HTML_ENV.from_string(_MARK.sub(lambda m: kept[int(m.group(1))], html))
 
 
-def render(subject: str, body: str, values: Mapping[str, Any]) -> Rendered:
+def render(
+    subject: str, body: str, values: Mapping[str, Any], unsubscribe_label: str = "Unsubscribe"
+) -> Rendered:
     """The message for one recipient. The text part is the Markdown with the values as
     they are; the HTML part is the Markdown rendered to HTML with the values escaped,
-    raw HTML in the body shown as text."""
+    raw HTML in the body shown as text. The footer's link reads `unsubscribe_label` (in
+    the language of the version sent)."""
     unsubscribe = str(values.get("unsubscribe_url", ""))
     text = _compiled(body).render(values)
     html_body = _html_template(body).render(values).rstrip("\n") + "\n"
     line = subject.strip()
     rendered_subject = " ".join(_compiled(line).render(values).split())
-    footer_text = f"\n-- \nUnsubscribe: {unsubscribe}\n" if unsubscribe else ""
+    footer_text = f"\n-- \n{unsubscribe_label}: {unsubscribe}\n" if unsubscribe else ""
     footer_html = (
-        f'<hr><p class="footer"><a href="{_attribute(unsubscribe)}">Unsubscribe</a></p>'
+        f'<hr><p class="footer"><a href="{_attribute(unsubscribe)}">'
+        f"{_attribute(unsubscribe_label)}</a></p>"
         if unsubscribe
         else ""
     )
