@@ -120,7 +120,9 @@ def _fill(md: Matchdesk, backend: str, creators: int) -> None:
             ),
             {"today": (TODAY - timedelta(days=1)).isoformat()},
         )
-        session.execute(text("ANALYZE"))
+        # Only these tables: a database-wide ANALYZE waits on (or deadlocks with) other
+        # schemas being dropped by whoever else uses the server.
+        session.execute(text("ANALYZE creators, creator_languages, ledger_days"))
 
 
 def _best(call: Any, md: Matchdesk, repeat: int = 2) -> tuple[float, Any]:
