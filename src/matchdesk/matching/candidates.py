@@ -15,14 +15,16 @@ best of each creator (an edge survives if either end keeps it).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from matchdesk.matching.parallel import sort_inplace, thread_map
+from matchdesk.matching.parallel import MIN_PARALLEL, current_threads, sort_inplace, thread_map
 from matchdesk.matching.prepare import PoolArrays
-from matchdesk.matching.scoring import IndexArray, feasible, scores, similarity, window_pairs
+from matchdesk.matching.scoring import IndexArray, feasible, scores, similarity
 from matchdesk.matching.sorting import bits_for, unique_sorted
 
 IntArray = npt.NDArray[np.int64]
@@ -151,46 +153,6 @@ def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArra
     return order
 
 
-def keep_best(
-    n: int, a: IndexArray, b: IndexArray, order: IntArray, keep: int
-) -> tuple[IntArray, IntArray]:
-    """The edges of `order` (best first) among the `keep` best of at least one endpoint,
-    and per creator the rank (index in `order`) of its keep-th best edge when it has more
-    than `keep` (-1 otherwise): every edge it loses ranks after that one.
-
-    One sort of (endpoint, rank) keys groups each creator's edges best first; an edge's
-    position in its group is its index minus where the group starts (from the degrees).
-    The positions are read in slices so no full-length temporary is made besides the keys.
-    Returns the kept part of `order`, still best first, and the cut ranks.
-    """
-    m = a.size
-    cut = np.full(n, -1, dtype=np.int64)
-    if m == 0:
-        return order, cut
-    shift = bits_for(m)
-    low = (1 << shift) - 1
-    packed = np.empty(2 * m, dtype=np.int64)
-    rank = np.arange(m, dtype=np.int64)
-    np.left_shift(a[order], shift, out=packed[:m], dtype=np.int64)
-    packed[:m] |= rank
-    np.left_shift(b[order], shift, out=packed[m:], dtype=np.int64)
-    packed[m:] |= rank
-    del rank
-    sort_inplace(packed)
-    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    group_start = np.cumsum(degree) - degree
-    kept = np.zeros(m, dtype=np.bool_)
-    step = 1 << 22
-    for lo in range(0, 2 * m, step):
-        chunk = packed[lo : lo + step]
-        position = np.arange(lo, lo + chunk.size) - group_start[chunk >> shift]
-        kept[chunk[position < keep] & low] = True
-    more = np.flatnonzero(degree > keep)
-    cut[more] = packed[group_start[more] + keep - 1] & low
-    result: IntArray = order[kept]
-    return result, cut
-
-
 def _sorted_entries(
     bucket: IntArray, creator: IntArray, strength: FloatArray, n_buckets: int
 ) -> tuple[IntArray, IntArray, IntArray, float]:
@@ -215,38 +177,20 @@ def _sorted_entries(
     )
 
 
-def _neighbour_keys(
-    n: int,
+def _window_orders(
     creator: IntArray,
     bucket: IntArray,
     n_buckets: int,
     window: int,
     strengths: tuple[FloatArray, FloatArray],
-) -> tuple[IntArray, list[FloatArray], IntArray]:
-    """Distinct pair keys of the strength windows, the gaps beyond them, the first order.
-
-    Each strength order (one thread each) writes its window keys into its half of one
-    preallocated array; the halves are closed up and deduplicated with one in-place sort
-    (a list of parts and a concatenation would double the peak).
-    """
+) -> tuple[IntArray, IntArray, IntArray, list[FloatArray]]:
+    """Both strength orders of the entries (one thread each): the entry at each place
+    (2 x entries), its bucket, each entry's place, and per entry the strength distance
+    to the first entry beyond its window on either side (inf: none there)."""
     size = creator.size
-    half = window * max(size - 1, 0)
-    keys = np.empty(2 * half, dtype=np.int64)
 
-    def one_order(side: int) -> tuple[int, FloatArray, IntArray]:
+    def one_order(side: int) -> tuple[IntArray, IntArray, FloatArray]:
         entry, bs, qs, quantum = _sorted_entries(bucket, creator, strengths[side], n_buckets)
-        cs = creator[entry]
-        filled = side * half
-        for d in range(1, window + 1):
-            same = np.flatnonzero(bs[:-d] == bs[d:])
-            x, y = cs[same], cs[same + d]
-            out = keys[filled : filled + same.size]
-            np.minimum(x, y, out=out)
-            out *= n
-            out += np.maximum(x, y)
-            filled += same.size
-        del cs
-        # Distance to the first entry beyond the window on each side (inf: none there).
         # Quantisation can shrink a distance by at most one quantum, hence the - 1.
         delta = np.full(size, np.inf)
         g = window + 1
@@ -257,20 +201,31 @@ def _neighbour_keys(
             delta[g:] = np.minimum(delta[g:], right)
         back = np.empty(size)
         back[entry] = delta
-        return filled - side * half, back, entry
+        return entry, bs, back
 
-    (first, delta0, first_order), (second, delta1, _) = thread_map(
-        one_order, [0, 1], work=keys.size
-    )
-    keys[first : first + second] = keys[half : half + second]  # numpy copes with overlap
-    keys = keys[: first + second]
-    sort_inplace(keys)
-    keep = np.empty(keys.size, dtype=np.bool_)
-    if keys.size:
-        keep[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=keep[1:])
-        keep &= keys % (n + 1) != 0  # x * n + y is a multiple of n + 1 iff x == y
-    return keys[keep], [delta0, delta1], first_order
+    (e0, b0, d0), (e1, b1, d1) = thread_map(one_order, [0, 1], work=2 * size)
+    sorted_entry = np.stack([e0, e1])
+    position = np.empty_like(sorted_entry)
+    position[0, e0] = np.arange(size)
+    position[1, e1] = np.arange(size)
+    return sorted_entry, np.stack([b0, b1]), position, [d0, d1]
+
+
+SPLIT_FROM = MIN_PARALLEL // 8  # entries from which two threads walk the windows
+
+
+def _bucket_ranks(sorted_bucket: IntArray) -> IntArray:
+    """Each place's bucket as its rank among the buckets (rows sorted by bucket): small
+    enough to share an int64 with a creator."""
+    ranks = np.zeros(sorted_bucket.shape, dtype=np.int64)
+    np.cumsum(sorted_bucket[:, 1:] != sorted_bucket[:, :-1], axis=1, out=ranks[:, 1:])
+    return ranks
+
+
+def _renumbered_keys(keys: IntArray, n: int, renumber: IntArray) -> IntArray:
+    """Sorted pair keys `min * n + max` after renumbering the rows."""
+    x, y = renumber[keys // n], renumber[keys % n]
+    return unique_sorted(np.minimum(x, y) * n + np.maximum(x, y))
 
 
 def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
@@ -279,20 +234,73 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     Pairs of one bucket share a language (when required), a tier band (when the tier
     distance must be 0) and are both active, so only the rest of the hard rules is
     checked: a shared start, the tier distance otherwise, blocks and the cooldown. The
-    checks, slots and scores run over slices of the sorted keys (`window_pairs`).
+    walk over the windows, the checks, the scores and each creator's `keep` best are one
+    compiled pass (windows.py); an edge kept by either end is a candidate.
     """
+    from matchdesk.matching.windows import kept_lists, merge_lists, union_edges  # numba
+
     n = prep.n
     creator, bucket, n_buckets = candidate_entries(prep)
     if creator.size == 0:
         return _empty(n)
     w = prep.weights
     span = w.strength_span_decades
-    keys, deltas, first_order = _neighbour_keys(
-        n, creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
+    sorted_entry, sorted_bucket, position, deltas = _window_orders(
+        creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
     )
-    checked = int(keys.size)
-    a, b, score = window_pairs(prep, keys, check_tier=prep.rules.max_tier_distance > 0)
-    del keys
+    # The compiled walk sees the creators renumbered by revenue (`perm[new] = old`), so
+    # that window neighbours are near each other in memory; the result is the same.
+    perm = np.argsort(prep.log_revenue, kind="stable")
+    renumber = np.empty(n, dtype=np.int64)
+    renumber[perm] = np.arange(n)
+    moved = renumber[creator]
+    entry_of = np.argsort(moved, kind="stable")
+    entry_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(moved, minlength=n), out=entry_ptr[1:])
+    arrays: tuple[Any, ...] = (
+        perm,
+        entry_ptr,
+        entry_of,
+        position,
+        (_bucket_ranks(sorted_bucket) << 32) | moved[sorted_entry],
+        window,
+        keep,
+        prep.starts[:, perm].T.copy(),
+        prep.evening[:, perm].T.copy(),
+        prep.tier[perm].astype(np.int64),
+        prep.rules.max_tier_distance > 0,
+        prep.rules.max_tier_distance,
+        _renumbered_keys(prep.forbidden, n, renumber),
+        _renumbered_keys(prep.met, n, renumber),
+        prep.log_revenue[perm],
+        prep.log_followers[perm],
+        prep.fair[perm],
+        np.array([w.revenue, w.audience, w.slot, w.novelty, w.fairness]),
+        float(span),
+    )
+    # Two walks of disjoint pairs (by their lower end) when two threads are allowed; a
+    # lower end low in the revenue order has more partners above it, hence the 0.4.
+    split = current_threads() > 1 and creator.size >= SPLIT_FROM
+    cuts = [0, int(0.4 * n), n] if split else [0, n]
+    walks = thread_map(lambda part: kept_lists(n, *part, *arrays), list(itertools.pairwise(cuts)))
+    arrays = ()  # the renumbered copies can go
+    top_y, top_s, degree, best, checked, feasible_count = walks[0]
+    for other in walks[1:]:
+        top_y, top_s = merge_lists(top_y, top_s, other[0], other[1], perm)
+        degree += other[2]
+        np.maximum(best, other[3], out=best)
+        checked += other[4]
+        feasible_count += other[5]
+    del walks
+    del sorted_bucket, position, moved, entry_of
+    back = np.empty_like(top_y)
+    back[perm] = np.where(top_y >= 0, perm[np.maximum(top_y, 0)], -1)
+    top_y = back
+    back_s = np.empty_like(top_s)
+    back_s[perm] = top_s
+    top_s = back_s
+    degree[perm] = degree.copy()
+    best[perm] = best.copy()
 
     # Bound on any partner outside both windows of some shared bucket.
     has_evening = np.any(prep.evening != 0, axis=0)
@@ -309,38 +317,58 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     del deltas
     bound = np.full(n, -np.inf)
     np.maximum.at(bound, creator, entry_bound)
+    # A checked partner a creator did not keep scores at most its keep-th best.
+    cut = np.where(degree > keep, top_s[:, keep - 1], -np.inf)
 
     # Creators left without any feasible candidate: check their whole buckets.
     lonely = np.zeros(n, dtype=np.bool_)
     lonely[creator] = True
-    lonely[a] = False
-    lonely[b] = False
+    lonely &= degree == 0
+    extra_a = extra_b = np.zeros(0, dtype=np.int64)
+    extra_s = np.zeros(0)
     if np.any(lonely):
-        extra, extra_checked = _scan_buckets(prep, creator, bucket, first_order, lonely)
+        extra, extra_checked = _scan_buckets(prep, creator, bucket, sorted_entry[0], lonely)
         checked += extra_checked
         extra = extra[feasible(prep, extra // n, extra % n)]
-        ea, eb = extra // n, extra % n
-        keys = np.concatenate([a.astype(np.int64) * n + b, extra])
-        order = np.argsort(keys, kind="stable")
-        keys, first = keys[order], np.ones(keys.size, dtype=np.bool_)
-        first[1:] = keys[1:] != keys[:-1]
-        order = order[first]
-        a = np.concatenate([a, ea.astype(a.dtype)])[order]
-        b = np.concatenate([b, eb.astype(b.dtype)])[order]
-        score = np.concatenate([score, scores(prep, ea, eb)])[order]
+        extra_a, extra_b = extra // n, extra % n
+        extra_s = scores(prep, extra_a, extra_b)
         bound[lonely] = -np.inf
-    feasible_count = int(a.size)
-    best = _best_per_creator(n, a, b, score)
+    del sorted_entry
+    a, b, score = union_edges(n, top_y, top_s)
+    del top_y, top_s
+    if extra_s.size:
+        # The whole buckets' pairs of a lonely creator: its `keep` best, and every pair
+        # its partner would keep (better than the partner's keep-th best).
+        ends = np.concatenate([extra_a, extra_b])
+        partner = np.concatenate([extra_b, extra_a])
+        twice = np.concatenate([extra_s, extra_s])
+        rank = np.lexsort((partner, -twice, ends))
+        ends_r = ends[rank]
+        group_start = np.searchsorted(ends_r, ends_r, side="left")
+        mine = lonely[ends_r] & (np.arange(ends_r.size) - group_start < keep)
+        kept = np.zeros(extra_s.size, dtype=np.bool_)
+        kept[rank[mine] % extra_s.size] = True
+        kept |= (extra_s > cut[extra_a]) & ~lonely[extra_a]
+        kept |= (extra_s > cut[extra_b]) & ~lonely[extra_b]
+        ext_degree = np.bincount(ends, minlength=n)
+        for side in (extra_a, extra_b):
+            np.maximum.at(best, side, extra_s)
+        last = np.flatnonzero(lonely & (ext_degree > keep))
+        first_of = np.searchsorted(ends_r, last)
+        cut[last] = twice[rank[first_of + keep - 1]]
+        feasible_count += int(extra_s.size)
+        keys = np.concatenate([a * n + b, extra_a[kept] * n + extra_b[kept]])
+        order = np.argsort(keys, kind="stable")
+        a = np.concatenate([a, extra_a[kept]])[order]
+        b = np.concatenate([b, extra_b[kept]])[order]
+        score = np.concatenate([score, extra_s[kept]])[order]
     ranked = by_score(n, a, b, score)
-    order, cut = keep_best(n, a, b, ranked, keep)
-    # A pruned edge ranks after its creators' cut edges; the sort is exact to one quantum.
-    pruned = np.zeros(n)
-    has_cut = cut >= 0
-    pruned[has_cut] = score[ranked[cut[has_cut]]] + 2 * score_quantum(score)
+    # A pruned edge scores at most the keep-th best of both its ends (one quantum's slack).
+    pruned = np.where(np.isfinite(cut), cut + 2 * score_quantum(score), 0.0)
     return Candidates(
-        a[order].astype(np.int64),
-        b[order].astype(np.int64),
-        score[order],
+        a[ranked],
+        b[ranked],
+        score[ranked],
         best,
         bound,
         pruned,

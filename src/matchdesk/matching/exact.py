@@ -96,3 +96,6 @@ def compile_ahead() -> None:
     tier = np.zeros(4, dtype=np.int64)
     mate = np.full(4, -1, dtype=np.int64)
     augment_on_feasible(4, mate, everyone, buckets, starts, tier, 0, False, a[:0], 1 << 30)
+    from matchdesk.matching.windows import compile_ahead as compile_windows
+
+    compile_windows()

@@ -33,6 +33,11 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def current_threads() -> int:
+    """The thread count set for the running solve."""
+    return _threads
+
+
 @contextmanager
 def using_threads(count: int) -> Iterator[None]:
     """Run the block with `count` threads for the parallel helpers."""

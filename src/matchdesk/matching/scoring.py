@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from matchdesk.matching.parallel import thread_map
 from matchdesk.matching.prepare import PoolArrays
 
 if TYPE_CHECKING:
@@ -129,71 +128,3 @@ def score_parts(prep: PoolArrays, a: IntArray, b: IntArray) -> ScoreParts:
 def scores(prep: PoolArrays, a: IntArray, b: IntArray) -> FloatArray:
     """Total score of feasible pairs (a, b)."""
     return score_parts(prep, a, b).total
-
-
-def window_pairs(
-    prep: PoolArrays, keys: IntArray, *, check_tier: bool
-) -> tuple[IndexArray, IndexArray, FloatArray]:
-    """The feasible pairs among sorted distinct keys of same-bucket pairs, with scores.
-
-    Same-bucket pairs are active, share a language when one is required and a tier when
-    the tier distance must be 0, so this checks only a shared start (and the tier
-    distance when `check_tier`) and the forbidden pairs, and computes the slot part in
-    the same pass over the bitsets. Scores are those of `scores`, to the bit. Returns
-    `a`, `b` (int32 when the pool allows) in key order and the scores.
-    """
-    n = prep.n
-    index_type = np.int32 if n < (1 << 31) else np.int64
-    w = prep.weights
-    span = w.strength_span_decades
-    tier = prep.tier
-    max_distance = prep.rules.max_tier_distance
-    st, ev = prep.starts, prep.evening
-
-    def check(lo: int) -> tuple[IndexArray, IndexArray, FloatArray]:
-        chunk = keys[lo : lo + PAIR_CHUNK]
-        x = chunk // n
-        y = chunk - x * n
-        shared = st[0][x] & st[0][y]
-        both = ev[0][x] & ev[0][y]
-        for k in range(1, st.shape[0]):
-            shared |= st[k][x] & st[k][y]
-            both |= ev[k][x] & ev[k][y]
-        ok = shared != 0
-        if check_tier:
-            ok &= np.abs(tier[x] - tier[y]) <= max_distance
-        if prep.forbidden.size:
-            # Few forbidden keys against a sorted slice: search them in it, not it in them.
-            pos = np.searchsorted(chunk, prep.forbidden)
-            hit = pos < chunk.size
-            pos = pos[hit]
-            ok[pos[chunk[pos] == prep.forbidden[hit]]] = False
-        x, y, chunk = x[ok], y[ok], chunk[ok]
-        slot = np.where(both[ok] != 0, 1.0, 0.0)
-        # One evening only: looked for where there is no shared evening (a minority).
-        rest = np.flatnonzero(slot == 0.0)
-        if rest.size:
-            xr, yr = x[rest], y[rest]
-            one = np.zeros(rest.size, dtype=np.uint64)
-            for k in range(st.shape[0]):
-                one |= (ev[k][xr] & st[k][yr]) | (st[k][xr] & ev[k][yr])
-            slot[rest[one != 0]] = 0.5
-        revenue = similarity(prep.log_revenue[x] - prep.log_revenue[y], span)
-        audience = similarity(prep.log_followers[x] - prep.log_followers[y], span)
-        novelty = np.where(_in_sorted(chunk, prep.met), 0.0, 1.0)
-        fairness = (prep.fair[x] + prep.fair[y]) / 2.0
-        total = _weighted(w, revenue, audience, slot, novelty, fairness)
-        return x.astype(index_type), y.astype(index_type), total
-
-    done = thread_map(check, range(0, keys.size, PAIR_CHUNK))
-    parts_a = [d[0] for d in done]
-    parts_b = [d[1] for d in done]
-    parts_s = [d[2] for d in done]
-    if not parts_s:
-        z: IndexArray = np.zeros(0, dtype=np.int64)
-        return z, z, np.zeros(0)
-    return (
-        np.concatenate(parts_a),
-        np.concatenate(parts_b),
-        np.concatenate(parts_s),
-    )

@@ -1,0 +1,305 @@
+"""The strength-window candidate search, compiled: one pass per creator, no pair keys.
+
+candidates.py sorts each (tier band, language, 3-hour cell) bucket by both strengths;
+this module walks, for every creator x, the `window` nearest entries on both sides of
+each of x's entries in both orders (the same neighbour relation as before: y is within
+x's window in a bucket order exactly when x is within y's), checks the hard rules the
+bucket does not imply (a shared start, the tier distance when tiers may differ, the
+forbidden pairs), scores each distinct feasible neighbour (the float operations of
+scoring.score_parts, in the same order, so the scores are the same to the bit) and
+keeps x's `keep` best, best first by (score descending, partner ascending), which is the
+order (score descending, pair key ascending) restricted to x's pairs.
+
+An edge is a candidate when either end keeps it (the union of the kept lists); every
+other feasible pair the windows met scores at most the keep-th best of both its ends.
+Each pair is looked at from both ends (twice the checks of a single pass), which is what
+lets a creator's kept list be chosen without first collecting every checked pair: the
+memory is the kept lists (n x keep), not the millions of checked pairs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _member(sorted_keys: Any, key: int) -> bool:
+    """Whether key is in the sorted array (binary search)."""
+    lo, hi = 0, sorted_keys.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sorted_keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < sorted_keys.size and bool(sorted_keys[lo] == key)
+
+
+@njit(cache=True, inline="always")
+def _offer(top_y: Any, top_s: Any, count: int, x: int, y: int, score: float, original: Any) -> None:
+    """Put partner y into x's kept list (score descending, then partner ascending in the
+    original numbering), which holds min(count, keep) partners before this one."""
+    keep = top_y.shape[1]
+    filled = min(count, keep)
+    if filled == keep:
+        ws = top_s[x, keep - 1]
+        if score < ws or (score == ws and original[y] > original[top_y[x, keep - 1]]):
+            return
+        filled -= 1
+    i = filled
+    while i > 0 and (
+        top_s[x, i - 1] < score
+        or (top_s[x, i - 1] == score and original[top_y[x, i - 1]] > original[y])
+    ):
+        top_s[x, i] = top_s[x, i - 1]
+        top_y[x, i] = top_y[x, i - 1]
+        i -= 1
+    top_s[x, i] = score
+    top_y[x, i] = y
+
+
+@njit(cache=True, nogil=True)
+def kept_lists(
+    n: int,
+    first: int,
+    last: int,
+    original: Any,
+    entry_ptr: Any,
+    entry_of: Any,
+    position: Any,
+    sorted_place: Any,
+    window: int,
+    keep: int,
+    starts: Any,
+    evening: Any,
+    tier: Any,
+    check_tier: bool,
+    max_distance: int,
+    forbidden: Any,
+    met: Any,
+    log_revenue: Any,
+    log_followers: Any,
+    fair: Any,
+    weights: Any,
+    span: float,
+) -> tuple[Any, Any, Any, Any, int, int]:
+    """Each creator's kept partners and scores (n x keep, best first; -1 past its count),
+    its count of feasible neighbours, its best score (-inf: none), and the distinct pairs
+    checked and found feasible.
+
+    The creators come renumbered (by strength, so that a creator's window neighbours
+    sit near it in every array); original[x] is x's row before, which breaks ties of
+    equal scores, so the result does not depend on the renumbering. A pair is checked
+    once, from its lower end, and offered to both ends' lists; only the pairs whose lower
+    end is in first..last-1 are walked (threads split the walk, see merge_lists).
+    entry_ptr / entry_of: creator x's entries are entry_of[entry_ptr[x]:entry_ptr[x+1]];
+    position[o, e]: where entry e sits in order o (o = 0 revenue, 1 followers);
+    sorted_place[o, i]: bucket rank << 32 | creator of the entry at place i of order o
+    (one read for both). starts / evening: (n, words), a creator's words side by side.
+    The pair keys of `forbidden` and `met` are in the new numbering. weights: revenue,
+    audience, slot, novelty, fairness.
+    """
+    size = sorted_place.shape[1]
+    words = starts.shape[1]
+    w_rev, w_aud, w_slot, w_nov, w_fair = weights[0], weights[1], weights[2], weights[3], weights[4]
+    top_y = np.full((n, keep), -1, dtype=np.int64)
+    top_s = np.zeros((n, keep))
+    degree = np.zeros(n, dtype=np.int64)
+    best = np.full(n, -np.inf)
+    # Only creators with a forbidden (or met) pair need the binary search.
+    flagged = np.zeros(n, dtype=np.int8)
+    for key in forbidden:
+        flagged[key // n] |= 1
+        flagged[key % n] |= 1
+    for key in met:
+        flagged[key // n] |= 2
+        flagged[key % n] |= 2
+    seen = np.full(n, -1, dtype=np.int64)
+    checked = 0
+    feasible_count = 0
+    for x in range(first, last):
+        for t in range(entry_ptr[x], entry_ptr[x + 1]):
+            e = entry_of[t]
+            for o in range(2):
+                p = position[o, e]
+                bk = sorted_place[o, p] >> 32
+                lo = max(0, p - window)
+                hi = min(size - 1, p + window)
+                for j in range(lo, hi + 1):
+                    place = sorted_place[o, j]
+                    if j == p or place >> 32 != bk:
+                        continue
+                    y = place & 0xFFFFFFFF
+                    if y <= x or seen[y] == x:
+                        continue
+                    seen[y] = x
+                    checked += 1
+                    if check_tier and abs(tier[x] - tier[y]) > max_distance:
+                        continue
+                    shared = False
+                    both = False
+                    for k in range(words):
+                        if starts[x, k] & starts[y, k]:
+                            shared = True
+                        if evening[x, k] & evening[y, k]:
+                            both = True
+                            break
+                    if not shared:
+                        continue
+                    key = x * n + y
+                    marks = flagged[x] & flagged[y]
+                    if marks & 1 and _member(forbidden, key):
+                        continue
+                    feasible_count += 1
+                    if both:
+                        slot = 1.0
+                    else:
+                        slot = 0.0
+                        for k in range(words):
+                            if (evening[x, k] & starts[y, k]) | (starts[x, k] & evening[y, k]):
+                                slot = 0.5
+                                break
+                    revenue = max(0.0, 1.0 - abs(log_revenue[x] - log_revenue[y]) / span)
+                    audience = max(0.0, 1.0 - abs(log_followers[x] - log_followers[y]) / span)
+                    novelty = 0.0 if marks & 2 and _member(met, key) else 1.0
+                    fairness = (fair[x] + fair[y]) / 2.0
+                    score = (
+                        w_rev * revenue
+                        + w_aud * audience
+                        + w_slot * slot
+                        + w_nov * novelty
+                        + w_fair * fairness
+                    )
+                    best[x] = max(best[x], score)
+                    best[y] = max(best[y], score)
+                    _offer(top_y, top_s, degree[x], x, y, score, original)
+                    _offer(top_y, top_s, degree[y], y, x, score, original)
+                    degree[x] += 1
+                    degree[y] += 1
+    return top_y, top_s, degree, best, checked, feasible_count
+
+
+@njit(cache=True)
+def merge_lists(
+    top_y: Any, top_s: Any, other_y: Any, other_s: Any, original: Any
+) -> tuple[Any, Any]:
+    """The kept lists of two walks of disjoint pairs, merged (each list best first)."""
+    n, keep = top_y.shape
+    out_y = np.full((n, keep), -1, dtype=np.int64)
+    out_s = np.zeros((n, keep))
+    for x in range(n):
+        i = j = 0
+        for k in range(keep):
+            yi, yj = top_y[x, i] if i < keep else -1, other_y[x, j] if j < keep else -1
+            if yi < 0 and yj < 0:
+                break
+            take_i = yj < 0 or (
+                yi >= 0
+                and (
+                    top_s[x, i] > other_s[x, j]
+                    or (top_s[x, i] == other_s[x, j] and original[yi] < original[yj])
+                )
+            )
+            if take_i:
+                out_y[x, k], out_s[x, k] = yi, top_s[x, i]
+                i += 1
+            else:
+                out_y[x, k], out_s[x, k] = yj, other_s[x, j]
+                j += 1
+    return out_y, out_s
+
+
+@njit(cache=True)
+def union_edges(n: int, top_y: Any, top_s: Any) -> tuple[Any, Any, Any]:
+    """The edges kept by either end, once each, as (a < b, score) in pair-key order."""
+    keep = top_y.shape[1]
+    total = 0
+    for x in range(n):
+        for j in range(keep):
+            if top_y[x, j] >= 0:
+                total += 1
+    ea = np.empty(total, dtype=np.int64)
+    eb = np.empty(total, dtype=np.int64)
+    es = np.empty(total)
+    m = 0
+    for x in range(n):
+        for j in range(keep):
+            y = top_y[x, j]
+            if y < 0:
+                break
+            if y < x:  # also in y's list? then it was emitted from there
+                again = False
+                for i in range(keep):
+                    if top_y[y, i] == x:
+                        again = True
+                        break
+                    if top_y[y, i] < 0:
+                        break
+                if again:
+                    continue
+            ea[m] = min(x, y)
+            eb[m] = max(x, y)
+            es[m] = top_s[x, j]
+            m += 1
+    # Counting sort by a, then each a's group by b (insertion sort: groups are short).
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        ptr[ea[k] + 1] += 1
+    for x in range(n):
+        ptr[x + 1] += ptr[x]
+    fill = ptr[:-1].copy()
+    oa = np.empty(m, dtype=np.int64)
+    ob = np.empty(m, dtype=np.int64)
+    os_ = np.empty(m)
+    for k in range(m):
+        at = fill[ea[k]]
+        fill[ea[k]] += 1
+        oa[at] = ea[k]
+        ob[at] = eb[k]
+        os_[at] = es[k]
+    for x in range(n):
+        for i in range(ptr[x] + 1, ptr[x + 1]):
+            vb, vs = ob[i], os_[i]
+            j = i
+            while j > ptr[x] and ob[j - 1] > vb:
+                ob[j] = ob[j - 1]
+                os_[j] = os_[j - 1]
+                j -= 1
+            ob[j] = vb
+            os_[j] = vs
+    return oa, ob, os_
+
+
+def compile_ahead() -> None:
+    """Compile (or load from numba's cache) the walk on a tiny pool of two creators."""
+    z = np.zeros(2, dtype=np.int64)
+    one = np.ones((2, 1), dtype=np.uint64)
+    top_y, top_s, *_ = kept_lists(
+        2,
+        0,
+        2,
+        np.arange(2),
+        np.arange(3),
+        np.arange(2),
+        np.array([[0, 1], [0, 1]]),
+        np.array([[0, 1], [0, 1]]),
+        1,
+        1,
+        one,
+        one,
+        z,
+        False,
+        0,
+        z[:0],
+        z[:0],
+        np.zeros(2),
+        np.zeros(2),
+        np.zeros(2),
+        np.ones(5),
+        2.0,
+    )
+    merge_lists(top_y, top_s, top_y, top_s, np.arange(2))
+    union_edges(2, top_y, top_s)
