@@ -1,5 +1,5 @@
 """The report cache's warmer: the dashboard's and the default program report's figures
-are computed before the first request and again after every import, so a request finds
+are computed as the app starts and again after every import, so a request finds
 them (no computation of its own), and they are the import's figures; both backends."""
 
 from __future__ import annotations
@@ -61,15 +61,14 @@ def test_requests_find_the_figures_warm_before_and_after_an_import(md: Matchdesk
     warmer = Warmer(md, cache, every=0.01)
     warmer.start()
     try:
-        assert warmer.rounds == 1
+        assert warmer.wait(1)
         warmed = cache.misses
         assert warmed > 0
         assert _requests(md, cache) == 100
         assert cache.misses == warmed  # nothing computed by the "requests"
 
         load(md, csv(_session_row(md, "sol", 2, 700)))
-        with warmer.warmed:
-            assert warmer.warmed.wait_for(lambda: warmer.rounds >= 2, timeout=120)
+        assert warmer.wait(2)
         again = cache.misses
         assert again > warmed
         assert _requests(md, cache) == 800  # the import's figures, not the old ones
@@ -80,7 +79,7 @@ def test_requests_find_the_figures_warm_before_and_after_an_import(md: Matchdesk
     assert not warmer._thread.is_alive()
 
 
-def test_the_served_app_is_warm_before_its_first_request(md: Matchdesk) -> None:
+def test_the_served_app_warms_its_cache_as_it_starts(md: Matchdesk) -> None:
     add_creators(md, "luna")
     load(md, csv(_session_row(md, "luna", 1, 50)))
     cold = create_app(md)
@@ -88,4 +87,6 @@ def test_the_served_app_is_warm_before_its_first_request(md: Matchdesk) -> None:
         assert len(cold.state.results_cache) == 0  # tests and the CLI: no warmer
     app = create_app(md, warm_reports=True)
     with TestClient(app):
+        assert app.state.results_warmer.wait(1)
         assert len(app.state.results_cache) > 0
+    assert not app.state.results_warmer._thread.is_alive()

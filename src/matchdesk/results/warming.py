@@ -3,13 +3,15 @@
 The dashboard and the program report's default period (the last four weeks) read figures
 that cost seconds at a platform's size when computed (creators gone dark, the tier
 review, the totals and movers, the charts' specs). `warm` computes them into the app's
-cache; `Warmer` does so when the app starts (before it takes requests) and again, on a
-thread of its own, whenever the results' or the roster's version changes (an import, the
-daily refresh, a creator edit; in this process or any other) or the program day turns.
+cache; `Warmer` does so, on a thread of its own, as soon as the app starts and again
+whenever the results' or the roster's version changes (an import, the daily refresh, a
+creator edit; in this process or any other) or the program day turns.
 The cache stays exact (every entry keyed by those versions): the warmer only makes sure
 the entries the next requests ask for exist already. A request arriving in the moment
-between an import's commit and the warmer's next look (`every` seconds) waits for the
-one computation, as the cache always had it.
+between an import's commit and the warmer's next look (`every` seconds), or in the
+first seconds after the app starts, waits for the one computation, as the cache always
+had it (it is not made to wait before the app takes requests: a server that takes half a
+minute to answer at all, and as long to stop, is worse).
 """
 
 from __future__ import annotations
@@ -64,16 +66,23 @@ class Warmer:
         self._seen: tuple[str, str, date] | None = None
 
     def start(self) -> None:
-        """Warm once now (the caller waits: the app takes no request before), then keep
-        watching on a daemon thread."""
-        self._warm()
-        self._thread = threading.Thread(target=self._watch, name="results-warmer", daemon=True)
+        """Warm at once and keep watching, on a daemon thread: the app starts serving
+        meanwhile (a request for a figure being computed waits for that computation; it
+        never starts a second one)."""
+        self._thread = threading.Thread(target=self._run, name="results-warmer", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop watching; a warm-up under way is not waited for long (the thread is a
+        daemon: it ends with the process)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=2)
+
+    def wait(self, rounds: int = 1, timeout: float = 120) -> bool:
+        """Wait until `rounds` warm-ups are done (for tests); whether they are."""
+        with self.warmed:
+            return self.warmed.wait_for(lambda: self.rounds >= rounds, timeout=timeout)
 
     def _current(self) -> tuple[str, str, date]:
         today = today_in(self.md.program.program.timezone)
@@ -91,7 +100,8 @@ class Warmer:
             self.rounds += 1
             self.warmed.notify_all()
 
-    def _watch(self) -> None:
+    def _run(self) -> None:
+        self._warm()
         while not self._stop.wait(self.every):
             try:
                 changed = self._current() != self._seen

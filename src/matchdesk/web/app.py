@@ -76,7 +76,7 @@ def _zoned(moment: datetime, timezone: str = "UTC", fmt: str = "%a %d %b %Y, %H:
 def create_app(md: Matchdesk, *, warm_reports: bool = False) -> FastAPI:
     """The web app: ops pages, the creator portal and the REST API under /api/v1.
     `warm_reports` (what `matchdesk serve` asks for): the report and dashboard figures are
-    computed before the first request and again after every change (results/warming.py)."""
+    computed as it starts and again after every change (results/warming.py)."""
     roster_index = RosterIndexCache([t.name for t in md.program.tiers])
 
     @asynccontextmanager
@@ -85,8 +85,9 @@ def create_app(md: Matchdesk, *, warm_reports: bool = False) -> FastAPI:
         with md.transaction() as session:
             await run_in_threadpool(roster_index.current, session)
         warmer = Warmer(md, web.state.results_cache) if warm_reports else None
+        web.state.results_warmer = warmer
         if warmer is not None:
-            await run_in_threadpool(warmer.start)
+            warmer.start()
         yield
         if warmer is not None:
             await run_in_threadpool(warmer.stop)
