@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_board.py
 	$(BIN)/python benchmarks/bench_delivery.py
 	$(BIN)/python benchmarks/bench_rounds.py
+	$(BIN)/python benchmarks/bench_i18n.py
 	$(BIN)/python benchmarks/bench_uplift.py
 	$(BIN)/python benchmarks/bench_tier_review.py
 	$(BIN)/python benchmarks/bench_checkins.py

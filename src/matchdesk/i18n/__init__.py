@@ -49,6 +49,7 @@ def languages() -> tuple[str, ...]:
     return tuple(sorted(found | {SOURCE_LANGUAGE}))
 
 
+@lru_cache(maxsize=1024)  # a roster holds few distinct language lists
 def creator_language(codes: str | None) -> str:
     """The first of the `;`-separated language codes that has a catalog, else English."""
     known = languages()
@@ -96,58 +97,34 @@ class Messages:
         """The form of `singular`/`plural` for `n` in this language."""
         return self.catalog.ngettext(singular, plural, n)
 
-    def _local(self, moment: datetime, timezone: str) -> datetime:
-        return _aware(moment).astimezone(ZoneInfo(timezone))
-
-    def _cldr(self, kind: str, local: datetime) -> str:
-        return str(_pattern(self.language, kind).apply(local, self.locale))
-
     def moment(self, moment: datetime, timezone: str) -> str:
         """A day with its year and a time on `timezone`'s clock: `Tue 10 Mar 2026, 19:00`,
         `mar, 10 mar 2026, 19:00`."""
-        local = self._local(moment, timezone)
-        if self.language == SOURCE_LANGUAGE:
-            return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
-        return self._cldr("moment", local)
+        return _written(self.language, "moment", _aware(moment), timezone)
 
     def short_moment(self, moment: datetime, timezone: str) -> str:
         """A day without its year and a time: `Tue 10 Mar, 19:00`, `mar, 10 mar, 19:00`."""
-        local = self._local(moment, timezone)
-        if self.language == SOURCE_LANGUAGE:
-            return f"{local:%a %d %b, %H:%M}"
-        return self._cldr("short_moment", local)
+        return _written(self.language, "short_moment", _aware(moment), timezone)
 
     def long_moment(self, moment: datetime, timezone: str) -> str:
         """The day in full and a time: `Tuesday 10 March 2026, 19:00`."""
-        local = self._local(moment, timezone)
-        if self.language == SOURCE_LANGUAGE:
-            return f"{local:%A %d %B %Y, %H:%M}"
-        return self._cldr("long_moment", local)
+        return _written(self.language, "long_moment", _aware(moment), timezone)
 
     def day(self, moment: datetime, timezone: str) -> str:
         """A day without its year: `Tue 10 Mar`, `mar, 10 mar`."""
-        local = self._local(moment, timezone)
-        if self.language == SOURCE_LANGUAGE:
-            return f"{local:%a} {local.day} {local:%b}"
-        return self._cldr("day", local)
+        return _written(self.language, "day", _aware(moment), timezone)
 
     def date_time(self, moment: datetime, timezone: str) -> str:
         """A date and a time: `05 Mar 2026, 19:00`, `5 mar 2026, 19:00`."""
-        local = self._local(moment, timezone)
-        if self.language == SOURCE_LANGUAGE:
-            return f"{local:%d %b %Y, %H:%M}"
-        return self._cldr("date_time", local)
+        return _written(self.language, "date_time", _aware(moment), timezone)
 
     def date(self, moment: datetime, timezone: str) -> str:
         """A date: `10 Mar 2026`, `10 mar 2026`."""
-        local = self._local(moment, timezone)
-        if self.language == SOURCE_LANGUAGE:
-            return f"{local:%d %b %Y}"
-        return self._cldr("date", local)
+        return _written(self.language, "date", _aware(moment), timezone)
 
     def clock(self, moment: datetime, timezone: str) -> str:
         """A time of day, 24-hour: `19:00`."""
-        return f"{self._local(moment, timezone):%H:%M}"
+        return f"{_aware(moment).astimezone(ZoneInfo(timezone)):%H:%M}"
 
     def weekday(self, english_abbreviation: str) -> str:
         """`Mon`..`Sun` (the availability syntax's days) in this language."""
@@ -168,6 +145,27 @@ _KINDS = {
     "date_time": ("medium", True),
     "date": ("medium", False),
 }
+
+
+# English keeps the forms matchdesk has always written (strftime's English names).
+_ENGLISH = {
+    "moment": "%a {day} %b %Y, %H:%M",
+    "short_moment": "%a %d %b, %H:%M",
+    "long_moment": "%A %d %B %Y, %H:%M",
+    "day": "%a {day} %b",
+    "date_time": "%d %b %Y, %H:%M",
+    "date": "%d %b %Y",
+}
+
+
+# A round's matches start on a few slots, so the same moment is written for thousands of
+# creators of one language and zone: each is formatted once.
+@lru_cache(maxsize=16_384)
+def _written(language: str, kind: str, moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    if language == SOURCE_LANGUAGE:
+        return local.strftime(_ENGLISH[kind].replace("{day}", str(local.day)))
+    return str(_pattern(language, kind).apply(local, Locale.parse(language)))
 
 
 @lru_cache(maxsize=256)
