@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from matchdesk.mail.models import OutboxMessage
@@ -79,10 +79,31 @@ _MARK_SENT = (
 )
 
 
+# PostgreSQL: one UPDATE for all of them, from arrays (one statement to plan and run
+# instead of one per message).
+_MARK_SENT_ARRAYS = text(
+    "UPDATE outbox SET status = 'sent', sent_at = v.at, message_id = v.header_id,"
+    " claimed_until = NULL, last_error = NULL"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:header_ids AS varchar[]),"
+    " CAST(:ats AS timestamptz[])) AS v(id, header_id, at)"
+    " WHERE outbox.id = v.id AND outbox.status = 'sending'"
+)
+
+
 def mark_sent(connection: Connection, accepted: Sequence[Accepted]) -> None:
     """Record that these messages went out, in one statement (whoever holds the claim
     now: they were sent)."""
     if not accepted:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _MARK_SENT_ARRAYS,
+            {
+                "ids": [entry.row_id for entry in accepted],
+                "header_ids": [entry.header_id for entry in accepted],
+                "ats": [entry.at for entry in accepted],
+            },
+        )
         return
     connection.execute(_MARK_SENT, [entry._asdict() for entry in accepted])
 
