@@ -28,7 +28,10 @@ edges; the pairs it pruned or never checked are covered here without being liste
    A pair with rho_ij > d_i + d_j has reach_i > d_i and reach_j > d_j, so every pair
    that can violate lies among the bucket's *flagged* members (reach > d); those pairs
    are scored exactly (hard rules included) and each violated one (w_ij > y_i + y_j) is
-   recorded. Within the work budget that lists every violated pair; past it a bucket's
+   recorded. The scan: a flagged member whose d is below theta (a low quantile of the
+   flagged members' d) is checked against every flagged member; two others, in
+   revenue order, only while R max(0, 1 - |dr| / span) + A > d_i + theta (beyond that
+   rho_ij <= d_i + theta <= d_i + d_j for every later one). Within the work budget that lists every violated pair; past it a bucket's
    flagged members are raised by (reach_k - d_k) / 2 instead (the *crude* raise: a
    pair's excess rho_ij - d_i - d_j is at most reach - d at both ends, so half of it on
    each covers the pair).
@@ -202,6 +205,7 @@ def _score(
 
 
 INF = np.inf
+LOW_SHARE = 32  # about 1 / LOW_SHARE of a bucket's flagged members are scanned in full
 TOL = 1e-9  # flagging and crude raises err this much on the safe side (float rounding)
 
 
@@ -366,14 +370,16 @@ def _price_buckets(
         work += 8 * size
         flagged = np.empty(size, dtype=np.int64)
         count = 0
-        dmin = INF
         for t in range(size):
             if reach[t] > ds[t] - TOL:
                 flagged[count] = t
                 count += 1
-                dmin = min(dmin, ds[t])
         if count < 2:
             continue
+        # theta: a low quantile of the flagged members' d. A low member (d < theta) is
+        # checked against every flagged member; two others only while rho can exceed
+        # d_t + theta (rho falls as xs moves away).
+        theta = np.sort(ds[flagged[:count]])[count // LOW_SHARE]
         if work > budget:
             for u in range(count):
                 t = flagged[u]
@@ -391,14 +397,20 @@ def _price_buckets(
                 break
             t = flagged[u]
             i = ids[t]
-            for v in range(u + 1, count):
+            low = ds[t] < theta
+            for v in range(0 if low else u + 1, count):
                 s = flagged[v]
+                if v == u or (low and v < u and ds[s] < theta):
+                    continue  # itself, or a pair of low members scanned from the first
                 work += 1
                 if work > budget:
                     break
-                dx = xs[s] - xs[t]
-                if max(0.0, rw - dx) + aw <= ds[t] + dmin - TOL:
-                    break  # xs only grows along the flagged members
+                dx = abs(xs[s] - xs[t])
+                if not low:
+                    if ds[s] < theta:
+                        continue  # scanned from s, which is low
+                    if max(0.0, rw - dx) + aw <= ds[t] + theta - TOL:
+                        break  # xs only grows, and every partner left has d >= theta
                 relaxed = max(0.0, rw - dx) + max(0.0, aw - abs(ys[s] - ys[t]))
                 if relaxed <= ds[t] + ds[s] - TOL:
                     continue
