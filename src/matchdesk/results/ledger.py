@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, case, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from matchdesk.results.models import LedgerDay
 from matchdesk.results.staging import CREATED, STAGING, UNCHANGED, UPDATED, L, S, Stage
@@ -118,21 +118,30 @@ def refresh_revenue(session: Session, today: date, touched: Any = None) -> int:
     creators in `touched` (a subquery of ids: those an import just gave results); returns
     how many creators changed. Their tiers are left as they are."""
     first, last = revenue_window(today)
-    total = func.coalesce(
-        select(func.sum(LedgerDay.diamonds))
-        .where(LedgerDay.creator_id == Creator.id, LedgerDay.day.between(first, last))
-        .scalar_subquery(),
-        0,
+    # The window's sums in one grouped read of the ledger, joined to the creators in
+    # scope (not a sum per creator, twice: once to compare, once to set).
+    sums = (
+        select(LedgerDay.creator_id, func.sum(LedgerDay.diamonds).label("total"))
+        .where(LedgerDay.day.between(first, last))
+        .group_by(LedgerDay.creator_id)
+        .subquery("sums")
     )
-    scope = Creator.revenue_source == "results"
+    them = aliased(Creator, name="them")
+    scope = them.revenue_source == "results"
     if touched is not None:
-        scope = or_(scope, Creator.id.in_(touched))
+        scope = or_(scope, them.id.in_(touched))
+    wanted = (
+        select(them.id.label("id"), func.coalesce(sums.c.total, 0).label("total"))
+        .outerjoin(sums, sums.c.creator_id == them.id)
+        .where(scope)
+        .subquery("wanted")
+    )
     result = session.execute(
         update(Creator)
-        .where(scope)
-        .where(or_(Creator.revenue_30d != total, Creator.revenue_source != "results"))
+        .where(Creator.id == wanted.c.id)
+        .where(or_(Creator.revenue_30d != wanted.c.total, Creator.revenue_source != "results"))
         .values(
-            revenue_30d=total,
+            revenue_30d=wanted.c.total,
             revenue_source="results",
             version=Creator.version + 1,
             # counted in the report rollups from their first results (rollups.counted_tier)

@@ -308,14 +308,20 @@ def _record_masks(session: Session) -> None:
         week_end: Any = added.c.week + 6
     else:
         week_end = func.date(added.c.week, "+6 days")
+    # Each creator-week's tier by a join (not a lookup per row), and the old masks
+    # computed once for both of their uses below (a CTE: PostgreSQL materialises one
+    # referenced twice, where a subquery would be planned, joined and grouped twice).
+    tier = counted_tier().label("tier")
     before = (
         select(
-            added.c.creator_id,
+            Creator.id.label("creator_id"),
             added.c.week,
             added.c.added,
+            tier,
             func.coalesce(func.sum(weekday_bit(session, LedgerDay.day)), 0).label("old"),
         )
         .select_from(added)
+        .join(Creator, Creator.id == added.c.creator_id)
         .outerjoin(
             LedgerDay,
             and_(
@@ -325,20 +331,19 @@ def _record_masks(session: Session) -> None:
                 LedgerDay.sessions > 0,
             ),
         )
-        .group_by(added.c.creator_id, added.c.week, added.c.added)
-        .subquery("before")
+        .group_by(Creator.id, added.c.week, added.c.added)
+        .cte("before")
     )
-    tier = select(counted_tier()).where(Creator.id == before.c.creator_id).scalar_subquery()
     changes = union_all(
         select(
             before.c.week,
-            tier.label("tier"),
+            before.c.tier,
             before.c.old.label("days"),
             literal(-1).label("creators"),
         ),
         select(
             before.c.week,
-            tier.label("tier"),
+            before.c.tier,
             (before.c.old + before.c.added).label("days"),
             literal(1).label("creators"),
         ),
