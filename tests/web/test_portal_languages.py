@@ -5,6 +5,7 @@ operator's pages stay English (issue 12, item 6)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from matchdesk.context import Matchdesk
 from matchdesk.outreach.consent import unsubscribe_token
-from matchdesk.portal.links import issue_portal_link
+from matchdesk.portal.links import issue_portal_link, make_portal_token
 from matchdesk.roster.editing import create_creator
 from matchdesk.roster.service import get_creator
 
@@ -105,3 +106,26 @@ def test_the_other_portal_pages_speak_indonesian(md: Matchdesk, web: Any, sari: 
     done = client.post(f"/unsubscribe/{token}").text
     assert "<h1>Anda telah berhenti berlangganan</h1>" in done
     assert "Tidak ada lagi buletin yang akan dikirim ke sari@example.com." in done
+
+
+def test_an_expired_link_says_so_in_the_creators_language(
+    md: Matchdesk, web: Any, sari: str
+) -> None:
+    with md.transaction() as session:
+        creator = get_creator(session, "sari")
+        assert creator is not None
+        long_ago = datetime.now(UTC) - timedelta(days=md.settings.portal_link_days + 1)
+        old = make_portal_token(md.settings, "sari", creator.id, clock=lambda: long_ago)
+    client = TestClient(web)
+    expired = client.get(f"/portal/{old}")
+    assert expired.status_code == 410
+    assert '<html lang="id">' in expired.text
+    assert "<h1>Ada yang tidak beres</h1>" in expired.text
+    assert (
+        "<p>Tautan ini sudah kedaluwarsa. Mintalah tautan baru kepada manajer program Anda.</p>"
+        in expired.text
+    )
+    forged = client.get(f"/portal/{old[:-2]}xx")
+    assert forged.status_code == 403
+    assert '<html lang="en">' in forged.text  # a forged link names nobody
+    assert "<p>This link is not valid.</p>" in forged.text

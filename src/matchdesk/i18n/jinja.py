@@ -34,9 +34,19 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
+@pass_context
+def _translated(context: Context, text: str) -> str:
+    """`text` in the page's language when the catalog has it, else as it is (never
+    %-formatted, unlike `_`: for messages made elsewhere, e.g. an error's)."""
+    messages = _messages(context)
+    return messages.gettext(str(text)) if messages else str(text)
+
+
 def install_i18n(env: Environment) -> None:
-    """Add the i18n extension to `env`, its gettext reading each render's `i18n`."""
+    """Add the i18n extension to `env`, its gettext reading each render's `i18n`, and
+    the `translated` filter."""
     env.add_extension("jinja2.ext.i18n")
+    env.filters["translated"] = _translated
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )

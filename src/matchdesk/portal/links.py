@@ -214,6 +214,18 @@ def read_portal_token(
     )
 
 
+def creator_id_of_token(settings_or_key: Settings | str, token: str) -> int | None:
+    """The creator id a genuine token names, however old it is (None for a forged or
+    malformed one): enough to speak to them in their language on the page that says
+    their link has expired, never to act for them."""
+    try:
+        payload = _serializer(_key(settings_or_key), _now).loads(token)
+    except BadSignature:
+        return None
+    found = payload.get("id") if isinstance(payload, dict) else None
+    return found if isinstance(found, int) else None
+
+
 def portal_url(
     settings: Settings,
     handle: str,

@@ -58,6 +58,7 @@ def error_response(
         "error.html",
         {
             **template_context(request),
+            "i18n": _creator_language(request),
             "status": status,
             "title": _TITLES.get(status, "Something is not right" if status < 500 else "Sorry"),
             "message": message,
@@ -66,6 +67,17 @@ def error_response(
         },
         status_code=status,
     )
+
+
+def _creator_language(request: Request) -> Any:
+    """On a portal page, the creator's language (the page's words are translated)."""
+    from matchdesk.web.routes.portal import error_messages
+
+    try:
+        return error_messages(request)
+    except Exception:  # an error page must render whatever else has failed
+        log.exception("the creator's language for an error page")
+        return None
 
 
 def _validation_details(exc: RequestValidationError) -> list[str]:

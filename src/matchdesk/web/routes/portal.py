@@ -11,15 +11,17 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from matchdesk.errors import Conflict, InvalidInput, MatchdeskError
-from matchdesk.i18n import Messages, messages_for
+from matchdesk.i18n import N_, Messages, messages_for
 from matchdesk.portal.links import (
     PortalView,
     check_portal_csrf,
     creator_for_token,
+    creator_id_of_token,
     open_portal,
     portal_csrf,
     save_portal_availability,
 )
+from matchdesk.roster.models import Creator
 from matchdesk.rounds.lifecycle import respond
 from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
@@ -81,6 +83,34 @@ def portal_home(
 ) -> Response:
     """The creator's own page: figures, upcoming matches, weekly availability."""
     return _page(request, token, saved=saved, answered=answered, answered_match=match)
+
+
+# The error page's words a creator may meet (web/errors.py, error.html), translated there.
+ERROR_WORDS = (
+    N_("This link is not valid."),
+    N_("This link has expired. Ask your program manager for a new one."),
+    N_("Not allowed"),
+    N_("Not found"),
+    N_("Something is not right"),
+    N_("Sorry"),
+)
+
+
+def error_messages(request: Request) -> Messages | None:
+    """The language of the creator whose portal link is in the address of a failed
+    request (signature checked, age not: an expired link still says who it was for),
+    or None outside the portal."""
+    path = request.url.path
+    if not path.startswith("/portal/"):
+        return None
+    token = path.split("/")[2]
+    md = app_of(request)
+    creator_id = creator_id_of_token(md.settings, token)
+    if creator_id is None:
+        return None
+    with md.transaction() as session:
+        creator = session.get(Creator, creator_id)
+        return messages_for(creator.languages) if creator else None
 
 
 def _messages(request: Request, token: str) -> Messages:
