@@ -195,17 +195,18 @@ def parse_columns(
     problems, exactly as `parse_rows` reports them, in `problems`)."""
     names = problems.columns
     width = len(names)
-    if any(len(cells) > width for _, cells in rows):
-        wide = [(n, cells) for n, cells in rows if len(cells) > width and any(cells[width:])]
-        for number, cells in wide:
-            problems.add_row(number, f"{len(cells)} values but the header has {width} columns")
-        if wide:
-            left_out = {n for n, _ in wide}
-            rows = [(n, cells) for n, cells in rows if n not in left_out]
-    if not rows:
-        return [], []
     numbers = [n for n, _ in rows]
     kept = [cells for _, cells in rows]
+    if max(map(len, kept), default=0) > width:
+        wide = {n for n, cells in rows if len(cells) > width and any(cells[width:])}
+        for number, cells in rows:
+            if number in wide:
+                problems.add_row(number, f"{len(cells)} values but the header has {width} columns")
+        if wide:
+            numbers = [n for n, _ in rows if n not in wide]
+            kept = [cells for n, cells in rows if n not in wide]
+    if not kept:
+        return [], []
     # short rows' missing cells are empty (a column no row reaches, too); cells beyond
     # the header's columns are empty here
     transposed = itertools.chain(

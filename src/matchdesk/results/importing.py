@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from matchdesk.results.records import (
@@ -85,6 +86,9 @@ def _outcome(text: str) -> str | None:
     return value
 
 
+_normalize_handle = lru_cache(maxsize=65_536)(normalize_handle)
+
+
 def _digits(cells: Sequence[str]) -> bool:
     """Every cell a run of ASCII digits short enough for `_count`'s common case."""
     joined = "".join(cells)
@@ -120,6 +124,18 @@ def _nothing_or_none(cells: Sequence[str]) -> list[object] | None:
     return None if any(cells) else [None] * len(cells)
 
 
+_TZINFO = attrgetter("tzinfo")
+
+
+def _handles_of(cells: Sequence[str]) -> list[object] | None:
+    """Each distinct handle of the chunk normalised once."""
+    try:
+        normal = {cell: _normalize_handle(cell) for cell in set(cells)}
+    except CellError:
+        return None
+    return list(map(normal.__getitem__, cells))
+
+
 def _starts(cells: Sequence[str]) -> list[object] | None:
     """The common case of a whole column of UTC times (`Z` or +00:00), in range."""
     try:
@@ -128,7 +144,7 @@ def _starts(cells: Sequence[str]) -> list[object] | None:
         return None
     if not moments:
         return []
-    if not all(moment.tzinfo is UTC for moment in moments):
+    if set(map(_TZINFO, moments)) != {UTC}:
         return None
     if min(moments).year < 2000 or max(moments).year > 2099:
         return None
@@ -139,7 +155,7 @@ RESULTS_COLUMNS = Columns(
     COLUMNS,
     REQUIRED_COLUMNS,
     {
-        "handle": lru_cache(maxsize=65_536)(normalize_handle),
+        "handle": _normalize_handle,
         "started_at": parse_started_at,
         "duration_minutes": _duration,
         "diamonds": _count,
@@ -151,6 +167,7 @@ RESULTS_COLUMNS = Columns(
     {"started_at": 40, "duration_minutes": 20, "match_id": 20, "outcome": 10},
     default_max_length=30,
     bulk={
+        "handle": _handles_of,
         "started_at": _starts,
         "duration_minutes": _durations,
         "diamonds": _counts,
