@@ -13,7 +13,7 @@ included), with the rate limit off.
 
     python benchmarks/bench_delivery.py [--messages 30000] [--workers 4]
         [--backends sqlite postgresql] [--sinks smtp-sink aiosmtpd]
-        [--batch-size 200] [--commit-every 50] [--connections 4]
+        [--batch-size 400] [--commit-every 50] [--connections 8]
 """
 
 from __future__ import annotations
@@ -251,9 +251,9 @@ def main() -> None:
     # 30,000 so the workers' start-up (1-2 s of imports each) does not dominate.
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=400)
     parser.add_argument("--commit-every", type=int, default=50)
-    parser.add_argument("--connections", type=int, default=4, help="per worker")
+    parser.add_argument("--connections", type=int, default=8, help="per worker")
     parser.add_argument(
         "--backends", nargs="+", default=["postgresql", "sqlite"], choices=["sqlite", "postgresql"]
     )
