@@ -4,8 +4,9 @@
 
 For each pool size (demo creators, one weekly pool; see matching_pools.py) it prints,
 side by side: the engine with its default options (executor "local", 2 threads), the
-same with executor "process" (shards in worker processes; peak memory counts the workers
-too) from 100,000 creators on, the "thorough" preset (SolverOptions.thorough(): twice
+same with executor "process" (shards in worker processes, the biggest in this one; peak
+memory counts the workers too) and "ray" (Ray tasks, when Ray is installed) from 100,000
+creators on, the "thorough" preset (SolverOptions.thorough(): twice
 the candidates and components of up to 20,000 creators solved exactly; a different
 setting, slower and a little higher), greedy (pairs by score, take each whose creators
 are both free) on the full feasible graph, rustworkx's exact
@@ -192,6 +193,19 @@ def repeated(
     return out, min(times), max(times) - min(times), peak
 
 
+def _ray_started() -> bool:
+    """Ray started with one CPU per core (its workers warmed by a small solve, so no
+    size pays their start-up and the engine's first import), or False without Ray."""
+    try:
+        import ray
+    except ImportError:
+        return False
+    if not ray.is_initialized():
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        solve(demo_problem(3000, 0), executor="ray")
+    return True
+
+
 def spread_note(spread: float, repeat: int) -> str:
     return f"best of {repeat}, spread {spread:.2f} s; " if repeat > 1 else ""
 
@@ -268,24 +282,30 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
         f"bound {'priced' if stats.bound_priced else 'fitted (not priced)'}",
     )
     if size >= PROCESS_MIN:
-        forked, f_seconds, f_spread, f_peak = repeated(
-            lambda: solve(problem, executor="process"), repeat, children=True
-        )
-        ps = forked.statistics
-        same = ps.weight == stats.weight and ps.matched == stats.matched
-        row(
-            "engine (process)",
-            pool,
-            f_seconds,
-            ps.matched,
-            ps.eligible,
-            ps.weight,
-            opt,
-            ps.upper_bound,
-            f_peak,
-            f"{spread_note(f_spread, repeat)}executor='process', "
-            f"{'same result as local' if same else 'DIFFERS from local'}",
-        )
+        for executor in ("process", "ray"):
+            if executor == "ray" and not _ray_started():
+                continue
+            forked, f_seconds, f_spread, f_peak = repeated(
+                lambda executor=executor: solve(problem, executor=executor),  # type: ignore[misc]
+                repeat,
+                children=True,
+            )
+            ps = forked.statistics
+            same = ps.weight == stats.weight and ps.matched == stats.matched
+            row(
+                f"engine ({executor})",
+                pool,
+                f_seconds,
+                ps.matched,
+                ps.eligible,
+                ps.weight,
+                opt,
+                ps.upper_bound,
+                f_peak,
+                f"{spread_note(f_spread, repeat)}executor={executor!r}, "
+                f"{'same result as local' if same else 'DIFFERS from local'}"
+                f", {seconds / f_seconds:.2f}x local",
+            )
     if size <= THOROUGH_MAX:
         fast, fast_seconds, fast_spread, fast_peak = repeated(
             lambda: solve(problem, options=THOROUGH), repeat

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matching_checks import assert_valid, signature
 
-from matchdesk.matching import Result, Rules, SolverOptions, parallel, scoring, solve
+from matchdesk.matching import Result, Rules, SolverOptions, candidates, parallel, scoring, solve
 from matchdesk.matching.prepare import prepare
 from matchdesk.matching.scoring import feasible
 from matchdesk.matching.shards import shard_labels
@@ -56,6 +56,7 @@ def test_thread_count_does_not_change_the_result(monkeypatch: pytest.MonkeyPatch
     # Small slices and sorts, so that two threads really split the work of this pool.
     monkeypatch.setattr(parallel, "MIN_PARALLEL", 64)
     monkeypatch.setattr(scoring, "PAIR_CHUNK", 500)
+    monkeypatch.setattr(candidates, "SPLIT_FROM", 0)  # two walks of the windows
     problem = synthetic_problem(500, 11, blocks=20)
     one = solve(problem, options=SolverOptions(exhaustive_limit=0, threads=1))
     two = solve(problem, options=SolverOptions(exhaustive_limit=0, threads=2))

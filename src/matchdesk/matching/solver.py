@@ -86,8 +86,10 @@ class SolverOptions:
     executor: where the independent shards of the pool are solved: "local" (one after
     the other in this process), "process" (a pool of `workers` processes started by
     forkserver, or spawn) or "ray" (Ray tasks; needs the `scale` extra, and uses the
-    running Ray instance or starts a local one). workers: 0 means one per CPU. Every
-    executor gives the same result (see shards.py). threads: numpy threads for the
+    running Ray instance or starts a local one); with both, the biggest shard is solved
+    in this process meanwhile. workers: processes of the pool, 0 means one fewer than
+    the CPUs (this process is the last). Every executor gives the same result (see
+    shards.py). threads: numpy threads for the
     sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
     executor and 1 in the workers of the others. The result does not depend on it.
 
@@ -421,21 +423,29 @@ def _run_shards(
     left = deadline - clock.now()
     wall = time.time() + left if left != float("inf") else None
     tasks = [(shard, options, exhaustive, left, wall) for shard in shards]
-    # Biggest shards first, so the last one to start is a small one.
+    # Biggest shards first, so the last one to start is a small one. The biggest is
+    # solved here, in this process, while the workers (one fewer than the CPUs) take
+    # the others: this process would only wait otherwise, and that shard's arrays and
+    # outcome (often most of the pool) are never pickled.
     order = sorted(range(len(tasks)), key=lambda i: (-tasks[i][0].n, i))
-    workers = options.workers or os.cpu_count() or 1
+    here, away = order[0], order[1:]
+    workers = options.workers or max(1, (os.cpu_count() or 1) - 1)
     out: list[_ShardOutcome | None] = [None] * len(tasks)
     if options.executor == "process":
         pool = _process_pool(workers)
         try:
-            futures = {i: pool.submit(_solve_shard, *tasks[i]) for i in order}
+            futures = {i: pool.submit(_solve_shard, *tasks[i]) for i in away}
+            out[here] = _solve_shard(shards[here], options, exhaustive, deadline - clock.now())
             for i, future in futures.items():
                 out[i] = future.result()
         except BrokenProcessPool:
             _POOLS.pop(workers, None)  # a worker died: the next solve starts a new pool
             raise
     else:
-        out = _run_on_ray(tasks, order)
+        refs = _submit_to_ray([tasks[i] for i in away])
+        out[here] = _solve_shard(shards[here], options, exhaustive, deadline - clock.now())
+        for i, outcome in zip(away, _gather_from_ray(refs), strict=True):
+            out[i] = outcome
     return [x for x in out if x is not None]
 
 
@@ -465,9 +475,10 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def _run_on_ray(
-    tasks: list[tuple[PoolArrays, SolverOptions, bool, float, float | None]], order: list[int]
-) -> list[_ShardOutcome | None]:
+def _submit_to_ray(
+    tasks: list[tuple[PoolArrays, SolverOptions, bool, float, float | None]],
+) -> list[Any]:
+    """Ray tasks of the shards, started (references to their outcomes, in order)."""
     try:
         import ray
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -475,11 +486,13 @@ def _run_on_ray(
     if not ray.is_initialized():
         ray.init()
     remote: Any = ray.remote(_solve_shard)
-    refs = {i: remote.remote(*tasks[i]) for i in order}
-    out: list[_ShardOutcome | None] = [None] * len(tasks)
-    for i, ref in refs.items():
-        out[i] = ray.get(ref)
-    return out
+    return [remote.remote(*task) for task in tasks]
+
+
+def _gather_from_ray(refs: list[Any]) -> list[_ShardOutcome]:
+    import ray
+
+    return [ray.get(ref) for ref in refs]
 
 
 def _merge(
