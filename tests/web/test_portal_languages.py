@@ -129,3 +129,50 @@ def test_an_expired_link_says_so_in_the_creators_language(
     assert forged.status_code == 403
     assert '<html lang="en">' in forged.text  # a forged link names nobody
     assert "<p>This link is not valid.</p>" in forged.text
+
+
+def test_a_mistake_in_the_availability_is_explained_in_indonesian(web: Any, sari: str) -> None:
+    client = TestClient(web)
+    page = client.get(sari).text
+    version = re.search(r'name="version" value="(\d+)"', page)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert version
+    assert csrf
+    refused = client.post(
+        f"{sari}/availability",
+        data={
+            "availability": "Mon 19:00-23:00; Fri 25:00-02:00; Funday 10:00-11:00",
+            "version": version.group(1),
+            "csrf_token": csrf.group(1),
+        },
+    )
+    assert refused.status_code == 422
+    errors = re.search(r'id="availability-error" role="alert">(.*?)</ul>', refused.text, re.S)
+    assert errors
+    assert re.findall(r"<li>(.*?)</li>", errors.group(1)) == [
+        "&#39;Fri 25:00-02:00&#39;: jam 25 tidak di antara 00-23",
+    ]
+    funny = client.post(
+        f"{sari}/availability",
+        data={"availability": "Funday 10:00-11:00", "version": version.group(1),
+              "csrf_token": csrf.group(1)},
+    )  # fmt: skip
+    assert (
+        "<li>&#39;Funday 10:00-11:00&#39;: hari &#39;Funday&#39; tidak dikenal "
+        "(gunakan Mon..Sun)</li>"
+    ) in funny.text
+
+
+def test_a_mistake_in_the_checkin_hours_is_explained_in_indonesian(web: Any, sari: str) -> None:
+    client = TestClient(web)
+    page = client.get(f"{sari}/checkin").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf
+    refused = client.post(
+        f"{sari}/checkin/hours", data={"hours": "Mon 9:00-9:00", "csrf_token": csrf.group(1)}
+    )
+    assert refused.status_code == 422
+    assert (
+        "<p>&#39;Mon 9:00-9:00&#39;: jam mulai dan selesai sama (jendela waktu kosong)</p>"
+        in refused.text
+    )

@@ -40,6 +40,7 @@ from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.i18n import messages_for
 from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_csrf
+from matchdesk.portal.problems import translate_problem
 from matchdesk.roster.models import Creator
 from matchdesk.roster.service import get_creator
 from matchdesk.web.addresses import served_settings
@@ -316,7 +317,12 @@ def portal_checkin_hours(
             creator, _ = creator_for_token(session, md.settings, token)
             set_checkin_hours(session, creator, hours, actor=f"creator:{creator.handle}")
     except InvalidInput as exc:
-        text = "; ".join(d.removeprefix("hours: ") for d in exc.details) or exc.message
+        with md.transaction() as session:
+            t = messages_for(creator_for_token(session, md.settings, token)[0].languages)
+        text = (
+            "; ".join(translate_problem(d.removeprefix("hours: "), t) for d in exc.details)
+            or exc.message
+        )
         return _portal_page(request, token, status=422, problem=text, typed_hours=hours)
     return RedirectResponse(f"/portal/{token}/checkin?done=hours", status_code=303)
 

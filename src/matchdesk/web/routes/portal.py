@@ -21,6 +21,7 @@ from matchdesk.portal.links import (
     portal_csrf,
     save_portal_availability,
 )
+from matchdesk.portal.problems import translate_problem
 from matchdesk.roster.models import Creator
 from matchdesk.rounds.lifecycle import respond
 from matchdesk.web.addresses import served_settings
@@ -175,7 +176,10 @@ def portal_availability(
         with md.transaction() as session:
             save_portal_availability(session, md.program, md.settings, token, availability, version)
     except InvalidInput as exc:
-        problems = [d.removeprefix("availability: ") for d in exc.details] or [exc.message]
+        t = _messages(request, token)
+        problems = [
+            translate_problem(d.removeprefix("availability: "), t) for d in exc.details
+        ] or [exc.message]
         return _page(request, token, status=exc.status, typed=availability, problems=problems)
     except Conflict as exc:
         t = _messages(request, token)
