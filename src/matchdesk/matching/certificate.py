@@ -31,10 +31,10 @@ edges; the pairs it pruned or never checked are covered here without being liste
    recorded. The scan: a flagged member whose d is below theta (a low quantile of the
    flagged members' d) is checked against every flagged member; two others, in
    revenue order, only while R max(0, 1 - |dr| / span) + A > d_i + theta (beyond that
-   rho_ij <= d_i + theta <= d_i + d_j for every later one). Within the work budget that lists every violated pair; past it a bucket's
-   flagged members are raised by (reach_k - d_k) / 2 instead (the *crude* raise: a
-   pair's excess rho_ij - d_i - d_j is at most reach - d at both ends, so half of it on
-   each covers the pair).
+   rho_ij <= d_i + theta <= d_i + d_j for every later one). Within the work budget
+   that lists every violated pair; past it a bucket's flagged members are raised by
+   (reach_k - d_k) / 2 instead (the *crude* raise: a pair's excess rho_ij - d_i - d_j
+   is at most reach - d at both ends, so half of it on each covers the pair).
 
 3. Covering: values y + crude + delta, with delta >= 0 covering the excess of every
    recorded violated pair (delta_i + delta_j >= w_ij - y_i - y_j: the LP duals of the
@@ -48,10 +48,15 @@ edges; the pairs it pruned or never checked are covered here without being liste
    the lowest sum is kept. When a round finds no violated pair, y is optimal for the
    LP of the full feasible graph (its optimum, within the auction's eps): the best an
    LP bound without odd sets can give. Measured on the 59,718-creator shard of the
-   100,000-creator demo pool: 0.57% above the engine's weight after two rounds, 0.536%
-   after three, 0.533% after four, where it stops moving (the full LP's optimum); what
-   is left is the engine's weight below the optimum and the odd-set part (a triangle of
-   good pairs is worth 1.5 pairs to the LP).
+   100,000-creator demo pool: 0.76% above the engine's weight after one round, 0.558%
+   after two, 0.535% after three (the default: each round costs an LP and a pricing),
+   0.533% after four and 0.532% from five on, where it stops moving (the full LP's
+   optimum). What is left is the engine's weight below the optimum (with 16 / 40
+   candidates the engine finds 0.26% more on that shard) and the odd-set part (a
+   triangle of good pairs is worth 1.5 pairs to the LP; the LP optimum there has
+   7,639 creators in 2,349 odd cycles). On the cardinality families (sparse graphs)
+   the odd-set part is 0.56 to 4.4% of the optimum, on the 3,000-creator demo pools
+   0.27 to 0.38%.
 
 SolverOptions.certificate_work limits the pricing's pair visits; the solver keeps the
 lower of this bound and the fitted one of bounds.py. The result is a valid bound in
@@ -81,7 +86,7 @@ EPS_START = 100_000  # auction steps, in profit units (1 / SCALE of a score)
 EPS_FINAL = 10
 EPS_WARM = 1000  # first auction step of a warm start (a later round)
 EPS_FACTOR = 6
-ROUNDS = 6  # pricing rounds at most (column generation)
+ROUNDS = 3  # pricing rounds at most (column generation; see the module docstring)
 STOP = 1e-4  # ... stopped once a round's cover adds at most this fraction
 VIOLATED_PER_CREATOR = 6  # violated pairs kept per round, per creator of the shard
 SLACK = 1e-12
