@@ -73,16 +73,13 @@ def kept_lists(
     sorted_place: Any,
     window: int,
     keep: int,
-    starts: Any,
-    evening: Any,
+    bits: Any,
     tier: Any,
     check_tier: bool,
     max_distance: int,
     forbidden: Any,
     met: Any,
-    log_revenue: Any,
-    log_followers: Any,
-    fair: Any,
+    strength: Any,
     weights: Any,
     span: float,
 ) -> tuple[Any, Any, Any, Any, int, int]:
@@ -98,12 +95,13 @@ def kept_lists(
     entry_ptr / entry_of: creator x's entries are entry_of[entry_ptr[x]:entry_ptr[x+1]];
     position[o, e]: where entry e sits in order o (o = 0 revenue, 1 followers);
     sorted_place[o, i]: bucket rank << 32 | creator of the entry at place i of order o
-    (one read for both). starts / evening: (n, words), a creator's words side by side.
+    (one read for both). bits[x]: x's start words, then its evening words, side by side;
+    strength[x]: its log revenue, log followers and fairness part.
     The pair keys of `forbidden` and `met` are in the new numbering. weights: revenue,
     audience, slot, novelty, fairness.
     """
     size = sorted_place.shape[1]
-    words = starts.shape[1]
+    words = bits.shape[1] // 2
     w_rev, w_aud, w_slot, w_nov, w_fair = weights[0], weights[1], weights[2], weights[3], weights[4]
     top_y = np.full((n, keep), -1, dtype=np.int64)
     top_s = np.zeros((n, keep))
@@ -142,9 +140,9 @@ def kept_lists(
                     shared = False
                     both = False
                     for k in range(words):
-                        if starts[x, k] & starts[y, k]:
+                        if bits[x, k] & bits[y, k]:
                             shared = True
-                        if evening[x, k] & evening[y, k]:
+                        if bits[x, words + k] & bits[y, words + k]:
                             both = True
                             break
                     if not shared:
@@ -159,13 +157,14 @@ def kept_lists(
                     else:
                         slot = 0.0
                         for k in range(words):
-                            if (evening[x, k] & starts[y, k]) | (starts[x, k] & evening[y, k]):
+                            ev = words + k
+                            if (bits[x, ev] & bits[y, k]) | (bits[x, k] & bits[y, ev]):
                                 slot = 0.5
                                 break
-                    revenue = max(0.0, 1.0 - abs(log_revenue[x] - log_revenue[y]) / span)
-                    audience = max(0.0, 1.0 - abs(log_followers[x] - log_followers[y]) / span)
+                    revenue = max(0.0, 1.0 - abs(strength[x, 0] - strength[y, 0]) / span)
+                    audience = max(0.0, 1.0 - abs(strength[x, 1] - strength[y, 1]) / span)
                     novelty = 0.0 if marks & 2 and _member(met, key) else 1.0
-                    fairness = (fair[x] + fair[y]) / 2.0
+                    fairness = (strength[x, 2] + strength[y, 2]) / 2.0
                     score = (
                         w_rev * revenue
                         + w_aud * audience
@@ -276,7 +275,6 @@ def union_edges(n: int, top_y: Any, top_s: Any) -> tuple[Any, Any, Any]:
 def compile_ahead() -> None:
     """Compile (or load from numba's cache) the walk on a tiny pool of two creators."""
     z = np.zeros(2, dtype=np.int64)
-    one = np.ones((2, 1), dtype=np.uint64)
     top_y, top_s, *_ = kept_lists(
         2,
         0,
@@ -288,16 +286,13 @@ def compile_ahead() -> None:
         np.array([[0, 1], [0, 1]]),
         1,
         1,
-        one,
-        one,
+        np.ones((2, 2), dtype=np.uint64),
         z,
         False,
         0,
         z[:0],
         z[:0],
-        np.zeros(2),
-        np.zeros(2),
-        np.zeros(2),
+        np.zeros((2, 3)),
         np.ones(5),
         2.0,
     )
