@@ -93,6 +93,10 @@ def test_the_other_portal_pages_speak_indonesian(md: Matchdesk, web: Any, sari: 
     assert '<a href="' in checkin
     assert ">Kembali ke halaman Anda</a>" in checkin
     assert "<h2>Kapan check-in cocok untuk Anda</h2>" in checkin
+    assert (  # Sari has no manager yet: the booking's own words, translated
+        '<p id="unavailable">Manajer program Anda belum mengatur waktu check-in; '
+        "mereka akan menghubungi Anda.</p>"
+    ) in checkin
     subscriptions = client.get(f"{sari}/subscriptions").text
     assert "<h1>Pesan Anda <small>@sari</small></h1>" in subscriptions
     campaigns = client.get(f"{sari}/campaigns").text

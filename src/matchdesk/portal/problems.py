@@ -1,5 +1,6 @@
-"""The availability parser's problems (roster/availability.py, written in English for
-operators and files) in the creator's language, for the portal's forms.
+"""Problems the domain writes in English that a creator meets in the portal, in the
+creator's language: the availability parser's (roster/availability.py, also read by
+operators and in files) and the check-in booking's (checkins/booking.py).
 
 Each problem has one of a few fixed shapes; each shape is a message of the catalogs
 with its variable parts as placeholders. A problem of no known shape is shown as it is.
@@ -24,6 +25,20 @@ SHAPES = (
     N_("'%(part)s': start and end are the same (empty window)"),
     N_("text is too long (%(length)s characters; at most %(most)s)"),
     N_("too many windows (%(count)s; at most %(most)s)"),
+    # checkins/booking.py
+    N_("Someone else just took that time. Here are the next free ones."),
+    N_(
+        "your check-in is less than %(hours)s hours away and can no longer be moved; "
+        "ask your manager"
+    ),
+    N_(
+        "your check-in is less than %(hours)s hours away and can no longer be cancelled "
+        "here; ask your manager"
+    ),
+    N_("there is no check-in to cancel"),
+    N_("check-ins cannot be booked yet"),
+    N_("your program manager has not set up check-in times yet; they will contact you"),
+    N_("That is not a time to book."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -40,6 +55,15 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
         )
         out.append((re.compile(f"^{regex}$", re.S), shape))
     return tuple(out)
+
+
+def translate_problems(problems: str, messages: Messages) -> str:
+    """`translate_problem` of `problems`, or of each of them when they are `; `-joined
+    (a problem may hold `; ` itself: the whole is tried first)."""
+    whole = translate_problem(problems, messages)
+    if whole != problems:
+        return whole
+    return "; ".join(translate_problem(p, messages) for p in problems.split("; "))
 
 
 def translate_problem(problem: str, messages: Messages) -> str:

@@ -40,7 +40,7 @@ from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.i18n import messages_for
 from matchdesk.jobs import service as jobs
 from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_csrf
-from matchdesk.portal.problems import translate_problem
+from matchdesk.portal.problems import translate_problem, translate_problems
 from matchdesk.roster.models import Creator
 from matchdesk.roster.service import get_creator
 from matchdesk.web.addresses import served_settings
@@ -227,10 +227,10 @@ def _portal_page(
         zone=zone,
         mine=mine,
         days=days,
-        unavailable=unavailable,
+        unavailable=translate_problems(unavailable, i18n) if unavailable else "",
         history=[h for h in history if h.status != "booked"][::-1],
         done=done,
-        problem=problem,
+        problem=translate_problems(problem, i18n) if problem else "",
         next_slots=next_slots,
         own_hours=own_hours if typed_hours is None else typed_hours,
         default_hours=md.program.checkins.default_creator_hours,
