@@ -345,6 +345,13 @@ CASES = [
     ),
     Case("GET", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
     Case("POST", "/unsubscribe/{token}", "/unsubscribe/forged", row(403, 403, 403, 403, 403, 403)),
+    # The bounce webhook's secret address is its credential (no sign-in, no CSRF).
+    Case(
+        "POST",
+        "/webhooks/bounces/{token}",
+        "/webhooks/bounces/forged",
+        row(403, 403, 403, 403, 403, 403),
+    ),
     Case("GET", "/outbox", "/outbox", PAGE),
     # bob has a bye in the world's round (no availability).
     Case("GET", "/rounds/{round_id}/byes/{handle}", "/rounds/{round_id}/byes/bob", PAGE),
