@@ -248,6 +248,21 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     sorted_entry, sorted_bucket, position, deltas = _window_orders(
         creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
     )
+    # Bound on any partner outside both windows of some shared bucket.
+    has_evening = np.any(prep.evening != 0, axis=0)
+    sigma = np.where(has_evening, 1.0, 0.5)
+    rest = w.slot * sigma + w.novelty + w.fairness * (prep.fair + prep.fair.max()) / 2.0
+    both = np.isfinite(deltas[0]) & np.isfinite(deltas[1])
+    entry_bound = np.where(
+        both,
+        w.revenue * similarity(np.where(both, deltas[0], 0.0), span)
+        + w.audience * similarity(np.where(both, deltas[1], 0.0), span)
+        + rest[creator],
+        -np.inf,
+    )
+    del deltas
+    bound = np.full(n, -np.inf)
+    np.maximum.at(bound, creator, entry_bound)
     # The compiled walk sees the creators renumbered by revenue (`perm[new] = old`), so
     # that window neighbours are near each other in memory; the result is the same.
     perm = np.argsort(prep.log_revenue, kind="stable")
@@ -257,12 +272,18 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     entry_of = np.argsort(moved, kind="stable")
     entry_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(moved, minlength=n), out=entry_ptr[1:])
+    place = _bucket_ranks(sorted_bucket)
+    del sorted_bucket
+    place <<= 32
+    place |= moved[sorted_entry]
+    first_order = sorted_entry[0].copy()  # for the lonely creators' bucket scan
+    del sorted_entry
     arrays: tuple[Any, ...] = (
         perm,
         entry_ptr,
         entry_of,
         position,
-        (_bucket_ranks(sorted_bucket) << 32) | moved[sorted_entry],
+        place,
         window,
         keep,
         np.concatenate([prep.starts[:, perm], prep.evening[:, perm]]).T.copy(),
@@ -288,8 +309,7 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         np.maximum(best, other[3], out=best)
         checked += other[4]
         feasible_count += other[5]
-    del walks
-    del sorted_bucket, position, moved, entry_of
+    del walks, place, position, moved, entry_of
     back = np.empty_like(top_y)
     back[perm] = np.where(top_y >= 0, perm[np.maximum(top_y, 0)], -1)
     top_y = back
@@ -299,21 +319,6 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     degree[perm] = degree.copy()
     best[perm] = best.copy()
 
-    # Bound on any partner outside both windows of some shared bucket.
-    has_evening = np.any(prep.evening != 0, axis=0)
-    sigma = np.where(has_evening, 1.0, 0.5)
-    rest = w.slot * sigma + w.novelty + w.fairness * (prep.fair + prep.fair.max()) / 2.0
-    both = np.isfinite(deltas[0]) & np.isfinite(deltas[1])
-    entry_bound = np.where(
-        both,
-        w.revenue * similarity(np.where(both, deltas[0], 0.0), span)
-        + w.audience * similarity(np.where(both, deltas[1], 0.0), span)
-        + rest[creator],
-        -np.inf,
-    )
-    del deltas
-    bound = np.full(n, -np.inf)
-    np.maximum.at(bound, creator, entry_bound)
     # A checked partner a creator did not keep scores at most its keep-th best.
     cut = np.where(degree > keep, top_s[:, keep - 1], -np.inf)
 
@@ -324,13 +329,13 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     extra_a = extra_b = np.zeros(0, dtype=np.int64)
     extra_s = np.zeros(0)
     if np.any(lonely):
-        extra, extra_checked = _scan_buckets(prep, creator, bucket, sorted_entry[0], lonely)
+        extra, extra_checked = _scan_buckets(prep, creator, bucket, first_order, lonely)
         checked += extra_checked
         extra = extra[feasible(prep, extra // n, extra % n)]
         extra_a, extra_b = extra // n, extra % n
         extra_s = scores(prep, extra_a, extra_b)
         bound[lonely] = -np.inf
-    del sorted_entry
+    del first_order
     a, b, score = union_edges(n, top_y, top_s)
     del top_y, top_s
     if extra_s.size:
