@@ -141,3 +141,105 @@ def test_the_board_edits_in_place_and_fits_the_screen(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"round-board-{width}")
     assert errors == []  # the favicon is there; nothing fails in the console
+
+
+def _two_rounds(md: Matchdesk) -> tuple[int, str, str]:
+    """A published round in which one pair both confirmed, and the next week's draft in
+    which both are matched again (to others): (the draft's id, the two handles)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from matchdesk.roster.models import Creator
+    from matchdesk.rounds.board import Edit
+    from matchdesk.rounds.lifecycle import publish, respond
+    from matchdesk.rounds.models import Match
+
+    start = next_start("weekly", date.today())
+    with md.transaction() as session:
+        save_records(session, md.program, generate_creators(200, seed=11))
+        first = build_round(session, md.program, cadence="weekly", start=start, actor="test")
+        session.flush()
+        publish(session, md.settings, md.program, first.id, Edit("test", None))
+        second = build_round(
+            session, md.program, cadence="weekly", start=start + timedelta(days=7), actor="test"
+        )
+        session.flush()
+        matched_again = {
+            c
+            for a, b in session.execute(
+                select(Match.creator_a_id, Match.creator_b_id).where(Match.round_id == second.id)
+            )
+            for c in (a, b)
+        }
+        pair = next(
+            m
+            for m in session.scalars(
+                select(Match).where(Match.round_id == first.id).order_by(Match.id)
+            )
+            if {m.creator_a_id, m.creator_b_id} <= matched_again
+        )
+        a, b = session.get(Creator, pair.creator_a_id), session.get(Creator, pair.creator_b_id)
+        assert a is not None
+        assert b is not None
+        for creator in (a, b):
+            respond(session, md.settings, md.program, creator, pair.id, "confirm")
+        return second.id, a.handle, b.handle
+
+
+def test_rows_show_each_creators_record_and_edits_refresh_the_byes_and_tiles(
+    wide_page: tuple[Any, list[str]], live_server: str, operators: dict[str, str], md: Matchdesk
+) -> None:
+    page, errors = wide_page
+    width = page.viewport_size["width"]
+    round_id, a, b = _two_rounds(md)
+    page.goto(f"{live_server}/rounds/{round_id}")
+    page.fill("input[name=email]", operators["manager"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server}/rounds/{round_id}")
+
+    # Beside each creator of a pair: their answers and whom they met last.
+    for me, partner in ((a, b), (b, a)):
+        side = page.locator(f"table.board td.side:has(a[href='/creators/{me}'])")
+        expect(side.locator(".record")).to_have_text(f"confirmed 1 of 1 · met @{partner}")
+    fresh = page.locator("table.board td.side .record").filter(has_text="no answers yet")
+    expect(fresh.first).to_contain_text("no answers yet ·")
+
+    # Unpairing in place moves the pair into the byes, and the tiles count it.
+    proposed = page.locator("#status-counts a.tile:not(.bye)").filter(has_text="proposed")
+    before = int((proposed.locator(".figure").text_content() or "0").replace(",", ""))
+    byes_before = int((page.locator("#byes h2 small").text_content() or "0").replace(",", ""))
+    row = page.locator("table.board tbody tr").nth(3)
+    match_id = int((row.get_attribute("id") or "").removeprefix("match-"))
+    x, y = row.get_attribute("data-a"), row.get_attribute("data-b")
+    page.evaluate("window.__same_page = true")
+    page.on("dialog", lambda dialog: dialog.accept())
+    row.locator("button:has-text('Unpair')").click()
+    expect(page.locator(f"#match-{match_id}")).to_have_text(
+        f"Match {match_id} unpaired; both creators have a bye."
+    )
+    expect(proposed.locator(".figure")).to_have_text(f"{before - 1:,}")
+    unpaired = page.locator("#status-counts a.tile.bye").filter(
+        has_text="bye: unpaired by the manager"
+    )
+    expect(unpaired.locator(".figure")).to_have_text("2")
+    expect(page.locator("#byes h2 small")).to_have_text(f"{byes_before + 2:,}")
+    for handle in (x, y):
+        expect(page.locator(f"#byes tr:has(a[href='/creators/{handle}']) td").nth(3)).to_have_text(
+            "unpaired by the manager"
+        )
+
+    # Pairing them again by hand takes them out of the byes, in place.
+    page.fill("[aria-label='Pair: first creator']", str(x))
+    page.fill("[aria-label='Pair: second creator']", str(y))
+    page.click("#pair-form button[type=submit]")
+    expect(page.locator("#board-note")).to_contain_text("Paired by hand")
+    expect(page.locator("#byes h2 small")).to_have_text(f"{byes_before:,}")
+    expect(unpaired).to_have_count(0)
+    expect(proposed.locator(".figure")).to_have_text(f"{before:,}")
+    assert page.locator(f"#byes a[href='/creators/{x}']").count() == 0
+    assert page.evaluate("window.__same_page") is True
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"round-board-records-{width}")
+    assert errors == []

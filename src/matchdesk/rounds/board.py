@@ -28,6 +28,7 @@ from matchdesk.rounds.pool import load_pool
 from matchdesk.rounds.service import (
     aware,
     handles_of,
+    in_round_pool,
     open_round,
     round_not_before,
     round_pool_ids,
@@ -267,9 +268,8 @@ def pair(
     locked (re-optimising keeps it). Refused with the broken hard rule named."""
     round_ = _open(session, round_id, edit)
     a, b = _creator(session, first), _creator(session, second)
-    pool = set(round_pool_ids(session, round_id))
     for creator in (a, b):
-        if creator.id not in pool:
+        if not in_round_pool(session, round_id, creator.id):
             raise InvalidInput(
                 "the pair cannot be made", [f"@{creator.handle} is not in round {round_id}'s pool"]
             )
@@ -352,7 +352,7 @@ def exclude(
     """Leave a creator out of the round; their partner, if any, is freed."""
     round_ = _open(session, round_id, edit)
     creator = _creator(session, handle)
-    if creator.id not in set(round_pool_ids(session, round_id)):
+    if not in_round_pool(session, round_id, creator.id):
         raise InvalidInput(
             "cannot exclude", [f"@{creator.handle} is not in round {round_id}'s pool"]
         )

@@ -224,6 +224,7 @@ class Outgoing:
     whole_round: bool = False  # every invitation of the round is in `invitations`
     links: PortalLinks | None = None  # made on the first link (the key may come from a file)
     stamp: datetime = field(default_factory=utcnow)  # the calendars' DTSTAMP
+    read_for: set[int] = field(default_factory=set)  # creators whose invitation is read
 
     @classmethod
     def start(
@@ -260,9 +261,22 @@ class Outgoing:
             )
         return self.links.url(creator.handle, creator.id, creator.portal_link_version)
 
+    def read(self, creator_ids: set[int]) -> None:
+        """Read the invitations of `creator_ids` in a few queries (a rematch touches only
+        the round's free creators: reading the whole round's would cost more)."""
+        ordered = sorted(creator_ids - self.read_for)
+        for i in range(0, len(ordered), 20_000):
+            for id_, creator_id, sequence, state, match_id in self.session.execute(
+                select(*_SENT_COLUMNS)
+                .where(Invitation.round_id == self.round_.id)
+                .where(Invitation.creator_id.in_(ordered[i : i + 20_000]))
+            ):
+                self.invitations[creator_id] = Sent(id_, sequence, state, match_id)
+        self.read_for.update(ordered)
+
     def _invitation(self, creator_id: int) -> Sent:
         invitation = self.invitations.get(creator_id)
-        if invitation is None and not self.whole_round:
+        if invitation is None and not self.whole_round and creator_id not in self.read_for:
             row = self.session.execute(
                 select(*_SENT_COLUMNS)
                 .where(Invitation.round_id == self.round_.id)
@@ -449,6 +463,7 @@ class Outgoing:
             )
         self.invitations = {}
         self.whole_round = False
+        self.read_for = set()
         count = enqueue_many(self.session, self.messages)
         self.messages = []
         return count

@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, delete, func, select, update
+from sqlalchemy import Integer, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk import audit
@@ -225,21 +225,27 @@ def rematch(
             .where(Match.creator_a_id.in_([a for a, _ in pairs]))
         )
     )
-    outgoing = Outgoing.start(session, settings, program, round_, whole_round=True)
+    outgoing = Outgoing.start(session, settings, program, round_)
+    outgoing.read(free)  # everyone the rematch may invite or cancel
     _invite(session, outgoing, new_matches)
     matched = {c for pair in pairs for c in pair}
     # Those still without a partner keep the reason they had ("partner declined", "unpaired
     # by the manager", the first build's own reason): the rematch's small pool would call
     # them all "no feasible partner". Only a creator brought back in takes the new reason.
-    for creator_id in sorted(free - matched):
-        before = reasons_before[creator_id]
-        if before != WAITING:
-            session.execute(
-                update(Bye)
-                .where(Bye.round_id == round_id)
-                .where(Bye.creator_id == creator_id)
-                .values(reason=before)
-            )
+    restore = [
+        {"bye_creator": creator_id, "bye_reason": reasons_before[creator_id]}
+        for creator_id in sorted(free - matched)
+        if reasons_before[creator_id] != WAITING
+    ]
+    if restore:  # one executemany, not a statement per creator
+        byes = cast(Table, Bye.__table__)
+        session.execute(
+            update(byes)
+            .where(byes.c.round_id == round_id)
+            .where(byes.c.creator_id == bindparam("bye_creator"))
+            .values(reason=bindparam("bye_reason")),
+            restore,
+        )
     for creator_id in sorted(free - matched):
         outgoing.cancel(people[creator_id], "no new partner could be found this round")
     queued = outgoing.flush()

@@ -31,6 +31,7 @@ class BoardFilter:
     status: str = ""
     tier: str = ""
     locked: str = ""  # "yes" / "no" / ""
+    reason: str = ""  # the byes' filter (the matches ignore it)
 
     @property
     def term(self) -> str:
@@ -59,6 +60,8 @@ class BoardMatch:
     manual: bool
     a_response: str
     b_response: str
+    a_id: int = 0
+    b_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ def _board_match(m: Match, a: Creator, b: Creator) -> BoardMatch:
         manual=m.manual,
         a_response=m.a_response,
         b_response=m.b_response,
+        a_id=a.id,
+        b_id=b.id,
     )
 
 
@@ -130,9 +135,16 @@ def _filtered(round_id: int, f: BoardFilter) -> Select[*tuple[Any, ...]]:
         creators.append(Creator.handle.like(_inside(f.term), escape="\\"))
     if f.tier:
         creators.append(Creator.tier == f.tier)
-    for condition in creators:
-        chosen = select(Creator.id).where(condition).scalar_subquery()
-        query = query.where(or_(Match.creator_a_id.in_(chosen), Match.creator_b_id.in_(chosen)))
+    for n, condition in enumerate(creators):
+        # A CTE read once for both sides (SQLite and PostgreSQL materialise a CTE used
+        # twice), not the same subquery on `creators` run for each.
+        chosen = select(Creator.id).where(condition).cte(f"board_creators_{n}")
+        query = query.where(
+            or_(
+                Match.creator_a_id.in_(select(chosen.c.id)),
+                Match.creator_b_id.in_(select(chosen.c.id)),
+            )
+        )
     if f.status:
         query = query.where(Match.status == f.status)
     if f.locked in ("yes", "no"):
@@ -178,16 +190,20 @@ def board_page(session: Session, round_id: int, f: BoardFilter, page: int = 1) -
         .where(Match.id.in_(chosen))
         .order_by(Match.starts_at, Match.id)
     ).all()
-    statuses = key_counts(
-        session,
-        select(Match.status, func.count()).where(Match.round_id == round_id).group_by(Match.status),
-    )
     return BoardPage(
         matches=[_board_match(m, a, b) for m, a, b in rows],
         total=total,
         page=page,
         pages=pages,
-        statuses=statuses,
+        statuses=match_statuses(session, round_id),
+    )
+
+
+def match_statuses(session: Session, round_id: int) -> dict[str, int]:
+    """How many of the round's matches have each status (the board's tiles)."""
+    return key_counts(
+        session,
+        select(Match.status, func.count()).where(Match.round_id == round_id).group_by(Match.status),
     )
 
 

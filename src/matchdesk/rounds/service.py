@@ -378,6 +378,21 @@ def round_pool_ids(session: Session, round_id: int) -> list[int]:
     return sorted(ids)
 
 
+def in_round_pool(session: Session, round_id: int, creator_id: int) -> bool:
+    """Whether the creator is in the round's pool (`round_pool_ids`, for one creator: two
+    indexed look-ups, not the whole round read)."""
+    in_match = session.scalar(
+        select(Match.id)
+        .where(Match.round_id == round_id)
+        .where((Match.creator_a_id == creator_id) | (Match.creator_b_id == creator_id))
+        .limit(1)
+    )
+    if in_match is not None:
+        return True
+    bye = select(Bye.id).where(Bye.round_id == round_id).where(Bye.creator_id == creator_id)
+    return session.scalar(bye.limit(1)) is not None
+
+
 def bump_version(session: Session, round_: Round, expected_version: int | None) -> None:
     """Raise the round's version, refusing with Conflict when it is no longer
     `expected_version` (another manager changed the round since this edit's page was

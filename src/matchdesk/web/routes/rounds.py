@@ -32,9 +32,11 @@ from matchdesk.rounds.queries import (
     Unreachable,
     board_page,
     board_row,
+    match_statuses,
     round_byes,
     unreachable,
 )
+from matchdesk.rounds.records import page_records
 from matchdesk.rounds.service import (
     build_round,
     count_matches,
@@ -81,9 +83,18 @@ def _board_filters(
     status: str = Form("", max_length=12),
     tier: str = Form("", max_length=40),
     locked: str = Form("", max_length=3),
+    reason: str = Form("", max_length=60),
 ) -> BoardFilter:
     """The board's filters, sent along with an edit made through HTMX (`hx-include`)."""
-    return BoardFilter(q=q, status=status, tier=tier, locked=locked)
+    return BoardFilter(q=q, status=status, tier=tier, locked=locked, reason=reason)
+
+
+def _row_filters(
+    q: str = Form("", max_length=30), reason: str = Form("", max_length=60)
+) -> BoardFilter:
+    """What a row's edit sends of the board's filters (`hx-include`): the search and the
+    byes' reason, for the byes it sends back (its own `locked` field is the lock's)."""
+    return BoardFilter(q=q, reason=reason)
 
 
 def _edited(
@@ -97,8 +108,10 @@ def _edited(
     """Run a board edit (`work` returns its note). A plain form gets the 303 back to the
     board. Through HTMX the board stays where it is: the answer is the changed row (`row`)
     or the matches' table (`filters`), the note in #board-note, and the round's new
-    version in `HX-Trigger` (static/board.js puts it in every form); a refused edit
-    changes nothing on the page but the note, in plain words."""
+    version in `HX-Trigger` (static/board.js puts it in every form), and the tiles and
+    the byes in place of the page's (htmx's <hx-partial>: an unpaired pair shows among
+    the byes at once);
+    a refused edit changes nothing on the page but the note, in plain words."""
     md = app_of(request)
     htmx = _fragment(request)
     try:
@@ -114,7 +127,12 @@ def _edited(
                     b""
                     if shown is None
                     else render(
-                        request, "round_match_row.html", m=shown, round=round_, now=now
+                        request,
+                        "round_match_row.html",
+                        m=shown,
+                        round=round_,
+                        now=now,
+                        records=page_records(session, round_id, [shown]),
                     ).body
                 )
             else:
@@ -126,7 +144,24 @@ def _edited(
                     result=page,
                     filters=filters or BoardFilter(),
                     now=now,
+                    records=page_records(session, round_id, page.matches),
                 ).body
+            shown_filters = filters or BoardFilter()
+            byes, bye_total, reasons = round_byes(
+                session, round_id, shown_filters.q, shown_filters.reason
+            )
+            around = render(
+                request,
+                "round_edit_oob.html",
+                round=round_,
+                result={"statuses": match_statuses(session, round_id)},
+                statuses=MATCH_STATUSES,
+                byes=byes,
+                bye_total=bye_total,
+                reasons=reasons,
+                reason=shown_filters.reason,
+                filters=shown_filters,
+            ).body
             version = round_.version
     except MatchdeskError as exc:
         if not htmx:
@@ -141,7 +176,7 @@ def _edited(
         refused=False,
         gone=row if row is not None and not body else None,
     )
-    response = Response(bytes(body) + bytes(answer.body), media_type="text/html")
+    response = Response(bytes(body) + bytes(answer.body) + bytes(around), media_type="text/html")
     response.headers["HX-Trigger"] = json.dumps({"round-version": {"version": version}})
     return response
 
@@ -247,10 +282,11 @@ def round_board(
     """The round board: header and figures, filters, one page of matches, byes, actions
     (managers) and the audit log. An HTMX request gets just the matches' fragment."""
     md = app_of(request)
-    filters = BoardFilter(q=q, status=status, tier=tier, locked=locked)
+    filters = BoardFilter(q=q, status=status, tier=tier, locked=locked, reason=reason)
     with md.transaction() as session:
         round_ = get_round(session, round_id)
         matches = board_page(session, round_id, filters, page)
+        records = page_records(session, round_id, matches.matches)
         if _fragment(request):
             return render(
                 request,
@@ -259,6 +295,7 @@ def round_board(
                 result=matches,
                 filters=filters,
                 now=datetime.now(UTC),
+                records=records,
             )
         byes, bye_total, reasons = round_byes(session, round_id, q, reason)
         history = entries_for(session, "round", round_id)[:AUDIT_SHOWN]
@@ -275,6 +312,7 @@ def round_board(
         reason=reason,
         history=history,
         no_email=no_email,
+        records=records,
         statuses=MATCH_STATUSES,
         per_page=PER_PAGE,
         now=datetime.now(UTC),
@@ -306,6 +344,7 @@ def match_lock(
     match_id: MatchId,
     version: Version,
     locked: bool = Form(True),
+    filters: BoardFilter = Depends(_row_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Lock a pair (re-optimising keeps it) or unlock it."""
@@ -314,7 +353,7 @@ def match_lock(
         board.set_locked(session, round_id, match_id, locked, _edit(principal, version))
         return f"Match {match_id} {'locked' if locked else 'unlocked'}."
 
-    return _edited(request, round_id, work, row=match_id)
+    return _edited(request, round_id, work, row=match_id, filters=filters)
 
 
 @router.post("/rounds/{round_id}/matches/{match_id}/unpair")
@@ -323,6 +362,7 @@ def match_unpair(
     round_id: RoundId,
     match_id: MatchId,
     version: Version,
+    filters: BoardFilter = Depends(_row_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Take a pair apart; both creators get a bye."""
@@ -333,7 +373,7 @@ def match_unpair(
         board.unpair(session, served_settings(request), md.program, round_id, match_id, edit)
         return f"Match {match_id} unpaired; both creators have a bye."
 
-    return _edited(request, round_id, work, row=match_id)
+    return _edited(request, round_id, work, row=match_id, filters=filters)
 
 
 @router.post("/rounds/{round_id}/matches/{match_id}/no-show")
@@ -343,6 +383,7 @@ def match_no_show(
     match_id: MatchId,
     version: Version,
     handles: Annotated[list[str], Form(max_length=2)] = [],  # noqa: B006 (FastAPI copies it)
+    filters: BoardFilter = Depends(_row_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Mark who of a past match did not turn up."""
@@ -351,7 +392,7 @@ def match_no_show(
         lifecycle.mark_no_show(session, round_id, match_id, handles, _edit(principal, version))
         return f"Match {match_id} marked a no-show."
 
-    return _edited(request, round_id, work, row=match_id)
+    return _edited(request, round_id, work, row=match_id, filters=filters)
 
 
 @router.post("/rounds/{round_id}/swap")
