@@ -94,7 +94,9 @@ class DeliverySettings(BaseSettings):
         "6 hours), plus jitter.",
     )
     mail_batch_size: int = Field(
-        default=50, ge=1, description="Messages a worker claims and sends per connection."
+        default=50,
+        ge=1,
+        description="Messages a worker claims at once and sends over its connections.",
     )
     mail_commit_every: int = Field(
         default=10,
