@@ -193,6 +193,9 @@ def repeated(
     return out, min(times), max(times) - min(times), peak
 
 
+_process_warm: list[bool] = []
+
+
 def _ray_started() -> bool:
     """Ray started with one CPU per core (its workers warmed by a small solve, so no
     size pays their start-up and the engine's first import), or False without Ray."""
@@ -285,6 +288,11 @@ def bench(size: int, quick: bool, repeat: int, seed: int = 0) -> None:
         for executor in ("process", "ray"):
             if executor == "ray" and not _ray_started():
                 continue
+            if executor == "process" and not _process_warm:
+                # The worker pool is started once and kept (solver._process_pool): warm
+                # it on a small pool, as Ray's workers are, so no size pays their start.
+                solve(demo_problem(3000, 0), executor="process")
+                _process_warm.append(True)
             forked, f_seconds, f_spread, f_peak = repeated(
                 lambda executor=executor: solve(problem, executor=executor),  # type: ignore[misc]
                 repeat,
