@@ -89,9 +89,10 @@ class SolverOptions:
     running Ray instance or starts a local one); with both, the biggest shard is solved
     in this process meanwhile. workers: processes of the pool, 0 means one fewer than
     the CPUs (this process is the last). Every executor gives the same result (see
-    shards.py). threads: numpy threads for the
-    sorts and pair checks of a shard (parallel.py); 0 means up to 2 with the local
-    executor and 1 in the workers of the others. The result does not depend on it.
+    shards.py). threads: threads for the sorts and the window walk of a shard
+    (parallel.py); 0 means up to 2 with the local executor (and for the biggest shard,
+    solved in this process, with the others) and 1 in their workers. The result does
+    not depend on it.
 
     Up to mid_pool matchable creators the defaults keep 24 candidates per creator from
     windows of 8 and solve components of up to 20,000 creators exactly (99.995% of the
@@ -418,6 +419,7 @@ def _run_shards(
         return [
             _solve_shard(shard, options, exhaustive, deadline - clock.now()) for shard in shards
         ]
+    mine = options  # the biggest shard, here: this process's threads (parallel.py)
     if not options.threads:
         options = replace(options, threads=1)
     left = deadline - clock.now()
@@ -435,7 +437,7 @@ def _run_shards(
         pool = _process_pool(workers)
         try:
             futures = {i: pool.submit(_solve_shard, *tasks[i]) for i in away}
-            out[here] = _solve_shard(shards[here], options, exhaustive, deadline - clock.now())
+            out[here] = _solve_shard(shards[here], mine, exhaustive, deadline - clock.now())
             for i, future in futures.items():
                 out[i] = future.result()
         except BrokenProcessPool:
@@ -443,7 +445,7 @@ def _run_shards(
             raise
     else:
         refs = _submit_to_ray([tasks[i] for i in away])
-        out[here] = _solve_shard(shards[here], options, exhaustive, deadline - clock.now())
+        out[here] = _solve_shard(shards[here], mine, exhaustive, deadline - clock.now())
         for i, outcome in zip(away, _gather_from_ray(refs), strict=True):
             out[i] = outcome
     return [x for x in out if x is not None]
