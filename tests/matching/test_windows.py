@@ -75,8 +75,7 @@ def test_walk_keeps_exactly_the_reference_edges(
         found = cand.window_candidates(prep, window, keep)
     expected = reference(prep, window, keep)
     got = {
-        (int(a), int(b)): float(s)
-        for a, b, s in zip(found.a, found.b, found.score, strict=True)
+        (int(a), int(b)): float(s) for a, b, s in zip(found.a, found.b, found.score, strict=True)
     }
     assert np.all(found.a < found.b)
     assert len(got) == found.a.size  # each edge once
