@@ -9,14 +9,23 @@ Timed (best of 2):
   columns, one with the ledger's 30-day diamonds, one nested with days since LIVE;
 - a newsletter to the "news" creators (100,000 by default), personalised: the send's
   start (segment evaluated, one delivery per recipient) and rendering + queueing every
-  message in the outbox (`run_send`, chunks of 1,000).
+  message in the outbox (`run_send`, chunks of 1,000);
+- a campaign leaderboard (issue 12: at most 1 s over 10,000,000 sessions), in a database
+  of its own: `--leaderboard-sessions` sessions (10,000,000 by default; 0 skips it) of
+  a hundredth as many creators, every creator enrolled in one campaign of 31 days, a
+  session every 400 minutes per creator, creators in three zones (one with the DST
+  change of 8 March), every tenth session a match win. The sessions are generated in
+  the server (generate_series on PostgreSQL, a recursive CTE on SQLite), as the roster
+  above is.
 
     python benchmarks/bench_outreach.py [--creators 1000000] [--backends sqlite postgresql]
+        [--leaderboard-sessions 10000000] [--skip-segments]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +40,7 @@ from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.outreach import newsletters as nl
+from matchdesk.outreach.campaigns import CampaignFile, create_campaign, leaderboard
 from matchdesk.outreach.segments import parse_segment, preview_segment, segment_ids
 
 TODAY = date(2026, 3, 20)
@@ -195,14 +205,129 @@ def run(backend: str, creators: int, workdir: Path) -> None:
         drop_schema(schema)
 
 
+def _fill_sessions(md: Matchdesk, backend: str, sessions: int) -> int:
+    creators = max(1, sessions // 100)
+    if backend == "postgresql":
+        started = (
+            "(TIMESTAMPTZ '2026-03-01 00:00:00+00'"
+            " + make_interval(mins => CAST((n.i / :c) * 400 + (n.i % :c) % 360 AS INTEGER)))"
+        )
+        day = f"CAST({started} AT TIME ZONE 'UTC' AS date)"
+    else:
+        started = (
+            "strftime('%Y-%m-%d %H:%M:%f000', '2026-03-01 00:00:00',"
+            " '+' || ((n.i / :c) * 400 + (n.i % :c) % 360) || ' minutes')"
+        )
+        day = f"date({started})"
+    with md.transaction() as session:
+        session.execute(
+            text(
+                "INSERT INTO creators (handle, display_name, email, timezone, languages, region,"
+                " category, followers, revenue_30d, revenue_source, tier, status, manager,"
+                " version, portal_link_version, checkin_hours, created_at, updated_at)"
+                " SELECT 'c' || n.i, 'Creator ' || n.i, 'c' || n.i || '@x.org',"
+                " CASE n.i % 3 WHEN 0 THEN 'UTC' WHEN 1 THEN 'Asia/Jakarta'"
+                " ELSE 'America/New_York' END, 'en', 'BR', 'music', 0, 0, 'roster', 'A',"
+                f" 'active', '', 1, 0, '', :now, :now FROM ({_series(backend, 'i', ':n')}) AS n"
+            ),
+            {"n": creators, "now": "2026-02-01 00:00:00"},
+        )
+        # Creator ids are 1..creators (a fresh database); session i is creator i % c + 1's.
+        session.execute(
+            text(
+                "INSERT INTO live_sessions (creator_id, started_at, day, duration_minutes,"
+                " diamonds, viewers_peak, new_followers, match_id, outcome, imported_at)"
+                f" SELECT (n.i % :c) + 1, {started}, {day}, 15 + (n.i * 7) % 226,"
+                " (CAST(n.i AS BIGINT) * 7919) % 3000, NULL, NULL, NULL,"
+                " CASE WHEN n.i % 10 = 0 THEN 'win' END, :now"
+                f" FROM ({_series(backend, 'i', ':n')}) AS n"
+            ),
+            {"n": sessions - 1, "c": creators, "now": "2026-04-01 00:00:00"},
+        )
+        session.execute(
+            text(
+                "INSERT INTO live_sessions (creator_id, started_at, day, duration_minutes,"
+                " diamonds, outcome, imported_at)"
+                f" SELECT 1, {started}, {day}, 60, 0, NULL, :now FROM (SELECT 0 AS i) AS n"
+            ),
+            {"c": creators, "now": "2026-04-01 00:00:00"},
+        )
+        tables = " creators, live_sessions" if backend == "postgresql" else ""
+        session.execute(text(f"ANALYZE{tables}"))
+    return creators
+
+
+def run_leaderboard(backend: str, sessions: int, workdir: Path) -> None:
+    url, schema = fresh_database(backend, workdir)
+    settings = Settings(
+        database_url=url,
+        program=workdir / "none.toml",
+        secret_key=SecretStr("bench-outreach-secret-key-0123456789abcdef"),
+        base_url="https://md.example",
+    )
+    md = Matchdesk.build(settings)
+    try:
+        started = time.perf_counter()
+        creators = _fill_sessions(md, backend, sessions)
+        filled = time.perf_counter() - started
+        spec = CampaignFile(
+            name="March push",
+            starts=date(2026, 3, 1),
+            ends=date(2026, 3, 31),
+            segment={"match": "all", "rules": []},
+            scoring={
+                "points_per_diamond": 2,
+                "points_per_live_hour": 500,
+                "max_live_points_per_day": 3000,
+                "bonus_hours": "22:00-02:30",
+                "bonus_multiplier": 2,
+                "points_per_match_win": 1000,
+            },
+            leagues=[
+                {"name": "Gold", "min_diamonds_7d": 0},
+            ],
+        )
+        with md.transaction() as session:
+            campaign_id = create_campaign(session, spec, today=TODAY, actor="bench").id
+        with md.transaction() as session:
+            counted = session.scalar(select(func.count()).select_from(text("live_sessions")))
+        print(
+            f"{backend:10} {counted:,} sessions of {creators:,} creators filled and enrolled"
+            f" in {time.perf_counter() - started:.1f} s (sessions {filled:.1f} s)",
+            flush=True,
+        )
+        seconds, board = _best(lambda s: leaderboard(s, campaign_id, today=TODAY), md)
+        top = board[0]
+        print(
+            f"{backend:10}   leaderboard over {counted:,} sessions: {seconds:6.3f} s"
+            f" ({len(board):,} ranked; first {top.handle} {top.points:,} points; sum"
+            f" {sum(s.points for s in board):,}), target 1 s"
+            f" {'ok' if seconds <= 1 else 'MISSED'}; load average {_load()}",
+            flush=True,
+        )
+    finally:
+        md.close()
+        drop_schema(schema)
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--creators", type=int, default=1_000_000)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--leaderboard-sessions", type=int, default=10_000_000)
+    parser.add_argument("--skip-segments", action="store_true")
     args = parser.parse_args()
+    print(f"load average {_load()} ({os.cpu_count()} cores)", flush=True)
     with tempfile.TemporaryDirectory() as workdir:
         for backend in args.backends:
-            run(backend, args.creators, Path(workdir))
+            if not args.skip_segments:
+                run(backend, args.creators, Path(workdir))
+            if args.leaderboard_sessions:
+                run_leaderboard(backend, args.leaderboard_sessions, Path(workdir))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ session starts on the program's clock, kept on each session) is a campaign day:
 Local days and times come from `zoneinfo`, so a DST change moves nothing by an hour.
 
 Points are computed when read, from the imported sessions, so the leaderboard follows
-each import.
+each import. On PostgreSQL one aggregate query computes them in the database (local days
+and times from its `AT TIME ZONE`, sums in `numeric`, so exact); on SQLite, which has no
+time zones, `points` below does, in Python, from the campaign's sessions.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from matchdesk.audit import record
@@ -307,6 +310,31 @@ def leaderboard(session: Session, campaign_id: int, *, today: date) -> list[Stan
         .join(Enrolment, Enrolment.creator_id == Creator.id)
         .where(Enrolment.campaign_id == campaign_id, Enrolment.league.is_not(None))
     ).all()
+    if session.get_bind().dialect.name == "postgresql":
+        scores = _points_in_database(session, campaign, scoring)
+    else:
+        scores = _points_in_python(session, campaign, scoring, {c: z for c, _h, z, _l in enrolled})
+    order = {lg["name"]: i for i, lg in enumerate(campaign.leagues)}
+    rows = sorted(
+        (
+            (order.get(league or "", len(order)), -scores.get(cid, 0), handle, league or "")
+            for cid, handle, _zone, league in enrolled
+        )
+    )
+    standings: list[Standing] = []
+    rank, current = 0, None
+    for _order, negative, handle, league in rows:
+        if league != current:
+            rank, current = 0, league
+        rank += 1
+        standings.append(Standing(rank, handle, league, -negative))
+    return standings
+
+
+def _points_in_python(
+    session: Session, campaign: Campaign, scoring: Scoring, zones: dict[int, str]
+) -> dict[int, int]:
+    """Each ranked creator's points, their campaign sessions read and scored by `points`."""
     by_creator: dict[int, list[tuple[datetime, int, int, str | None]]] = defaultdict(list)
     for cid, started, minutes, diamonds, outcome in session.execute(
         select(
@@ -318,29 +346,74 @@ def leaderboard(session: Session, campaign_id: int, *, today: date) -> list[Stan
         )
         .join(Enrolment, Enrolment.creator_id == LiveSession.creator_id)
         .where(
-            Enrolment.campaign_id == campaign_id,
+            Enrolment.campaign_id == campaign.id,
             Enrolment.league.is_not(None),
             LiveSession.day >= campaign.starts,
             LiveSession.day <= campaign.ends,
         )
     ):
         by_creator[cid].append((started, minutes, diamonds, outcome))
-    order = {lg["name"]: i for i, lg in enumerate(campaign.leagues)}
-    rows = sorted(
-        (
-            (order.get(league or "", len(order)), -points(scoring, zone, by_creator[cid]), handle,
-             league or "")
-            for cid, handle, zone, league in enrolled
-        )
-    )  # fmt: skip
-    standings: list[Standing] = []
-    rank, current = 0, None
-    for _order, negative, handle, league in rows:
-        if league != current:
-            rank, current = 0, league
-        rank += 1
-        standings.append(Standing(rank, handle, league, -negative))
-    return standings
+    return {cid: points(scoring, zone, by_creator[cid]) for cid, zone in zones.items()}
+
+
+# Per (creator, local day): diamonds in and out of the bonus hours, LIVE minutes, wins;
+# then per creator the points, in numeric (exact: the scoring's numbers are decimals).
+_POINTS_SQL = """
+WITH s AS (
+    SELECT e.creator_id, ls.started_at AT TIME ZONE c.timezone AS local,
+           ls.duration_minutes, ls.diamonds, ls.outcome
+    FROM campaign_enrolments AS e
+    JOIN creators AS c ON c.id = e.creator_id
+    JOIN live_sessions AS ls ON ls.creator_id = e.creator_id
+    WHERE e.campaign_id = :campaign AND e.league IS NOT NULL
+      AND ls.day >= :starts AND ls.day <= :ends
+), days AS (
+    SELECT creator_id,
+           coalesce(sum(diamonds) FILTER (WHERE {bonus}), 0) AS bonus_diamonds,
+           coalesce(sum(diamonds) FILTER (WHERE NOT ({bonus})), 0) AS plain_diamonds,
+           sum(duration_minutes) AS minutes,
+           count(*) FILTER (WHERE outcome = 'win') AS wins
+    FROM s
+    GROUP BY creator_id, CAST(local AS date)
+)
+SELECT creator_id, CAST(floor(sum(
+        plain_diamonds * CAST(:per_diamond AS numeric)
+        + bonus_diamonds * CAST(:per_diamond AS numeric) * CAST(:multiplier AS numeric)
+        + wins * CAST(:per_win AS numeric)
+        + least(floor(minutes * CAST(:per_hour AS numeric) / 60), CAST(:cap AS numeric))
+    )) AS BIGINT)
+FROM days
+GROUP BY creator_id
+"""
+
+
+def _points_in_database(session: Session, campaign: Campaign, scoring: Scoring) -> dict[int, int]:
+    """Each ranked creator's points (those with sessions), in one query on PostgreSQL."""
+    minute = "(EXTRACT(HOUR FROM local) * 60 + EXTRACT(MINUTE FROM local))"
+    if scoring.bonus is None:
+        bonus = "false"
+    elif scoring.bonus[0] < scoring.bonus[1]:
+        bonus = f"({minute} >= {int(scoring.bonus[0])} AND {minute} < {int(scoring.bonus[1])})"
+    else:  # crosses midnight
+        bonus = f"({minute} >= {int(scoring.bonus[0])} OR {minute} < {int(scoring.bonus[1])})"
+
+    def exact(value: float | None) -> Decimal | None:
+        return None if value is None else Decimal(repr(value))
+
+    found = session.execute(
+        text(_POINTS_SQL.format(bonus=bonus)),
+        {
+            "campaign": campaign.id,
+            "starts": campaign.starts,
+            "ends": campaign.ends,
+            "per_diamond": exact(scoring.points_per_diamond),
+            "multiplier": exact(scoring.bonus_multiplier),
+            "per_win": exact(scoring.points_per_match_win),
+            "per_hour": exact(scoring.points_per_live_hour),
+            "cap": exact(scoring.max_live_points_per_day),
+        },
+    )
+    return {int(cid): int(value) for cid, value in found}
 
 
 def _aware(moment: datetime) -> datetime:
