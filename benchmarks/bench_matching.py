@@ -24,8 +24,9 @@ engine's dual bound (valid for any matching of the full feasible graph: values
 y_i >= 0 with y_i + y_j >= the score of every feasible pair, including the pairs the
 search pruned or never checked, sum to at least any matching's weight; the candidate
 graph's LP duals completed by pricing, matchdesk/matching/certificate.py, or the fitted
-bound of bounds.py where the pricing ran out of budget). The engine row says whether the
-maximum cardinality was proved (matching/cardinality.py) and which bound it reports.
+bound of bounds.py where the pricing is switched off, as above a million). The engine row
+says whether the maximum cardinality was proved (matching/cardinality.py) and which bound
+it reports.
 
 First, the cardinality families of issue 14 (`--families`, synthetic.narrow_pool: short
 slots, narrow windows, few or many languages, heavy blocks, adjacent tiers) against a
@@ -444,7 +445,8 @@ def main() -> None:
     print(
         "bound: LP dual bound: sum over creators of y_i, where y_i + y_j is at least the "
         "score of every feasible pair (candidate LP duals completed by pricing every other "
-        "pair, or per-creator floors where that ran out of budget); valid for any matching "
+        "pair, raised by half its margin where that ran out of budget; the fitted bound "
+        "where pricing is off); valid for any matching "
         "by weak LP duality (matching/certificate.py, matching/bounds.py)."
     )
     # One small solve first, so no size pays the process's one-time costs (lazy imports of

@@ -98,7 +98,9 @@ class Statistics:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     cardinality_proved: bool = False  # maximum cardinality on the full feasible graph
     augmented_pairs: int = 0  # pairs the search over the full feasible graph added
-    bound_priced: bool = False  # certificate.py's pricing finished in every shard
+    # certificate.py's pricing ran in every shard (a bucket over its budget gets the
+    # half-margin raise: valid, looser)
+    bound_priced: bool = False
 
     @property
     def bound_ratio(self) -> float:
