@@ -242,11 +242,23 @@ def preview_segment(
 ) -> Preview:
     """Evaluate `segment` now: its count and (the first `limit` of) its sorted handles."""
     condition = creator_condition(segment, today)
-    count = session.scalar(select(func.count()).select_from(Creator).where(condition)) or 0
-    handles = select(Creator.handle).where(condition).order_by(Creator.handle)
-    if limit is not None:
-        handles = handles.limit(limit)
-    return Preview(int(count), tuple(session.scalars(handles)))
+    if limit is None:
+        found = tuple(
+            session.scalars(select(Creator.handle).where(condition).order_by(Creator.handle))
+        )
+        return Preview(len(found), found)
+    if limit <= 0:
+        count = session.scalar(select(func.count()).select_from(Creator).where(condition)) or 0
+        return Preview(int(count), ())
+    # One evaluation for both: the window's count is taken over every matching row
+    # before the LIMIT keeps the first handles (the ledger fields' grouping runs once).
+    rows = session.execute(
+        select(Creator.handle, func.count().over())
+        .where(condition)
+        .order_by(Creator.handle)
+        .limit(limit)
+    ).all()
+    return Preview(int(rows[0][1]) if rows else 0, tuple(handle for handle, _ in rows))
 
 
 def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
