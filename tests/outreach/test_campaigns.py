@@ -5,7 +5,7 @@ midnight, the daily cap, a DST change and the program-day rule."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -250,3 +250,66 @@ def test_a_segment_of_the_campaigns_participants(md: Matchdesk, tmp_path: Path) 
         )
     assert found.handles == ("amy", "bkk", "low", "nyc")  # amy is enrolled, if unranked
     assert others.handles == ("out",)
+
+
+@pytest.mark.parametrize(
+    "bonus", ['bonus_hours = "22:00-02:30"', 'bonus_hours = "18:30-24:00"', ""]
+)
+def test_points_equal_the_reference_for_many_sessions(
+    md: Matchdesk, tmp_path: Path, bonus: str
+) -> None:
+    """The leaderboard's points (one query on PostgreSQL) are those `points` gives from
+    the same sessions, for sessions at every hour over a DST change in three zones."""
+    import random
+
+    from matchdesk.outreach.campaigns import points, scoring_of
+
+    rng = random.Random(12)
+    zones = ("America/New_York", "Asia/Jakarta", "Europe/London")
+    made: dict[str, tuple[str, list[tuple[datetime, int, int, str | None]]]] = {}
+    with md.transaction() as session:
+        for i in range(9):
+            handle = f"p{i}"
+            session.add(
+                Creator(handle=handle, timezone=zones[i % 3], languages="en", followers=1,
+                        revenue_30d=1, tier="A")
+            )  # fmt: skip
+            starts = sorted(rng.sample(range(0, 9 * 24 * 60), 40))
+            made[handle] = (
+                zones[i % 3],
+                [
+                    (datetime(2026, 3, 4, tzinfo=UTC) + timedelta(minutes=m),
+                     rng.randint(1, 300), rng.randint(0, 5000),
+                     rng.choice(("win", "loss", None)))
+                    for m in starts
+                ],
+            )  # fmt: skip
+        session.flush()
+        ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
+        for handle, (_zone, sessions) in made.items():
+            for started, minutes, diamonds, outcome in sessions:
+                session.add(
+                    LiveSession(creator_id=ids[handle], started_at=started,
+                                day=started.astimezone(PROGRAM).date(),
+                                duration_minutes=minutes, diamonds=diamonds, outcome=outcome)
+                )  # fmt: skip
+    text = FILE.replace('bonus_hours = "22:00-02:30"', bonus).replace(  # all in Spark
+        "min_diamonds_7d = 100", "min_diamonds_7d = 0"
+    )
+    path = tmp_path / "many.toml"
+    path.write_text(text)
+    spec = read_campaign_file(path)
+    with md.transaction() as session:
+        campaign_id = create_campaign(session, spec, today=date(2026, 3, 7), actor="t").id
+    scoring = scoring_of(spec.scoring)
+    expected = {
+        handle: points(
+            scoring,
+            zone,
+            [s for s in sessions if spec.starts <= s[0].astimezone(PROGRAM).date() <= spec.ends],
+        )
+        for handle, (zone, sessions) in made.items()
+    }
+    found = {row["handle"]: row["points"] for row in board(md, campaign_id, date(2026, 3, 9))}
+    assert found == expected
+    assert len(set(expected.values())) == len(expected)  # nothing equal by accident

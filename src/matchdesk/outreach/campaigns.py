@@ -369,15 +369,15 @@ WITH s AS (
       AND ls.day >= :starts AND ls.day <= :ends
 ), days AS (
     SELECT creator_id,
-           coalesce(sum(diamonds) FILTER (WHERE {bonus}), 0) AS bonus_diamonds,
-           coalesce(sum(diamonds) FILTER (WHERE NOT ({bonus})), 0) AS plain_diamonds,
+           sum(CASE WHEN {bonus} THEN diamonds ELSE 0 END) AS bonus_diamonds,
+           sum(diamonds) AS diamonds,
            sum(duration_minutes) AS minutes,
            count(*) FILTER (WHERE outcome = 'win') AS wins
     FROM s
     GROUP BY creator_id, CAST(local AS date)
 )
 SELECT creator_id, CAST(floor(sum(
-        plain_diamonds * CAST(:per_diamond AS numeric)
+        (diamonds - bonus_diamonds) * CAST(:per_diamond AS numeric)
         + bonus_diamonds * CAST(:per_diamond AS numeric) * CAST(:multiplier AS numeric)
         + wins * CAST(:per_win AS numeric)
         + least(floor(minutes * CAST(:per_hour AS numeric) / 60), CAST(:cap AS numeric))
@@ -389,17 +389,24 @@ GROUP BY creator_id
 
 def _points_in_database(session: Session, campaign: Campaign, scoring: Scoring) -> dict[int, int]:
     """Each ranked creator's points (those with sessions), in one query on PostgreSQL."""
-    minute = "(EXTRACT(HOUR FROM local) * 60 + EXTRACT(MINUTE FROM local))"
+    # A local time of day at or after HH:MM has hour * 60 + minute at or after it (the
+    # seconds only add), and before HH:MM likewise: the same test as `Scoring.in_bonus`.
+    clock = "CAST(local AS time)"
     if scoring.bonus is None:
         bonus = "false"
-    elif scoring.bonus[0] < scoring.bonus[1]:
-        bonus = f"({minute} >= {int(scoring.bonus[0])} AND {minute} < {int(scoring.bonus[1])})"
-    else:  # crosses midnight
-        bonus = f"({minute} >= {int(scoring.bonus[0])} OR {minute} < {int(scoring.bonus[1])})"
+    else:
+        start, end = (_time_of_day(m) for m in scoring.bonus)
+        joined = "AND" if scoring.bonus[0] < scoring.bonus[1] else "OR"  # OR: crosses midnight
+        bonus = f"({clock} >= TIME '{start}' {joined} {clock} < TIME '{end}')"
 
     def exact(value: float | None) -> Decimal | None:
         return None if value is None else Decimal(repr(value))
 
+    # The per-day grouping holds a few million groups at 10,000,000 sessions: given room
+    # in memory for this statement (then the transaction's own setting back), it does not
+    # spill to disk in a hundred batches.
+    memory = session.scalar(text("SELECT current_setting('work_mem')"))
+    session.execute(text("SELECT set_config('work_mem', '256MB', true)"))
     found = session.execute(
         text(_POINTS_SQL.format(bonus=bonus)),
         {
@@ -413,7 +420,13 @@ def _points_in_database(session: Session, campaign: Campaign, scoring: Scoring) 
             "cap": exact(scoring.max_live_points_per_day),
         },
     )
-    return {int(cid): int(value) for cid, value in found}
+    scores = {int(cid): int(value) for cid, value in found}
+    session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
+    return scores
+
+
+def _time_of_day(minutes: int) -> str:
+    return "24:00" if minutes == 1440 else f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _aware(moment: datetime) -> datetime:
