@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import rustworkx as rx
+from matching_checks import full_graph_matching
 
 from matchdesk.matching import SolverOptions, Weights, solve
 from matchdesk.matching.bounds import best_edge_bound
-from matchdesk.matching.candidates import full_graph
-from matchdesk.matching.prepare import prepare
 from matchdesk.matching.synthetic import synthetic_problem
 
 THIN = SolverOptions(exhaustive_limit=0, window=1, keep=1)
@@ -21,16 +18,7 @@ def max_weight(problem_n: int, seed: int, weights: Weights | None = None) -> flo
     """The heaviest matching of the full feasible graph, of any cardinality (the bound
     holds for every matching)."""
     problem = synthetic_problem(problem_n, seed, blocks=20, recent=20, weights=weights)
-    prep = prepare(problem)
-    a, b, w = full_graph(prep)
-    graph = rx.PyGraph()
-    graph.add_nodes_from(range(prep.n))
-    graph.add_edges_from(
-        list(zip(a.tolist(), b.tolist(), np.rint(w * 1e6).astype(int).tolist(), strict=True))
-    )
-    pairs = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
-    weight = {(int(x), int(y)): s for x, y, s in zip(a, b, w, strict=True)}
-    return sum(weight[(min(x, y), max(x, y))] for x, y in pairs)
+    return full_graph_matching(problem, max_cardinality=False)[1]
 
 
 @pytest.mark.parametrize(("n", "seed"), [(150, 3), (300, 4), (500, 5)])

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
-import rustworkx as rx
 from families import narrow_pool
+from matching_checks import full_graph_matching
 
 from matchdesk.matching import MatchProblem, SolverOptions, solve
 from matchdesk.matching.candidates import Candidates, full_graph, window_candidates
@@ -28,16 +28,7 @@ NARROW = SolverOptions(exhaustive_limit=0, window=2, keep=3)
 
 def heaviest(problem: MatchProblem) -> float:
     """The heaviest matching of the full feasible graph, of any cardinality (rustworkx)."""
-    prep = prepare(problem)
-    a, b, w = full_graph(prep)
-    graph = rx.PyGraph()
-    graph.add_nodes_from(range(prep.n))
-    graph.add_edges_from(
-        list(zip(a.tolist(), b.tolist(), np.rint(w * 1e6).astype(int).tolist(), strict=True))
-    )
-    pairs = rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int)
-    weight = {(int(x), int(y)): s for x, y, s in zip(a, b, w, strict=True)}
-    return float(sum(weight[(min(x, y), max(x, y))] for x, y in pairs))
+    return full_graph_matching(problem, max_cardinality=False)[1]
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rustworkx as rx
+from matching_checks import full_graph_matching
 
 from matchdesk.matching import SolverOptions, Status, solve
 from matchdesk.matching.bounds import best_edge_bound
@@ -15,17 +16,7 @@ from matchdesk.matching.synthetic import synthetic_problem
 
 def oracle(problem_n: int, seed: int) -> tuple[int, float]:
     problem = synthetic_problem(problem_n, seed, blocks=20, recent=20)
-    prep = prepare(problem)
-    a, b, w = full_graph(prep)
-    graph = rx.PyGraph()
-    graph.add_nodes_from(range(prep.n))
-    graph.add_edges_from(
-        list(zip(a.tolist(), b.tolist(), np.rint(w * 1e6).astype(int).tolist(), strict=True))
-    )
-    pairs = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=int)
-    weight = {(int(x), int(y)): s for x, y, s in zip(a, b, w, strict=True)}
-    total = sum(weight[(min(x, y), max(x, y))] for x, y in pairs)
-    return 2 * len(pairs), total
+    return full_graph_matching(problem, max_cardinality=True)
 
 
 @pytest.mark.parametrize(("n", "seed"), [(40, 1), (80, 2), (150, 3), (250, 4)])
