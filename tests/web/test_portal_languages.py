@@ -44,6 +44,23 @@ def text_of(html: str, element_id: str) -> str:
     return " ".join(found.group(1).split())
 
 
+def post_availability(client: TestClient, portal: str, availability: str) -> Any:
+    """Post `availability` from the portal page's own form (its version and CSRF token)."""
+    page = client.get(portal).text
+    version = re.search(r'name="version" value="(\d+)"', page)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert version
+    assert csrf
+    return client.post(
+        f"{portal}/availability",
+        data={
+            "availability": availability,
+            "version": version.group(1),
+            "csrf_token": csrf.group(1),
+        },
+    )
+
+
 def test_the_portal_page_of_an_indonesian_creator_is_in_indonesian(web: Any, sari: str) -> None:
     html = TestClient(web).get(sari).text
     assert '<html lang="id">' in html
@@ -65,19 +82,7 @@ def test_the_portal_page_of_an_indonesian_creator_is_in_indonesian(web: Any, sar
 
 def test_a_saved_availability_is_confirmed_in_indonesian(web: Any, sari: str) -> None:
     client = TestClient(web)
-    page = client.get(sari).text
-    version = re.search(r'name="version" value="(\d+)"', page)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert version
-    assert csrf
-    saved = client.post(
-        f"{sari}/availability",
-        data={
-            "availability": "Tue 20:00-22:00",
-            "version": version.group(1),
-            "csrf_token": csrf.group(1),
-        },
-    )
+    saved = post_availability(client, sari, "Tue 20:00-22:00")
     assert saved.status_code == 200
     assert '<p class="flash success" role="status" id="saved">Tersimpan</p>' in saved.text
     assert "<li>Sel 20:00–22:00</li>" in saved.text
@@ -137,18 +142,8 @@ def test_an_expired_link_says_so_in_the_creators_language(
 
 def test_a_mistake_in_the_availability_is_explained_in_indonesian(web: Any, sari: str) -> None:
     client = TestClient(web)
-    page = client.get(sari).text
-    version = re.search(r'name="version" value="(\d+)"', page)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert version
-    assert csrf
-    refused = client.post(
-        f"{sari}/availability",
-        data={
-            "availability": "Mon 19:00-23:00; Fri 25:00-02:00; Funday 10:00-11:00",
-            "version": version.group(1),
-            "csrf_token": csrf.group(1),
-        },
+    refused = post_availability(
+        client, sari, "Mon 19:00-23:00; Fri 25:00-02:00; Funday 10:00-11:00"
     )
     assert refused.status_code == 422
     errors = re.search(r'id="availability-error" role="alert">(.*?)</ul>', refused.text, re.S)
@@ -156,11 +151,7 @@ def test_a_mistake_in_the_availability_is_explained_in_indonesian(web: Any, sari
     assert re.findall(r"<li>(.*?)</li>", errors.group(1)) == [
         "&#39;Fri 25:00-02:00&#39;: jam 25 tidak di antara 00-23",
     ]
-    funny = client.post(
-        f"{sari}/availability",
-        data={"availability": "Funday 10:00-11:00", "version": version.group(1),
-              "csrf_token": csrf.group(1)},
-    )  # fmt: skip
+    funny = post_availability(client, sari, "Funday 10:00-11:00")
     assert (
         "<li>&#39;Funday 10:00-11:00&#39;: hari &#39;Funday&#39; tidak dikenal "
         "(gunakan Mon..Sun)</li>"
