@@ -247,11 +247,17 @@ def preview_segment(
             session.scalars(select(Creator.handle).where(condition).order_by(Creator.handle))
         )
         return Preview(len(found), found)
-    if limit <= 0:
+    if limit <= 0 or not _grouped_fields(segment):
+        # On the roster's own columns: two cheap queries (the handles by their index,
+        # stopping at `limit`).
         count = session.scalar(select(func.count()).select_from(Creator).where(condition)) or 0
-        return Preview(int(count), ())
-    # One evaluation for both: the window's count is taken over every matching row
-    # before the LIMIT keeps the first handles (the ledger fields' grouping runs once).
+        if limit <= 0:
+            return Preview(int(count), ())
+        handles = select(Creator.handle).where(condition).order_by(Creator.handle).limit(limit)
+        return Preview(int(count), tuple(session.scalars(handles)))
+    # A segment with grouped fields (the ledger's, the rounds'): one evaluation for both,
+    # the window's count taken over every matching row before the LIMIT keeps the first
+    # handles, so the grouping runs once.
     rows = session.execute(
         select(Creator.handle, func.count().over())
         .where(condition)
@@ -259,6 +265,16 @@ def preview_segment(
         .limit(limit)
     ).all()
     return Preview(int(rows[0][1]) if rows else 0, tuple(handle for handle, _ in rows))
+
+
+_GROUPED = frozenset({"diamonds_30d", "live_days_30d", "days_since_live", "matched_last_round"})
+
+
+def _grouped_fields(segment: Segment) -> bool:
+    """Whether a rule of `segment` (or of a nested one) reads a grouped subquery."""
+    return any(
+        _grouped_fields(r) if isinstance(r, Segment) else r.field in _GROUPED for r in segment.rules
+    )
 
 
 def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
