@@ -132,7 +132,8 @@ def _fill(md: Matchdesk, backend: str, creators: int) -> None:
         )
         # Only these tables: a database-wide ANALYZE waits on (or deadlocks with) other
         # schemas being dropped by whoever else uses the server.
-        session.execute(text("ANALYZE creators, creator_languages, ledger_days"))
+        for table in ("creators", "creator_languages", "ledger_days"):  # SQLite: one a time
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def _best(call: Any, md: Matchdesk, repeat: int = 2) -> tuple[float, Any]:
@@ -145,7 +146,8 @@ def _best(call: Any, md: Matchdesk, repeat: int = 2) -> tuple[float, Any]:
     return best, found
 
 
-def run(backend: str, creators: int, workdir: Path) -> None:
+def _matchdesk(backend: str, workdir: Path) -> tuple[Matchdesk, str | None]:
+    """A Matchdesk on a fresh database of `backend` (and its PostgreSQL schema, if any)."""
     url, schema = fresh_database(backend, workdir)
     settings = Settings(
         database_url=url,
@@ -153,7 +155,11 @@ def run(backend: str, creators: int, workdir: Path) -> None:
         secret_key=SecretStr("bench-outreach-secret-key-0123456789abcdef"),
         base_url="https://md.example",
     )
-    md = Matchdesk.build(settings)
+    return Matchdesk.build(settings), schema
+
+
+def run(backend: str, creators: int, workdir: Path) -> None:
+    md, schema = _matchdesk(backend, workdir)
     try:
         started = time.perf_counter()
         _fill(md, backend, creators)
@@ -258,14 +264,7 @@ def _fill_sessions(md: Matchdesk, backend: str, sessions: int) -> int:
 
 
 def run_leaderboard(backend: str, sessions: int, workdir: Path) -> None:
-    url, schema = fresh_database(backend, workdir)
-    settings = Settings(
-        database_url=url,
-        program=workdir / "none.toml",
-        secret_key=SecretStr("bench-outreach-secret-key-0123456789abcdef"),
-        base_url="https://md.example",
-    )
-    md = Matchdesk.build(settings)
+    md, schema = _matchdesk(backend, workdir)
     try:
         started = time.perf_counter()
         creators = _fill_sessions(md, backend, sessions)
