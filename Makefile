@@ -71,6 +71,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_checkins.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_report_pages.py
+	$(BIN)/python benchmarks/bench_outreach.py --backends postgresql sqlite
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks
