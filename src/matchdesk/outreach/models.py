@@ -175,6 +175,9 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # When the segment was evaluated into enrolments (on or after `starts`).
     enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # What the maintained points (`outreach.standings`) were computed for: the scoring,
+    # starts and ends (None: not computed yet). Different from the campaign's own: stale.
+    points_rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Enrolment(Base):
@@ -191,3 +194,28 @@ class Enrolment(Base):
     )
     league: Mapped[str | None] = mapped_column(String(100), nullable=True)
     diamonds_7d: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The creator's points, kept by `outreach.standings` as results are imported (None:
+    # not computed yet), and the time zone their local days were taken in.
+    points: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    points_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class CampaignDay(Base):
+    """One enrolled creator's campaign sessions on one day of their own clock, summed:
+    what the daily LIVE cap is taken over. Kept by `outreach.standings` (an import
+    recomputes only the days it touches); an enrolment's `points` are the sum over these.
+    No foreign keys (millions of rows written at once): a campaign's rows go with it in
+    `standings`."""
+
+    __tablename__ = "campaign_days"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    creator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the creator's local day
+    diamonds: Mapped[int] = mapped_column(BigInteger)
+    bonus_diamonds: Mapped[int] = mapped_column(BigInteger)  # those in the bonus hours
+    minutes: Mapped[int] = mapped_column(BigInteger)
+    wins: Mapped[int] = mapped_column(Integer)
+    # floor(minutes x points_per_live_hour / 60), and whether the daily cap replaces it
+    live_points: Mapped[int] = mapped_column(BigInteger)
+    capped: Mapped[bool] = mapped_column(Boolean)

@@ -125,6 +125,21 @@ class WeekMask(Base):
     creators: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class CreatorResults(Base):
+    """A creator's results figures for segments and personal fields, kept by
+    `results.creator_stats`: diamonds and LIVE days over the 30 program days ending the
+    program day they are for (one day for the whole table, in `program_state`), and the
+    last program day with a session (up to that day). Creators without ledger days up to
+    that day have no row (0, 0, never LIVE)."""
+
+    __tablename__ = "creator_results"
+
+    creator_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # see LiveSession
+    diamonds_30d: Mapped[int] = mapped_column(BigInteger)
+    live_days_30d: Mapped[int] = mapped_column(Integer)
+    last_live_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
 class ResultsUpload(Base):
     """A results file uploaded in the web app, kept between its check and the manager's
     confirmation (the confirmed import is exactly the file that was checked)."""
@@ -163,3 +178,4 @@ def _forget_creator(mapper: Mapper[Any], connection: Connection, target: Creator
     forget_creator(connection, target.id)
     connection.execute(delete(LiveSession).where(LiveSession.creator_id == target.id))
     connection.execute(delete(LedgerDay).where(LedgerDay.creator_id == target.id))
+    connection.execute(delete(CreatorResults).where(CreatorResults.creator_id == target.id))
