@@ -11,10 +11,12 @@ session starts on the program's clock, kept on each session) is a campaign day:
 - win points: `points_per_match_win` per session with `outcome = win`.
 Local days and times come from `zoneinfo`, so a DST change moves nothing by an hour.
 
-Points are computed when read, from the imported sessions, so the leaderboard follows
-each import. On PostgreSQL one aggregate query computes them in the database (local days
-and times from its `AT TIME ZONE`, sums in `numeric`, so exact); on SQLite, which has no
-time zones, `points` below does, in Python, from the campaign's sessions.
+Points are kept as results are imported (`outreach.standings`: per creator-local day,
+and per enrolment the total), so the leaderboard reads one stored figure per creator and
+follows each import. `computed_points` computes them from scratch, the reference: on
+PostgreSQL one aggregate query (local days and times from its `AT TIME ZONE`, sums in
+`numeric`, so exact); on SQLite, which has no time zones, `points` below does, in Python,
+from the campaign's sessions.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from sqlalchemy.orm import Session
 from matchdesk.audit import record
 from matchdesk.errors import InvalidInput, NotFound
 from matchdesk.outreach.models import Campaign, Enrolment
-from matchdesk.outreach.segments import creator_condition, parse_segment
+from matchdesk.outreach.segments import parse_segment, segment_condition
 from matchdesk.results.models import LedgerDay, LiveSession
 from matchdesk.roster.models import Creator, utcnow
 
@@ -244,7 +246,8 @@ def ensure_enrolled(session: Session, campaign: Campaign, today: date) -> bool:
     if not claimed:  # another request enrolled them first
         return False
     rules = parse_segment(campaign.segment)
-    ids = list(session.scalars(select(Creator.id).where(creator_condition(rules, campaign.starts))))
+    condition = segment_condition(session, rules, campaign.starts, recompute=False)
+    ids = list(session.scalars(select(Creator.id).where(condition)))
     week = (campaign.starts - timedelta(days=7), campaign.starts - timedelta(days=1))
     diamonds = dict(
         session.execute(
@@ -262,6 +265,9 @@ def ensure_enrolled(session: Session, campaign: Campaign, today: date) -> bool:
                               diamonds_7d=d7))  # fmt: skip
     session.flush()
     campaign.enrolled_at = utcnow()
+    from matchdesk.outreach.standings import backfill
+
+    backfill(session, campaign)  # the points of the sessions imported so far
     return True
 
 
@@ -302,23 +308,18 @@ class Standing:
 
 def leaderboard(session: Session, campaign_id: int, *, today: date) -> list[Standing]:
     """The ranked creators of each league (file order), by points then handle."""
+    from matchdesk.outreach.standings import ensure_kept
+
     campaign = get_campaign(session, campaign_id)
     ensure_enrolled(session, campaign, today)
-    scoring = scoring_of(campaign.scoring)
-    enrolled = session.execute(
-        select(Creator.id, Creator.handle, Creator.timezone, Enrolment.league)
-        .join(Enrolment, Enrolment.creator_id == Creator.id)
-        .where(Enrolment.campaign_id == campaign_id, Enrolment.league.is_not(None))
-    ).all()
-    if session.get_bind().dialect.name == "postgresql":
-        scores = _points_in_database(session, campaign, scoring)
-    else:
-        scores = _points_in_python(session, campaign, scoring, {c: z for c, _h, z, _l in enrolled})
+    ensure_kept(session, campaign)
     order = {lg["name"]: i for i, lg in enumerate(campaign.leagues)}
     rows = sorted(
-        (
-            (order.get(league or "", len(order)), -scores.get(cid, 0), handle, league or "")
-            for cid, handle, _zone, league in enrolled
+        (order.get(league or "", len(order)), -(points or 0), handle, league or "")
+        for handle, league, points in session.execute(
+            select(Creator.handle, Enrolment.league, Enrolment.points)
+            .join(Enrolment, Enrolment.creator_id == Creator.id)
+            .where(Enrolment.campaign_id == campaign_id, Enrolment.league.is_not(None))
         )
     )
     standings: list[Standing] = []
@@ -329,6 +330,22 @@ def leaderboard(session: Session, campaign_id: int, *, today: date) -> list[Stan
         rank += 1
         standings.append(Standing(rank, handle, league, -negative))
     return standings
+
+
+def computed_points(session: Session, campaign: Campaign) -> dict[int, int]:
+    """Each ranked creator's points computed from scratch from their sessions (the
+    reference the kept points equal; creators without sessions get 0)."""
+    scoring = scoring_of(campaign.scoring)
+    enrolled = session.execute(
+        select(Creator.id, Creator.timezone)
+        .join(Enrolment, Enrolment.creator_id == Creator.id)
+        .where(Enrolment.campaign_id == campaign.id, Enrolment.league.is_not(None))
+    ).all()
+    if session.get_bind().dialect.name == "postgresql":
+        scores = _points_in_database(session, campaign, scoring)
+    else:
+        scores = _points_in_python(session, campaign, scoring, dict(enrolled))
+    return {cid: scores.get(cid, 0) for cid, _zone in enrolled}
 
 
 def _points_in_python(

@@ -40,7 +40,7 @@ from matchdesk.outreach.consent import delivery_key, unsubscribe_token, unsubscr
 from matchdesk.outreach.languages import parse_translations, version_for
 from matchdesk.outreach.models import Bounce, Delivery, Newsletter, Suppression
 from matchdesk.outreach.personal import id_in, personal_values
-from matchdesk.outreach.segments import creator_condition, parse_segment, subscribed_condition
+from matchdesk.outreach.segments import parse_segment, segment_condition, subscribed_condition
 from matchdesk.outreach.templates import Rendered, check_template, render
 from matchdesk.roster.models import Creator, utcnow
 
@@ -213,7 +213,7 @@ def start_send(
         raise Conflict(f"newsletter {newsletter_id} is {newsletter.status}: it was started already")
     rules = parse_segment(newsletter.segment)
     schedule = schedule_of(newsletter)
-    condition = creator_condition(rules, today)
+    condition = segment_condition(session, rules, today)
     suppressed = set(session.scalars(select(Suppression.email)))
     rows = session.execute(
         select(Creator.id, Creator.email, Creator.timezone, subscribed_condition())
@@ -554,7 +554,7 @@ def preview_as(
     rules = parse_segment(newsletter.segment)
     found = session.execute(
         select(Creator.id, Creator.languages).where(
-            Creator.handle == handle.lstrip("@"), creator_condition(rules, today)
+            Creator.handle == handle.lstrip("@"), segment_condition(session, rules, today)
         )
     ).first()
     if found is None:

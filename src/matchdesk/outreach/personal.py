@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, case, func, or_, select
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from matchdesk.results.ledger import revenue_window
-from matchdesk.results.models import LedgerDay
+from matchdesk.results import creator_stats
+from matchdesk.results.models import CreatorResults
 from matchdesk.roster.models import Creator
 from matchdesk.rounds.models import Match
 from matchdesk.rounds.queries import local_date_time
@@ -58,22 +58,17 @@ def personal_values(
             "next_checkin": "",
             "campaign_rank": "",
         }
-    first, last = revenue_window(today)
+    # The maintained figures (`results.creator_stats`), made today's first if they are
+    # another day's.
+    creator_stats.ensure_current(session, today)
     for cid, diamonds, days in session.execute(
         select(
-            LedgerDay.creator_id,
-            func.sum(LedgerDay.diamonds),
-            func.sum(case((LedgerDay.sessions > 0, 1), else_=0)),
-        )
-        .where(
-            id_in(session, LedgerDay.creator_id, ids),
-            LedgerDay.day >= first,
-            LedgerDay.day <= last,
-        )
-        .group_by(LedgerDay.creator_id)
+            CreatorResults.creator_id, CreatorResults.diamonds_30d, CreatorResults.live_days_30d
+        ).where(id_in(session, CreatorResults.creator_id, ids))
     ):
-        values[cid]["diamonds_30d"] = int(diamonds or 0)
-        values[cid]["live_days_30d"] = int(days or 0)
+        if cid in values:
+            values[cid]["diamonds_30d"] = int(diamonds)
+            values[cid]["live_days_30d"] = int(days)
     if ranks is None:
         from matchdesk.outreach.campaigns import running_ranks
 

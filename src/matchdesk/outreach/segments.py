@@ -3,10 +3,12 @@
 `{"match": "all" | "any", "rules": [rule or nested segment, ...]}`, a rule being
 `{"field": F, "op": OP, "value": V}`. Parsing refuses an unknown field or op and a value
 of the wrong type, naming the rule by its place in the tree (`rules[1].rules[0]`).
-Evaluation builds one WHERE clause over `creators`; the fields that come from results
-(`diamonds_30d`, `live_days_30d`, `days_since_live`) and from rounds
-(`matched_last_round`) are sets of creator ids computed by grouped subqueries over the
-ledger and the rounds, never row by row in Python.
+Evaluation builds one WHERE clause over `creators`. The fields that come from results
+(`diamonds_30d`, `live_days_30d`, `days_since_live`) read `creator_results`, the figures
+kept as results are imported (`results.creator_stats`), made current for the day first
+(`segment_condition`: recomputed in one statement when the program day moved on); given
+`stats=False`, `creator_condition` groups the ledger instead (any day; the reference).
+`matched_last_round` is a grouped subquery over the rounds. Never row by row in Python.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from sqlalchemy.orm import Session
 
 from matchdesk.errors import InvalidInput
 from matchdesk.outreach.models import Subscription, Suppression
+from matchdesk.results import creator_stats
 from matchdesk.results.ledger import revenue_window
-from matchdesk.results.models import LedgerDay
+from matchdesk.results.models import CreatorResults, LedgerDay
 from matchdesk.roster.models import Creator, CreatorLanguage
 from matchdesk.rounds.models import Bye, Match, Round
 
@@ -211,11 +214,15 @@ def _value_problem(kind: Kind, value: Any) -> str | None:
 # --- evaluation --------------------------------------------------------------------------
 
 
-def creator_condition(segment: Segment, today: date) -> ColumnElement[bool]:
+def creator_condition(segment: Segment, today: date, *, stats: bool = False) -> ColumnElement[bool]:
     """The WHERE clause over `creators` that holds for the creators in `segment`, with
-    the results fields measured over the 30 program days ending `today`."""
+    the results fields measured over the 30 program days ending `today`: read from
+    `creator_results` with `stats` (the caller made them current for `today`:
+    `segment_condition` does), else grouped from the ledger."""
     parts = [
-        creator_condition(r, today) if isinstance(r, Segment) else _rule_condition(r, today)
+        creator_condition(r, today, stats=stats)
+        if isinstance(r, Segment)
+        else _rule_condition(r, today, stats)
         for r in segment.rules
     ]
     if segment.match == "all":
@@ -223,9 +230,24 @@ def creator_condition(segment: Segment, today: date) -> ColumnElement[bool]:
     return or_(false(), *parts)
 
 
-def segment_ids(segment: Segment, today: date) -> Select[Any]:
-    """`SELECT creators.id` of the creators in `segment`."""
-    return select(Creator.id).where(creator_condition(segment, today))
+def segment_condition(
+    session: Session, segment: Segment, today: date, *, recompute: bool = True
+) -> ColumnElement[bool]:
+    """`creator_condition` reading the maintained results figures when `segment` has a
+    results field: made current for `today` first (recomputed whole if they are for
+    another day), or with `recompute=False` read only if they are `today`'s already
+    (else the ledger is grouped: for a one-off day, e.g. a campaign's start)."""
+    if not _results_fields(segment):
+        return creator_condition(segment, today)
+    if recompute:
+        creator_stats.ensure_current(session, today)
+        return creator_condition(segment, today, stats=True)
+    return creator_condition(segment, today, stats=creator_stats.is_current(session, today))
+
+
+def segment_ids(segment: Segment, today: date, *, stats: bool = False) -> Select[Any]:
+    """`SELECT creators.id` of the creators in `segment` (`stats`: see `creator_condition`)."""
+    return select(Creator.id).where(creator_condition(segment, today, stats=stats))
 
 
 @dataclass(frozen=True)
@@ -241,7 +263,7 @@ def preview_segment(
     session: Session, segment: Segment, today: date, limit: int | None = None
 ) -> Preview:
     """Evaluate `segment` now: its count and (the first `limit` of) its sorted handles."""
-    condition = creator_condition(segment, today)
+    condition = segment_condition(session, segment, today)
     if limit is None:
         found = tuple(
             session.scalars(select(Creator.handle).where(condition).order_by(Creator.handle))
@@ -267,7 +289,15 @@ def preview_segment(
     return Preview(int(rows[0][1]) if rows else 0, tuple(handle for handle, _ in rows))
 
 
-_GROUPED = frozenset({"diamonds_30d", "live_days_30d", "days_since_live", "matched_last_round"})
+_RESULTS = frozenset({"diamonds_30d", "live_days_30d", "days_since_live"})
+_GROUPED = _RESULTS | {"matched_last_round"}
+
+
+def _results_fields(segment: Segment) -> bool:
+    """Whether a rule of `segment` (or of a nested one) reads the results figures."""
+    return any(
+        _results_fields(r) if isinstance(r, Segment) else r.field in _RESULTS for r in segment.rules
+    )
 
 
 def _grouped_fields(segment: Segment) -> bool:
@@ -324,7 +354,7 @@ _COLUMNS = {
 }
 
 
-def _rule_condition(rule: Rule, today: date) -> ColumnElement[bool]:
+def _rule_condition(rule: Rule, today: date, stats: bool = False) -> ColumnElement[bool]:
     if rule.field in _COLUMNS:
         return _compare(_COLUMNS[rule.field], rule.op, rule.value)
     if rule.field == "language":
@@ -334,9 +364,9 @@ def _rule_condition(rule: Rule, today: date) -> ColumnElement[bool]:
             return Creator.id.not_in(speakers)
         return Creator.id.in_(speakers)
     if rule.field in ("diamonds_30d", "live_days_30d"):
-        return _ledger_window(rule, today)
+        return _stored_window(rule) if stats else _ledger_window(rule, today)
     if rule.field == "days_since_live":
-        return _days_since_live(rule, today)
+        return _stored_since_live(rule, today) if stats else _days_since_live(rule, today)
     if rule.field == "matched_last_round":
         wanted = rule.value if rule.op == "=" else not rule.value
         return (
@@ -404,6 +434,40 @@ def _days_since_live(rule: Rule, today: date) -> ColumnElement[bool]:
         having = _compare(last_live, _MIRROR[rule.op], today - timedelta(days=int(rule.value)))
         never = rule.op in (">", ">=", "!=")
     return _grouped(having, never, LedgerDay.sessions > 0, LedgerDay.day <= today)
+
+
+def _stored(
+    condition: ColumnElement[bool], zero_matches: bool, *where: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """Creators by a stored figure of `creator_results`: those whose row satisfies
+    `condition`, plus (when `zero_matches`: the figure of a creator without a row
+    satisfies the rule) every creator without a row, i.e. everyone but the failing rows."""
+    if zero_matches:
+        failing = select(CreatorResults.creator_id).where(*where, ~condition)
+        return Creator.id.not_in(failing)
+    return Creator.id.in_(select(CreatorResults.creator_id).where(*where, condition))
+
+
+def _stored_window(rule: Rule) -> ColumnElement[bool]:
+    column = (
+        CreatorResults.diamonds_30d
+        if rule.field == "diamonds_30d"
+        else CreatorResults.live_days_30d
+    )
+    return _stored(_compare(column, rule.op, rule.value), _holds(rule.op, 0, rule.value))
+
+
+def _stored_since_live(rule: Rule, today: date) -> ColumnElement[bool]:
+    """`_days_since_live` on the stored last LIVE day (a row without one: never LIVE)."""
+    last_live = CreatorResults.last_live_day
+    if rule.op in ("in", "not in"):
+        days = [today - timedelta(days=int(v)) for v in rule.value]
+        condition = last_live.in_(days) if rule.op == "in" else last_live.not_in(days)
+        never = rule.op == "not in"
+    else:
+        condition = _compare(last_live, _MIRROR[rule.op], today - timedelta(days=int(rule.value)))
+        never = rule.op in (">", ">=", "!=")
+    return _stored(condition, never, last_live.is_not(None))
 
 
 def _matched_last_round() -> Select[Any]:

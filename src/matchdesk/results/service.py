@@ -21,6 +21,7 @@ from matchdesk.audit import AuditEntry
 from matchdesk.errors import InvalidInput
 from matchdesk.program import Program
 from matchdesk.results.cache import results_changed
+from matchdesk.results.creator_stats import figures_recorded
 from matchdesk.results.importing import RESULTS_COLUMNS, Progress, stage_rows, table_of_rows
 from matchdesk.results.ledger import refresh_revenue
 from matchdesk.results.linking import complete_matches, link_by_overlap, membership_problems
@@ -90,6 +91,7 @@ def _import(
         refresh_revenue(
             session, today or today_in(program.program.timezone), stage.touched_creators()
         )
+        figures_recorded(stage, today or today_in(program.program.timezone))
         results_changed(session)
     stage.drop()
     session.flush()

@@ -1,0 +1,516 @@
+"""Campaign points kept as results arrive, so a leaderboard reads one stored figure per
+creator instead of scoring every session at every read.
+
+For each campaign and ranked creator (enrolled in a league), `campaign_days` holds per
+day of the creator's own clock the sums of their campaign sessions starting that day
+(diamonds, those in the bonus hours, LIVE minutes, wins) with that day's LIVE points
+(`floor(minutes x points_per_live_hour / 60)`) and whether the daily cap replaces them;
+the enrolment's `points` are the floor of the exact (decimal) sum over those days: the
+same figure `campaigns.points` defines.
+
+- `backfill` computes a campaign's days and points from its sessions: when it enrols its
+  creators, and whenever its scoring or dates differ from those the points were kept for
+  (`campaigns.points_rules`). With a progress callback (the `campaign.points` job).
+- An import (`record_import`, a hook of `results.creator_stats.figures_recorded`)
+  recomputes, for every campaign whose points are kept, only the creator-local days its
+  written sessions fall on, and then the points of those creators (from their days).
+- A creator whose time zone changed since (their `points_zone`) is rescored when the
+  leaderboard is next read (`refresh_stale`).
+
+PostgreSQL computes local days with `AT TIME ZONE` and sums in `numeric`; SQLite, which
+has no time zones, in Python (`zoneinfo`) over the creators' sessions, in chunks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from matchdesk.outreach.campaigns import Scoring, _aware, _time_of_day, scoring_of
+from matchdesk.outreach.models import Campaign, CampaignDay, Enrolment
+from matchdesk.results.models import LiveSession
+from matchdesk.roster.models import Creator
+
+if TYPE_CHECKING:
+    from matchdesk.results.staging import Stage
+
+Progress = Callable[[int, int], None]
+CHUNK = 2_000  # creators a step (SQLite reads their sessions; PostgreSQL an id range)
+DAY_COLUMNS = (
+    "campaign_id",
+    "creator_id",
+    "day",
+    "diamonds",
+    "bonus_diamonds",
+    "minutes",
+    "wins",
+    "live_points",
+    "capped",
+)
+
+
+def rules_of(campaign: Campaign) -> dict[str, Any]:
+    """What a campaign's points depend on besides its sessions and enrolments."""
+    return {
+        "scoring": dict(campaign.scoring),
+        "starts": campaign.starts.isoformat(),
+        "ends": campaign.ends.isoformat(),
+    }
+
+
+def is_kept(campaign: Campaign) -> bool:
+    """Whether the stored points are this campaign's (enrolled, and for its rules now)."""
+    return campaign.enrolled_at is not None and campaign.points_rules == rules_of(campaign)
+
+
+def _exact(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(value))
+
+
+def live_points(scoring: Scoring, minutes: int) -> tuple[int, bool]:
+    """A day's LIVE points before the cap, and whether the cap replaces them."""
+    whole = int(Decimal(minutes) * _exact(scoring.points_per_live_hour) // 60)  # type: ignore[operator]
+    cap = _exact(scoring.max_live_points_per_day)
+    return whole, cap is not None and whole >= cap
+
+
+def total_points(
+    scoring: Scoring, diamonds: int, bonus: int, wins: int, live: int, capped_days: int
+) -> int:
+    """The floor of the exact sum: diamonds (those in the bonus hours multiplied), wins,
+    the uncapped days' LIVE points and the cap for each capped day."""
+    per_diamond = _exact(scoring.points_per_diamond) or Decimal(0)
+    total = (
+        (diamonds - bonus) * per_diamond
+        + bonus * per_diamond * (_exact(scoring.bonus_multiplier) or Decimal(0))
+        + wins * (_exact(scoring.points_per_match_win) or Decimal(0))
+        + live
+        + capped_days * (_exact(scoring.max_live_points_per_day) or Decimal(0))
+    )
+    return math.floor(total)
+
+
+def day_figures(
+    scoring: Scoring, zone: ZoneInfo, sessions: Iterable[tuple[datetime, int, int, str | None]]
+) -> dict[date, list[int]]:
+    """Per local day: diamonds, bonus diamonds, minutes, wins (as `campaigns.points`)."""
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for started, minutes, diamonds, outcome in sessions:
+        local = _aware(started).astimezone(zone)
+        figures = days[local.date()]
+        figures[0] += diamonds
+        if scoring.in_bonus(local.hour * 60 + local.minute):
+            figures[1] += diamonds
+        figures[2] += minutes
+        if outcome == "win":
+            figures[3] += 1
+    return days
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- PostgreSQL: the days in SQL --------------------------------------------------------
+
+# The sessions of the ranked creators in scope, with their local start; {scope} narrows
+# them (a range of creator ids, or the creator-local days an import touched).
+_PG_DAYS = """
+{touched}
+INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
+                           wins, live_points, capped)
+SELECT :campaign, creator_id, day, diamonds, bonus_diamonds, minutes, wins, live,
+       coalesce(live >= CAST(:cap AS numeric), false)
+FROM (
+    SELECT creator_id, CAST(local AS date) AS day, sum(diamonds) AS diamonds,
+           sum(CASE WHEN {bonus} THEN diamonds ELSE 0 END) AS bonus_diamonds,
+           sum(duration_minutes) AS minutes,
+           count(*) FILTER (WHERE outcome = 'win') AS wins,
+           CAST(floor(sum(duration_minutes) * CAST(:per_hour AS numeric) / 60) AS BIGINT)
+               AS live
+    FROM (
+        SELECT e.creator_id, ls.started_at AT TIME ZONE c.timezone AS local,
+               ls.duration_minutes, ls.diamonds, ls.outcome
+        FROM campaign_enrolments AS e
+        JOIN creators AS c ON c.id = e.creator_id
+        JOIN live_sessions AS ls ON ls.creator_id = e.creator_id
+        {join}
+        WHERE e.campaign_id = :campaign AND e.league IS NOT NULL
+          AND ls.day >= :starts AND ls.day <= :ends {scope}
+    ) AS s
+    GROUP BY creator_id, CAST(local AS date)
+) AS g
+"""
+
+# The creator-local days an import's written sessions start on (ranked creators of the
+# campaign, campaign program days).
+_PG_TOUCHED = """
+WITH t AS (
+    SELECT DISTINCT st.creator_id, CAST(st.started_at AT TIME ZONE c.timezone AS date) AS day,
+           c.timezone AS zone
+    FROM results_staging AS st
+    JOIN campaign_enrolments AS e ON e.creator_id = st.creator_id
+    JOIN creators AS c ON c.id = st.creator_id
+    WHERE e.campaign_id = :campaign AND e.league IS NOT NULL AND st.state <> :unchanged
+      AND st.day >= :starts AND st.day <= :ends
+)
+"""
+# A touched day's sessions by the unique index (creator, start): the UTC span of the
+# local day, widened by a day each side for local midnights a DST change skips or
+# repeats, then the exact local day.
+_PG_TOUCHED_JOIN = """
+        JOIN t ON t.creator_id = e.creator_id
+            AND ls.started_at >= (CAST(t.day AS timestamp) AT TIME ZONE t.zone) - interval '1 day'
+            AND ls.started_at < (CAST(t.day + 1 AS timestamp) AT TIME ZONE t.zone) + interval '1 d'
+             AND CAST(ls.started_at AT TIME ZONE t.zone AS date) = t.day
+"""
+
+
+def _bonus_sql(scoring: Scoring) -> str:
+    # A local time of day at or after HH:MM has hour * 60 + minute at or after it (the
+    # seconds only add), and before HH:MM likewise: the same test as `Scoring.in_bonus`.
+    clock = "CAST(local AS time)"
+    if scoring.bonus is None:
+        return "false"
+    start, end = (_time_of_day(m) for m in scoring.bonus)
+    joined = "AND" if scoring.bonus[0] < scoring.bonus[1] else "OR"  # OR: crosses midnight
+    return f"({clock} >= TIME '{start}' {joined} {clock} < TIME '{end}')"
+
+
+def _pg_parameters(campaign: Campaign, scoring: Scoring) -> dict[str, Any]:
+    return {
+        "campaign": campaign.id,
+        "starts": campaign.starts,
+        "ends": campaign.ends,
+        "per_hour": _exact(scoring.points_per_live_hour),
+        "cap": _exact(scoring.max_live_points_per_day),
+    }
+
+
+def _pg_days(
+    session: Session,
+    campaign: Campaign,
+    scoring: Scoring,
+    *,
+    scope: str = "",
+    touched: bool = False,
+    **parameters: Any,
+) -> None:
+    statement = _PG_DAYS.format(
+        touched=_PG_TOUCHED if touched else "",
+        bonus=_bonus_sql(scoring),
+        join=_PG_TOUCHED_JOIN if touched else "",
+        scope=scope,
+    )
+    session.execute(text(statement), {**_pg_parameters(campaign, scoring), **parameters})
+
+
+# --- SQLite (and any backend): the days in Python ----------------------------------------
+
+
+def _python_days(
+    session: Session,
+    campaign: Campaign,
+    scoring: Scoring,
+    zones: dict[int, str],
+    wanted: set[tuple[int, date]] | None = None,
+) -> None:
+    """Insert the day rows of the creators in `zones` (creator id: zone), only the days
+    in `wanted` when given, from their campaign sessions."""
+    ids = sorted(zones)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        by_creator: dict[int, list[tuple[datetime, int, int, str | None]]] = defaultdict(list)
+        for cid, started, minutes, diamonds, outcome in session.execute(
+            select(
+                LiveSession.creator_id,
+                LiveSession.started_at,
+                LiveSession.duration_minutes,
+                LiveSession.diamonds,
+                LiveSession.outcome,
+            ).where(
+                LiveSession.creator_id.in_(chunk),
+                LiveSession.day >= campaign.starts,
+                LiveSession.day <= campaign.ends,
+            )
+        ):
+            by_creator[cid].append((started, minutes, diamonds, outcome))
+        rows = []
+        for cid, sessions in by_creator.items():
+            for day, (diamonds, bonus, minutes, wins) in day_figures(
+                scoring, ZoneInfo(zones[cid]), sessions
+            ).items():
+                if wanted is not None and (cid, day) not in wanted:
+                    continue
+                live, capped = live_points(scoring, minutes)
+                rows.append(
+                    {"campaign_id": campaign.id, "creator_id": cid, "day": day,
+                     "diamonds": diamonds, "bonus_diamonds": bonus, "minutes": minutes,
+                     "wins": wins, "live_points": live, "capped": capped}
+                )  # fmt: skip
+        if rows:
+            session.execute(insert(CampaignDay.__table__), rows)  # type: ignore[arg-type]
+
+
+# --- the points from the days ------------------------------------------------------------
+
+
+def _write_points(
+    session: Session, campaign: Campaign, scoring: Scoring, creators: Any = None
+) -> int:
+    """Set the points of the ranked creators of `campaign` (those in `creators`, a
+    subquery or list of ids, when given) from their day rows, and the zone they are
+    for; returns how many were set."""
+    d = CampaignDay
+    query = (
+        select(
+            d.creator_id,
+            func.sum(d.diamonds),
+            func.sum(d.bonus_diamonds),
+            func.sum(d.wins),
+            func.sum(func.coalesce(d.live_points * (1 - _as_int(d.capped)), 0)),
+            func.sum(_as_int(d.capped)),
+        )
+        .where(d.campaign_id == campaign.id)
+        .group_by(d.creator_id)
+    )
+    if creators is not None:
+        query = query.where(d.creator_id.in_(creators))
+    found = {
+        int(cid): total_points(scoring, int(a), int(b), int(w), int(live), int(c))
+        for cid, a, b, w, live, c in session.execute(query)
+    }
+    e = Enrolment
+    zone = (
+        select(Creator.timezone).where(Creator.id == e.creator_id).scalar_subquery()
+    )  # the zone the days were taken in (read in this transaction)
+    scope = [e.campaign_id == campaign.id, e.league.is_not(None)]
+    if creators is not None:
+        scope.append(e.creator_id.in_(creators))
+    # Everyone in scope first at 0 (no sessions), then those with days.
+    session.execute(
+        update(e).where(*scope).values(points=0, points_zone=zone)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    items = [{"cid": cid, "value": value} for cid, value in found.items() if value]
+    for start in range(0, len(items), 50_000):
+        _set_points(session, campaign.id, items[start : start + 50_000])
+    return len(found)
+
+
+def _as_int(column: Any) -> Any:
+    from sqlalchemy import Integer, cast
+
+    return cast(column, Integer)
+
+
+def _set_points(session: Session, campaign_id: int, items: list[dict[str, int]]) -> None:
+    if _postgresql(session):
+        session.execute(
+            text(
+                "UPDATE campaign_enrolments AS e SET points = v.points"
+                " FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id,"
+                " unnest(CAST(:points AS bigint[])) AS points) AS v"
+                " WHERE e.campaign_id = :campaign AND e.creator_id = v.id"
+            ),
+            {
+                "campaign": campaign_id,
+                "ids": [i["cid"] for i in items],
+                "points": [i["value"] for i in items],
+            },
+        )
+        return
+    table = Enrolment.__table__
+    session.execute(
+        update(table)  # type: ignore[arg-type]
+        .where(table.c.campaign_id == campaign_id, table.c.creator_id == bindparam("cid"))
+        .values(points=bindparam("value")),
+        items,
+    )
+
+
+# --- the entry points -------------------------------------------------------------------
+
+
+def backfill(session: Session, campaign: Campaign, progress: Progress | None = None) -> int:
+    """Compute a campaign's days and points from its sessions (after enrolment, or when
+    its rules changed); returns the ranked creators scored."""
+    scoring = scoring_of(campaign.scoring)
+    session.execute(delete(CampaignDay).where(CampaignDay.campaign_id == campaign.id))
+    ranked = session.execute(
+        select(Enrolment.creator_id, Creator.timezone)
+        .join(Creator, Creator.id == Enrolment.creator_id)
+        .where(Enrolment.campaign_id == campaign.id, Enrolment.league.is_not(None))
+        .order_by(Enrolment.creator_id)
+    ).all()
+    ids = [cid for cid, _ in ranked]
+    steps = max(1, math.ceil(len(ids) / (CHUNK * 10)))
+    if _postgresql(session):
+        # The per-day grouping holds millions of groups at 10,000,000 sessions: room in
+        # memory for this transaction, so it does not spill to disk in batches.
+        session.execute(text("SELECT set_config('work_mem', '256MB', true)"))
+        size = math.ceil(len(ids) / steps) if ids else 1
+        for step in range(steps):
+            part = ids[step * size : (step + 1) * size]
+            if part:
+                _pg_days(
+                    session, campaign, scoring,
+                    scope="AND e.creator_id BETWEEN :first AND :last", first=part[0], last=part[-1],
+                )  # fmt: skip
+            if progress:
+                progress(step + 1, steps + 1)
+    else:
+        zones = dict(ranked)
+        size = CHUNK * 10
+        for step in range(steps):
+            part = ids[step * size : (step + 1) * size]
+            _python_days(session, campaign, scoring, {cid: zones[cid] for cid in part})
+            if progress:
+                progress(step + 1, steps + 1)
+    _write_points(session, campaign, scoring)
+    campaign.points_rules = rules_of(campaign)
+    session.flush()
+    if progress:
+        progress(steps + 1, steps + 1)
+    return len(ids)
+
+
+def rescore(session: Session, campaign: Campaign, creator_ids: Sequence[int]) -> None:
+    """Recompute every day and the points of some ranked creators (e.g. their time zone
+    changed since their points were kept)."""
+    scoring = scoring_of(campaign.scoring)
+    for start in range(0, len(creator_ids), CHUNK):
+        chunk = list(creator_ids[start : start + CHUNK])
+        session.execute(
+            delete(CampaignDay).where(
+                CampaignDay.campaign_id == campaign.id, CampaignDay.creator_id.in_(chunk)
+            )
+        )
+        if _postgresql(session):
+            _pg_days(
+                session, campaign, scoring,
+                scope="AND e.creator_id = ANY(CAST(:ids AS bigint[]))", ids=chunk,
+            )  # fmt: skip
+        else:
+            zones = dict(
+                session.execute(
+                    select(Creator.id, Creator.timezone).where(Creator.id.in_(chunk))
+                ).all()
+            )
+            _python_days(session, campaign, scoring, zones)
+        _write_points(session, campaign, scoring, chunk)
+
+
+def ensure_kept(session: Session, campaign: Campaign) -> None:
+    """Before a campaign's points are read: backfilled if they were kept for other rules
+    (or never), and the ranked creators without points or whose time zone changed since
+    rescored."""
+    if campaign.enrolled_at is None:
+        return
+    if not is_kept(campaign):
+        backfill(session, campaign)
+        return
+    stale = list(
+        session.scalars(
+            select(Enrolment.creator_id)
+            .join(Creator, Creator.id == Enrolment.creator_id)
+            .where(
+                Enrolment.campaign_id == campaign.id,
+                Enrolment.league.is_not(None),
+                or_(Enrolment.points.is_(None), Enrolment.points_zone != Creator.timezone),
+            )
+        )
+    )
+    if stale:
+        rescore(session, campaign, stale)
+
+
+def record_import(stage: Stage, today: date) -> None:
+    """After an import wrote its sessions: for every campaign whose points are kept and
+    whose days the written sessions fall in, the touched creator-local days recomputed
+    and those creators' points set from their days."""
+    from matchdesk.results.staging import STAGING, UNCHANGED, S
+
+    session = stage.session
+    span = session.execute(
+        select(func.min(S.day), func.max(S.day)).where(S.state != UNCHANGED)
+    ).one()
+    if span[0] is None:
+        return
+    campaigns = [
+        c
+        for c in session.scalars(
+            select(Campaign).where(
+                Campaign.enrolled_at.is_not(None),
+                Campaign.starts <= span[1],
+                Campaign.ends >= span[0],
+            )
+        )
+        if is_kept(c)
+    ]
+    for campaign in campaigns:
+        scoring = scoring_of(campaign.scoring)
+        touched_creators = (
+            select(S.creator_id)
+            .join(Enrolment, Enrolment.creator_id == S.creator_id)
+            .where(
+                Enrolment.campaign_id == campaign.id,
+                Enrolment.league.is_not(None),
+                S.state != UNCHANGED,
+                S.day >= campaign.starts,
+                S.day <= campaign.ends,
+            )
+            .distinct()
+        )
+        if _postgresql(session):
+            parameters = {**_pg_parameters(campaign, scoring), "unchanged": UNCHANGED}
+            session.execute(
+                text(
+                    _PG_TOUCHED
+                    + "DELETE FROM campaign_days AS d USING t WHERE d.campaign_id = :campaign"
+                    " AND d.creator_id = t.creator_id AND d.day = t.day"
+                ),
+                parameters,
+            )
+            _pg_days(session, campaign, scoring, touched=True, unchanged=UNCHANGED)
+            _write_points(session, campaign, scoring, touched_creators)
+            continue
+        rows = session.execute(
+            select(S.creator_id, S.started_at, Creator.timezone)
+            .select_from(STAGING)
+            .join(Enrolment, Enrolment.creator_id == S.creator_id)
+            .join(Creator, Creator.id == S.creator_id)
+            .where(
+                Enrolment.campaign_id == campaign.id,
+                Enrolment.league.is_not(None),
+                S.state != UNCHANGED,
+                S.day >= campaign.starts,
+                S.day <= campaign.ends,
+            )
+        ).all()
+        if not rows:
+            continue
+        zones: dict[int, str] = {}
+        wanted: set[tuple[int, date]] = set()
+        for cid, started, zone in rows:
+            zones[cid] = zone
+            wanted.add((cid, _aware(started).astimezone(ZoneInfo(zone)).date()))
+        days = CampaignDay.__table__
+        session.execute(
+            delete(days).where(  # type: ignore[arg-type]
+                days.c.campaign_id == campaign.id,
+                days.c.creator_id == bindparam("cid"),
+                days.c.day == bindparam("local_day"),
+            ),
+            [{"cid": c, "local_day": d} for c, d in sorted(wanted)],
+        )
+        _python_days(session, campaign, scoring, zones, wanted)
+        _write_points(session, campaign, scoring, list(zones))
