@@ -839,6 +839,23 @@ def _matching(
 ) -> Any:
     """Mate of each vertex (-1 if single) in a matching of greatest total weight
     (integer weights, all positive) from the start (mate0, dual0, odd cycles)."""
+    return _matching_state(n, ea, eb, weight, mate0, dual0, cycle_ptr, cycle_nodes)[0]
+
+
+@njit(cache=True)
+def _matching_state(
+    n: int,
+    ea: Any,
+    eb: Any,
+    weight: Any,
+    mate0: Any,
+    dual0: Any,
+    cycle_ptr: Any,
+    cycle_nodes: Any,
+) -> Any:
+    """`_matching`'s mates, and its final duals: `dual` (2 * u(v) for the vertices,
+    z(b) for the blossoms n..2n-1), `base` (>= 0 for a blossom in use) and `leafs` (each
+    blossom's vertices), for `blossom_duals`."""
     m = ea.size
     endpoint = np.empty(2 * m, dtype=np.int64)
     degree = np.zeros(n + 1, dtype=np.int64)
@@ -1098,7 +1115,7 @@ def _matching(
     for v in range(n):
         if mate[v] >= 0:
             out[v] = endpoint[mate[v]]
-    return out
+    return out, dual, base, leafs
 
 
 def cardinality_shift(n: int, weight: IntArray) -> int:
@@ -1138,3 +1155,56 @@ def blossom_mates(
         cycle_ptr, cycle_nodes = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     mates: IntArray = _matching(n, a, b, internal, mate0, dual0, cycle_ptr, cycle_nodes)
     return mates
+
+
+BlossomDuals = namedtuple("BlossomDuals", ["mates", "y", "set_ptr", "set_nodes", "z"])
+
+
+@njit(cache=True)
+def _blossom_sets(n: int, dual: Any, base: Any, leafs: Any) -> Any:
+    """The blossoms in use with a positive dual: their vertices (CSR) and z(b)."""
+    count = 0
+    total = 0
+    for b in range(n, 2 * n):
+        if base[b] >= 0 and dual[b] > 0:
+            count += 1
+            total += leafs[b].size
+    ptr = np.zeros(count + 1, dtype=np.int64)
+    nodes = np.empty(total, dtype=np.int64)
+    z = np.empty(count, dtype=np.int64)
+    c = 0
+    for b in range(n, 2 * n):
+        if base[b] >= 0 and dual[b] > 0:
+            arr = leafs[b]
+            nodes[ptr[c] : ptr[c] + arr.size] = arr
+            ptr[c + 1] = ptr[c] + arr.size
+            z[c] = dual[b]
+            c += 1
+    return ptr, nodes, z
+
+
+def blossom_duals(n: int, a: IntArray, b: IntArray, weight: IntArray) -> BlossomDuals:
+    """A matching of greatest total integer weight (NOT of maximum cardinality: no
+    cardinality_shift) on the edges (a, b, weight >= 0), started from the LP relaxation
+    as `blossom_mates(warm=True)`, and its optimal duals for the matching polytope in
+    the weights' units: y (per vertex, >= 0), and the odd sets with z > 0 (vertices
+    set_nodes[set_ptr[c]:set_ptr[c + 1]], dual z[c]), so that y_u + y_v + the z of the
+    sets holding both >= w_uv on every edge and sum y + sum z * (|set| // 2) equals the
+    matching's weight (the blossom method's optimality conditions). Added for the
+    certificate (certificate.py); the engine's matching path does not use it."""
+    if n == 0 or a.size == 0:
+        z0 = np.zeros(0, dtype=np.int64)
+        return BlossomDuals(
+            np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(1, np.int64), z0, np.zeros(0)
+        )
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    b = np.ascontiguousarray(b, dtype=np.int64)
+    weight = np.ascontiguousarray(weight, dtype=np.int64)
+    internal = 2 * weight
+    start = relaxation_start(n, a, b, weight)
+    out, dual, base, leafs = _matching_state(
+        n, a, b, internal, start.mate, 2 * start.dual, start.cycle_ptr, start.cycle_nodes
+    )
+    ptr, nodes, z = _blossom_sets(n, dual, base, leafs)
+    # dual holds 2 u(v) and z(b) for the doubled weights 2 w: u / 2 and z / 2 in w's units.
+    return BlossomDuals(out, dual[:n] / 4.0, ptr, nodes, z / 2.0)
