@@ -462,7 +462,9 @@ def _stored_since_live(rule: Rule, today: date) -> ColumnElement[bool]:
     last_live = CreatorResults.last_live_day
     if rule.op in ("in", "not in"):
         days = [today - timedelta(days=int(v)) for v in rule.value]
-        condition = last_live.in_(days) if rule.op == "in" else last_live.not_in(days)
+        condition: ColumnElement[bool] = (
+            last_live.in_(days) if rule.op == "in" else last_live.not_in(days)
+        )
         never = rule.op == "not in"
     else:
         condition = _compare(last_live, _MIRROR[rule.op], today - timedelta(days=int(rule.value)))

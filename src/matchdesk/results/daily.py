@@ -25,6 +25,7 @@ from matchdesk.jobs.registry import JobRegistry, JobResult, Progress
 from matchdesk.jobs.service import submit
 from matchdesk.program import Program
 from matchdesk.results.cache import results_changed
+from matchdesk.results.creator_stats import ensure_current
 from matchdesk.results.ledger import refresh_revenue
 from matchdesk.results.rollups import settle_tiers
 from matchdesk.results.staging import today_in
@@ -53,6 +54,7 @@ def refresh(session: Session, program: Program, today: date | None = None) -> Re
     `today` (default: today, program time) and settle the rollups' tiers."""
     day = today or today_in(program.program.timezone)
     changed = refresh_revenue(session, day)
+    ensure_current(session, day)  # segments' 30-day figures for the new day, at once
     settled = settle_tiers(session)
     results_changed(session)  # the days moved on: cached report figures are stale
     _set(session, _DONE, day.isoformat())
