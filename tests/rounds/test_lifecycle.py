@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from matchdesk.context import Matchdesk
 from matchdesk.errors import Conflict, NotFound
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import Attachment
-from matchdesk.roster.models import Creator
-from matchdesk.rounds import board
+from matchdesk.roster.models import AvailabilityWindow, Creator
+from matchdesk.rounds import board, lifecycle
 from matchdesk.rounds.lifecycle import mark_no_show, publish, reliability, rematch, respond
 from tests.rounds.conftest import (
     MANAGER,
@@ -285,3 +286,48 @@ def test_rematch_keeps_each_bye_its_true_reason(md: Matchdesk) -> None:
         "cyd": "no feasible partner",
         "dee": "no availability",
     }
+
+
+def test_rematch_gives_the_engine_only_the_free_creators_who_have_time(
+    md: Matchdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A free creator without a weekly window cannot be paired: the rematch leaves them
+    out of the engine's pool (a big round's byes are mostly such creators), keeps their
+    bye's reason, and still cancels the invitation of one whose partner declined."""
+    add_roster(
+        md,
+        creator("ali", followers=1_000),
+        creator("bob", followers=1_200),
+        creator("cyd", availability=""),
+        creator("eve", availability=""),
+    )
+    round_id = build(md)
+    c = ids(md)
+    with md.transaction() as session:
+        publish(session, md.settings, md.program, round_id, MANAGER)
+        board.exclude(session, md.settings, md.program, round_id, "eve", MANAGER)
+        board.include(session, round_id, "eve", MANAGER)  # waiting: takes the engine's reason
+        session.execute(delete(AvailabilityWindow).where(AvailabilityWindow.creator_id == c["ali"]))
+    (match,) = document(md, round_id)["matches"]
+    assert answer(md, "bob", match["match_id"], "decline") == "declined"
+    given: list[list[int]] = []
+    real_load_pool = lifecycle.load_pool
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        given.append(sorted(kwargs["creator_ids"]))
+        return real_load_pool(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "load_pool", recording)
+    with md.transaction() as session:
+        assert rematch(session, md.settings, md.program, round_id, MANAGER) == 0
+    assert given == [[c["eve"]]]
+    assert byes(md, round_id) == {
+        "ali": "partner declined",
+        "bob": "declined",
+        "cyd": "no availability",
+        "eve": "no availability",
+    }
+    assert outbox(md)[2:] == [
+        ("match_cancellation", "bob@example.com", f"round:{round_id}:creator:{c['bob']}:seq:1"),
+        ("match_cancellation", "ali@example.com", f"round:{round_id}:creator:{c['ali']}:seq:1"),
+    ]

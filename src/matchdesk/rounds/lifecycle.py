@@ -22,7 +22,7 @@ from matchdesk.config import Settings
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.matching import solve
 from matchdesk.program import Program
-from matchdesk.roster.models import Creator, utcnow
+from matchdesk.roster.models import AvailabilityWindow, Creator, utcnow
 from matchdesk.rounds.board import LIVE, WAITING, Edit
 from matchdesk.rounds.invitations import PERSON_COLUMNS, Outgoing, Person
 from matchdesk.rounds.models import Bye, Match
@@ -185,13 +185,24 @@ def rematch(
     who stay unmatched get a cancellation. Returns the number of new matches."""
     refusal = "rematch is for a published round."
     round_ = open_round(session, round_id, edit.expected_version, ("published",), refusal)
-    reasons_before = dict(
-        session.execute(
-            select(Bye.creator_id, Bye.reason)
-            .where(Bye.round_id == round_id)
-            .where(Bye.reason.not_in(NOT_REMATCHED))
-        ).all()
+    # A free creator without a single weekly window cannot be paired: the engine is not
+    # given them (their bye and its reason stay as they are), so a round whose byes are
+    # mostly such creators rematches its few others, not thousands.
+    has_windows = (
+        select(AvailabilityWindow.id)
+        .where(AvailabilityWindow.creator_id == Bye.creator_id)
+        .exists()
     )
+    reasons_before: dict[int, str] = {}
+    candidates: list[int] = []
+    for creator_id, reason, can_meet in session.execute(
+        select(Bye.creator_id, Bye.reason, has_windows)
+        .where(Bye.round_id == round_id)
+        .where(Bye.reason.not_in(NOT_REMATCHED))
+    ):
+        reasons_before[creator_id] = reason
+        if can_meet or reason == WAITING:  # one waiting takes the engine's reason
+            candidates.append(creator_id)
     free = set(reasons_before)
     declined_pairs = [
         (m.creator_a_id, m.creator_b_id)
@@ -199,12 +210,12 @@ def rematch(
             select(Match).where(Match.round_id == round_id).where(Match.status == "declined")
         )
     ]
-    people = _creators(session, free | {c for p in declined_pairs for c in p})
+    people = _creators(session, {c for p in declined_pairs for c in p})
     pool = load_pool(
         session,
         program,
         cadence=round_.cadence,
-        creator_ids=list(free),
+        creator_ids=candidates,
         period_start=aware(round_.period_start),
         period_end=aware(round_.period_end),
         not_before=round_not_before(round_),
@@ -246,7 +257,15 @@ def rematch(
             .values(reason=bindparam("bye_reason")),
             restore,
         )
-    for creator_id in sorted(free - matched):
+    # Only a creator whose invitation stands has anything to cancel (the others were
+    # never invited, or were told already): read just those.
+    standing = [
+        creator_id
+        for creator_id in sorted(free - matched)
+        if (sent := outgoing.invitations.get(creator_id)) is not None and sent.state == "request"
+    ]
+    people = _creators(session, set(standing))
+    for creator_id in standing:
         outgoing.cancel(people[creator_id], "no new partner could be found this round")
     queued = outgoing.flush()
     audit.record(

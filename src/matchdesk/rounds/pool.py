@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -176,6 +177,15 @@ def _fairness_and_pairs(
     return credit, sorted(pairs)
 
 
+@lru_cache(maxsize=4096)
+def _offsets(
+    timezone: str, period_start: datetime, period_end: datetime
+) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """`offsets_in_period`, kept per zone and period: ~700 zoneinfo calls each, and every
+    board edit and rematch of a round asks again for the same period."""
+    return offsets_in_period(timezone, period_start, period_end)
+
+
 def _merged(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted intervals with overlapping or touching ones joined (as `expand` does)."""
     pieces.sort()
@@ -268,7 +278,7 @@ def load_pool(
                 ]
             pieces.extend(cached)
         if tz not in offsets:
-            offsets[tz] = offsets_in_period(tz, period_start, period_end)
+            offsets[tz] = _offsets(tz, period_start, period_end)
         lang_code.extend(code[lang] for lang in languages.split(";") if lang)
         lang_ptr.append(len(lang_code))
         for s, e in _merged(pieces):
