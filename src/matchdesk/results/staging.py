@@ -23,6 +23,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import (
     BigInteger,
     Column,
+    Computed,
     Date,
     DateTime,
     Integer,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from matchdesk.results.models import LiveSession
@@ -75,8 +77,53 @@ STAGING = Table(
     postgresql_on_commit="DROP",
 )
 S = STAGING.c
+# The import's creators, once classified (`Stage.creators`): touched = 1 for those whose
+# sessions it writes (not only unchanged ones).
+CREATORS = Table(
+    "results_creators",
+    MetaData(),
+    Column("creator_id", Integer, primary_key=True),
+    Column("touched", SmallInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 _STAGED = [c.name for c in STAGING.columns]
 _NAMES = ", ".join(_STAGED)
+# What the COPY sends on PostgreSQL: the program day and the two columns every staged row
+# starts with the same value in are the server's (`_server_staging`).
+_COPIED = ", ".join(name for name in _STAGED if name not in ("day", "existing_id", "state"))
+
+
+def program_day_sql(zone: str) -> str:
+    """PostgreSQL's program day of `started_at` (timestamptz): its date in the program's
+    zone, as `started_at.astimezone(zone).date()` in Python (SPEC section 4: a session
+    belongs to the day on which it starts)."""
+    return "(started_at AT TIME ZONE '" + zone.replace("'", "''") + "')::date"
+
+
+def _server_staging(zone: str) -> Table:
+    """The staging table as PostgreSQL creates it: the same columns, with `day` computed
+    by the server from `started_at` (a stored generated column: C time zone arithmetic
+    instead of a Python `astimezone` per row) and `state` created by default."""
+    columns: list[Column[Any]] = []
+    for column in STAGING.columns:
+        if column.name == "day":
+            columns.append(Column("day", Date, Computed(program_day_sql(zone), persisted=True)))
+        elif column.name == "state":
+            columns.append(
+                Column("state", SmallInteger, nullable=False, server_default=str(CREATED))
+            )
+        else:
+            columns.append(column._copy())
+    return Table(
+        STAGING.name,
+        MetaData(),
+        *columns,
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+
+
 L = LiveSession.__table__.c
 FIGURES = (
     "duration_minutes",
@@ -122,11 +169,37 @@ class Stage:
         self.staged = 0
         self._postgresql = session.get_bind().dialect.name == "postgresql"
         self._copy: Copy | None = None
+        self._creators = False
+        # PostgreSQL computes each start's program day (when it knows the program's zone).
+        self._day_in_sql = self._postgresql and _server_knows(session, timezone)
         session.execute(text("DROP TABLE IF EXISTS results_staging"))
-        STAGING.create(session.connection())
+        table = _server_staging(timezone) if self._day_in_sql else STAGING
+        table.create(session.connection())
 
     def drop(self) -> None:
         self.session.execute(text("DROP TABLE IF EXISTS results_staging"))
+        self.session.execute(text("DROP TABLE IF EXISTS results_creators"))
+        self._creators = False
+
+    def creators(self) -> Any:
+        """The table of the import's creators (creator_id, touched), made at its first use
+        after `classify`: one grouping of the staged rows serves the creators' lock and
+        every step that reads the touched creators (each had its own DISTINCT over them)."""
+        if not self._creators:
+            self.session.execute(text("DROP TABLE IF EXISTS results_creators"))
+            CREATORS.create(self.session.connection())
+            self.session.execute(
+                insert(CREATORS).from_select(
+                    ["creator_id", "touched"],
+                    select(
+                        S.creator_id, func.max(case((S.state != UNCHANGED, 1), else_=0))
+                    ).group_by(S.creator_id),
+                )
+            )
+            if self._postgresql:
+                self.session.execute(text("ANALYZE results_creators"))
+            self._creators = True
+        return CREATORS
 
     def _resolve(self, handles: set[str]) -> None:
         missing = sorted(h for h in handles if h not in self.ids)
@@ -179,10 +252,11 @@ class Stage:
             return
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
+        names = _COPIED if self._day_in_sql else _NAMES
         with (
             raw.cursor() as cursor,
             cursor.copy(
-                f"COPY results_staging ({_NAMES}) FROM STDIN", writer=QueuedLibpqWriter(cursor)
+                f"COPY results_staging ({names}) FROM STDIN", writer=QueuedLibpqWriter(cursor)
             ) as copy,
         ):
             self._copy = copy
@@ -246,14 +320,25 @@ class Stage:
             return
         if self._postgresql:
             nothing = "\\N"
-            text = "".join(
-                [
-                    f"{n}\t{ids[h]}\t{s.isoformat()}\t{s.astimezone(zone).date().isoformat()}\t"
-                    f"{m}\t{g}\t{nothing if v is None else v}\t{nothing if f is None else f}\t"
-                    f"{nothing if x is None else x}\t{nothing if o is None else o}\t\\N\t0\n"
-                    for n, h, s, m, g, v, f, x, o in known
-                ]
-            )
+            if self._day_in_sql:  # the server computes the day (see `_server_staging`)
+                text = "".join(
+                    [
+                        f"{n}\t{ids[h]}\t{s.isoformat()}\t{m}\t{g}\t"
+                        f"{nothing if v is None else v}\t{nothing if f is None else f}\t"
+                        f"{nothing if x is None else x}\t{nothing if o is None else o}\n"
+                        for n, h, s, m, g, v, f, x, o in known
+                    ]
+                )
+            else:
+                text = "".join(
+                    [
+                        f"{n}\t{ids[h]}\t{s.isoformat()}\t"
+                        f"{s.astimezone(zone).date().isoformat()}\t{m}\t{g}\t"
+                        f"{nothing if v is None else v}\t{nothing if f is None else f}\t"
+                        f"{nothing if x is None else x}\t{nothing if o is None else o}\t\\N\t0\n"
+                        for n, h, s, m, g, v, f, x, o in known
+                    ]
+                )
             if self._copy is not None:
                 self._copy.write(text)
             else:
@@ -416,11 +501,9 @@ class Stage:
         is refused. SQLite: its single writer gives the same guarantee."""
         if not self._postgresql:
             return
-        wanted = select(S.creator_id).distinct().subquery()
+        wanted = self.creators().c.creator_id
         locked = self.session.execute(
-            select(Creator.id)
-            .where(Creator.id.in_(select(wanted.c.creator_id)))
-            .with_for_update(key_share=True)
+            select(Creator.id).where(Creator.id.in_(select(wanted))).with_for_update(key_share=True)
         ).scalars()
         gone = set(self.handles) - set(locked)
         if gone:
@@ -430,8 +513,22 @@ class Stage:
             raise InvalidInput(f"creators removed from the roster during the import: {names}")
 
     def touched_creators(self) -> Any:
-        """A subquery of the creators whose sessions the import writes."""
-        return select(S.creator_id).where(S.state != UNCHANGED).distinct()
+        """A subquery of the creators whose sessions the import writes (call after
+        `classify`)."""
+        them = self.creators().c
+        return select(them.creator_id).where(them.touched == 1)
+
+
+def _server_knows(session: Session, timezone: str) -> bool:
+    """Whether PostgreSQL's time zone database has the program's zone (Python's does: the
+    program's settings are checked against it); if not, Python computes the days."""
+    connection = session.connection()
+    try:
+        with connection.begin_nested():  # a savepoint: an unknown zone is an error there
+            connection.execute(text("SELECT now() AT TIME ZONE :zone"), {"zone": timezone})
+    except DBAPIError:
+        return False
+    return True
 
 
 def today_in(timezone: str) -> date:
