@@ -86,19 +86,17 @@ def apply_deltas(stage: Stage) -> None:
     stage.session.execute(statement)
 
 
-def add_deltas(session: Session, deltas: Table) -> None:
+def add_deltas(session: Session, deltas: Table, *, ordered: bool = True) -> None:
     """Apply a table of per creator and day deltas (creator_id, day, the figures, `new`:
     1 where the ledger has no row for the day yet): the new days inserted (a concurrent
-    writer of the same day makes this fail, never count twice), the others added to."""
+    writer of the same day makes this fail, never count twice), the others added to.
+    The new days go in in the ledger key's order (its index pages written once), sorted
+    here unless `ordered` is False (the table was written in that order already)."""
     d = deltas.c
-    session.execute(
-        insert(LedgerDay).from_select(
-            ["creator_id", "day", *LEDGER_FIGURES],
-            select(d.creator_id, d.day, *(d[name] for name in LEDGER_FIGURES))
-            .where(d.new == 1)
-            .order_by(d.creator_id, d.day),
-        )
-    )
+    days = select(d.creator_id, d.day, *(d[name] for name in LEDGER_FIGURES)).where(d.new == 1)
+    if ordered:
+        days = days.order_by(d.creator_id, d.day)
+    session.execute(insert(LedgerDay).from_select(["creator_id", "day", *LEDGER_FIGURES], days))
     old = {name: getattr(LedgerDay, name) for name in LEDGER_FIGURES}
     session.execute(
         update(LedgerDay)
