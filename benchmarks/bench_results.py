@@ -25,14 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from databases import drop_schema, fresh_database
-from matchdesk.results.records import COLUMNS
-from matchdesk.roster.demo import generate_creators
-from matchdesk.roster.records import COLUMNS as ROSTER_COLUMNS
-from matchdesk.roster.service import record_row
-from matchdesk.roster.tables import write_csv
+# Only the standard library at the top: the measured process (`child`) loads what the
+# command loads, not this script's file generator (numpy) nor its database setup (Alembic).
 
 TARGET_SECONDS = {"postgresql": 30.0, "sqlite": 60.0}
 TARGET_PEAK_MB = 1024
@@ -76,13 +70,36 @@ def _time_phases() -> None:
         (staging.Stage, "write_sessions", "write sessions"),
         (service, "complete_matches", "complete matches"),
         (service, "refresh_revenue", "revenue_30d"),
+        (service, "figures_recorded", "creator stats"),
     ):
-        _timed(owner, name, label)
+        if hasattr(owner, name):
+            _timed(owner, name, label)
+
+
+def _backend_pid(session: Any) -> int | None:
+    """The PostgreSQL server process of this session (on this machine), or None."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used so far, from /proc; None if unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child(kind: str, file: str, url: str) -> None:
     """Runs in the measured process: the CLI's own import path, then its peak memory."""
     os.environ["MATCHDESK_DATABASE_URL"] = url
+    import matchdesk.cli  # noqa: F401  (what `matchdesk results import` loads first)
     from matchdesk.context import Matchdesk
 
     if kind == "results":
@@ -91,8 +108,11 @@ def child(kind: str, file: str, url: str) -> None:
     md = Matchdesk.build()
     data = Path(file).read_bytes()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     counts: Any
+    server_cpu = None
     with md.transaction() as session:
+        backend_pid = _backend_pid(session)
         if kind == "roster":
             from matchdesk.roster.service import import_roster
 
@@ -101,7 +121,9 @@ def child(kind: str, file: str, url: str) -> None:
             from matchdesk.results.service import import_results
 
             counts = import_results(session, md.program, data, Path(file).name, actor="bench")
+        server_cpu = _process_cpu(backend_pid)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(
         json.dumps(
@@ -110,6 +132,9 @@ def child(kind: str, file: str, url: str) -> None:
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
                 "import_s": seconds,
+                "import_cpu_s": cpu,
+                "process_cpu_s": time.process_time(),
+                "server_cpu_s": server_cpu,
                 "peak_bytes": peak,
                 "phases": PHASES,
             }
@@ -121,6 +146,10 @@ def results_file(path: Path, handles: list[str], rows: int, seed: int, changed: 
     """`rows` sessions of creators drawn at random, starts spread over 8 weeks (unique per
     creator), written as CSV; `changed`: the share whose diamonds differ (for the update
     run, same seed)."""
+    import numpy as np
+
+    from matchdesk.results.records import COLUMNS
+
     rng = np.random.default_rng(seed)
     creators = rng.integers(0, len(handles), rows)
     # A distinct start per (creator, slot): the row index keeps every key unique.
@@ -166,6 +195,11 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
+    from databases import drop_schema, fresh_database
+    from matchdesk.roster.demo import generate_creators
+    from matchdesk.roster.records import COLUMNS as ROSTER_COLUMNS
+    from matchdesk.roster.service import record_row
+    from matchdesk.roster.tables import write_csv
 
     print(
         f"Results import benchmark ({os.cpu_count()} cores, load average "
@@ -211,6 +245,13 @@ def main() -> None:
                         f"{backend:<11} {label:<10} {wall:>9.2f} {figures['import_s']:>9.2f} "
                         f"{peak_mb:>8.0f} {figures['created']:>9,} {figures['updated']:>9,} "
                         f"{figures['unchanged']:>9,}  {verdict}",
+                        flush=True,
+                    )
+                    server = figures.get("server_cpu_s")
+                    print(
+                        f"    CPU s: import (Python) {figures['import_cpu_s']:.1f}, whole "
+                        f"process {figures['process_cpu_s']:.1f}"
+                        + (f", PostgreSQL backend {server:.1f}" if server is not None else ""),
                         flush=True,
                     )
                     print(
