@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -188,22 +189,43 @@ def stage_rows(
     """Validate `rows` (consumed: each chunk is released once staged) and stage the valid
     ones; every problem goes to `problems`."""
     total = len(rows)
+    columns = RESULTS_COLUMNS
     if stage.streams:  # no lookups while the COPY is open: every handle first
-        stage.resolve(_handles(rows, problems.columns))
+        normal = _handles(rows, problems.columns)
+        stage.resolve(set(normal.values()))
+        # each chunk's handles from this file's own table (each distinct cell normalised
+        # once for the whole file, not once a chunk)
+        columns = replace(
+            RESULTS_COLUMNS, bulk={**RESULTS_COLUMNS.bulk, "handle": _handles_from(normal)}
+        )
     with stage.streaming():
-        _stage_chunks(stage, rows, problems, total, progress)
+        _stage_chunks(stage, rows, problems, total, progress, columns)
 
 
-def _handles(rows: list[tuple[int, list[str]]], columns: list[str]) -> set[str]:
-    """The distinct valid handles of `rows` (looked up in bulk before the rows stream)."""
+def _handles(rows: list[tuple[int, list[str]]], columns: list[str]) -> dict[str, str]:
+    """Each distinct handle cell of `rows` that is a valid handle, with its normalised
+    form (looked up in bulk before the rows stream)."""
     position = columns.index("handle")
-    normalize = RESULTS_COLUMNS.parsers["handle"]
+    normalize = normalize_handle
     raw = {cells[position] for _, cells in rows if position < len(cells)}
-    found: set[str] = set()
+    found: dict[str, str] = {}
     for text in raw:
         with suppress(CellError):
-            found.add(normalize(text))  # type: ignore[arg-type]
+            found[text] = normalize(text)
     return found
+
+
+def _handles_from(normal: dict[str, str]) -> Callable[[Sequence[str]], list[object] | None]:
+    """A whole-column parser of handles from `normal` (cell -> handle); None when a cell
+    is not in it (not a valid handle: the cell by cell path says why)."""
+
+    def handles(cells: Sequence[str]) -> list[object] | None:
+        try:
+            return list(map(normal.__getitem__, cells))
+        except KeyError:
+            return None
+
+    return handles
 
 
 def _stage_chunks(
@@ -212,12 +234,13 @@ def _stage_chunks(
     problems: Problems,
     total: int,
     progress: Progress | None,
+    columns: Columns = RESULTS_COLUMNS,
 ) -> None:
     done = 0
     while rows:
         chunk = rows[:CHUNK]
         del rows[:CHUNK]
-        items, invalid = parse_columns(chunk, RESULTS_COLUMNS, problems, COLUMNS)
+        items, invalid = parse_columns(chunk, columns, problems, COLUMNS)
         # invalid rows' handles are checked all the same
         others = [(n, v["handle"]) for n, v in invalid if isinstance(v.get("handle"), str)]
         stage.check_handles(others, problems)  # type: ignore[arg-type]

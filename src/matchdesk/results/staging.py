@@ -202,7 +202,7 @@ class Stage:
         return CREATORS
 
     def _resolve(self, handles: set[str]) -> None:
-        missing = sorted(h for h in handles if h not in self.ids)
+        missing = sorted(handles - self.ids.keys())
         if missing and self._copy is not None:
             raise RuntimeError("handles must be resolved before streaming")
         # PostgreSQL takes a whole array as one parameter (= ANY); SQLite, IN lists.
@@ -306,15 +306,18 @@ class Stage:
         word, so nothing needs escaping), the driver's executemany on SQLite with times
         in the text form SQLAlchemy stores there (`2026-03-09 01:00:00.000000`, compared
         as text)."""
-        self._resolve({row[1] for row in rows})
+        handles = {row[1] for row in rows}
+        self._resolve(handles)
         ids = self.ids
         zone = self.zone
-        known: list[Row] = []
-        for row in rows:
-            if ids[row[1]] is None:
-                problems.add(row[0], "handle", f"'{row[1]}' is not on the roster")
-            else:
-                known.append(row)
+        known: Sequence[Row] = rows
+        if any(ids[handle] is None for handle in handles):  # else every row is known
+            known = []
+            for row in rows:
+                if ids[row[1]] is None:
+                    problems.add(row[0], "handle", f"'{row[1]}' is not on the roster")
+                else:
+                    known.append(row)
         self.staged += len(known)
         if not known:
             return
