@@ -1,17 +1,26 @@
-"""The priced LP bound (certificate.py) against the exact optimum of the full graph."""
+"""The priced LP bound (certificate.py) against the exact optimum of the full graph.
+
+These shards are small enough for the exact odd-set certificate (odd_duals.py,
+test_certificate_odd.py), so `priced_only` switches it off: what is tested here is the
+LP bound the bigger shards get."""
 
 from __future__ import annotations
 
 import pytest
 from matching_checks import full_graph_matching
 
-from matchdesk.matching import SolverOptions, Weights, solve
+from matchdesk.matching import SolverOptions, Weights, odd_duals, solve
 from matchdesk.matching.bounds import best_edge_bound
 from matchdesk.matching.synthetic import synthetic_problem
 
 THIN = SolverOptions(exhaustive_limit=0, window=1, keep=1)
 NARROW = SolverOptions(exhaustive_limit=0, window=2, keep=3)
 WIDE = SolverOptions(exhaustive_limit=0)
+
+
+@pytest.fixture(autouse=True)
+def priced_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(odd_duals, "EXACT_VISITS", 0)
 
 
 def max_weight(problem_n: int, seed: int, weights: Weights | None = None) -> float:

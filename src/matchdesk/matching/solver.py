@@ -232,6 +232,7 @@ def _match(
                 regret=options.regret,
                 regret_hops=options.regret_hops,
             )
+        del grouped, sel  # the big components' edges are ba, bb, bw from here on
         greedy(n, ba, bb, mate)
         adjacency = Adjacency(n, ba, bb)
         augment_paths(n, adjacency, mate)
@@ -331,20 +332,28 @@ def _shard_bound(
     deadline: float,
 ) -> tuple[float, bool]:
     """An upper bound on the weight of any matching of the shard's full feasible graph
-    (its scores), and whether it is the priced LP bound of certificate.py (False: the
-    fitted bound of bounds.py, when the pricing's work budget or the time ran out)."""
+    (its scores), and whether it is a certificate of odd_duals.py or certificate.py
+    (False: the fitted bound of bounds.py, when the pricing's work budget or the time
+    ran out). A shard whose feasible graph is small (its buckets hold at most
+    odd_duals.EXACT_VISITS pairs, within the budget) gets the odd-set duals of that
+    whole graph (its exact optimum); bigger ones the priced LP bound."""
     budget = min(options.certificate_work, _work_left(deadline))
     if cands.a.size == 0:  # no feasible pair (a lonely creator's buckets were scanned)
         return 0.0, True
     if budget <= 0:
         return fitted_bound(cands, 0.0), False
-    from matchdesk.matching.certificate import candidate_duals, shard_bound  # numba
+    from matchdesk.matching.certificate import shard_bound  # numba
+    from matchdesk.matching.odd_duals import EXACT_VISITS, exact_bound, exact_shard_bound
 
     fitted = fitted_bound(cands, 0.0)
-    if exhaustive:  # the candidates are every feasible pair: their LP duals cover all
-        priced = float(candidate_duals(shard.n, cands.a, cands.b, cands.score).sum())
-    else:  # valid however the budget ends (certificate.py: the crude raise)
-        priced, _ = shard_bound(shard, cands, budget)
+    exact: float | None
+    if exhaustive:  # the candidates are every feasible pair: their odd-set duals cover all
+        exact = exact_bound(shard.n, cands.a, cands.b, cands.score)
+    else:
+        exact = exact_shard_bound(shard, min(EXACT_VISITS, budget))
+    if exact is not None:
+        return min(exact, fitted), True
+    priced, _ = shard_bound(shard, cands, budget)  # valid however the budget ends
     return min(priced, fitted), True  # both are valid: the lower one
 
 
