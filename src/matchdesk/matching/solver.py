@@ -342,17 +342,21 @@ def _shard_bound(
         return 0.0, True
     if budget <= 0:
         return fitted_bound(cands, 0.0), False
-    from matchdesk.matching.certificate import shard_bound  # numba
+    from matchdesk.matching.certificate import candidate_duals, shard_bound  # numba
     from matchdesk.matching.odd_duals import EXACT_VISITS, exact_bound, exact_shard_bound
 
     fitted = fitted_bound(cands, 0.0)
-    exact: float | None
-    if exhaustive:  # the candidates are every feasible pair: their odd-set duals cover all
-        exact = exact_bound(shard.n, cands.a, cands.b, cands.score)
+    limit = min(EXACT_VISITS, budget)
+    whole: float | None  # a bound from the whole feasible graph, listed
+    if exhaustive:  # the candidates are every feasible pair: their duals cover all
+        if cands.a.size <= limit:
+            whole = exact_bound(shard.n, cands.a, cands.b, cands.score)
+        else:
+            whole = float(candidate_duals(shard.n, cands.a, cands.b, cands.score).sum())
     else:
-        exact = exact_shard_bound(shard, min(EXACT_VISITS, budget))
-    if exact is not None:
-        return min(exact, fitted), True
+        whole = exact_shard_bound(shard, limit)
+    if whole is not None:
+        return min(whole, fitted), True
     priced, _ = shard_bound(shard, cands, budget)  # valid however the budget ends
     return min(priced, fitted), True  # both are valid: the lower one
 
