@@ -4,9 +4,12 @@ A roster of `--creators` (1,000,000 by default): tiers A-D in turn, every creato
 speaks English and a tenth Spanish too, followers spread 0-99,999, every other creator
 with 4 LIVE days in the last 30 (2,000,000 ledger days), a tenth in category "news".
 
-Timed (best of 2):
+Timed (best of 2), the figures kept as results arrive (issue 12) beside the reference
+that computes them from scratch at every use, in the same run:
 - segments: the count and the full id list of three segments, one over the roster's
-  columns, one with the ledger's 30-day diamonds, one nested with days since LIVE;
+  columns, one with the ledger's 30-day diamonds, one nested with days since LIVE: read
+  from `creator_results` (after: its recompute for a new program day timed once) and
+  grouped from the ledger (before);
 - a newsletter to the "news" creators (100,000 by default), personalised: the send's
   start (segment evaluated, one delivery per recipient) and rendering + queueing every
   message in the outbox (`run_send`, chunks of 1,000);
@@ -16,10 +19,15 @@ Timed (best of 2):
   session every 400 minutes per creator, creators in three zones (one with the DST
   change of 8 March), every tenth session a match win. The sessions are generated in
   the server (generate_series on PostgreSQL, a recursive CTE on SQLite), as the roster
-  above is.
+  above is. Timed: the enrolment with its backfill of the kept points (once per
+  campaign), the leaderboard read from the kept points (after) and computed from every
+  session (before: `computed_points`, what it did until then; both must agree exactly),
+  and the results import of `--import-sessions` new sessions (two per creator) without
+  and with the kept figures (the campaign running, creator_results current), after
+  which the kept points must still equal the computed ones.
 
     python benchmarks/bench_outreach.py [--creators 1000000] [--backends sqlite postgresql]
-        [--leaderboard-sessions 10000000] [--skip-segments]
+        [--leaderboard-sessions 10000000] [--import-sessions 200000] [--skip-segments]
 """
 
 from __future__ import annotations
@@ -40,8 +48,17 @@ from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.outreach import newsletters as nl
-from matchdesk.outreach.campaigns import CampaignFile, create_campaign, leaderboard
+from matchdesk.outreach.campaigns import (
+    CampaignFile,
+    computed_points,
+    create_campaign,
+    get_campaign,
+    leaderboard,
+)
 from matchdesk.outreach.segments import parse_segment, preview_segment, segment_ids
+from matchdesk.results import creator_stats
+from matchdesk.results.records import SessionRecord
+from matchdesk.results.service import save_sessions
 
 TODAY = date(2026, 3, 20)
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
@@ -164,13 +181,34 @@ def run(backend: str, creators: int, workdir: Path) -> None:
         started = time.perf_counter()
         _fill(md, backend, creators)
         print(f"{backend:10} {creators:,} creators filled in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        with md.transaction() as session:
+            creator_stats.ensure_current(session, TODAY)
+            kept = session.scalar(text("SELECT count(*) FROM creator_results"))
+            if backend == "postgresql":
+                session.execute(text("ANALYZE creator_results"))
+        print(
+            f"{backend:10}   creator_results recomputed for a new program day (once a day):"
+            f" {kept:,} rows in {time.perf_counter() - started:.2f} s; load average {_load()}"
+        )
         for name, document in SEGMENTS.items():
             segment = parse_segment(document)
-            counted, found = _best(lambda s, g=segment: preview_segment(s, g, TODAY, 20), md)
-            listed, _ = _best(lambda s, g=segment: len(s.scalars(segment_ids(g, TODAY)).all()), md)
+            figures = []
+            for stats in (False, True):  # before (the ledger grouped), after (kept)
+                counted, found = _best(
+                    lambda s, g=segment, k=stats: preview_segment(s, g, TODAY, 20, kept=k), md
+                )
+                listed, ids = _best(
+                    lambda s, g=segment, k=stats: sorted(s.scalars(segment_ids(g, TODAY, stats=k))),
+                    md,
+                )
+                figures.append((counted, listed, found.count, ids))
+            (c0, l0, n0, i0), (c1, l1, n1, i1) = figures
+            assert (n0, i0) == (n1, i1), name  # the same creators either way
             print(
-                f"{backend:10}   segment {name:8} {found.count:>9,} creators:"
-                f" count + sample {counted:6.3f} s, all ids {listed:6.3f} s"
+                f"{backend:10}   segment {name:8} {n1:>9,} creators: count + sample"
+                f" {c0:6.3f} -> {c1:6.3f} s, all ids {l0:6.3f} -> {l1:6.3f} s"
+                f" (ledger grouped -> kept); load average {_load()}"
             )
         with md.transaction() as session:
             newsletter = nl.create_newsletter(
@@ -263,7 +301,57 @@ def _fill_sessions(md: Matchdesk, backend: str, sessions: int) -> int:
     return creators
 
 
-def run_leaderboard(backend: str, sessions: int, workdir: Path) -> None:
+def _computed_board(session: Any, campaign_id: int) -> list[tuple[str, int]]:
+    """The leaderboard as it was computed until the points were kept: every session
+    scored (`computed_points`), ranked by points then handle (one league here)."""
+    scores = computed_points(session, get_campaign(session, campaign_id))
+    handles = dict(session.execute(text("SELECT id, handle FROM creators")).all())
+    return [(h, -negative) for negative, h in sorted((-p, handles[c]) for c, p in scores.items())]
+
+
+def _batch(creators: int, count: int, day: date) -> list[SessionRecord]:
+    """`count` new sessions on `day` (UTC), two a creator (at 17 s past a minute: no
+    generated session starts then), some in the bonus hours on the creator's clock."""
+    first = datetime(day.year, day.month, day.day, 10, 0, 17, tzinfo=UTC)
+    return [
+        SessionRecord(f"c{i % creators + 1}", first + timedelta(minutes=(i // creators) * 810),
+                      30 + i % 200, (i * 7919) % 3000, outcome="win" if i % 10 == 0 else None)
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def _time_imports(md: Matchdesk, backend: str, campaign_id: int, creators: int, count: int) -> None:
+    """The results import of `count` new sessions without kept figures to update (a day
+    after the campaign, creator_results stale) and with them (a day of the campaign,
+    creator_results current); then the kept points against the computed ones."""
+    timings = []
+    # Without: on a day after the campaign (no campaign's points to keep) with
+    # creator_results stale (left to the next use); with: on a day of the campaign.
+    for keep, day in ((False, date(2026, 4, 2)), (True, date(2026, 3, 30))):
+        with md.transaction() as session:
+            if keep:
+                creator_stats.ensure_current(session, TODAY)
+            else:
+                creator_stats.invalidate(session)
+        records = _batch(creators, count, day)
+        started = time.perf_counter()
+        with md.transaction() as session:
+            save_sessions(session, md.program, records, actor="bench", today=TODAY)
+        timings.append(time.perf_counter() - started)
+    with md.transaction() as session:
+        kept = [(s.handle, s.points) for s in leaderboard(session, campaign_id, today=TODAY)]
+        assert kept == _computed_board(session, campaign_id)  # still exactly the same
+    plain, kept_too = timings
+    print(
+        f"{backend:10}   results import of {count:,} new sessions: {plain:6.2f} s without the"
+        f" kept figures, {kept_too:6.2f} s with them (one campaign running, creator_results"
+        f" current): +{kept_too - plain:.2f} s ({(kept_too / plain - 1) * 100:+.0f}%); kept"
+        f" points still equal the computed ones; load average {_load()}",
+        flush=True,
+    )
+
+
+def run_leaderboard(backend: str, sessions: int, workdir: Path, imports: int = 0) -> None:
     md, schema = _matchdesk(backend, workdir)
     try:
         started = time.perf_counter()
@@ -286,24 +374,33 @@ def run_leaderboard(backend: str, sessions: int, workdir: Path) -> None:
                 {"name": "Gold", "min_diamonds_7d": 0},
             ],
         )
+        enrolling = time.perf_counter()
         with md.transaction() as session:
             campaign_id = create_campaign(session, spec, today=TODAY, actor="bench").id
+        enrolled = time.perf_counter() - enrolling
         with md.transaction() as session:
             counted = session.scalar(select(func.count()).select_from(text("live_sessions")))
+            days = session.scalar(select(func.count()).select_from(text("campaign_days")))
         print(
             f"{backend:10} {counted:,} sessions of {creators:,} creators filled and enrolled"
-            f" in {time.perf_counter() - started:.1f} s (sessions {filled:.1f} s)",
+            f" in {time.perf_counter() - started:.1f} s (sessions {filled:.1f} s; enrolment"
+            f" with the backfill of the kept points {enrolled:.1f} s, {days:,} creator-days)",
             flush=True,
         )
+        before, reference = _best(lambda s: _computed_board(s, campaign_id), md)
         seconds, board = _best(lambda s: leaderboard(s, campaign_id, today=TODAY), md)
+        assert [(s.handle, s.points) for s in board] == reference  # exactly the same
         top = board[0]
         print(
-            f"{backend:10}   leaderboard over {counted:,} sessions: {seconds:6.3f} s"
-            f" ({len(board):,} ranked; first {top.handle} {top.points:,} points; sum"
-            f" {sum(s.points for s in board):,}), target 1 s"
+            f"{backend:10}   leaderboard over {counted:,} sessions: {before:6.3f} s computed"
+            f" from the sessions -> {seconds:6.3f} s from the kept points ({len(board):,}"
+            f" ranked; first {top.handle} {top.points:,} points; sum"
+            f" {sum(s.points for s in board):,}; identical), target 1 s"
             f" {'ok' if seconds <= 1 else 'MISSED'}; load average {_load()}",
             flush=True,
         )
+        if imports:
+            _time_imports(md, backend, campaign_id, creators, imports)
     finally:
         md.close()
         drop_schema(schema)
@@ -318,6 +415,7 @@ def main() -> None:
     parser.add_argument("--creators", type=int, default=1_000_000)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--leaderboard-sessions", type=int, default=10_000_000)
+    parser.add_argument("--import-sessions", type=int, default=200_000)
     parser.add_argument("--skip-segments", action="store_true")
     args = parser.parse_args()
     print(f"load average {_load()} ({os.cpu_count()} cores)", flush=True)
@@ -326,7 +424,9 @@ def main() -> None:
             if not args.skip_segments:
                 run(backend, args.creators, Path(workdir))
             if args.leaderboard_sessions:
-                run_leaderboard(backend, args.leaderboard_sessions, Path(workdir))
+                run_leaderboard(
+                    backend, args.leaderboard_sessions, Path(workdir), args.import_sessions
+                )
 
 
 if __name__ == "__main__":

@@ -260,10 +260,13 @@ class Preview:
 
 
 def preview_segment(
-    session: Session, segment: Segment, today: date, limit: int | None = None
+    session: Session, segment: Segment, today: date, limit: int | None = None, *, kept: bool = True
 ) -> Preview:
-    """Evaluate `segment` now: its count and (the first `limit` of) its sorted handles."""
-    condition = segment_condition(session, segment, today)
+    """Evaluate `segment` now: its count and (the first `limit` of) its sorted handles
+    (`kept=False`: the results fields grouped from the ledger, the reference)."""
+    condition = (
+        segment_condition(session, segment, today) if kept else creator_condition(segment, today)
+    )
     if limit is None:
         found = tuple(
             session.scalars(select(Creator.handle).where(condition).order_by(Creator.handle))

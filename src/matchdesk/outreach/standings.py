@@ -26,12 +26,31 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from matchdesk.outreach.campaigns import Scoring, _aware, _time_of_day, scoring_of
@@ -122,9 +141,8 @@ def _postgresql(session: Session) -> bool:
 # --- PostgreSQL: the days in SQL --------------------------------------------------------
 
 # The sessions of the ranked creators in scope, with their local start; {scope} narrows
-# them (a range of creator ids, or the creator-local days an import touched).
+# them (a range or a list of creator ids).
 _PG_DAYS = """
-{touched}
 INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
                            wins, live_points, capped)
 SELECT :campaign, creator_id, day, diamonds, bonus_diamonds, minutes, wins, live,
@@ -142,7 +160,6 @@ FROM (
         FROM campaign_enrolments AS e
         JOIN creators AS c ON c.id = e.creator_id
         JOIN live_sessions AS ls ON ls.creator_id = e.creator_id
-        {join}
         WHERE e.campaign_id = :campaign AND e.league IS NOT NULL
           AND ls.day >= :starts AND ls.day <= :ends {scope}
     ) AS s
@@ -151,9 +168,9 @@ FROM (
 """
 
 # The creator-local days an import's written sessions start on (ranked creators of the
-# campaign, campaign program days).
+# campaign, campaign program days), with the zone they were taken in.
 _PG_TOUCHED = """
-WITH t AS (
+CREATE TEMPORARY TABLE campaign_touched ON COMMIT DROP AS
     SELECT DISTINCT st.creator_id, CAST(st.started_at AT TIME ZONE c.timezone AS date) AS day,
            c.timezone AS zone
     FROM results_staging AS st
@@ -161,16 +178,34 @@ WITH t AS (
     JOIN creators AS c ON c.id = st.creator_id
     WHERE e.campaign_id = :campaign AND e.league IS NOT NULL AND st.state <> :unchanged
       AND st.day >= :starts AND st.day <= :ends
-)
 """
 # A touched day's sessions by the unique index (creator, start): the UTC span of the
 # local day, widened by a day each side for local midnights a DST change skips or
 # repeats, then the exact local day.
-_PG_TOUCHED_JOIN = """
-        JOIN t ON t.creator_id = e.creator_id
-            AND ls.started_at >= (CAST(t.day AS timestamp) AT TIME ZONE t.zone) - interval '1 day'
-            AND ls.started_at < (CAST(t.day + 1 AS timestamp) AT TIME ZONE t.zone) + interval '1 d'
-             AND CAST(ls.started_at AT TIME ZONE t.zone AS date) = t.day
+_PG_TOUCHED_DAYS = """
+INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
+                           wins, live_points, capped)
+SELECT :campaign, creator_id, day, diamonds, bonus_diamonds, minutes, wins, live,
+       coalesce(live >= CAST(:cap AS numeric), false)
+FROM (
+    SELECT creator_id, day, sum(diamonds) AS diamonds,
+           sum(CASE WHEN {bonus} THEN diamonds ELSE 0 END) AS bonus_diamonds,
+           sum(duration_minutes) AS minutes,
+           count(*) FILTER (WHERE outcome = 'win') AS wins,
+           CAST(floor(sum(duration_minutes) * CAST(:per_hour AS numeric) / 60) AS BIGINT)
+               AS live
+    FROM (
+        SELECT t.creator_id, t.day, ls.started_at AT TIME ZONE t.zone AS local,
+               ls.duration_minutes, ls.diamonds, ls.outcome
+        FROM campaign_touched AS t
+        JOIN live_sessions AS ls ON ls.creator_id = t.creator_id
+         AND ls.started_at >= (CAST(t.day AS timestamp) AT TIME ZONE t.zone) - interval '1 day'
+         AND ls.started_at < (CAST(t.day + 1 AS timestamp) AT TIME ZONE t.zone) + interval '1 day'
+        WHERE ls.day >= :starts AND ls.day <= :ends
+    ) AS s
+    WHERE CAST(local AS date) = day
+    GROUP BY creator_id, day
+) AS g
 """
 
 
@@ -196,24 +231,33 @@ def _pg_parameters(campaign: Campaign, scoring: Scoring) -> dict[str, Any]:
 
 
 def _pg_days(
-    session: Session,
-    campaign: Campaign,
-    scoring: Scoring,
-    *,
-    scope: str = "",
-    touched: bool = False,
-    **parameters: Any,
+    session: Session, campaign: Campaign, scoring: Scoring, *, scope: str = "", **parameters: Any
 ) -> None:
-    statement = _PG_DAYS.format(
-        touched=_PG_TOUCHED if touched else "",
-        bonus=_bonus_sql(scoring),
-        join=_PG_TOUCHED_JOIN if touched else "",
-        scope=scope,
-    )
+    statement = _PG_DAYS.format(bonus=_bonus_sql(scoring), scope=scope)
     session.execute(text(statement), {**_pg_parameters(campaign, scoring), **parameters})
 
 
 # --- SQLite (and any backend): the days in Python ----------------------------------------
+
+
+_SESSION_FIGURES = (
+    LiveSession.creator_id,
+    LiveSession.started_at,
+    LiveSession.duration_minutes,
+    LiveSession.diamonds,
+    LiveSession.outcome,
+)
+# The UTC spans of the creator-local days an import touched (SQLite), for reading their
+# sessions by the unique index (creator, start).
+_SPANS = Table(
+    "campaign_touched_spans",
+    MetaData(),  # not the application's metadata: never part of a migration
+    Column("creator_id", Integer, nullable=False),
+    Column("first", DateTime(timezone=True), nullable=False),
+    Column("last", DateTime(timezone=True), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_SLACK = timedelta(hours=3)  # around a local day's span: midnights a DST change moves
 
 
 def _python_days(
@@ -224,51 +268,130 @@ def _python_days(
     wanted: set[tuple[int, date]] | None = None,
 ) -> None:
     """Insert the day rows of the creators in `zones` (creator id: zone), only the days
-    in `wanted` when given, from their campaign sessions."""
+    in `wanted` when given (their sessions read by start), from their campaign sessions."""
+    if wanted is not None:
+        _python_touched_days(session, campaign, scoring, zones, wanted)
+        return
     ids = sorted(zones)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         by_creator: dict[int, list[tuple[datetime, int, int, str | None]]] = defaultdict(list)
         for cid, started, minutes, diamonds, outcome in session.execute(
-            select(
-                LiveSession.creator_id,
-                LiveSession.started_at,
-                LiveSession.duration_minutes,
-                LiveSession.diamonds,
-                LiveSession.outcome,
-            ).where(
+            select(*_SESSION_FIGURES).where(
                 LiveSession.creator_id.in_(chunk),
                 LiveSession.day >= campaign.starts,
                 LiveSession.day <= campaign.ends,
             )
         ):
             by_creator[cid].append((started, minutes, diamonds, outcome))
-        rows = []
-        for cid, sessions in by_creator.items():
-            for day, (diamonds, bonus, minutes, wins) in day_figures(
-                scoring, ZoneInfo(zones[cid]), sessions
-            ).items():
-                if wanted is not None and (cid, day) not in wanted:
-                    continue
-                live, capped = live_points(scoring, minutes)
-                rows.append(
-                    {"campaign_id": campaign.id, "creator_id": cid, "day": day,
-                     "diamonds": diamonds, "bonus_diamonds": bonus, "minutes": minutes,
-                     "wins": wins, "live_points": live, "capped": capped}
-                )  # fmt: skip
-        if rows:
-            session.execute(insert(CampaignDay.__table__), rows)  # type: ignore[arg-type]
+        _insert_days(session, campaign, scoring, zones, by_creator, None)
+
+
+def _python_touched_days(
+    session: Session,
+    campaign: Campaign,
+    scoring: Scoring,
+    zones: dict[int, str],
+    wanted: set[tuple[int, date]],
+) -> None:
+    spans: list[dict[str, Any]] = []
+    for cid, day in sorted(wanted):
+        zone = ZoneInfo(zones[cid])
+        first = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC) - _SLACK
+        last = first + timedelta(days=1) + 2 * _SLACK
+        if spans and spans[-1]["creator_id"] == cid and spans[-1]["last"] >= first:
+            spans[-1]["last"] = last  # consecutive days: one span, no session read twice
+        else:
+            spans.append({"creator_id": cid, "first": first, "last": last})
+    session.execute(text("DROP TABLE IF EXISTS campaign_touched_spans"))
+    _SPANS.create(session.connection())
+    try:
+        session.execute(insert(_SPANS), spans)
+        by_creator: dict[int, list[tuple[datetime, int, int, str | None]]] = defaultdict(list)
+        # The spans outermost (SQLite keeps a CROSS JOIN's order; it has no statistics
+        # for a temporary table), each span's sessions by the unique index.
+        found = session.execute(
+            text(
+                "SELECT ls.creator_id, ls.started_at, ls.duration_minutes, ls.diamonds,"
+                " ls.outcome FROM campaign_touched_spans AS t CROSS JOIN live_sessions AS ls"
+                " WHERE ls.creator_id = t.creator_id AND ls.started_at >= t.first"
+                " AND ls.started_at < t.last AND ls.day >= :starts AND ls.day <= :ends"
+            )
+            .bindparams(bindparam("starts", type_=Date), bindparam("ends", type_=Date))
+            .columns(
+                creator_id=Integer,
+                started_at=DateTime(timezone=True),
+                duration_minutes=Integer,
+                diamonds=BigInteger,
+                outcome=String,
+            ),
+            {"starts": campaign.starts, "ends": campaign.ends},
+        )
+        for cid, started, minutes, diamonds, outcome in found:
+            by_creator[cid].append((started, minutes, diamonds, outcome))
+    finally:
+        session.execute(text("DROP TABLE IF EXISTS campaign_touched_spans"))
+    _insert_days(session, campaign, scoring, zones, by_creator, wanted)
+
+
+def _insert_days(
+    session: Session,
+    campaign: Campaign,
+    scoring: Scoring,
+    zones: dict[int, str],
+    by_creator: dict[int, list[tuple[datetime, int, int, str | None]]],
+    wanted: set[tuple[int, date]] | None,
+) -> None:
+    rows = []
+    for cid, sessions in by_creator.items():
+        for day, (diamonds, bonus, minutes, wins) in day_figures(
+            scoring, ZoneInfo(zones[cid]), sessions
+        ).items():
+            if wanted is not None and (cid, day) not in wanted:
+                continue
+            live, capped = live_points(scoring, minutes)
+            rows.append(
+                {"campaign_id": campaign.id, "creator_id": cid, "day": day,
+                 "diamonds": diamonds, "bonus_diamonds": bonus, "minutes": minutes,
+                 "wins": wins, "live_points": live, "capped": capped}
+            )  # fmt: skip
+    if rows:
+        session.execute(insert(CampaignDay.__table__), rows)  # type: ignore[arg-type]
 
 
 # --- the points from the days ------------------------------------------------------------
 
 
 def _write_points(
-    session: Session, campaign: Campaign, scoring: Scoring, creators: Any = None
-) -> int:
-    """Set the points of the ranked creators of `campaign` (those in `creators`, a
-    subquery or list of ids, when given) from their day rows, and the zone they are
-    for; returns how many were set."""
+    session: Session, campaign: Campaign, scoring: Scoring, creators: Sequence[int] | None = None
+) -> None:
+    """Set the points of the ranked creators of `campaign` (those in `creators` when
+    given) from their day rows, and the zone their days were taken in."""
+    if creators is None:
+        # Everyone at 0 (no sessions) with their zone, then those with days.
+        e = Enrolment
+        zone = select(Creator.timezone).where(Creator.id == e.creator_id).scalar_subquery()
+        session.execute(
+            update(e)
+            .where(e.campaign_id == campaign.id, e.league.is_not(None))
+            .values(points=0, points_zone=zone)
+            .execution_options(synchronize_session=False)
+        )
+        found = _sums(session, campaign, scoring, None)
+        items = [(cid, value) for cid, value in found.items() if value]
+        for start in range(0, len(items), 50_000):
+            _set_points(session, campaign.id, items[start : start + 50_000])
+        return
+    for start in range(0, len(creators), 50_000):
+        chunk = list(creators[start : start + 50_000])
+        found = _sums(session, campaign, scoring, chunk)
+        _set_points(session, campaign.id, [(cid, found.get(cid, 0)) for cid in chunk])
+
+
+def _sums(
+    session: Session, campaign: Campaign, scoring: Scoring, creators: list[int] | None
+) -> dict[int, int]:
+    """Each creator's points from their day rows (the `creators` given, or all)."""
     d = CampaignDay
     query = (
         select(
@@ -282,58 +405,51 @@ def _write_points(
         .where(d.campaign_id == campaign.id)
         .group_by(d.creator_id)
     )
-    if creators is not None:
+    if creators is not None and _postgresql(session):
+        # A semi-join on the ids unnested (hashed), not `= ANY` tested on every row.
+        ids = select(
+            func.unnest(bindparam(None, creators, type_=ARRAY(BigInteger))).label("id")
+        ).subquery()
+        query = query.where(d.creator_id.in_(select(ids.c.id)))
+    elif creators is not None:
         query = query.where(d.creator_id.in_(creators))
-    found = {
+    return {
         int(cid): total_points(scoring, int(a), int(b), int(w), int(live), int(c))
         for cid, a, b, w, live, c in session.execute(query)
     }
-    e = Enrolment
-    zone = (
-        select(Creator.timezone).where(Creator.id == e.creator_id).scalar_subquery()
-    )  # the zone the days were taken in (read in this transaction)
-    scope = [e.campaign_id == campaign.id, e.league.is_not(None)]
-    if creators is not None:
-        scope.append(e.creator_id.in_(creators))
-    # Everyone in scope first at 0 (no sessions), then those with days.
-    session.execute(
-        update(e).where(*scope).values(points=0, points_zone=zone)
-        .execution_options(synchronize_session=False)
-    )  # fmt: skip
-    items = [{"cid": cid, "value": value} for cid, value in found.items() if value]
-    for start in range(0, len(items), 50_000):
-        _set_points(session, campaign.id, items[start : start + 50_000])
-    return len(found)
 
 
 def _as_int(column: Any) -> Any:
-    from sqlalchemy import Integer, cast
-
     return cast(column, Integer)
 
 
-def _set_points(session: Session, campaign_id: int, items: list[dict[str, int]]) -> None:
+def _set_points(session: Session, campaign_id: int, items: list[tuple[int, int]]) -> None:
+    """Each (creator, points) of `items` written, with the creator's zone now."""
+    if not items:
+        return
     if _postgresql(session):
         session.execute(
             text(
-                "UPDATE campaign_enrolments AS e SET points = v.points"
+                "UPDATE campaign_enrolments AS e SET points = v.points, points_zone = c.timezone"
                 " FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id,"
                 " unnest(CAST(:points AS bigint[])) AS points) AS v"
+                " JOIN creators AS c ON c.id = v.id"
                 " WHERE e.campaign_id = :campaign AND e.creator_id = v.id"
             ),
             {
                 "campaign": campaign_id,
-                "ids": [i["cid"] for i in items],
-                "points": [i["value"] for i in items],
+                "ids": [i for i, _ in items],
+                "points": [p for _, p in items],
             },
         )
         return
-    table = Enrolment.__table__
     session.execute(
-        update(table)  # type: ignore[arg-type]
-        .where(table.c.campaign_id == campaign_id, table.c.creator_id == bindparam("cid"))
-        .values(points=bindparam("value")),
-        items,
+        text(
+            "UPDATE campaign_enrolments SET points = :value,"
+            " points_zone = (SELECT timezone FROM creators WHERE id = :cid)"
+            " WHERE campaign_id = :campaign AND creator_id = :cid"
+        ),
+        [{"campaign": campaign_id, "cid": cid, "value": value} for cid, value in items],
     )
 
 
@@ -375,6 +491,8 @@ def backfill(session: Session, campaign: Campaign, progress: Progress | None = N
             _python_days(session, campaign, scoring, {cid: zones[cid] for cid in part})
             if progress:
                 progress(step + 1, steps + 1)
+    if _postgresql(session):
+        session.execute(text("ANALYZE campaign_days"))  # a million rows may have arrived
     _write_points(session, campaign, scoring)
     campaign.points_rules = rules_of(campaign)
     session.flush()
@@ -458,39 +576,38 @@ def record_import(stage: Stage, today: date) -> None:
     ]
     for campaign in campaigns:
         scoring = scoring_of(campaign.scoring)
-        touched_creators = (
-            select(S.creator_id)
-            .join(Enrolment, Enrolment.creator_id == S.creator_id)
-            .where(
-                Enrolment.campaign_id == campaign.id,
-                Enrolment.league.is_not(None),
-                S.state != UNCHANGED,
-                S.day >= campaign.starts,
-                S.day <= campaign.ends,
-            )
-            .distinct()
-        )
         if _postgresql(session):
             parameters = {**_pg_parameters(campaign, scoring), "unchanged": UNCHANGED}
+            session.execute(text("DROP TABLE IF EXISTS campaign_touched"))
+            session.execute(text(_PG_TOUCHED), parameters)
+            session.execute(text("ANALYZE campaign_touched"))
             session.execute(
                 text(
-                    _PG_TOUCHED
-                    + "DELETE FROM campaign_days AS d USING t WHERE d.campaign_id = :campaign"
-                    " AND d.creator_id = t.creator_id AND d.day = t.day"
+                    "DELETE FROM campaign_days AS d USING campaign_touched AS t"
+                    " WHERE d.campaign_id = :campaign AND d.creator_id = t.creator_id"
+                    " AND d.day = t.day"
                 ),
                 parameters,
             )
-            _pg_days(session, campaign, scoring, touched=True, unchanged=UNCHANGED)
-            _write_points(session, campaign, scoring, touched_creators)
+            session.execute(text(_PG_TOUCHED_DAYS.format(bonus=_bonus_sql(scoring))), parameters)
+            touched = list(
+                session.scalars(text("SELECT DISTINCT creator_id FROM campaign_touched"))
+            )
+            session.execute(text("DROP TABLE campaign_touched"))
+            if touched:
+                _write_points(session, campaign, scoring, touched)
             continue
+        # The staging table outermost (SQLite has no statistics for it): the ranked
+        # creators as an IN list, each creator's zone by its primary key.
+        ranked = select(Enrolment.creator_id).where(
+            Enrolment.campaign_id == campaign.id, Enrolment.league.is_not(None)
+        )
+        zone_of = select(Creator.timezone).where(Creator.id == S.creator_id).scalar_subquery()
         rows = session.execute(
-            select(S.creator_id, S.started_at, Creator.timezone)
+            select(S.creator_id, S.started_at, zone_of)
             .select_from(STAGING)
-            .join(Enrolment, Enrolment.creator_id == S.creator_id)
-            .join(Creator, Creator.id == S.creator_id)
             .where(
-                Enrolment.campaign_id == campaign.id,
-                Enrolment.league.is_not(None),
+                S.creator_id.in_(ranked),
                 S.state != UNCHANGED,
                 S.day >= campaign.starts,
                 S.day <= campaign.ends,
