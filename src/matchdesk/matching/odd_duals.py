@@ -114,6 +114,9 @@ def full_pairs(shard: PoolArrays, limit: int) -> tuple[IntArray, IntArray, Float
     if creator.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)
+    sizes = np.bincount(bucket)
+    if int((sizes * (sizes - 1) // 2).sum()) > limit:  # before any sort: a big shard
+        return None
     ptr, member = _bucket_members(creator, bucket, shard.log_revenue)
     w = shard.weights
     rules = shard.rules
