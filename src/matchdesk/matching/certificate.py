@@ -58,6 +58,20 @@ edges; the pairs it pruned or never checked are covered here without being liste
    the odd-set part is 0.56 to 4.4% of the optimum, on the 3,000-creator demo pools
    0.27 to 0.38%.
 
+5. Odd sets. A shard whose buckets hold at most odd_duals.EXACT_VISITS pairs gets the
+   odd-set duals of its whole feasible graph instead (odd_duals.py: its exact optimum).
+   For the big shards what was measured (2026-12-06, the 59,718-creator shard, load 5
+   to 11) says why they keep this LP bound: the blossom's exact duals of the candidate
+   graph (blossom.blossom_duals) are 0.175% above the engine against 0.19% for the
+   LP's, but took 173 s, and priced against their y alone (ignoring z is valid) they
+   leave 358,000 pairs violated and a cover 9% above the engine (the blossoms are big
+   and nested, and y is small where z carries the weight); one Edmonds shrink of the
+   LP's 2,347 odd cycles on the full graph (lower y on the cycle by t / 2, z = t, t
+   limited by the slack of every feasible pair leaving it) gains 0.006%: at the LP
+   optimum the pairs leaving a cycle are tight. And the engine there is itself about
+   0.26% below what wider candidates find, so 0.3% above the engine needs a bound
+   within a few hundredths of a percent of the optimum.
+
 SolverOptions.certificate_work limits the pricing's pair visits; the solver keeps the
 lower of this bound and the fitted one of bounds.py. The result is a valid bound in
 every case; `uncovered` checks values against the full feasible graph, and the tests
