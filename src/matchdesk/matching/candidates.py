@@ -155,8 +155,9 @@ def by_score(n: int, a: IndexArray, b: IndexArray, score: FloatArray) -> IntArra
 
 def _sorted_entries(
     bucket: IntArray, creator: IntArray, strength: FloatArray, n_buckets: int
-) -> tuple[IntArray, IntArray, IntArray, float]:
-    """Entries sorted by (bucket, strength): entry index, bucket, quantised strength."""
+) -> tuple[IntArray, int, int, float]:
+    """Entries sorted by (bucket, strength), as packed keys bucket | quantised strength |
+    entry, with the strength's and the entry's bits and the quantum."""
     e = bucket.size
     entry_bits = bits_for(e)
     bucket_bits = bits_for(n_buckets)
@@ -165,16 +166,19 @@ def _sorted_entries(
         raise ValueError("pool too large for the packed candidate sort")
     top = float(strength.max()) if strength.size else 1.0
     quantum = max(top, 1e-9) / ((1 << q_bits) - 1)
-    q = np.floor(strength[creator] / quantum).astype(np.int64)
-    packed = (bucket << (q_bits + entry_bits)) | (q << entry_bits) | np.arange(e)
+    # In place where it can be: a million creators have some 5 million entries.
+    level = strength[creator]
+    level /= quantum
+    np.floor(level, out=level)
+    q = level.astype(np.int64)
+    del level
+    packed = bucket << (q_bits + entry_bits)
+    q <<= entry_bits
+    packed |= q
+    del q
+    packed |= np.arange(e)
     sort_inplace(packed)
-    entry = packed & ((1 << entry_bits) - 1)
-    return (
-        entry,
-        packed >> (q_bits + entry_bits),
-        (packed >> entry_bits) & ((1 << q_bits) - 1),
-        quantum,
-    )
+    return packed, q_bits, entry_bits, quantum
 
 
 def _window_orders(
@@ -183,43 +187,52 @@ def _window_orders(
     n_buckets: int,
     window: int,
     strengths: tuple[FloatArray, FloatArray],
-) -> tuple[IntArray, IntArray, IntArray, list[FloatArray]]:
+) -> tuple[
+    npt.NDArray[np.signedinteger[Any]],
+    IntArray,
+    npt.NDArray[np.signedinteger[Any]],
+    list[FloatArray],
+]:
     """Both strength orders of the entries (one thread each): the entry at each place
-    (2 x entries), its bucket, each entry's place, and per entry the strength distance
-    to the first entry beyond its window on either side (inf: none there)."""
+    (2 x entries), the rank of its bucket among the buckets, each entry's place, and per
+    entry the strength distance to the first entry beyond its window on either side
+    (inf: none there). Each thread writes its rows of the shared arrays."""
+    from matchdesk.matching.windows import unpack_order  # numba
+
     size = creator.size
+    places = index_dtype(size)
+    sorted_entry = np.empty((2, size), dtype=places)
+    sorted_rank = np.empty((2, size), dtype=np.int64)
+    deltas = np.empty((2, size))
 
-    def one_order(side: int) -> tuple[IntArray, IntArray, FloatArray]:
-        entry, bs, qs, quantum = _sorted_entries(bucket, creator, strengths[side], n_buckets)
-        # Quantisation can shrink a distance by at most one quantum, hence the - 1.
-        delta = np.full(size, np.inf)
-        g = window + 1
-        if size > g:
-            gap = np.maximum(qs[g:] - qs[:-g] - 1, 0) * quantum
-            right = np.where(bs[g:] == bs[:-g], gap, np.inf)
-            delta[:-g] = np.minimum(delta[:-g], right)
-            delta[g:] = np.minimum(delta[g:], right)
-        back = np.empty(size)
-        back[entry] = delta
-        return entry, bs, back
+    def one_order(side: int) -> None:
+        packed, q_bits, entry_bits, quantum = _sorted_entries(
+            bucket, creator, strengths[side], n_buckets
+        )
+        unpack_order(
+            packed,
+            q_bits,
+            entry_bits,
+            quantum,
+            window,
+            sorted_entry[side],
+            sorted_rank[side],
+            deltas[side],
+        )
 
-    (e0, b0, d0), (e1, b1, d1) = thread_map(one_order, [0, 1], work=2 * size)
-    sorted_entry = np.stack([e0, e1])
-    position = np.empty_like(sorted_entry)
-    position[0, e0] = np.arange(size)
-    position[1, e1] = np.arange(size)
-    return sorted_entry, np.stack([b0, b1]), position, [d0, d1]
+    thread_map(one_order, [0, 1], work=2 * size)
+    position = np.empty(sorted_entry.shape, dtype=places)
+    position[0, sorted_entry[0]] = np.arange(size, dtype=places)
+    position[1, sorted_entry[1]] = np.arange(size, dtype=places)
+    return sorted_entry, sorted_rank, position, [deltas[0], deltas[1]]
+
+
+def index_dtype(size: int) -> type[np.signedinteger[Any]]:
+    """int32 for indices below `size` when they fit (half the memory), else int64."""
+    return np.int32 if size < 1 << 31 else np.int64
 
 
 SPLIT_FROM = MIN_PARALLEL // 8  # entries from which two threads walk the windows
-
-
-def _bucket_ranks(sorted_bucket: IntArray) -> IntArray:
-    """Each place's bucket as its rank among the buckets (rows sorted by bucket): small
-    enough to share an int64 with a creator."""
-    ranks = np.zeros(sorted_bucket.shape, dtype=np.int64)
-    np.cumsum(sorted_bucket[:, 1:] != sorted_bucket[:, :-1], axis=1, out=ranks[:, 1:])
-    return ranks
 
 
 def _renumbered_keys(keys: IntArray, n: int, renumber: IntArray) -> IntArray:
@@ -240,12 +253,14 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     from matchdesk.matching.windows import kept_lists, merge_lists, union_edges  # numba
 
     n = prep.n
+    if n >= 1 << 31:
+        raise ValueError("pool too large for the window walk (2^31 creators or more)")
     creator, bucket, n_buckets = candidate_entries(prep)
     if creator.size == 0:
         return _empty(n)
     w = prep.weights
     span = w.strength_span_decades
-    sorted_entry, sorted_bucket, position, deltas = _window_orders(
+    sorted_entry, place, position, deltas = _window_orders(
         creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
     )
     # Bound on any partner outside both windows of some shared bucket.
@@ -260,23 +275,24 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         + rest[creator],
         -np.inf,
     )
-    del deltas
+    del deltas, both
     bound = np.full(n, -np.inf)
     np.maximum.at(bound, creator, entry_bound)
+    del entry_bound
     # The compiled walk sees the creators renumbered by revenue (`perm[new] = old`), so
     # that window neighbours are near each other in memory; the result is the same.
     perm = np.argsort(prep.log_revenue, kind="stable")
     renumber = np.empty(n, dtype=np.int64)
     renumber[perm] = np.arange(n)
     moved = renumber[creator]
-    entry_of = np.argsort(moved, kind="stable")
+    entry_of = np.argsort(moved, kind="stable").astype(index_dtype(creator.size))
     entry_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(moved, minlength=n), out=entry_ptr[1:])
-    place = _bucket_ranks(sorted_bucket)
-    del sorted_bucket
-    place <<= 32
+    place <<= 32  # bucket rank << 32 | creator: one read for both in the walk
     place |= moved[sorted_entry]
-    first_order = sorted_entry[0].copy()  # for the lonely creators' bucket scan
+    del moved
+    # For the lonely creators' bucket scan.
+    first_order = sorted_entry[0].astype(index_dtype(creator.size))
     del sorted_entry
     arrays: tuple[Any, ...] = (
         perm,
@@ -309,7 +325,7 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         np.maximum(best, other[3], out=best)
         checked += other[4]
         feasible_count += other[5]
-    del walks, place, position, moved, entry_of
+    del walks, place, position, entry_of
     back = np.empty_like(top_y)
     back[perm] = np.where(top_y >= 0, perm[np.maximum(top_y, 0)], -1)
     top_y = back

@@ -116,8 +116,19 @@ def greedy(n: int, a: IntArray, b: IntArray, mate: IntArray) -> None:
         ea, eb, er = ea[alive], eb[alive], er[alive]
 
 
-def _directed(a: IntArray, b: IntArray, w: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
-    return np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([w, w])
+def _free_to_matched(
+    a: IntArray, b: IntArray, w: FloatArray, mate: IntArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Directed edges u -> v with u free and v matched: those of the edges a -> b in
+    edge order, then those of b -> a (no copy of the whole list in both directions)."""
+    free_a, free_b = mate[a] < 0, mate[b] < 0
+    ab = free_a & ~free_b
+    ba = free_b & ~free_a
+    return (
+        np.concatenate([a[ab], b[ba]]),
+        np.concatenate([b[ab], a[ba]]),
+        np.concatenate([w[ab], w[ba]]),
+    )
 
 
 def augment(
@@ -210,9 +221,9 @@ def local_search(
 ) -> int:
     """Rounds of swap and 2-opt moves with positive gain; returns the rounds run."""
     tolerance = 1e-12
-    u_all, v_all, w_all = _directed(a, b, w)
     best = np.zeros(n)
-    np.maximum.at(best, u_all, w_all)
+    np.maximum.at(best, a, w)
+    np.maximum.at(best, b, w)
     rounds = 0
     while rounds < max_rounds and clock.now() < deadline:
         rounds += 1
@@ -228,9 +239,10 @@ def local_search(
             u, v, p, q = u[chosen], v[chosen], p[chosen], q[chosen]
             mate[u], mate[v], mate[p], mate[q] = v, u, q, p
             moved += int(u.size)
-        # Swap: a free node takes a matched node whose current edge is worse.
-        sel = (mate[u_all] < 0) & (mate[v_all] >= 0)
-        fu, fv, fw = u_all[sel], v_all[sel], w_all[sel]
+        # Swap: a free node takes a matched node whose current edge is worse. The edges
+        # from a free to a matched end, both directions (a -> b first, then b -> a),
+        # picked from the edge list without a directed copy of it.
+        fu, fv, fw = _free_to_matched(a, b, w, mate)
         if fu.size:
             fx = mate[fv]
             gain = fw - _mate_weight(index, mate)[fv]

@@ -83,7 +83,8 @@ def kept_lists(
     weights: Any,
     span: float,
 ) -> tuple[Any, Any, Any, Any, int, int]:
-    """Each creator's kept partners and scores (n x keep, best first; -1 past its count),
+    """Each creator's kept partners (int32: n < 2^31) and scores (n x keep, best first;
+    -1 past its count),
     its count of feasible neighbours, its best score (-inf: none), and the distinct pairs
     checked and found feasible.
 
@@ -103,7 +104,7 @@ def kept_lists(
     size = sorted_place.shape[1]
     words = bits.shape[1] // 2
     w_rev, w_aud, w_slot, w_nov, w_fair = weights[0], weights[1], weights[2], weights[3], weights[4]
-    top_y = np.full((n, keep), -1, dtype=np.int64)
+    top_y = np.full((n, keep), -1, dtype=np.int32)
     top_s = np.zeros((n, keep))
     degree = np.zeros(n, dtype=np.int64)
     best = np.full(n, -np.inf)
@@ -181,13 +182,52 @@ def kept_lists(
     return top_y, top_s, degree, best, checked, feasible_count
 
 
+@njit(cache=True, nogil=True)
+def unpack_order(
+    packed: Any,
+    q_bits: int,
+    entry_bits: int,
+    quantum: float,
+    window: int,
+    entry: Any,
+    rank: Any,
+    delta: Any,
+) -> None:
+    """One strength order of the entries from its sorted packed keys (bucket, quantised
+    strength, entry), written into the given rows: the entry at each place, the rank of
+    its bucket among the buckets, and per entry (by entry) the strength distance to the
+    first entry beyond its window on either side in its bucket (inf: none there; the
+    quantisation can shrink a distance by one quantum, hence the - 1)."""
+    size = packed.size
+    entry_mask = (1 << entry_bits) - 1
+    q_mask = (1 << q_bits) - 1
+    shift = q_bits + entry_bits
+    r = 0
+    for i in range(size):
+        value = packed[i]
+        entry[i] = value & entry_mask
+        if i > 0 and value >> shift != packed[i - 1] >> shift:
+            r += 1
+        rank[i] = r
+        delta[i] = np.inf
+    g = window + 1
+    for i in range(size - g):
+        lo, hi = packed[i], packed[i + g]
+        if lo >> shift != hi >> shift:
+            continue
+        gap = max(((hi >> entry_bits) & q_mask) - ((lo >> entry_bits) & q_mask) - 1, 0) * quantum
+        for e in (entry[i], entry[i + g]):
+            if gap < delta[e]:
+                delta[e] = gap
+
+
 @njit(cache=True)
 def merge_lists(
     top_y: Any, top_s: Any, other_y: Any, other_s: Any, original: Any
 ) -> tuple[Any, Any]:
     """The kept lists of two walks of disjoint pairs, merged (each list best first)."""
     n, keep = top_y.shape
-    out_y = np.full((n, keep), -1, dtype=np.int64)
+    out_y = np.full((n, keep), -1, dtype=np.int32)
     out_s = np.zeros((n, keep))
     for x in range(n):
         i = j = 0
@@ -281,8 +321,8 @@ def compile_ahead() -> None:
         2,
         np.arange(2),
         np.arange(3),
-        np.arange(2),
-        np.array([[0, 1], [0, 1]]),
+        np.arange(2, dtype=np.int32),
+        np.array([[0, 1], [0, 1]], dtype=np.int32),
         np.array([[0, 1], [0, 1]]),
         1,
         1,
@@ -297,4 +337,6 @@ def compile_ahead() -> None:
         2.0,
     )
     merge_lists(top_y, top_s, top_y, top_s, np.arange(2))
+    rows = np.zeros((2, 2), dtype=np.int32), np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2))
+    unpack_order(np.arange(2), 1, 1, 1.0, 1, rows[0][0], rows[1][0], rows[2][0])
     union_edges(2, top_y, top_s)
