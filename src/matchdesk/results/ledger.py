@@ -56,7 +56,11 @@ def staged_deltas(stage: Stage) -> Any:
         .join(STAGING, S.existing_id == L.id)
         .where(S.state == UPDATED)
     )
-    updates = stage.session.scalar(select(func.count()).where(S.state == UPDATED))
+    updates: int | None
+    if stage.counts is not None:  # classified: no need to count again
+        updates = stage.counts[UPDATED]
+    else:
+        updates = stage.session.scalar(select(func.count()).where(S.state == UPDATED))
     deltas = (union_all(added, removed) if updates else added).subquery()
     return (
         select(

@@ -170,6 +170,8 @@ class Stage:
         self._postgresql = session.get_bind().dialect.name == "postgresql"
         self._copy: Copy | None = None
         self._creators = False
+        self.counts: dict[int, int] | None = None  # by state, once classified
+        self._linked: int | None = None
         # PostgreSQL computes each start's program day (when it knows the program's zone).
         self._day_in_sql = self._postgresql and _server_knows(session, timezone)
         session.execute(text("DROP TABLE IF EXISTS results_staging"))
@@ -406,21 +408,23 @@ class Stage:
             .values(existing_id=L.id, state=case((same, UNCHANGED), else_=UPDATED))
             .where(L.creator_id == S.creator_id, L.started_at == S.started_at)
         )
+        # each state's sessions and those of them that belong to a match, in one scan
         counts = dict.fromkeys((CREATED, UPDATED, UNCHANGED), 0)
-        for state, count in self.session.execute(select(S.state, func.count()).group_by(S.state)):
+        linked = 0
+        for state, count, matched in self.session.execute(
+            select(S.state, func.count(), func.count(S.match_id)).group_by(S.state)
+        ):
             counts[int(state)] = int(count)
+            if state != UNCHANGED:
+                linked += int(matched)
+        self.counts, self._linked = counts, linked
         return counts
 
     def linked(self) -> int:
-        """Staged sessions that will be written and belong to a match."""
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(STAGING)
-                .where(S.state != UNCHANGED, S.match_id.is_not(None))
-            )
-            or 0
-        )
+        """Staged sessions that will be written and belong to a match (after `classify`)."""
+        if self._linked is None:
+            raise RuntimeError("classify the staged sessions first")
+        return self._linked
 
     def preview(self, limit: int) -> list[PreviewRow]:
         names = {CREATED: "new", UPDATED: "updated", UNCHANGED: "unchanged"}
