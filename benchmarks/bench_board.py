@@ -11,10 +11,11 @@ first page of a search and page 50 for comparison.
 
 Board actions are timed as the board makes them, through HTMX (`HX-Request`): lock and
 unlock (the answer is the row), unpair (the row), pair by hand (the matches' table),
-swap (the table), a filter (a search's first page) and a page (page 50), each
+swap (the table), exclude and include a creator (plain forms: the answer is the 303 back
+to the board, not followed), a filter (a search's first page) and a page (page 50), each
 `--actions` times on the draft after one warm-up; then, on the published round, unpair
-a pair and rematch it (the rematch pairs every free creator again, under the same
-rules). Publishing runs in-process (`rounds.lifecycle.publish`: every invitation and its
+a pair and rematch it (the rematch pairs the free creators again, under the same
+rules; those without a weekly window are left out). Publishing runs in-process (`rounds.lifecycle.publish`: every invitation and its
 calendar file written to the outbox in one transaction) and reports its wall time, the
 process's CPU time (the machine is shared: the wall time counts the other processes'
 turns too) and ms per message. Every figure is printed with the load average.
@@ -217,6 +218,14 @@ def board_actions(board: Board, times: int) -> list[tuple[str, list[float]]]:
         made += "HX-Reswap" not in response.headers  # a refused swap keeps the board
         swap.append(elapsed)
     out.append((f"swap ({made} of {len(swap)} made)", swap[1:]))
+    exclude, include = [], []
+    for _, a, _ in board.matches(times + 1, offset=600):
+        elapsed, _ = board.post("/exclude", handle=a)  # frees the partner: a bye each
+        exclude.append(elapsed)
+        elapsed, _ = board.post("/include", handle=a)
+        include.append(elapsed)
+    out.append(("exclude", exclude[1:]))
+    out.append(("include", include[1:]))
     out.append(("filter: search 'k'", [board.get("?q=k") for _ in range(times + 1)][1:]))
     out.append(("filter: tier A", [board.get("?tier=A") for _ in range(times + 1)][1:]))
     out.append(("page 50", [board.get("?page=50") for _ in range(times + 1)][1:]))
