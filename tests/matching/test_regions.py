@@ -7,7 +7,13 @@ import pytest
 
 from matchdesk.matching.exact import exact_matching
 from matchdesk.matching.improve import greedy
-from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
+from matchdesk.matching.regions import (
+    Adjacency,
+    grow_region,
+    label_components,
+    reference_components,
+    resolve_regions,
+)
 from matchdesk.matching.relaxation import double_cover_start
 
 
@@ -186,3 +192,22 @@ def test_the_fitted_bound_keeps_the_floors_of_pruned_and_unchecked_partners() ->
     # 0.45 + 0.3 for the floors (they cover the 0-1 edge too), 0.8 for the 2-3 edge.
     assert fitted_bound(cands, 0.0, rounds=60) == pytest.approx(0.45 + 0.3 + 0.8, abs=1e-6)
     assert fitted_bound(cands, 1.5, rounds=60) == pytest.approx(3.05, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_union_find_labels_the_components_as_scipy_does(seed: int) -> None:
+    """The compiled union-find numbers the components by their smallest creator, as
+    scipy's connected_components: the same count and the same label for every creator
+    (isolated creators, repeated edges, self-loops and int32 ends included)."""
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 7, 60, 500):
+        m = int(rng.integers(0, 2 * n + 1))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        if seed % 2:
+            a, b = a.astype(np.int32), b.astype(np.int32)
+        count, labels = label_components(n, a, b)
+        expected_count, expected = reference_components(n, a, b)
+        assert count == expected_count
+        assert labels.tolist() == expected.tolist()
+    count, labels = label_components(5, np.array([3, 1]), np.array([4, 0]))
+    assert (count, labels.tolist()) == (3, [0, 0, 1, 2, 2])
