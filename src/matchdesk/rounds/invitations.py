@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from matchdesk.config import Settings
 from matchdesk.db import bulk_insert
-from matchdesk.i18n import N_, messages_for
+from matchdesk.i18n import N_, Messages, messages_for
 from matchdesk.mail.delivery import DeliverySettings
 from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from matchdesk.portal.bulk_links import PortalLinks
@@ -47,6 +47,48 @@ CANCEL_REASONS = (
     N_("you declined it"),
     N_("no new partner could be found this round"),
 )
+
+
+@dataclass(frozen=True)
+class _RequestWords:
+    """An invitation's sentences in one language (gettext once per language, not a dozen
+    times per invitation)."""
+
+    subject: str
+    subject_update: str
+    matched_named: str
+    matched: str
+    hi: str
+    changed: str
+    when: str
+    please: str
+    attached: str
+    note: str
+
+
+_REQUEST_WORDS: dict[str, _RequestWords] = {}
+
+
+def _request_words(t: Messages) -> _RequestWords:
+    words = _REQUEST_WORDS.get(t.language)
+    if words is None:
+        _ = t.gettext
+        words = _REQUEST_WORDS[t.language] = _RequestWords(
+            subject=_("Your LIVE match with @%(partner)s, %(when)s"),
+            subject_update=_("Updated: your LIVE match with @%(partner)s, %(when)s"),
+            matched_named=_(
+                "You are matched with @%(partner)s (%(partner_name)s) "
+                "for a LIVE match of %(minutes)d minutes."
+            ),
+            matched=_("You are matched with @%(partner)s for a LIVE match of %(minutes)d minutes."),
+            hi=_("Hi %(name)s,"),
+            changed=_("Your match for this round has changed."),
+            when=_("When: %(when)s"),
+            please=_("Please confirm or decline here:"),
+            attached=_("The calendar invitation is attached."),
+            note=_("LIVE match with @%(partner)s. Confirm or decline: %(link)s"),
+        )
+    return words
 
 
 class Person(Protocol):
@@ -303,7 +345,7 @@ class Outgoing:
         update = invitation.sequence > 0
         link = self.portal_link(creator)
         t = messages_for(creator.languages)
-        _ = t.gettext
+        w = _request_words(t)
         when = f"{t.moment(match.starts_at, creator.timezone)} ({creator.timezone})"
         words = {
             "name": creator.display_name or "@" + creator.handle,
@@ -313,33 +355,22 @@ class Outgoing:
             "when": when,
             "link": link,
         }
-        if update:
-            subject = _("Updated: your LIVE match with @%(partner)s, %(when)s") % words
-        else:
-            subject = _("Your LIVE match with @%(partner)s, %(when)s") % words
-        if partner.display_name:
-            matched = _(
-                "You are matched with @%(partner)s (%(partner_name)s) "
-                "for a LIVE match of %(minutes)d minutes."
-            )
-        else:
-            matched = _(
-                "You are matched with @%(partner)s for a LIVE match of %(minutes)d minutes."
-            )
+        subject = (w.subject_update if update else w.subject) % words
+        matched = w.matched_named if partner.display_name else w.matched
         text = (
-            _("Hi %(name)s,") % words
+            w.hi % words
             + "\n\n"
-            + (_("Your match for this round has changed.") + "\n\n" if update else "")
+            + (w.changed + "\n\n" if update else "")
             + matched % words
             + "\n\n"
-            + _("When: %(when)s") % words
+            + w.when % words
             + "\n\n"
-            + _("Please confirm or decline here:")
+            + w.please
             + f"\n{link}\n\n"
-            + _("The calendar invitation is attached.")
+            + w.attached
             + f"\n\n{self.program.program.name}\n"
         )
-        note = _("LIVE match with @%(partner)s. Confirm or decline: %(link)s") % words
+        note = w.note % words
         self._add(
             creator, "match_invitation", subject, text, note, "REQUEST", invitation, match, partner
         )
