@@ -324,10 +324,13 @@ def _time_imports(md: Matchdesk, backend: str, campaign_id: int, creators: int, 
     """The results import of `count` new sessions without kept figures to update (a day
     after the campaign, creator_results stale) and with them (a day of the campaign,
     creator_results current); then the kept points against the computed ones."""
-    timings = []
+    timings: dict[bool, float] = {False: float("inf"), True: float("inf")}
     # Without: on a day after the campaign (no campaign's points to keep) with
-    # creator_results stale (left to the next use); with: on a day of the campaign.
-    for keep, day in ((False, date(2026, 4, 2)), (True, date(2026, 3, 30))):
+    # creator_results stale (left to the next use); with: on a day of the campaign. A
+    # first import untimed (its one-time costs), then each twice in turn, the best kept.
+    runs = [(None, date(2026, 4, 1)), (False, date(2026, 4, 2)), (True, date(2026, 3, 30))]
+    runs += [(False, date(2026, 4, 3)), (True, date(2026, 3, 31))]
+    for keep, day in runs:
         with md.transaction() as session:
             if keep:
                 creator_stats.ensure_current(session, TODAY)
@@ -337,14 +340,16 @@ def _time_imports(md: Matchdesk, backend: str, campaign_id: int, creators: int, 
         started = time.perf_counter()
         with md.transaction() as session:
             save_sessions(session, md.program, records, actor="bench", today=TODAY)
-        timings.append(time.perf_counter() - started)
+        if keep is not None:
+            timings[keep] = min(timings[keep], time.perf_counter() - started)
     with md.transaction() as session:
         kept = [(s.handle, s.points) for s in leaderboard(session, campaign_id, today=TODAY)]
         assert kept == _computed_board(session, campaign_id)  # still exactly the same
-    plain, kept_too = timings
+    plain, kept_too = timings[False], timings[True]
     print(
-        f"{backend:10}   results import of {count:,} new sessions: {plain:6.2f} s without the"
-        f" kept figures, {kept_too:6.2f} s with them (one campaign running, creator_results"
+        f"{backend:10}   results import of {count:,} new sessions (best of 2): {plain:6.2f} s"
+        f" without the kept figures, {kept_too:6.2f} s with them (one campaign running,"
+        f" creator_results"
         f" current): +{kept_too - plain:.2f} s ({(kept_too / plain - 1) * 100:+.0f}%); kept"
         f" points still equal the computed ones; load average {_load()}",
         flush=True,

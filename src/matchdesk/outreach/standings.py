@@ -44,7 +44,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     or_,
     select,
     text,
@@ -132,6 +131,20 @@ def day_figures(
         if outcome == "win":
             figures[3] += 1
     return days
+
+
+def _many(session: Session, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """SQLite: `statement` (qmark parameters) for each of `rows` by the driver's own
+    executemany (SQLAlchemy's per-row parameter processing costs more than the writes);
+    dates as ISO text, times as SQLAlchemy stores them there (`_text_time`)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    raw.executemany(statement, rows)
+
+
+def _text_time(moment: datetime) -> str:
+    """A UTC time in SQLAlchemy's SQLite text form (`2026-03-09 01:00:00.000000`)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _postgresql(session: Session) -> bool:
@@ -306,7 +319,11 @@ def _python_touched_days(
     session.execute(text("DROP TABLE IF EXISTS campaign_touched_spans"))
     _SPANS.create(session.connection())
     try:
-        session.execute(insert(_SPANS), spans)
+        _many(
+            session,
+            "INSERT INTO campaign_touched_spans (creator_id, first, last) VALUES (?, ?, ?)",
+            [(x["creator_id"], _text_time(x["first"]), _text_time(x["last"])) for x in spans],
+        )
         by_creator: dict[int, list[tuple[datetime, int, int, str | None]]] = defaultdict(list)
         # The spans outermost (SQLite keeps a CROSS JOIN's order; it has no statistics
         # for a temporary table), each span's sessions by the unique index.
@@ -351,12 +368,16 @@ def _insert_days(
                 continue
             live, capped = live_points(scoring, minutes)
             rows.append(
-                {"campaign_id": campaign.id, "creator_id": cid, "day": day,
-                 "diamonds": diamonds, "bonus_diamonds": bonus, "minutes": minutes,
-                 "wins": wins, "live_points": live, "capped": capped}
+                (campaign.id, cid, day.isoformat(), diamonds, bonus, minutes, wins, live,
+                 int(capped))
             )  # fmt: skip
     if rows:
-        session.execute(insert(CampaignDay.__table__), rows)  # type: ignore[arg-type]
+        _many(
+            session,
+            f"INSERT INTO campaign_days ({', '.join(DAY_COLUMNS)}) VALUES"
+            f" ({', '.join('?' for _ in DAY_COLUMNS)})",
+            rows,
+        )
 
 
 # --- the points from the days ------------------------------------------------------------
@@ -443,13 +464,12 @@ def _set_points(session: Session, campaign_id: int, items: list[tuple[int, int]]
             },
         )
         return
-    session.execute(
-        text(
-            "UPDATE campaign_enrolments SET points = :value,"
-            " points_zone = (SELECT timezone FROM creators WHERE id = :cid)"
-            " WHERE campaign_id = :campaign AND creator_id = :cid"
-        ),
-        [{"campaign": campaign_id, "cid": cid, "value": value} for cid, value in items],
+    _many(
+        session,
+        "UPDATE campaign_enrolments SET points = ?,"
+        " points_zone = (SELECT timezone FROM creators WHERE id = ?)"
+        " WHERE campaign_id = ? AND creator_id = ?",
+        [(value, cid, campaign_id, cid) for cid, value in items],
     )
 
 
@@ -620,14 +640,10 @@ def record_import(stage: Stage, today: date) -> None:
         for cid, started, zone in rows:
             zones[cid] = zone
             wanted.add((cid, _aware(started).astimezone(ZoneInfo(zone)).date()))
-        days = CampaignDay.__table__
-        session.execute(
-            delete(days).where(  # type: ignore[arg-type]
-                days.c.campaign_id == campaign.id,
-                days.c.creator_id == bindparam("cid"),
-                days.c.day == bindparam("local_day"),
-            ),
-            [{"cid": c, "local_day": d} for c, d in sorted(wanted)],
+        _many(
+            session,
+            "DELETE FROM campaign_days WHERE campaign_id = ? AND creator_id = ? AND day = ?",
+            [(campaign.id, c, d.isoformat()) for c, d in sorted(wanted)],
         )
         _python_days(session, campaign, scoring, zones, wanted)
         _write_points(session, campaign, scoring, list(zones))
