@@ -333,3 +333,33 @@ def test_results_figures_kept_by_imports_and_the_program_day(md: Matchdesk) -> N
     with md.transaction() as session:
         refresh(session, md.program, tomorrow)
         assert creator_stats.stored_day(session) == tomorrow
+
+
+def test_the_points_job_backfills_with_progress(md: Matchdesk, tmp_path: Path) -> None:
+    from matchdesk.jobs.catalog import default_registry
+    from matchdesk.jobs.service import run_inline, submit
+    from matchdesk.outreach.jobs import POINTS
+
+    _creators(md)
+    path = tmp_path / "batches.toml"
+    path.write_text(CAMPAIGN)
+    spec = read_campaign_file(path)
+    known: Sessions = {}
+    _import(md, known, _random_batch(random.Random(5), set(), 30))
+    with md.transaction() as session:
+        campaign_id = create_campaign(session, spec, today=date(2026, 3, 8), actor="t").id
+        session.execute(update(Enrolment).values(points=None))  # as if never scored
+        get_campaign(session, campaign_id).points_rules = None
+        job_id = submit(session, POINTS, {"campaign_id": campaign_id}).id
+    job = run_inline(md, job_id, default_registry())
+    assert (job.status, job.result) == ("done", {"campaign_id": campaign_id, "scored": 5})
+    assert (job.progress_done, job.progress_total) == (5, 5)
+    with md.transaction() as session:
+        points_now = dict(
+            session.execute(
+                select(Creator.handle, Enrolment.points)
+                .join(Enrolment, Enrolment.creator_id == Creator.id)
+                .where(Enrolment.campaign_id == campaign_id)
+            ).all()
+        )
+    assert points_now == _expected(md, known, spec)
