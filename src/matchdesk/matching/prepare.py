@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matchdesk.matching.problem import MatchProblem, Rules, Weights
+from matchdesk.matching.scatter import scatter_or
 from matchdesk.matching.sorting import unique_inverse, unique_sorted
 
 IntArray = npt.NDArray[np.int64]
@@ -169,7 +170,7 @@ def prepare(problem: MatchProblem) -> Prepared:
 
     starts = np.zeros((words, n), dtype=np.uint64)
     for k in range(words):
-        np.bitwise_or.at(starts[k], owner, _range_words(lo, hi, k))
+        scatter_or(starts[k], owner, _range_words(lo, hi, k))
     patterns, sig_of = _evening_words(problem, grid, words)
     evening = starts & patterns[:, sig_of]
     has_start = np.zeros(n, dtype=np.bool_)
