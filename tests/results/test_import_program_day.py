@@ -134,3 +134,13 @@ def test_stored_days_equal_pythons_for_starts_all_year(
         assert [day for _, day in stored] == [s.astimezone(tz).date() for s in sorted(starts)]
     finally:
         md.close()
+
+
+def test_a_zone_the_server_does_not_know_leaves_the_transaction_usable(md: Matchdesk) -> None:
+    """The check runs in a savepoint: an unknown zone is a False, not an aborted import."""
+    with md.transaction() as session:
+        known = staging._server_knows(session, "America/Los_Angeles")
+        unknown = staging._server_knows(session, "Mars/Olympus")
+        after = session.scalar(select(LiveSession.id).limit(1))
+    postgresql = md.engine.dialect.name == "postgresql"
+    assert (known, unknown, after) == (postgresql, False, None)
