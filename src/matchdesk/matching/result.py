@@ -98,7 +98,8 @@ class Statistics:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     cardinality_proved: bool = False  # maximum cardinality on the full feasible graph
     augmented_pairs: int = 0  # pairs the search over the full feasible graph added
-    # certificate.py's pricing ran in every shard (a bucket over its budget gets the
+    # every shard has a certificate, not the fitted bound alone: odd_duals.py's exact
+    # one (small shards) or certificate.py's pricing (a bucket over its budget gets the
     # half-margin raise: valid, looser)
     bound_priced: bool = False
 
