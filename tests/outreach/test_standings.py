@@ -363,3 +363,33 @@ def test_the_points_job_backfills_with_progress(md: Matchdesk, tmp_path: Path) -
             ).all()
         )
     assert points_now == _expected(md, known, spec)
+
+
+def test_a_creators_own_rank_is_their_place_on_the_leaderboard(
+    md: Matchdesk, tmp_path: Path
+) -> None:
+    from matchdesk.outreach.campaigns import MyStanding, creator_standings
+
+    _creators(md)
+    path = tmp_path / "batches.toml"
+    path.write_text(CAMPAIGN.replace("points_per_live_hour = 500", "points_per_live_hour = 0"))
+    spec = read_campaign_file(path)
+    _import(md, {}, _random_batch(random.Random(9), set(), 12))
+    with md.transaction() as session:
+        campaign_id = create_campaign(session, spec, today=date(2026, 3, 8), actor="t").id
+        # A tie: two creators with the same points rank by handle.
+        session.execute(
+            update(Enrolment)
+            .where(Enrolment.creator_id.in_(select(Creator.id).where(Creator.handle.in_(
+                ["jkt", "ktm"]))))
+            .values(points=777)
+        )  # fmt: skip
+        board = leaderboard(session, campaign_id, today=date(2026, 3, 9))
+        ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
+        for standing in board:
+            assert creator_standings(session, ids[standing.handle], today=date(2026, 3, 9)) == [
+                MyStanding("Batches", spec.starts, spec.ends, "All", standing.rank,
+                           standing.points, len(board))
+            ]  # fmt: skip
+        assert creator_standings(session, ids["off"], today=date(2026, 3, 9)) == []
+    assert [(s.handle, s.points) for s in board if s.points == 777] == [("jkt", 777), ("ktm", 777)]

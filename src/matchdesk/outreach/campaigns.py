@@ -518,19 +518,47 @@ class MyStanding:
 
 
 def creator_standings(session: Session, creator_id: int, *, today: date) -> list[MyStanding]:
-    """The campaigns a creator takes part in (started ones), with their rank and points."""
+    """The campaigns a creator takes part in (started ones), with their rank and points
+    (from the kept points: two counts in their league, not the whole leaderboard)."""
+    from matchdesk.outreach.standings import ensure_kept
+
     handle = session.scalar(select(Creator.handle).where(Creator.id == creator_id))
     found: list[MyStanding] = []
     for campaign in list_campaigns(session):
         ensure_enrolled(session, campaign, today)
-        enrolment = session.get(Enrolment, (campaign.id, creator_id))
-        if enrolment is None:
+        league = session.execute(
+            select(Enrolment.league).where(
+                Enrolment.campaign_id == campaign.id, Enrolment.creator_id == creator_id
+            )
+        ).first()
+        if league is None:
             continue
-        board = [s for s in leaderboard(session, campaign.id, today=today)
-                 if s.league == enrolment.league]  # fmt: skip
-        mine = next((s for s in board if s.handle == handle), None)
+        if league[0] is None:  # enrolled, in no league: not ranked
+            found.append(
+                MyStanding(campaign.name, campaign.starts, campaign.ends, None, None, None, 0)
+            )
+            continue
+        ensure_kept(session, campaign)
+        mine = int(
+            session.scalar(
+                select(func.coalesce(Enrolment.points, 0)).where(
+                    Enrolment.campaign_id == campaign.id, Enrolment.creator_id == creator_id
+                )
+            )
+            or 0
+        )
+        theirs = func.coalesce(Enrolment.points, 0)
+        in_league = (Enrolment.campaign_id == campaign.id, Enrolment.league == league[0])
+        ahead = session.scalar(
+            select(func.count())
+            .select_from(Enrolment)
+            .join(Creator, Creator.id == Enrolment.creator_id)
+            .where(*in_league)
+            .where((theirs > mine) | ((theirs == mine) & (Creator.handle < handle)))
+        )
+        ranked = session.scalar(select(func.count()).select_from(Enrolment).where(*in_league))
         found.append(
-            MyStanding(campaign.name, campaign.starts, campaign.ends, enrolment.league,
-                       mine.rank if mine else None, mine.points if mine else None, len(board))
+            MyStanding(campaign.name, campaign.starts, campaign.ends, league[0],
+                       int(ahead or 0) + 1, mine, int(ranked or 0))
         )  # fmt: skip
     return found
