@@ -543,6 +543,7 @@ class _Pricing:
             float(w.strength_span_decades),
         )
         evening = _evening_in_cell(shard, creator, cell)
+        self.entries = (creator, bucket)
         self.systems = [
             (sigma, *_bucket_members(creator[keep], bucket[keep], shard.log_revenue))
             for sigma, keep in ((1.0, evening), (0.5, np.ones(creator.size, dtype=np.bool_)))
@@ -608,7 +609,11 @@ class Priced:
 
 
 def shard_duals(
-    shard: PoolArrays, cands: Candidates, budget: int, rounds: int = ROUNDS
+    shard: PoolArrays,
+    cands: Candidates,
+    budget: int,
+    rounds: int = ROUNDS,
+    pricing: _Pricing | None = None,
 ) -> tuple[FloatArray, bool]:
     """Values y >= 0 with y_i + y_j >= w_ij for every feasible pair of the shard (the
     module docstring), and whether every round scored every flagged pair within `budget`
@@ -623,7 +628,8 @@ def shard_duals(
     lowest sum are returned.
     """
     n = shard.n
-    pricing = _Pricing(shard)
+    if pricing is None:  # the shard's bucket systems (or the caller's, built once)
+        pricing = _Pricing(shard)
     a, b, score = cands.a, cands.b, cands.score
     left = budget
     best: FloatArray | None = None
@@ -654,10 +660,14 @@ def shard_duals(
 
 
 def shard_bound(
-    shard: PoolArrays, cands: Candidates, budget: int, rounds: int = ROUNDS
+    shard: PoolArrays,
+    cands: Candidates,
+    budget: int,
+    rounds: int = ROUNDS,
+    pricing: _Pricing | None = None,
 ) -> tuple[float, bool]:
     """sum of `shard_duals`: the bound on any matching of the shard's feasible graph."""
-    y, complete = shard_duals(shard, cands, budget, rounds)
+    y, complete = shard_duals(shard, cands, budget, rounds, pricing)
     return float(y.sum()), complete
 
 

@@ -27,7 +27,12 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from matchdesk.matching.certificate import _bucket_members, _entries_with_cell, _score
+from matchdesk.matching.certificate import (
+    _bucket_members,
+    _entries_with_cell,
+    _Pricing,
+    _score,
+)
 from matchdesk.matching.exact import SCALE
 from matchdesk.matching.prepare import PoolArrays
 
@@ -106,18 +111,27 @@ def _list_pairs(
     return keys[:count], scores[:count], count
 
 
-def full_pairs(shard: PoolArrays, limit: int) -> tuple[IntArray, IntArray, FloatArray] | None:
+def full_pairs(
+    shard: PoolArrays, limit: int, pricing: _Pricing | None = None
+) -> tuple[IntArray, IntArray, FloatArray] | None:
     """Every feasible pair (a < b) of the shard with its score, listed through the
-    buckets, or None when the buckets hold more than `limit` pairs to visit."""
-    creator, bucket, _ = _entries_with_cell(shard)
+    buckets, or None when the buckets hold more than `limit` pairs to visit. `pricing`:
+    the shard's bucket systems when the caller has them (certificate._Pricing)."""
     n = shard.n
+    if pricing is not None:
+        creator = pricing.entries[0]
+        _, ptr, member = pricing.systems[1]  # every membership (the sigma 1/2 system)
+        sizes = np.diff(ptr)
+    else:
+        creator, bucket, _ = _entries_with_cell(shard)
+        sizes = np.bincount(bucket) if creator.size else np.zeros(0, dtype=np.int64)
     if creator.size == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)
-    sizes = np.bincount(bucket)
     if int((sizes * (sizes - 1) // 2).sum()) > limit:  # before any sort: a big shard
         return None
-    ptr, member = _bucket_members(creator, bucket, shard.log_revenue)
+    if pricing is None:
+        ptr, member = _bucket_members(creator, bucket, shard.log_revenue)
     w = shard.weights
     rules = shard.rules
     keys, scores, count = _list_pairs(
@@ -174,10 +188,12 @@ def exact_bound(n: int, a: IntArray, b: IntArray, w: FloatArray) -> float:
     return odd_set_value(y, set_ptr, z)
 
 
-def exact_shard_bound(shard: PoolArrays, limit: int) -> float | None:
+def exact_shard_bound(
+    shard: PoolArrays, limit: int, pricing: _Pricing | None = None
+) -> float | None:
     """The odd-set bound of the shard's full feasible graph (its exact optimum, up to
     the rounding margin), or None when its buckets hold more than `limit` pairs."""
-    listed = full_pairs(shard, limit)
+    listed = full_pairs(shard, limit, pricing)
     if listed is None:
         return None
     return exact_bound(shard.n, *listed)

@@ -342,11 +342,12 @@ def _shard_bound(
         return 0.0, True
     if budget <= 0:
         return fitted_bound(cands, 0.0), False
-    from matchdesk.matching.certificate import candidate_duals, shard_bound  # numba
+    from matchdesk.matching.certificate import _Pricing, candidate_duals, shard_bound  # numba
     from matchdesk.matching.odd_duals import EXACT_VISITS, exact_bound, exact_shard_bound
 
     fitted = fitted_bound(cands, 0.0)
     limit = min(EXACT_VISITS, budget)
+    pricing = None
     whole: float | None  # a bound from the whole feasible graph, listed
     if exhaustive:  # the candidates are every feasible pair: their duals cover all
         if cands.a.size <= limit:
@@ -354,10 +355,11 @@ def _shard_bound(
         else:
             whole = float(candidate_duals(shard.n, cands.a, cands.b, cands.score).sum())
     else:
-        whole = exact_shard_bound(shard, limit)
+        pricing = _Pricing(shard)  # the bucket systems, built once for both
+        whole = exact_shard_bound(shard, limit, pricing)
     if whole is not None:
         return min(whole, fitted), True
-    priced, _ = shard_bound(shard, cands, budget)  # valid however the budget ends
+    priced, _ = shard_bound(shard, cands, budget, pricing=pricing)  # valid however it ends
     return min(priced, fitted), True  # both are valid: the lower one
 
 
