@@ -192,17 +192,18 @@ def _match(
     sizes = np.bincount(labels[in_graph], minlength=count)
     grouped = Pieces.of(count, labels, np.arange(n), a, b, w)
     nonempty = int(np.count_nonzero(sizes))
-    exact_done = 0
+    # A component of two creators is its one edge (candidate edges are distinct pairs):
+    # all of them paired at once, whatever the time.
+    two = sizes[labels[a]] == 2
+    mate[a[two]], mate[b[two]] = b[two], a[two]
+    exact_done = int(np.count_nonzero(sizes == 2))
+    del two
     big: list[int] = []
     timed_out = False
     # Smallest components first: exact while the blossom work (~size^2) fits the budget.
     budget = options.exact_budget
-    for c in sorted(np.flatnonzero(sizes).tolist(), key=lambda c: (int(sizes[c]), c)):
-        if sizes[c] == 2:
-            ea, eb, _ = grouped.edges(c)
-            mate[ea[0]], mate[eb[0]] = eb[0], ea[0]
-            exact_done += 1
-        elif clock.now() >= deadline:
+    for c in sorted(np.flatnonzero(sizes > 2).tolist(), key=lambda c: (int(sizes[c]), c)):
+        if clock.now() >= deadline:
             timed_out = True
             big.append(c)
         elif sizes[c] <= options.exact_limit and int(sizes[c]) ** 2 <= budget:
