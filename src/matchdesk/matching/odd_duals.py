@@ -42,11 +42,12 @@ FloatArray = npt.NDArray[np.float64]
 # Pairs the buckets may hold (visits of `full_pairs`) for the exact certificate; above it
 # the priced LP bound of certificate.py. The 3,000-creator demo pools' biggest shard
 # (1,759 creators) holds 438,787, its 577-creator one 49,795; the biggest of the 100,000
-# pool 5.1e8. Measured on the 3,000 pools (seeds 0 and 1, load 6 to 8, best of 3): at
-# 100,000 the bound phase costs what the LP bound did (0.10 to 0.12 s) and the bound
-# falls from 0.30 / 0.38% to 0.10 / 0.08% above the engine; at 500,000 (the biggest shard
-# exact too) to 0.02 / 0.008%, but the bound phase takes 0.5 to 1.0 s (the blossom on
-# the 139,040 feasible pairs of the biggest shard), more than the rest of the solve.
+# pool 5.1e8. Measured on the 3,000 pools (seeds 0 to 3, load 6 to 8, best of 3, beside
+# the LP bound in one process): at 100,000 the bound phase takes 0.049 to 0.115 s against
+# the LP bound's 0.037 to 0.078 s and the bound falls from 0.27-0.38% to 0.067-0.133%
+# above the engine; at 500,000 (the biggest shard exact too) to 0.003-0.023%, but the
+# bound phase takes 0.36 to 0.96 s (the blossom on the 139,040 feasible pairs of the
+# biggest shard), more than the rest of the solve.
 EXACT_VISITS = 100_000
 
 
