@@ -14,9 +14,10 @@ unlock (the answer is the row), unpair (the row), pair by hand (the matches' tab
 swap (the table), exclude and include a creator (plain forms: the answer is the 303 back
 to the board, not followed), a filter (a search's first page) and a page (page 50), each
 `--actions` times on the draft after one warm-up; then, on the published round, unpair
-a pair and rematch it (the rematch pairs the free creators again, under the same
-rules; those without a weekly window are left out). Publishing runs in-process (`rounds.lifecycle.publish`: every invitation and its
-calendar file written to the outbox in one transaction) and reports its wall time, the
+a pair and rematch it (the rematch pairs the free creators again, under the same rules;
+those without a weekly window are left out). Publishing runs in-process
+(`rounds.lifecycle.publish`: every invitation and its calendar file written to the
+outbox in one transaction) and reports its wall time, the
 process's CPU time (the machine is shared: the wall time counts the other processes'
 turns too) and ms per message. Every figure is printed with the load average.
 
