@@ -216,9 +216,9 @@ def _value_problem(kind: Kind, value: Any) -> str | None:
 
 def creator_condition(segment: Segment, today: date, *, stats: bool = False) -> ColumnElement[bool]:
     """The WHERE clause over `creators` that holds for the creators in `segment`, with
-    the results fields measured over the 30 program days ending `today`: read from
-    `creator_results` with `stats` (the caller made them current for `today`:
-    `segment_condition` does), else grouped from the ledger."""
+    the results fields measured over the 30 program days ending `today`: with `stats`,
+    on the columns of `creator_results` (only inside `segment_condition`'s join, for
+    figures current for `today`), else grouped from the ledger."""
     parts = [
         creator_condition(r, today, stats=stats)
         if isinstance(r, Segment)
@@ -241,13 +241,38 @@ def segment_condition(
         return creator_condition(segment, today)
     if recompute:
         creator_stats.ensure_current(session, today)
-        return creator_condition(segment, today, stats=True)
-    return creator_condition(segment, today, stats=creator_stats.is_current(session, today))
+    elif not creator_stats.is_current(session, today):
+        return creator_condition(segment, today)
+    # The creators with their kept figures joined once (LEFT JOIN: a creator without a
+    # row has 0, 0, never LIVE) and the rules tested on the joined columns, as a set of
+    # ids: one hash join, never a subquery per rule tested row by row (which a rule
+    # inside an `any` would be).
+    matching = (
+        select(Creator.id)
+        .select_from(_kept())
+        .where(creator_condition(segment, today, stats=True))
+        .correlate(None)  # its own `creators`, not the enclosing query's
+    )
+    return Creator.id.in_(matching)
 
 
 def segment_ids(segment: Segment, today: date, *, stats: bool = False) -> Select[Any]:
-    """`SELECT creators.id` of the creators in `segment` (`stats`: see `creator_condition`)."""
-    return select(Creator.id).where(creator_condition(segment, today, stats=stats))
+    """`SELECT creators.id` of the creators in `segment` (`stats`: the kept figures,
+    current for `today`, joined; else the ledger grouped)."""
+    if stats:
+        return (
+            select(Creator.id)
+            .select_from(_kept())
+            .where(creator_condition(segment, today, stats=True))
+        )
+    return select(Creator.id).where(creator_condition(segment, today))
+
+
+def _kept() -> Any:
+    """`creators` with their kept results figures (`creator_results`), if any."""
+    return Creator.__table__.outerjoin(
+        CreatorResults.__table__, CreatorResults.creator_id == Creator.id
+    )
 
 
 @dataclass(frozen=True)
@@ -264,27 +289,43 @@ def preview_segment(
 ) -> Preview:
     """Evaluate `segment` now: its count and (the first `limit` of) its sorted handles
     (`kept=False`: the results fields grouped from the ledger, the reference)."""
-    condition = (
-        segment_condition(session, segment, today) if kept else creator_condition(segment, today)
-    )
+    source: Any = Creator.__table__
+    if kept and _results_fields(segment):
+        # The kept figures, made current for `today`, joined: plain columns.
+        creator_stats.ensure_current(session, today)
+        source = _kept()
+        condition = creator_condition(segment, today, stats=True)
+        grouped = _grouped_fields(segment, _RESULTS)
+    else:
+        condition = creator_condition(segment, today)
+        grouped = _grouped_fields(segment)
     if limit is None:
         found = tuple(
-            session.scalars(select(Creator.handle).where(condition).order_by(Creator.handle))
+            session.scalars(
+                select(Creator.handle).select_from(source).where(condition).order_by(Creator.handle)
+            )
         )
         return Preview(len(found), found)
-    if limit <= 0 or not _grouped_fields(segment):
-        # On the roster's own columns: two cheap queries (the handles by their index,
-        # stopping at `limit`).
-        count = session.scalar(select(func.count()).select_from(Creator).where(condition)) or 0
+    if limit <= 0 or not grouped:
+        # On columns (the roster's, the kept figures'): two cheap queries (the handles by
+        # their index, stopping at `limit`).
+        count = session.scalar(select(func.count()).select_from(source).where(condition)) or 0
         if limit <= 0:
             return Preview(int(count), ())
-        handles = select(Creator.handle).where(condition).order_by(Creator.handle).limit(limit)
+        handles = (
+            select(Creator.handle)
+            .select_from(source)
+            .where(condition)
+            .order_by(Creator.handle)
+            .limit(limit)
+        )
         return Preview(int(count), tuple(session.scalars(handles)))
     # A segment with grouped fields (the ledger's, the rounds'): one evaluation for both,
     # the window's count taken over every matching row before the LIMIT keeps the first
     # handles, so the grouping runs once.
     rows = session.execute(
         select(Creator.handle, func.count().over())
+        .select_from(source)
         .where(condition)
         .order_by(Creator.handle)
         .limit(limit)
@@ -303,10 +344,14 @@ def _results_fields(segment: Segment) -> bool:
     )
 
 
-def _grouped_fields(segment: Segment) -> bool:
-    """Whether a rule of `segment` (or of a nested one) reads a grouped subquery."""
+def _grouped_fields(segment: Segment, columns: frozenset[str] = frozenset()) -> bool:
+    """Whether a rule of `segment` (or of a nested one) reads a grouped subquery (the
+    fields in `columns` being read as columns)."""
     return any(
-        _grouped_fields(r) if isinstance(r, Segment) else r.field in _GROUPED for r in segment.rules
+        _grouped_fields(r, columns)
+        if isinstance(r, Segment)
+        else r.field in _GROUPED and r.field not in columns
+        for r in segment.rules
     )
 
 
@@ -439,40 +484,31 @@ def _days_since_live(rule: Rule, today: date) -> ColumnElement[bool]:
     return _grouped(having, never, LedgerDay.sessions > 0, LedgerDay.day <= today)
 
 
-def _stored(
-    condition: ColumnElement[bool], zero_matches: bool, *where: ColumnElement[bool]
-) -> ColumnElement[bool]:
-    """Creators by a stored figure of `creator_results`: those whose row satisfies
-    `condition`, plus (when `zero_matches`: the figure of a creator without a row
-    satisfies the rule) every creator without a row, i.e. everyone but the failing rows."""
-    if zero_matches:
-        failing = select(CreatorResults.creator_id).where(*where, ~condition)
-        return Creator.id.not_in(failing)
-    return Creator.id.in_(select(CreatorResults.creator_id).where(*where, condition))
+# The kept figures, read as columns of `creator_results` joined to `creators` (see
+# `segment_condition`): a creator without a row has 0 diamonds, 0 days, never LIVE.
 
 
 def _stored_window(rule: Rule) -> ColumnElement[bool]:
-    column = (
-        CreatorResults.diamonds_30d
-        if rule.field == "diamonds_30d"
-        else CreatorResults.live_days_30d
-    )
-    return _stored(_compare(column, rule.op, rule.value), _holds(rule.op, 0, rule.value))
+    stored = CreatorResults
+    column = stored.diamonds_30d if rule.field == "diamonds_30d" else stored.live_days_30d
+    return _compare(func.coalesce(column, 0), rule.op, rule.value)
 
 
 def _stored_since_live(rule: Rule, today: date) -> ColumnElement[bool]:
-    """`_days_since_live` on the stored last LIVE day (a row without one: never LIVE)."""
+    """`_days_since_live` on the joined last LIVE day (none: never LIVE, which counts
+    as infinitely long ago)."""
     last_live = CreatorResults.last_live_day
+    condition: ColumnElement[bool]
     if rule.op in ("in", "not in"):
         days = [today - timedelta(days=int(v)) for v in rule.value]
-        condition: ColumnElement[bool] = (
-            last_live.in_(days) if rule.op == "in" else last_live.not_in(days)
-        )
+        condition = last_live.in_(days) if rule.op == "in" else last_live.not_in(days)
         never = rule.op == "not in"
     else:
         condition = _compare(last_live, _MIRROR[rule.op], today - timedelta(days=int(rule.value)))
         never = rule.op in (">", ">=", "!=")
-    return _stored(condition, never, last_live.is_not(None))
+    if never:
+        return or_(last_live.is_(None), condition)
+    return and_(last_live.is_not(None), condition)
 
 
 def _matched_last_round() -> Select[Any]:
