@@ -8,12 +8,20 @@ it), exactly once: every message's Message-ID is read back from the sink's dump 
 sink in this process, which offers no PIPELINING and costs about as much CPU per
 message as a worker does) and listmonk's default rate, 100 a second. Each worker is a
 fresh process running `run_worker(once=True)`, exactly as `matchdesk worker --once`
-would; the time runs from the workers' start to the last one's exit (process start-up
-included), with the rate limit off.
+would, with the rate limit off; the rate is timed from "go" (the workers started and
+ready) to the last one's end of delivery, and also from their launch to their exit.
+The CPU a message costs: the workers' own (each measures its getrusage from "go" to the
+end of its delivery, all threads: no start-up), the same with start-up, and on
+PostgreSQL its backends' (psutil, the workers' backends found by application name while
+they are still open).
 
     python benchmarks/bench_delivery.py [--messages 30000] [--workers 4]
         [--backends sqlite postgresql] [--sinks smtp-sink aiosmtpd]
-        [--batch-size 400] [--commit-every 50] [--connections 8]
+        [--batch-size 400] [--commit-every 50] [--connections 8] [--reference SRC]
+
+`--reference SRC` runs every case first with the workers on another checkout's code
+(`git archive REV src | tar -x -C DIR`, then `--reference DIR/src`): before and after
+in one run.
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from databases import drop_schema, free_port, fresh_database
 from matchdesk.db import make_engine, make_session_factory
@@ -55,10 +64,20 @@ WORKER = (
     # the rounds' queries and with them the matching engine and numba: about 2 s): a
     # long-running worker pays it once at start, so it is start-up, not delivery.
     "import matchdesk.checkins.messages\n"
+    "import resource\n"
     "print('ready', flush=True)\n"
     "sys.stdin.readline()\n"
+    "before = resource.getrusage(resource.RUSAGE_SELF)\n"
     "run_worker(md, once=True, worker_id=sys.argv[1])\n"
+    "after = resource.getrusage(resource.RUSAGE_SELF)\n"
+    # The delivery's own CPU (every thread's), without the start-up; then the worker
+    # waits, its database connections open, until the bench has read their backends'.
+    "cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime\n"
+    "print('cpu', cpu, flush=True)\n"
+    "sys.stdin.readline()\n"
 )
+# The workers' PostgreSQL connections are named so their backends can be found.
+APPLICATION = "matchdesk-bench-worker"
 MESSAGE_ID = re.compile(rb"^Message-ID: (\S+)\r?$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -146,6 +165,7 @@ def run(
     commit_every: int,
     connections: int,
     workdir: Path,
+    source: str | None = None,
 ) -> float:
     url, schema = fresh_database(backend, workdir)
     engine = make_engine(url)
@@ -183,7 +203,13 @@ def run(
             "MATCHDESK_MAIL_COMMIT_EVERY": str(commit_every),
             "MATCHDESK_MAIL_CONNECTIONS": str(connections),
         }
+        if backend == "postgresql":
+            env["PGAPPNAME"] = APPLICATION
+        if source is not None:
+            # The workers run another checkout's code (the reference, side by side).
+            env["PYTHONPATH"] = source
         launched, cpu_before = time.perf_counter(), children_cpu()
+        exited_before = postgres_exited_cpu()
         processes = [
             subprocess.Popen(
                 [sys.executable, "-c", WORKER, f"bench-{i}"],
@@ -201,12 +227,25 @@ def run(
         for process in processes:
             assert process.stdin is not None
             process.stdin.write("go\n")
+            process.stdin.flush()
+        # The delivery's CPU, as each worker measured it (getrusage from its start on
+        # "go" to the end of `run_worker`, all its threads): what the messages cost the
+        # workers whatever else the machine is doing.
+        own_cpu = 0.0
+        for process in processes:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if line.startswith("cpu "):
+                own_cpu += float(line.split()[1])
+        ended = time.perf_counter()
+        database_cpu = postgres_backends_cpu(url) if backend == "postgresql" else None
+        exited = postgres_exited_cpu() - exited_before if backend == "postgresql" else None
+        for process in processes:
+            assert process.stdin is not None
             process.stdin.close()
         codes = [process.wait() for process in processes]
-        ended = time.perf_counter()
-        seconds, with_start = ended - started, ended - launched
-        # The workers' CPU, start-up included: what the messages cost them whatever
-        # else the machine is doing.
+        seconds, with_start = ended - started, time.perf_counter() - launched
+        # The same, start-up and exit included.
         cpu = children_cpu() - cpu_before
         ids = received(messages)
     with sessions() as session:
@@ -223,10 +262,13 @@ def run(
     exactly_once = set(arrivals) == expected and max(arrivals.values()) == 1
     rate = messages / seconds
     print(
+        f"{'reference' if source else 'this tree':<9} "
         f"{backend:<10} {sink_name:<9} {messages:>6} msgs  {workers} workers x "
         f"{connections} connections  "
         f"{seconds:6.2f} s  {rate:6.0f} msg/s  (with start-up {with_start:5.1f} s: "
-        f"{messages / with_start:5.0f} msg/s)  workers' CPU {cpu / messages * 1e6:4.0f} us/msg  "
+        f"{messages / with_start:5.0f} msg/s)  CPU a message: workers "
+        f"{own_cpu / messages * 1e6:4.0f} us ({cpu / messages * 1e6:4.0f} with start-up)"
+        f"{postgres_figure(database_cpu, exited, messages)}  "
         f"received {len(ids)}, each once: {'yes' if exactly_once else 'NO'}  "
         f"rows: {statuses}  exit codes: {codes}  load: {load()}",
         flush=True,
@@ -246,6 +288,46 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def postgres_backends_cpu(url: str) -> float:
+    """The CPU seconds of the workers' PostgreSQL backends (found by their application
+    name; read while the workers still hold their connections)."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        pids = connection.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": APPLICATION},
+        ).all()
+    engine.dispose()
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def postgres_exited_cpu() -> float:
+    """The CPU seconds of every PostgreSQL backend that has exited since the server
+    started (the postmaster's reaped children): anyone's, the workers' closed
+    connections among them."""
+    for process in psutil.process_iter(["name", "ppid"]):
+        if process.info["name"] == "postgres" and process.info["ppid"] == 1:
+            times = process.cpu_times()
+            return float(times.children_user + times.children_system)
+    return 0.0
+
+
+def postgres_figure(backends: float | None, exited: float | None, messages: int) -> str:
+    if backends is None or exited is None:
+        return ""
+    return (
+        f", PostgreSQL {backends / messages * 1e6:4.0f} us (the workers' open backends;"
+        f" backends that exited meanwhile, anyone's: {exited / messages * 1e6:.0f} us)"
+    )
+
+
 def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -262,6 +344,12 @@ def main() -> None:
         "--backends", nargs="+", default=["postgresql", "sqlite"], choices=["sqlite", "postgresql"]
     )
     parser.add_argument("--sinks", nargs="+", default=list(SINKS), choices=list(SINKS))
+    parser.add_argument(
+        "--reference",
+        metavar="SRC",
+        help="another checkout's src folder (e.g. from `git archive`): each case runs "
+        "with its workers on that code first, then on this tree's, side by side",
+    )
     args = parser.parse_args()
     print(
         f"listmonk's default: 100 msg/s; target: 1500 msg/s into smtp-sink. "
@@ -272,16 +360,18 @@ def main() -> None:
         os.chmod(workdir, 0o755)
         for backend in args.backends:
             for sink in args.sinks:
-                run(
-                    backend,
-                    sink,
-                    args.messages,
-                    args.workers,
-                    args.batch_size,
-                    args.commit_every,
-                    args.connections,
-                    Path(workdir),
-                )
+                for source in [args.reference, None] if args.reference else [None]:
+                    run(
+                        backend,
+                        sink,
+                        args.messages,
+                        args.workers,
+                        args.batch_size,
+                        args.commit_every,
+                        args.connections,
+                        Path(workdir),
+                        source,
+                    )
 
 
 if __name__ == "__main__":
