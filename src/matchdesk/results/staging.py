@@ -456,6 +456,8 @@ class Stage:
 
     def updated_pairs(self) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
         """(session id, figures before, figures after) of each session the import updates."""
+        if self.counts is not None and not self.counts[UPDATED]:
+            return []  # classified: nothing to read
         columns = [L[name] for name in FIGURES] + [S[name] for name in FIGURES]
         rows = self.session.execute(
             select(L.id, *columns)
@@ -474,12 +476,17 @@ class Stage:
         ]
 
     def write_sessions(self, now: datetime) -> None:
-        """Update the changed sessions and insert the new ones."""
-        self.session.execute(
-            update(LiveSession.__table__)  # type: ignore[arg-type]
-            .values(**{name: S[name] for name in FIGURES}, day=S.day, imported_at=now)
-            .where(L.id == S.existing_id, S.state == UPDATED)
-        )
+        """Update the changed sessions and insert the new ones (once classified, only the
+        statements that have rows to write: a re-import of the same file runs neither)."""
+        counts = self.counts
+        if counts is None or counts[UPDATED]:
+            self.session.execute(
+                update(LiveSession.__table__)  # type: ignore[arg-type]
+                .values(**{name: S[name] for name in FIGURES}, day=S.day, imported_at=now)
+                .where(L.id == S.existing_id, S.state == UPDATED)
+            )
+        if counts is not None and not counts[CREATED]:
+            return
         names = ["creator_id", "started_at", "day", *FIGURES]
         self.session.execute(
             insert(LiveSession.__table__).from_select(  # type: ignore[arg-type]
