@@ -19,6 +19,7 @@ others and is refreshed as of the import's or the refresh's day: not the same fi
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -36,14 +37,20 @@ if TYPE_CHECKING:
 
 STATE_KEY = "creator_results_day"  # the program day creator_results holds
 
-# What else keeps figures from an import's sessions (campaign points: outreach registers
-# its hook when imported, as every model package is): called with the stage and the day.
+# What else keeps figures from an import's sessions, called with the stage and the day:
+# campaign points, whose package registers its hook when imported. The packages that
+# register are imported before an import runs them (a process that imports results
+# only, e.g. a CLI command, must not skip them and leave kept points stale), by name:
+# results does not depend on their code.
 IMPORT_HOOKS: list[Callable[[Stage, date], None]] = []
+HOOK_PACKAGES = ("matchdesk.outreach",)
 
 
 def figures_recorded(stage: Stage, today: date) -> None:
     """After an import wrote its sessions and ledger days: the creators' figures and
     every registered hook's (campaign points) brought up to date for what it touched."""
+    for name in HOOK_PACKAGES:
+        importlib.import_module(name)
     record_import(stage.session, stage.touched_creators(), today)
     for hook in IMPORT_HOOKS:
         hook(stage, today)
@@ -137,6 +144,7 @@ def record_import(session: Session, touched: Any, today: date) -> None:
 
 
 __all__ = [
+    "HOOK_PACKAGES",
     "IMPORT_HOOKS",
     "ensure_current",
     "figures_recorded",
