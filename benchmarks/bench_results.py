@@ -8,7 +8,7 @@ writes and the ledger upsert, commit). The same file is then imported again (eve
 session unchanged), and once more with a tenth of the sessions' figures changed.
 
     python benchmarks/bench_results.py [--rows 1000000] [--creators 100000]
-        [--backends sqlite postgresql]
+        [--backends sqlite postgresql] [--runs first again changed] [--files DIR]
 """
 
 from __future__ import annotations
@@ -190,6 +190,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--creators", type=int, default=100_000)
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        choices=["first", "again", "changed"],
+        default=["first", "again", "changed"],
+        help="which imports to run (each after the ones before it in this list)",
+    )
+    parser.add_argument(
+        "--files",
+        type=Path,
+        help="keep the generated files in this directory and reuse them when present "
+        "(same --rows and --creators)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -209,18 +222,22 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        records = generate_creators(args.creators, seed=42)
-        handles = [r.handle for r in records]
-        roster = workdir / "roster.csv"
-        roster.write_bytes(write_csv(list(ROSTER_COLUMNS), [record_row(r) for r in records]))
-        del records
-        first = workdir / "results.csv"
+        files = args.files or workdir
+        files.mkdir(parents=True, exist_ok=True)
+        tag = f"{args.rows}-{args.creators}"
+        roster = files / f"roster-{tag}.csv"
+        first = files / f"results-{tag}.csv"
+        changed = files / f"results-changed-{tag}.csv"
         made = time.perf_counter()
-        results_file(first, handles, args.rows, seed=7, changed=0.0)
-        changed = workdir / "results-changed.csv"
-        results_file(changed, handles, args.rows, seed=7, changed=0.1)
+        if not (roster.exists() and first.exists() and changed.exists()):
+            records = generate_creators(args.creators, seed=42)
+            handles = [r.handle for r in records]
+            roster.write_bytes(write_csv(list(ROSTER_COLUMNS), [record_row(r) for r in records]))
+            del records
+            results_file(first, handles, args.rows, seed=7, changed=0.0)
+            results_file(changed, handles, args.rows, seed=7, changed=0.1)
         print(
-            f"files written in {time.perf_counter() - made:.1f} s "
+            f"files ready in {time.perf_counter() - made:.1f} s "
             f"({first.stat().st_size / 2**20:.0f} MB each)"
         )
         print(
@@ -231,7 +248,8 @@ def main() -> None:
             url, schema = fresh_database(backend, workdir)
             try:
                 run_child("roster", roster, url)
-                for label, file in (("first", first), ("again", first), ("changed", changed)):
+                chosen = {"first": first, "again": first, "changed": changed}
+                for label, file in ((run, chosen[run]) for run in args.runs):
                     wall, figures = run_child("results", file, url)
                     peak_mb = figures["peak_bytes"] / 2**20
                     verdict = ""
