@@ -121,6 +121,7 @@ def _edited(
                 return _back(request, round_id, note)
             round_ = get_round(session, round_id)
             now = datetime.now(UTC)
+            statuses = None  # the tiles' counts, from the page when one is read
             if row is not None:
                 shown = board_row(session, round_id, row)
                 body = (
@@ -137,6 +138,7 @@ def _edited(
                 )
             else:
                 page = board_page(session, round_id, filters or BoardFilter())
+                statuses = page.statuses
                 body = render(
                     request,
                     "round_matches.html",
@@ -154,7 +156,7 @@ def _edited(
                 request,
                 "round_edit_oob.html",
                 round=round_,
-                result={"statuses": match_statuses(session, round_id)},
+                result={"statuses": statuses or match_statuses(session, round_id)},
                 statuses=MATCH_STATUSES,
                 byes=byes,
                 bye_total=bye_total,
