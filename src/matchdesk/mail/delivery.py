@@ -1,14 +1,17 @@
-"""Delivering the outbox: claim a batch, send it over one connection, record each result.
+"""Delivering the outbox: claim a batch, send it over one connection or several, record
+each result.
 
 The messages the server accepts are marked `sent` together, one commit for every
-`mail_commit_every` of them (10 by default; and at least every half second, before any
-other change to a row of the batch, and at the end of the batch). So the only way a
-message can go out twice is a crash (or a lost database connection) between the server's
-"250 OK" and that commit: a killed worker's restart or successor sends again at most
-`mail_commit_every` messages, the ones accepted since its last commit, each with the same
-Message-ID as before, by which receiving systems recognise it. A message recorded as
-sent never goes out again. A crash anywhere else leaves the row `sending` until its
-lease runs out, and another worker delivers it: nothing is lost.
+`mail_commit_every` of them (10 by default; counted over all of the batch's SMTP
+connections, which share one database connection; and at least every half second,
+before any other change to a row of the batch, and at the end of the batch). So the only
+way a message can go out twice is a crash (or a lost database connection) between the
+server's "250 OK" and that commit: a killed worker's restart or successor sends again at
+most `mail_commit_every` messages (plus one for each further SMTP connection, caught
+between its server's reply and the record), the ones accepted since the last commit,
+each with the same Message-ID as before, by which receiving systems recognise it. A
+message recorded as sent never goes out again. A crash anywhere else leaves the row
+`sending` until its lease runs out, and another worker delivers it: nothing is lost.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from sqlalchemy.orm import Session
 from matchdesk.context import Matchdesk
 from matchdesk.mail import claims
 from matchdesk.mail.messages import email_bytes
-from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import key_digest, message_id_for
 from matchdesk.mail.pacing import TokenBucket, retry_delay
 from matchdesk.mail.transports import (
@@ -101,9 +103,10 @@ class DeliverySettings(BaseSettings):
     mail_commit_every: int = Field(
         default=10,
         ge=1,
-        description="Sent messages recorded per database commit, per connection. A worker "
-        "killed before the commit makes at most this many go out again per connection "
-        "(each with its same Message-ID); 1 commits after every message (slower).",
+        description="Sent messages recorded per database commit, for all of a worker's "
+        "connections together. A worker killed before the commit makes at most this many "
+        "go out again, plus one for each further connection (each with its same "
+        "Message-ID); 1 commits after every message (slower).",
     )
     mail_connections: int = Field(
         default=1,
@@ -186,7 +189,7 @@ class BatchReport:
 # Which claimed messages must not go out, with why, decided in the claim's transaction
 # by the areas that know (the worker passes outreach's suppression list): mail itself
 # knows nothing of them.
-Withhold = Callable[[Session, Sequence[OutboxMessage]], dict[int, str]]
+Withhold = Callable[[Session, Sequence[claims.Claimed]], dict[int, str]]
 
 
 @dataclass
@@ -241,19 +244,31 @@ class Courier:
         if not batch:
             return report
         ways = min(self.settings.mail_connections, len(batch))
-        if ways == 1:
-            report.add(self._deliver_share(batch))
-            report.claimed -= len(batch)
-            return report
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                self.settings.mail_connections, thread_name_prefix=f"mail-{self.worker_id}"
-            )
-        # Every connection gets every n-th message: each share oldest first.
-        shares = [self._pool.submit(self._deliver_share, batch[i::ways]) for i in range(ways)]
-        wait(shares)
-        for share in shares:
-            report.add(share.result())
+        # One database connection for the whole batch, its outcomes recorded by one book
+        # for all its SMTP connections: a connection of its own for each share cost
+        # PostgreSQL a new backend per batch for the shares beyond the pool's size, and
+        # a commit for every `mail_commit_every` messages of each share.
+        with self.md.engine.connect() as connection:
+            book = _Book(connection, self.settings.mail_commit_every, self.clock)
+            try:
+                if ways == 1:
+                    report.add(self._deliver_share(batch, book))
+                else:
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(
+                            self.settings.mail_connections,
+                            thread_name_prefix=f"mail-{self.worker_id}",
+                        )
+                    # Every connection gets every n-th message: each share oldest first.
+                    shares = [
+                        self._pool.submit(self._deliver_share, batch[i::ways], book)
+                        for i in range(ways)
+                    ]
+                    wait(shares)
+                    for share in shares:
+                        report.add(share.result())
+            finally:
+                book.record()
         report.claimed -= len(batch)
         return report
 
@@ -263,38 +278,35 @@ class Courier:
             self._pool.shutdown()
             self._pool = None
 
-    def _deliver_share(self, share: list[OutboxMessage]) -> BatchReport:
-        """Deliver claimed messages over one connection; `claimed` counts them."""
+    def _deliver_share(self, share: list[claims.Claimed], book: _Book) -> BatchReport:
+        """Deliver claimed messages over one SMTP connection, recording in `book` (the
+        batch's); `claimed` counts them."""
         report = BatchReport(claimed=len(share))
         pending = list(share)
         lost: TemporaryFailure | None = None
-        # One database connection for the whole share: a pool checkout per message costs
-        # a round trip of its own on PostgreSQL (the pre-ping).
-        with self.md.engine.connect() as connection:
-            book = _Book(connection, self.settings.mail_commit_every, self.clock)
+        try:
+            with self.settings.transport() as transport:
+                built = _Built(self, transport)
+                while pending and lost is None and self._may_send(pending[0], book):
+                    message = pending.pop(0)
+                    lost = self._deliver(transport, message, built, pending, report, book)
+        except TemporaryFailure as exc:
+            # The connection could not be opened: that is the first message's attempt.
+            lost = exc
+            self._retry(pending.pop(0), report, str(exc), book)
+        finally:
             try:
-                with self.settings.transport() as transport:
-                    built = _Built(self, transport)
-                    while pending and lost is None and self._may_send(pending[0], book):
-                        message = pending.pop(0)
-                        lost = self._deliver(transport, message, built, pending, report, book)
-            except TemporaryFailure as exc:
-                # The connection could not be opened: that is the first message's attempt.
-                lost = exc
-                self._retry(pending.pop(0), report, str(exc), book)
+                book.record()
             finally:
-                try:
-                    book.record()
-                finally:
-                    self._give_back(pending, report, lost, book)
+                self._give_back(pending, report, lost, book)
         return report
 
     def _deliver(
         self,
         transport: Transport,
-        message: OutboxMessage,
+        message: claims.Claimed,
         built: _Built,
-        pending: list[OutboxMessage],
+        pending: list[claims.Claimed],
         report: BatchReport,
         book: _Book,
     ) -> TemporaryFailure | None:
@@ -309,15 +321,16 @@ class Courier:
             return None
         assert self.limiter is not None
         self.limiter.acquire()
-        name = key_digest(message.idempotency_key)
         try:
             if built.pipelines:
                 following = pending[0] if pending else None
                 then = None
                 if following is not None and built.sendable(following):
                     then = (self._sender, following.recipient)
-                transport.send(data, self._sender, message.recipient, name, then=then)  # type: ignore[call-arg]
+                transport.send(data, self._sender, message.recipient, "", then=then)  # type: ignore[call-arg]
             else:
+                # The .eml transport names its file by the key's hash (SMTP needs none).
+                name = key_digest(message.idempotency_key)
                 transport.send(data, self._sender, message.recipient, name)
         except PermanentFailure as exc:
             self._fail(message, report, str(exc), book)
@@ -327,17 +340,11 @@ class Courier:
         else:
             # From here until the book's next commit, a crash makes the message go out
             # again (with the same Message-ID): at most `mail_commit_every` are.
-            book.add(
-                claims.Accepted(
-                    message.id,
-                    message_id_for(message.idempotency_key, self._domain),
-                    self.clock(),
-                )
-            )
+            book.add(claims.Accepted(message.id, built.header_id(message), self.clock()))
             report.sent += 1
         return None
 
-    def _retry(self, message: OutboxMessage, report: BatchReport, error: str, book: _Book) -> None:
+    def _retry(self, message: claims.Claimed, report: BatchReport, error: str, book: _Book) -> None:
         if message.attempts >= self.settings.mail_max_attempts:
             self._fail(message, report, f"gave up after {message.attempts} attempts: {error}", book)
             return
@@ -351,7 +358,7 @@ class Courier:
         )
         report.retried += 1
 
-    def _fail(self, message: OutboxMessage, report: BatchReport, error: str, book: _Book) -> None:
+    def _fail(self, message: claims.Claimed, report: BatchReport, error: str, book: _Book) -> None:
         log.warning("message %s failed: %s", message.id, error)
         book.record(
             lambda connection: claims.mark_failed(
@@ -362,7 +369,7 @@ class Courier:
 
     def _give_back(
         self,
-        pending: list[OutboxMessage],
+        pending: list[claims.Claimed],
         report: BatchReport,
         lost: TemporaryFailure | None,
         book: _Book,
@@ -384,7 +391,7 @@ class Courier:
         report.released += len(pending)
         pending.clear()
 
-    def _may_send(self, message: OutboxMessage, book: _Book) -> bool:
+    def _may_send(self, message: claims.Claimed, book: _Book) -> bool:
         if book.overdue():
             book.record()
         if self._stopping():
@@ -411,27 +418,38 @@ class _Built:
         self.linesep = getattr(transport, "linesep", "\r\n")
         self.pipelines = bool(getattr(transport, "pipelines", False))
         self.made: dict[int, bytes | Exception] = {}
+        self.header_ids: dict[int, str] = {}
 
-    def _make(self, message: OutboxMessage) -> bytes | Exception:
+    def _make(self, message: claims.Claimed) -> bytes | Exception:
         made = self.made.get(message.id)
         if made is None:
             settings = self.courier.settings
+            header_id = message_id_for(message.idempotency_key, self.courier._domain)
+            self.header_ids[message.id] = header_id
             try:
                 made = email_bytes(
-                    message, settings.mail_from, self.courier._domain, linesep=self.linesep
+                    message,
+                    settings.mail_from,
+                    self.courier._domain,
+                    linesep=self.linesep,
+                    message_id=header_id,
                 )
             except (ValueError, TypeError, KeyError) as exc:
                 made = exc
             self.made[message.id] = made
         return made
 
-    def take(self, message: OutboxMessage) -> bytes | Exception:
+    def take(self, message: claims.Claimed) -> bytes | Exception:
         """The message's bytes, or why they cannot be made."""
         made = self._make(message)
         self.made.pop(message.id, None)
         return made
 
-    def sendable(self, message: OutboxMessage) -> bool:
+    def header_id(self, message: claims.Claimed) -> str:
+        """The Message-ID `message` went out with (once `take` made it)."""
+        return self.header_ids.pop(message.id)
+
+    def sendable(self, message: claims.Claimed) -> bool:
         """Whether `message`, next in the batch, will be sent next (barring a stop or
         the end of its lease, after which the connection is dropped mid-envelope)."""
         courier = self.courier
@@ -454,19 +472,28 @@ class _Book:
         self.every = every
         self.clock = clock
         self.accepted: list[claims.Accepted] = []
+        # The batch's SMTP connections share the book (and its database connection):
+        # one of them at a time.
+        self.lock = threading.Lock()
 
     def add(self, accepted: claims.Accepted) -> None:
         """Note a message the server accepted; commit when there are `every`."""
-        self.accepted.append(accepted)
-        if len(self.accepted) >= self.every:
-            self.record()
+        with self.lock:
+            self.accepted.append(accepted)
+            if len(self.accepted) >= self.every:
+                self._record(None)
 
     def overdue(self) -> bool:
         """Whether the first unrecorded message has waited `COMMIT_WITHIN`."""
-        return bool(self.accepted) and self.clock() - self.accepted[0].at >= COMMIT_WITHIN
+        accepted = self.accepted
+        return bool(accepted) and self.clock() - accepted[0].at >= COMMIT_WITHIN
 
     def record(self, also: Callable[[Connection], None] | None = None) -> None:
         """Commit the accepted messages as sent, with `also` in the same transaction."""
+        with self.lock:
+            self._record(also)
+
+    def _record(self, also: Callable[[Connection], None] | None) -> None:
         # Forgotten even if the commit fails: those rows stay `sending` and go out again
         # after their lease, as after a crash.
         accepted, self.accepted = self.accepted, []

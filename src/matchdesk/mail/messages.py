@@ -18,6 +18,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
+from matchdesk.mail.claims import Claimed
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import Attachment, message_id_for
 
@@ -67,7 +68,7 @@ class _CachedHeaderRegistry(HeaderRegistry):
 POLICY = policy.default.clone(header_factory=_CachedHeaderRegistry())
 
 
-def build_email(message: OutboxMessage, from_address: str, domain: str) -> EmailMessage:
+def build_email(message: OutboxMessage | Claimed, from_address: str, domain: str) -> EmailMessage:
     """The e-mail for `message`: plain text, an HTML alternative when there is one, its
     attachments, and a Message-ID and Date that are the same on every attempt (so a
     receiving system that sees it twice can tell it is one message)."""
@@ -127,7 +128,12 @@ _UNSTRUCTURED = frozenset({"subject", "list-unsubscribe", "list-unsubscribe-post
 
 
 def email_bytes(
-    message: OutboxMessage, from_address: str, domain: str, *, linesep: str = "\r\n"
+    message: OutboxMessage | Claimed,
+    from_address: str,
+    domain: str,
+    *,
+    linesep: str = "\r\n",
+    message_id: str | None = None,
 ) -> bytes:
     """The bytes `build_email(...).as_bytes()` gives under the policy with `linesep`
     (CRLF: as SMTP sends them; LF: an .eml file), made without building the message.
@@ -137,7 +143,8 @@ def email_bytes(
     is (a text part and perhaps an HTML alternative, no attachments) the same bytes are
     written directly: each header folded by the same header classes (or written as it
     is when the standard library would too), each body encoded by its content manager's
-    own function. Messages with attachments are built as before."""
+    own function. Messages with attachments are built as before. `message_id`: the
+    message's Message-ID when the caller has it already (`message_id_for` its key)."""
     if message.attachments:
         return build_email(message, from_address, domain).as_bytes(policy=_POLICIES[linesep])
     nl = linesep
@@ -146,7 +153,9 @@ def email_bytes(
         _header("To", message.recipient, linesep),
         _header("Subject", message.subject, linesep),
         f"Date: {format_datetime(_utc(message.created_at))}{nl}",
-        _header("Message-ID", message_id_for(message.idempotency_key, domain), linesep),
+        _header(
+            "Message-ID", message_id or message_id_for(message.idempotency_key, domain), linesep
+        ),
     ]
     out.extend(_header(name, value, linesep) for name, value in (message.headers or {}).items())
     text_cte, text = _encode_text(message.body_text, "utf-8", None, POLICY)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matchdesk.errors import MatchdeskError
-from matchdesk.mail.models import OutboxMessage
+from matchdesk.mail.claims import Claimed
 from matchdesk.mail.outbox import withdraw
 from matchdesk.outreach.models import TOPICS, Delivery, Subscription, Suppression
 from matchdesk.roster.models import Creator, utcnow
@@ -214,7 +214,7 @@ def subscriptions(session: Session, creator_id: int) -> dict[str, bool]:
 BULK_KINDS = frozenset({"newsletter"})
 
 
-def withhold_suppressed(session: Session, messages: Sequence[OutboxMessage]) -> dict[int, str]:
+def withhold_suppressed(session: Session, messages: Sequence[Claimed]) -> dict[int, str]:
     """At delivery time: the claimed bulk messages whose address is on the suppression
     list now (suppressed after they were queued, e.g. by a bounce or an unsubscribe
     while they waited for a retry), with the reason each is failed unsent; their
