@@ -82,7 +82,7 @@ S = STAGING.c
 CREATORS = Table(
     "results_creators",
     MetaData(),
-    Column("creator_id", Integer, primary_key=True),
+    Column("creator_id", Integer, primary_key=True, autoincrement=False),
     Column("touched", SmallInteger, nullable=False),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
