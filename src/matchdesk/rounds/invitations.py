@@ -21,7 +21,7 @@ from email.utils import parseaddr
 from typing import Any, Protocol, cast
 
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk.config import Settings
@@ -303,17 +303,24 @@ class Outgoing:
             )
         return self.links.url(creator.handle, creator.id, creator.portal_link_version)
 
-    def read(self, creator_ids: set[int]) -> None:
+    def read(self, creator_ids: set[int], among: Select[Any] | None = None) -> None:
         """Read the invitations of `creator_ids` in a few queries (a rematch touches only
-        the round's free creators: reading the whole round's would cost more)."""
+        the round's free creators: reading the whole round's would cost more). `among`, a
+        query of exactly those ids, reads them in one query without sending the ids."""
         ordered = sorted(creator_ids - self.read_for)
-        for i in range(0, len(ordered), 20_000):
+        chosen = (
+            [among]
+            if among is not None
+            else [ordered[i : i + 20_000] for i in range(0, len(ordered), 20_000)]
+        )
+        for ids in chosen:
             for id_, creator_id, sequence, state, match_id in self.session.execute(
                 select(*_SENT_COLUMNS)
                 .where(Invitation.round_id == self.round_.id)
-                .where(Invitation.creator_id.in_(ordered[i : i + 20_000]))
+                .where(Invitation.creator_id.in_(ids))
             ):
-                self.invitations[creator_id] = Sent(id_, sequence, state, match_id)
+                if creator_id not in self.read_for:
+                    self.invitations[creator_id] = Sent(id_, sequence, state, match_id)
         self.read_for.update(ordered)
 
     def _invitation(self, creator_id: int) -> Sent:

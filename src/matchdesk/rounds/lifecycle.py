@@ -210,10 +210,10 @@ def rematch(
     )
     reasons_before: dict[int, str] = {}
     candidates: list[int] = []
+    free_bye = (Bye.round_id == round_id, Bye.reason.not_in(NOT_REMATCHED))
+    free_now = select(Bye.creator_id).where(*free_bye)
     for creator_id, reason, can_meet in session.execute(
-        select(Bye.creator_id, Bye.reason, has_windows)
-        .where(Bye.round_id == round_id)
-        .where(Bye.reason.not_in(NOT_REMATCHED))
+        select(Bye.creator_id, Bye.reason, has_windows).where(*free_bye)
     ):
         reasons_before[creator_id] = reason
         if can_meet or reason == WAITING:  # one waiting takes the engine's reason
@@ -240,6 +240,10 @@ def rematch(
             if a in free and b in free
         ],
     )
+    # Everyone the rematch may invite or cancel, read before the byes change: the free
+    # creators are those with such a bye now (one query, not 3,000 ids sent).
+    outgoing = Outgoing.start(session, settings, program, round_)
+    outgoing.read(free, among=free_now)
     result = solve(pool.problem, seed=round_.seed)
     pairs = store_result(session, round_, pool, result, status="published")
     session.flush()
@@ -251,16 +255,15 @@ def rematch(
             .where(Match.creator_a_id.in_([a for a, _ in pairs]))
         )
     )
-    outgoing = Outgoing.start(session, settings, program, round_)
-    outgoing.read(free)  # everyone the rematch may invite or cancel
     _invite(session, outgoing, new_matches)
     matched = {c for pair in pairs for c in pair}
     # Those still without a partner keep the reason they had ("partner declined", "unpaired
     # by the manager", the first build's own reason): the rematch's small pool would call
     # them all "no feasible partner". Only a creator brought back in takes the new reason.
+    # Only the engine's creators had their byes rewritten (the others' stand untouched).
     restore = [
         {"bye_creator": creator_id, "bye_reason": reasons_before[creator_id]}
-        for creator_id in sorted(free - matched)
+        for creator_id in sorted(set(candidates) - matched)
         if reasons_before[creator_id] != WAITING
     ]
     if restore:  # one executemany, not a statement per creator
