@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from matchdesk.context import Matchdesk
 from matchdesk.mail import transports
@@ -162,3 +162,58 @@ def test_a_batch_over_several_connections_arrives_once_each(
     with md.transaction() as session:
         statuses = sorted(session.scalars(select(OutboxMessage.status)))
     assert statuses == ["failed"] + ["sent"] * 10
+
+
+def test_a_batch_over_several_connections_records_its_sent_messages_in_one_book(
+    md: Matchdesk, picky: tuple[Picky, int], clock: Clock
+) -> None:
+    """The batch's SMTP connections share one database connection and one count of
+    accepted messages: a commit for every `mail_commit_every` of the batch (not of each
+    connection's share)."""
+    recorder, port = picky
+    with md.transaction() as session:
+        enqueue_many(
+            session,
+            [NewMessage("k", f"c{i}@example.com", f"Hello {i}", "Hi", f"k{i}") for i in range(9)],
+        )
+    settings = DeliverySettings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        mail_from="noreply@example.org",
+        mail_rate=0,
+        mail_connections=3,
+        mail_batch_size=9,
+        mail_commit_every=2,
+    )
+    recorded: list[tuple[int, int]] = []
+
+    def note(
+        connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if statement.lstrip().lower().startswith("update outbox") and "sent_at" in statement:
+            # PostgreSQL: one statement over arrays; SQLite: one row a parameter set.
+            if isinstance(parameters, dict):
+                rows = len(parameters["ids"])
+            else:
+                rows = len(parameters) if many else 1
+            recorded.append((id(connection.connection.dbapi_connection), rows))
+
+    event.listen(md.engine, "before_cursor_execute", note)
+    courier = Courier(md, settings, "w1", clock=clock)
+    try:
+        report = courier.deliver_batch()
+    finally:
+        courier.close()
+        event.remove(md.engine, "before_cursor_execute", note)
+    assert report == BatchReport(claimed=9, sent=9)
+    # 9 accepted, 2 a commit, the last one at the end of the batch: 5 statements (a
+    # book per connection made 6: 2 + 1 for each share of 3), over one connection.
+    assert [rows for _, rows in recorded] == [2, 2, 2, 2, 1]
+    assert len({connection for connection, _ in recorded}) == 1
+    assert len({r.session for r in recorder.received}) == 3
+    assert sorted(r.rcpt_tos[0] for r in recorder.received) == [
+        f"c{i}@example.com" for i in range(9)
+    ]
+    with md.transaction() as session:
+        assert sorted(session.scalars(select(OutboxMessage.status))) == ["sent"] * 9

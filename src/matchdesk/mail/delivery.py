@@ -295,10 +295,9 @@ class Courier:
             lost = exc
             self._retry(pending.pop(0), report, str(exc), book)
         finally:
-            try:
-                book.record()
-            finally:
-                self._give_back(pending, report, lost, book)
+            # What this connection got accepted is recorded with the rest of the batch's
+            # (the next `every`, or at the end of the batch).
+            self._give_back(pending, report, lost, book)
         return report
 
     def _deliver(
