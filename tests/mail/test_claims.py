@@ -11,7 +11,7 @@ from matchdesk.context import Matchdesk
 from matchdesk.db import make_engine, make_session_factory
 from matchdesk.mail import claims
 from matchdesk.mail.models import OutboxMessage
-from matchdesk.mail.outbox import NewMessage, enqueue_many
+from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from tests.mail.conftest import T0, aware
 
 LEASE = timedelta(seconds=60)
@@ -146,3 +146,47 @@ def test_mark_sent_records_many_messages_in_one_statement_and_skips_settled_rows
             ("sent", "<m1@x.org>", T0 + timedelta(seconds=1), None, None),
             ("failed", None, None, None, "550 gone"),
         ]
+
+
+def test_a_claim_returns_each_row_as_plain_values_with_its_json_decoded(md: Matchdesk) -> None:
+    with md.transaction() as session:
+        enqueue_many(
+            session,
+            [
+                NewMessage(
+                    "newsletter",
+                    "c@x.org",
+                    "Subject",
+                    "text",
+                    "n:1",
+                    html="<p>html</p>",
+                    attachments=[Attachment("a.ics", "text/calendar", b"BEGIN")],
+                    headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                ),
+                NewMessage("k", "d@x.org", "Other", "plain", "k:1"),
+            ],
+        )
+    with md.transaction() as session:
+        batch = claims.claim_batch(session, worker_id="a", limit=5, lease=LEASE, now=T0)
+    first, second = batch
+    assert isinstance(first, claims.Claimed)
+    assert (first.kind, first.recipient, first.subject, first.body_text, first.body_html) == (
+        "newsletter",
+        "c@x.org",
+        "Subject",
+        "text",
+        "<p>html</p>",
+    )
+    assert first.attachments == [
+        {"filename": "a.ics", "content_type": "text/calendar", "content": "QkVHSU4="}
+    ]
+    assert first.headers == {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    assert (first.idempotency_key, first.attempts) == ("n:1", 1)
+    assert aware(first.claimed_until) == T0 + LEASE
+    assert (second.idempotency_key, second.body_html, second.headers, second.attempts) == (
+        "k:1",
+        None,
+        None,
+        1,
+    )
+    assert second.attachments == []
