@@ -101,6 +101,11 @@ def add_deltas(session: Session, deltas: Table, *, ordered: bool = True) -> None
     if ordered:
         days = days.order_by(d.creator_id, d.day)
     session.execute(insert(LedgerDay).from_select(["creator_id", "day", *LEDGER_FIGURES], days))
+    # Only when some day is not new: on a 1M-row first import (its ~900,000 days just
+    # inserted, not yet in the ledger's statistics) PostgreSQL once spent minutes on this
+    # update with nothing to update (seen under load; the plan was not captured).
+    if not session.scalar(select(func.count()).select_from(deltas).where(d.new == 0)):
+        return
     old = {name: getattr(LedgerDay, name) for name in LEDGER_FIGURES}
     session.execute(
         update(LedgerDay)
