@@ -198,6 +198,14 @@ class Enrolment(Base):
     # not computed yet), and the time zone their local days were taken in.
     points: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     points_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What `points` is the floor of, summed over the creator's campaign days: diamonds,
+    # those in the bonus hours, wins, the uncapped days' LIVE points and the capped days
+    # (an import adds its touched days' difference to them).
+    kept_diamonds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    kept_bonus_diamonds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    kept_wins: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    kept_live_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    kept_capped_days: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class CampaignDay(Base):
