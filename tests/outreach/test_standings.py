@@ -134,6 +134,34 @@ def _days(md: Matchdesk, campaign_id: int) -> list[tuple[Any, ...]]:
         ]  # fmt: skip
 
 
+def _sums(md: Matchdesk, campaign_id: int) -> dict[int, tuple[int, ...]]:
+    """Each ranked enrolment's kept sums (diamonds, bonus diamonds, wins, uncapped LIVE
+    points, capped days)."""
+    e = Enrolment
+    with md.transaction() as session:
+        return {
+            cid: tuple(sums)
+            for cid, *sums in session.execute(
+                select(e.creator_id, e.kept_diamonds, e.kept_bonus_diamonds, e.kept_wins,
+                       e.kept_live_points, e.kept_capped_days)
+                .where(e.campaign_id == campaign_id, e.league.is_not(None))
+            )
+        }  # fmt: skip
+
+
+def _sums_of_days(days: list[tuple[Any, ...]], ranked: Any) -> dict[int, tuple[int, ...]]:
+    """The same sums from the day rows (`_days`), 0 for a ranked creator without days."""
+    found = {cid: [0, 0, 0, 0, 0] for cid in ranked}
+    for cid, _day, diamonds, bonus, _minutes, wins, live, capped in days:
+        sums = found[cid]
+        sums[0] += diamonds
+        sums[1] += bonus
+        sums[2] += wins
+        sums[3] += 0 if capped else live
+        sums[4] += 1 if capped else 0
+    return {cid: tuple(sums) for cid, sums in found.items()}
+
+
 def _random_batch(rng: random.Random, used: set[tuple[str, datetime]], count: int) -> Sessions:
     batch: Sessions = {}
     while sum(len(s) for s in batch.values()) < count:
@@ -186,6 +214,12 @@ def test_kept_points_follow_imports_in_batches(md: Matchdesk, tmp_path: Path) ->
     for _ in range(2):
         _import(md, known, _random_batch(rng, used, 50))
         assert _kept(md, campaign_id) == _expected(md, known, spec)
+        # The sums the points are the floor of moved by each import's days' difference:
+        # always those of the creator's days.
+        kept_sums = _sums(md, campaign_id)
+        assert kept_sums == _sums_of_days(_days(md, campaign_id), kept_sums)
+        assert len(kept_sums) == 5
+        assert all(s[0] > 0 and s[3] + s[4] > 0 for s in kept_sums.values())
 
     # A re-import: some sessions' figures changed (minutes, diamonds, outcome), others as
     # they were, and one new session.
@@ -201,6 +235,9 @@ def test_kept_points_follow_imports_in_batches(md: Matchdesk, tmp_path: Path) ->
     kept = _kept(md, campaign_id)
     assert kept == _from_scratch(md, campaign_id) == _expected(md, known, spec)
     assert len(set(kept.values())) == len(kept)  # nothing equal by accident
+    kept_sums = _sums(md, campaign_id)
+    assert kept_sums == _sums_of_days(_days(md, campaign_id), kept_sums)
+    assert any(s[4] for s in kept_sums.values())  # a capped day among them
 
     # A session moved across a local midnight: imported again at its new start (a new
     # session, the key being the start), and a creator's zone changed, which moves their
@@ -214,9 +251,12 @@ def test_kept_points_follow_imports_in_batches(md: Matchdesk, tmp_path: Path) ->
 
     # The kept days are exactly those a backfill from scratch computes.
     kept_days = _days(md, campaign_id)
+    kept_sums = _sums(md, campaign_id)
+    assert kept_sums == _sums_of_days(kept_days, kept_sums)
     with md.transaction() as session:
         backfill(session, get_campaign(session, campaign_id))
     assert _days(md, campaign_id) == kept_days
+    assert _sums(md, campaign_id) == kept_sums
     with md.transaction() as session:
         zones = dict(session.execute(select(Creator.handle, Creator.timezone)).all())
     assert len(kept_days) == len(

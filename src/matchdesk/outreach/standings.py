@@ -222,6 +222,60 @@ FROM (
 """
 
 
+# The touched days' old rows deleted, and each creator's difference started with minus
+# their sums (uncapped days' LIVE points, capped days).
+_PG_OLD = """
+WITH old AS (
+    DELETE FROM campaign_days AS d USING campaign_touched AS t
+    WHERE d.campaign_id = :campaign AND d.creator_id = t.creator_id AND d.day = t.day
+    RETURNING d.creator_id, d.diamonds, d.bonus_diamonds, d.wins, d.live_points, d.capped
+)
+INSERT INTO campaign_delta (creator_id, diamonds, bonus_diamonds, wins, live_points, capped)
+SELECT creator_id, -sum(diamonds), -sum(bonus_diamonds), -sum(wins),
+       -sum(CASE WHEN capped THEN 0 ELSE live_points END), -count(*) FILTER (WHERE capped)
+FROM old
+GROUP BY creator_id
+"""
+# The touched days' new rows inserted, and each touched creator's sums moved by the
+# difference (new days' minus old days'), their points the floor of the exact total
+# (None kept None: rescored at the next read, as is a creator whose zone changed).
+_PG_NEW = """
+WITH new AS (
+    {insert}
+    RETURNING creator_id, diamonds, bonus_diamonds, wins, live_points, capped
+), delta AS (
+    SELECT creator_id, sum(diamonds) AS diamonds, sum(bonus_diamonds) AS bonus_diamonds,
+           sum(wins) AS wins, sum(live_points) AS live_points, sum(capped) AS capped
+    FROM (
+        SELECT creator_id, diamonds, bonus_diamonds, wins, live_points, capped
+        FROM campaign_delta
+        UNION ALL
+        SELECT creator_id, diamonds, bonus_diamonds, wins,
+               CASE WHEN capped THEN 0 ELSE live_points END, CASE WHEN capped THEN 1 ELSE 0 END
+        FROM new
+    ) AS x
+    GROUP BY creator_id
+), summed AS (
+    SELECT e.creator_id, e.kept_diamonds + d.diamonds AS diamonds,
+           e.kept_bonus_diamonds + d.bonus_diamonds AS bonus_diamonds,
+           e.kept_wins + d.wins AS wins, e.kept_live_points + d.live_points AS live_points,
+           e.kept_capped_days + d.capped AS capped
+    FROM delta AS d
+    JOIN campaign_enrolments AS e ON e.campaign_id = :campaign AND e.creator_id = d.creator_id
+)
+UPDATE campaign_enrolments AS e
+SET kept_diamonds = s.diamonds, kept_bonus_diamonds = s.bonus_diamonds, kept_wins = s.wins,
+    kept_live_points = s.live_points, kept_capped_days = s.capped,
+    points = CASE WHEN e.points IS NULL THEN NULL ELSE CAST(floor(
+        (s.diamonds - s.bonus_diamonds) * CAST(:per_diamond AS numeric)
+        + s.bonus_diamonds * CAST(:per_diamond AS numeric) * CAST(:multiplier AS numeric)
+        + s.wins * CAST(:per_win AS numeric) + s.live_points
+        + s.capped * CAST(:cap_points AS numeric)) AS BIGINT) END
+FROM summed AS s
+WHERE e.campaign_id = :campaign AND e.creator_id = s.creator_id
+"""
+
+
 def _bonus_sql(scoring: Scoring) -> str:
     # A local time of day at or after HH:MM has hour * 60 + minute at or after it (the
     # seconds only add), and before HH:MM likewise: the same test as `Scoring.in_bonus`.
@@ -240,6 +294,10 @@ def _pg_parameters(campaign: Campaign, scoring: Scoring) -> dict[str, Any]:
         "ends": campaign.ends,
         "per_hour": _exact(scoring.points_per_live_hour),
         "cap": _exact(scoring.max_live_points_per_day),
+        "per_diamond": _exact(scoring.points_per_diamond) or Decimal(0),
+        "multiplier": _exact(scoring.bonus_multiplier) or Decimal(0),
+        "per_win": _exact(scoring.points_per_match_win) or Decimal(0),
+        "cap_points": _exact(scoring.max_live_points_per_day) or Decimal(0),
     }
 
 
@@ -279,12 +337,13 @@ def _python_days(
     scoring: Scoring,
     zones: dict[int, str],
     wanted: set[tuple[int, date]] | None = None,
-) -> None:
+) -> list[tuple[Any, ...]]:
     """Insert the day rows of the creators in `zones` (creator id: zone), only the days
-    in `wanted` when given (their sessions read by start), from their campaign sessions."""
+    in `wanted` when given (their sessions read by start), from their campaign sessions;
+    returns the rows inserted (`DAY_COLUMNS`, the day as ISO text, `capped` 0 or 1)."""
     if wanted is not None:
-        _python_touched_days(session, campaign, scoring, zones, wanted)
-        return
+        return _python_touched_days(session, campaign, scoring, zones, wanted)
+    inserted: list[tuple[Any, ...]] = []
     ids = sorted(zones)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -297,7 +356,8 @@ def _python_days(
             )
         ):
             by_creator[cid].append((started, minutes, diamonds, outcome))
-        _insert_days(session, campaign, scoring, zones, by_creator, None)
+        inserted += _insert_days(session, campaign, scoring, zones, by_creator, None)
+    return inserted
 
 
 def _python_touched_days(
@@ -306,7 +366,7 @@ def _python_touched_days(
     scoring: Scoring,
     zones: dict[int, str],
     wanted: set[tuple[int, date]],
-) -> None:
+) -> list[tuple[Any, ...]]:
     spans: list[dict[str, Any]] = []
     for cid, day in sorted(wanted):
         zone = ZoneInfo(zones[cid])
@@ -348,7 +408,7 @@ def _python_touched_days(
             by_creator[cid].append((started, minutes, diamonds, outcome))
     finally:
         session.execute(text("DROP TABLE IF EXISTS campaign_touched_spans"))
-    _insert_days(session, campaign, scoring, zones, by_creator, wanted)
+    return _insert_days(session, campaign, scoring, zones, by_creator, wanted)
 
 
 def _insert_days(
@@ -358,7 +418,7 @@ def _insert_days(
     zones: dict[int, str],
     by_creator: dict[int, list[tuple[datetime, int, int, str | None]]],
     wanted: set[tuple[int, date]] | None,
-) -> None:
+) -> list[tuple[Any, ...]]:
     rows = []
     for cid, sessions in by_creator.items():
         for day, (diamonds, bonus, minutes, wins) in day_figures(
@@ -378,16 +438,27 @@ def _insert_days(
             f" ({', '.join('?' for _ in DAY_COLUMNS)})",
             rows,
         )
+    return rows
 
 
 # --- the points from the days ------------------------------------------------------------
 
 
+Sums = tuple[int, int, int, int, int]  # diamonds, bonus diamonds, wins, LIVE, capped days
+SUM_COLUMNS = (
+    "kept_diamonds",
+    "kept_bonus_diamonds",
+    "kept_wins",
+    "kept_live_points",
+    "kept_capped_days",
+)
+
+
 def _write_points(
     session: Session, campaign: Campaign, scoring: Scoring, creators: Sequence[int] | None = None
 ) -> None:
-    """Set the points of the ranked creators of `campaign` (those in `creators` when
-    given) from their day rows, and the zone their days were taken in."""
+    """Set the sums and points of the ranked creators of `campaign` (those in `creators`
+    when given) from their day rows, and the zone their days were taken in."""
     if creators is None:
         # Everyone at 0 (no sessions) with their zone, then those with days.
         e = Enrolment
@@ -395,24 +466,24 @@ def _write_points(
         session.execute(
             update(e)
             .where(e.campaign_id == campaign.id, e.league.is_not(None))
-            .values(points=0, points_zone=zone)
+            .values(points=0, points_zone=zone, **dict.fromkeys(SUM_COLUMNS, 0))
             .execution_options(synchronize_session=False)
         )
-        found = _sums(session, campaign, scoring, None)
-        items = [(cid, value) for cid, value in found.items() if value]
+        found = _sums(session, campaign, None)
+        items = [(cid, sums) for cid, sums in found.items() if any(sums)]
         for start in range(0, len(items), 50_000):
-            _set_points(session, campaign.id, items[start : start + 50_000])
+            _set_points(session, campaign.id, scoring, items[start : start + 50_000])
         return
     for start in range(0, len(creators), 50_000):
         chunk = list(creators[start : start + 50_000])
-        found = _sums(session, campaign, scoring, chunk)
-        _set_points(session, campaign.id, [(cid, found.get(cid, 0)) for cid in chunk])
+        found = _sums(session, campaign, chunk)
+        _set_points(
+            session, campaign.id, scoring, [(cid, found.get(cid, (0, 0, 0, 0, 0))) for cid in chunk]
+        )
 
 
-def _sums(
-    session: Session, campaign: Campaign, scoring: Scoring, creators: list[int] | None
-) -> dict[int, int]:
-    """Each creator's points from their day rows (the `creators` given, or all)."""
+def _sums(session: Session, campaign: Campaign, creators: list[int] | None) -> dict[int, Sums]:
+    """Each creator's sums over their day rows (the `creators` given, or all)."""
     d = CampaignDay
     query = (
         select(
@@ -435,7 +506,7 @@ def _sums(
     elif creators is not None:
         query = query.where(d.creator_id.in_(creators))
     return {
-        int(cid): total_points(scoring, int(a), int(b), int(w), int(live), int(c))
+        int(cid): (int(a), int(b), int(w), int(live), int(c))
         for cid, a, b, w, live, c in session.execute(query)
     }
 
@@ -444,32 +515,39 @@ def _as_int(column: Any) -> Any:
     return cast(column, Integer)
 
 
-def _set_points(session: Session, campaign_id: int, items: list[tuple[int, int]]) -> None:
-    """Each (creator, points) of `items` written, with the creator's zone now."""
+def _set_points(
+    session: Session, campaign_id: int, scoring: Scoring, items: list[tuple[int, Sums]]
+) -> None:
+    """Each (creator, sums) of `items` written with its points, and the creator's zone now."""
     if not items:
         return
     if _postgresql(session):
+        columns = list(zip(*(sums for _, sums in items), strict=True))
         session.execute(
             text(
-                "UPDATE campaign_enrolments AS e SET points = v.points, points_zone = c.timezone"
-                " FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id,"
-                " unnest(CAST(:points AS bigint[])) AS points) AS v"
-                " JOIN creators AS c ON c.id = v.id"
+                "UPDATE campaign_enrolments AS e SET points = v.points, points_zone = c.timezone,"
+                + ", ".join(f" {name} = v.{name}" for name in SUM_COLUMNS)
+                + " FROM (SELECT unnest(CAST(:ids AS bigint[])) AS id,"
+                " unnest(CAST(:points AS bigint[])) AS points,"
+                + ", ".join(f" unnest(CAST(:{name} AS bigint[])) AS {name}" for name in SUM_COLUMNS)
+                + ") AS v JOIN creators AS c ON c.id = v.id"
                 " WHERE e.campaign_id = :campaign AND e.creator_id = v.id"
             ),
             {
                 "campaign": campaign_id,
                 "ids": [i for i, _ in items],
-                "points": [p for _, p in items],
+                "points": [total_points(scoring, *sums) for _, sums in items],
+                **{name: list(column) for name, column in zip(SUM_COLUMNS, columns, strict=True)},
             },
         )
         return
     _many(
         session,
         "UPDATE campaign_enrolments SET points = ?,"
-        " points_zone = (SELECT timezone FROM creators WHERE id = ?)"
-        " WHERE campaign_id = ? AND creator_id = ?",
-        [(value, cid, campaign_id, cid) for cid, value in items],
+        " points_zone = (SELECT timezone FROM creators WHERE id = ?),"
+        + ", ".join(f" {name} = ?" for name in SUM_COLUMNS)
+        + " WHERE campaign_id = ? AND creator_id = ?",
+        [(total_points(scoring, *sums), cid, *sums, campaign_id, cid) for cid, sums in items],
     )
 
 
@@ -601,21 +679,19 @@ def record_import(stage: Stage, today: date) -> None:
             session.execute(text("DROP TABLE IF EXISTS campaign_touched"))
             session.execute(text(_PG_TOUCHED), parameters)
             session.execute(text("ANALYZE campaign_touched"))
+            session.execute(text("DROP TABLE IF EXISTS campaign_delta"))
             session.execute(
                 text(
-                    "DELETE FROM campaign_days AS d USING campaign_touched AS t"
-                    " WHERE d.campaign_id = :campaign AND d.creator_id = t.creator_id"
-                    " AND d.day = t.day"
-                ),
-                parameters,
+                    "CREATE TEMPORARY TABLE campaign_delta (creator_id bigint, diamonds bigint,"
+                    " bonus_diamonds bigint, wins bigint, live_points bigint, capped bigint)"
+                    " ON COMMIT DROP"
+                )
             )
-            session.execute(text(_PG_TOUCHED_DAYS.format(bonus=_bonus_sql(scoring))), parameters)
-            touched = list(
-                session.scalars(text("SELECT DISTINCT creator_id FROM campaign_touched"))
-            )
+            session.execute(text(_PG_OLD), parameters)
+            insert = _PG_TOUCHED_DAYS.format(bonus=_bonus_sql(scoring)).strip()
+            session.execute(text(_PG_NEW.format(insert=insert)), parameters)
+            session.execute(text("DROP TABLE campaign_delta"))
             session.execute(text("DROP TABLE campaign_touched"))
-            if touched:
-                _write_points(session, campaign, scoring, touched)
             continue
         # The staging table outermost (SQLite has no statistics for it): the ranked
         # creators as an IN list, each creator's zone by its primary key.
@@ -640,10 +716,74 @@ def record_import(stage: Stage, today: date) -> None:
         for cid, started, zone in rows:
             zones[cid] = zone
             wanted.add((cid, _aware(started).astimezone(ZoneInfo(zone)).date()))
+        delta = _old_days(session, campaign, wanted)
         _many(
             session,
             "DELETE FROM campaign_days WHERE campaign_id = ? AND creator_id = ? AND day = ?",
             [(campaign.id, c, d.isoformat()) for c, d in sorted(wanted)],
         )
-        _python_days(session, campaign, scoring, zones, wanted)
-        _write_points(session, campaign, scoring, list(zones))
+        for row in _python_days(session, campaign, scoring, zones, wanted):
+            _add(delta[row[1]], row, 1)
+        _apply(session, campaign, scoring, delta)
+
+
+def _add(sums: list[int], row: Sequence[Any], sign: int) -> None:
+    """A day row (`DAY_COLUMNS`) added to (`sign` 1) or taken from (-1) a creator's sums."""
+    capped = bool(row[8])
+    sums[0] += sign * row[3]
+    sums[1] += sign * row[4]
+    sums[2] += sign * row[6]
+    sums[3] += 0 if capped else sign * row[7]
+    sums[4] += sign * int(capped)
+
+
+def _old_days(
+    session: Session, campaign: Campaign, wanted: set[tuple[int, date]]
+) -> dict[int, list[int]]:
+    """SQLite: minus the sums of the kept rows of the `wanted` days, per creator (their
+    creators' rows between the first and last of those days read by the primary key)."""
+    delta: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    ids = sorted({cid for cid, _ in wanted})
+    first, last = min(d for _, d in wanted), max(d for _, d in wanted)
+    d = CampaignDay
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+            select(
+                d.campaign_id, d.creator_id, d.day, d.diamonds, d.bonus_diamonds, d.minutes,
+                d.wins, d.live_points, d.capped,
+            ).where(
+                d.campaign_id == campaign.id,
+                d.creator_id.in_(ids[start : start + CHUNK]),
+                d.day >= first,
+                d.day <= last,
+            )
+        ):  # fmt: skip
+            if (row[1], row[2]) in wanted:
+                _add(delta[row[1]], row, -1)
+    return delta
+
+
+def _apply(
+    session: Session, campaign: Campaign, scoring: Scoring, delta: dict[int, list[int]]
+) -> None:
+    """SQLite: each creator's kept sums moved by their difference and their points set
+    from them (None kept None: rescored at the next read)."""
+    e = Enrolment
+    ids = sorted(delta)
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        for cid, kept, *sums in session.execute(
+            select(e.creator_id, e.points, *(getattr(e, name) for name in SUM_COLUMNS)).where(
+                e.campaign_id == campaign.id, e.creator_id.in_(ids[start : start + CHUNK])
+            )
+        ):
+            new = tuple(a + b for a, b in zip(sums, delta[cid], strict=True))
+            value = None if kept is None else total_points(scoring, *new)
+            rows.append((value, *new, campaign.id, cid))
+    _many(
+        session,
+        "UPDATE campaign_enrolments SET points = ?,"
+        + ", ".join(f" {name} = ?" for name in SUM_COLUMNS)
+        + " WHERE campaign_id = ? AND creator_id = ?",
+        rows,
+    )
