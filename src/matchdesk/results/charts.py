@@ -8,11 +8,13 @@ Data comes in as plain rows (dicts), already aggregated by `results.reports`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
 import altair as alt
+
+from matchdesk.i18n import N_
 
 WIDTH = 560
 HEIGHT = 200
@@ -100,11 +102,11 @@ def daily_diamonds(days: Sequence[dict[str, Any]]) -> alt.Chart:
 @cache
 def _daily_diamonds() -> alt.Chart:
     chart: alt.Chart = (
-        alt.Chart(_frame([]), title="Diamonds per day live")
+        alt.Chart(_frame([]), title=N_("Diamonds per day live"))
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title="day"),
-            y=alt.Y("diamonds:Q", title="diamonds"),
+            x=alt.X("day:T", title=N_("day")),
+            y=alt.Y("diamonds:Q", title=N_("diamonds")),
             tooltip=["day:T", "diamonds:Q", "sessions:Q", "live_minutes:Q"],
         )
         .properties(width=WIDTH, height=HEIGHT)
@@ -118,9 +120,38 @@ def spec(chart: alt.Chart) -> dict[str, Any]:
     return result
 
 
-def spec_json(chart: alt.Chart) -> str:
-    """The spec as JSON safe inside a `<script type="application/json">` block."""
-    text = json.dumps(spec(chart), ensure_ascii=False, default=str)
+# The creator's chart's tooltip fields, titled as the days table titles its columns (the
+# portal's chart shows them in the creator's language, see `spec_json`).
+TOOLTIP_TITLES = {
+    "day": N_("day"),
+    "diamonds": N_("diamonds"),
+    "sessions": N_("sessions"),
+    "live_minutes": N_("LIVE minutes"),
+}
+
+
+def _translated(document: dict[str, Any], gettext: Callable[[str], str]) -> dict[str, Any]:
+    """`document` (a spec) with its title, its axes' titles and its tooltips' titles in
+    the language of `gettext` (titles not in the catalogs stay as they are)."""
+    if isinstance(document.get("title"), str):
+        document["title"] = gettext(document["title"])
+    for channel in document.get("encoding", {}).values():
+        if isinstance(channel, dict) and isinstance(channel.get("title"), str):
+            channel["title"] = gettext(channel["title"])
+        elif isinstance(channel, list):  # the tooltip
+            for entry in channel:
+                if isinstance(entry, dict) and entry.get("field") in TOOLTIP_TITLES:
+                    entry["title"] = gettext(TOOLTIP_TITLES[entry["field"]])
+    return document
+
+
+def spec_json(chart: alt.Chart, gettext: Callable[[str], str] | None = None) -> str:
+    """The spec as JSON safe inside a `<script type="application/json">` block; with
+    `gettext` (a creator's, for the portal), its visible titles in their language."""
+    document = spec(chart)
+    if gettext is not None:
+        document = _translated(document, gettext)
+    text = json.dumps(document, ensure_ascii=False, default=str)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

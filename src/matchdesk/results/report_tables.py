@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import altair as alt
 from sqlalchemy.orm import Session
 
+from matchdesk.i18n import N_
 from matchdesk.program import Program
 from matchdesk.results import analytics, charts
 from matchdesk.results.cache import ResultsCache, cached
@@ -199,7 +200,9 @@ def _tier_uplift(
 def creator_page(
     session: Session, program: Program, handle: str, start: date, end: date
 ) -> ReportPage:
-    """Everything a creator's report shows for the range."""
+    """Everything a creator's report shows for the range. The column titles are marked
+    for the catalogs (`N_`): the portal's page shows them in the creator's language, the
+    exports and the operators' page as written."""
     creator = find_creator(session, handle)
     page = ReportPage(start, end)
     page.figures["creator"] = creator
@@ -208,12 +211,12 @@ def creator_page(
     page.tables["days"] = Table(
         "days",
         (
-            ("day", "day"),
-            ("sessions", "sessions"),
-            ("live_minutes", "LIVE minutes"),
-            ("diamonds", "diamonds"),
-            ("new_followers", "new followers"),
-            ("match_sessions", "match sessions"),
+            ("day", N_("day")),
+            ("sessions", N_("sessions")),
+            ("live_minutes", N_("LIVE minutes")),
+            ("diamonds", N_("diamonds")),
+            ("new_followers", N_("new followers")),
+            ("match_sessions", N_("match sessions")),
         ),
         days,
     )
@@ -223,13 +226,13 @@ def creator_page(
     page.tables["matches"] = Table(
         "matches",
         (
-            ("match_id", "match"),
-            ("starts_at", "starts (UTC)"),
-            ("partner", "partner"),
-            ("status", "status"),
-            ("diamonds", "diamonds"),
-            ("outcome", "outcome"),
-            ("uplift", "uplift"),
+            ("match_id", N_("match")),
+            ("starts_at", N_("starts (UTC)")),
+            ("partner", N_("partner")),
+            ("status", N_("status")),
+            ("diamonds", N_("diamonds")),
+            ("outcome", N_("outcome")),
+            ("uplift", N_("uplift")),
         ),
         matches,
     )
