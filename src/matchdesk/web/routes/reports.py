@@ -3,7 +3,7 @@ previous period beside it), every table as CSV or XLSX, every chart as SVG or PN
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from matchdesk.errors import NotFound
 from matchdesk.results.charts import render as render_chart
+from matchdesk.results.charts import spec_json
 from matchdesk.results.exports import export
 from matchdesk.results.report_tables import ReportPage, creator_page, program_page
 from matchdesk.results.reports import parse_range
@@ -122,7 +123,10 @@ def creator_report_export(
 
 
 def portal_report(request: Request, token: str, headers: dict[str, str]) -> Response:
-    """A creator's own report in the portal: the token says who; nobody else's is reachable."""
+    """A creator's own report in the portal: the token says who; nobody else's is reachable.
+    It speaks the creator's language (`i18n`): the page's words, the column titles, the
+    chart's titles and the period's dates (CLDR's way, as their other portal pages)."""
+    from matchdesk.i18n import messages_for
     from matchdesk.portal.links import open_portal, portal_csrf
 
     md = app_of(request)
@@ -130,10 +134,16 @@ def portal_report(request: Request, token: str, headers: dict[str, str]) -> Resp
     with md.transaction() as session:
         view = open_portal(session, md.settings, token)
         page = creator_page(session, md.program, view.handle, first, last)
+    i18n = messages_for(view.languages)
+    page.specs = {name: spec_json(c, i18n.gettext) for name, c in page.charts.items()}
     response = render(
         request,
         "report_creator.html",
         portal=True,
+        i18n=i18n,
+        period_text=tuple(
+            i18n.date(datetime.combine(day, time(), UTC), "UTC") for day in (page.start, page.end)
+        ),
         base_url=f"/portal/{token}/report",
         csrf_token=portal_csrf(md.settings, token),
         **page_context(page),
