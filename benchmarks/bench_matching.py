@@ -22,9 +22,10 @@ Quality: "card" is creators matched / creators with at least one feasible partne
 "w/opt" is weight / the exact optimum where the oracle ran; "w/UB" is weight / the
 engine's dual bound (valid for any matching of the full feasible graph: values
 y_i >= 0 with y_i + y_j >= the score of every feasible pair, including the pairs the
-search pruned or never checked, sum to at least any matching's weight; the candidate
-graph's LP duals completed by pricing, matchdesk/matching/certificate.py, or the fitted
-bound of bounds.py where the pricing is switched off, as above a million). The engine row
+search pruned or never checked, sum to at least any matching's weight; in small shards
+the odd-set duals of their whole feasible graph, matchdesk/matching/odd_duals.py, in
+bigger ones the candidate graph's LP duals completed by pricing, certificate.py, or the
+fitted bound of bounds.py where the pricing is switched off, as above a million). The engine row
 says whether the maximum cardinality was proved (matching/cardinality.py) and which bound
 it reports.
 
@@ -443,11 +444,13 @@ def main() -> None:
     args = parser.parse_args()
     print(__doc__.split("\n\n")[0].strip())
     print(
-        "bound: LP dual bound: sum over creators of y_i, where y_i + y_j is at least the "
-        "score of every feasible pair (candidate LP duals completed by pricing every other "
-        "pair, raised by half its margin where that ran out of budget; the fitted bound "
-        "where pricing is off); valid for any matching "
-        "by weak LP duality (matching/certificate.py, matching/bounds.py)."
+        "bound: a dual bound, valid for any matching of the full feasible graph by weak "
+        "duality: in small shards the odd-set duals of the whole feasible graph (y_i and "
+        "odd sets with z covering every feasible pair: their exact optimum, "
+        "matching/odd_duals.py); in bigger ones the candidate graph's LP duals completed "
+        "by pricing every other pair (raised by half its margin where that ran out of "
+        "budget, matching/certificate.py); the fitted bound of matching/bounds.py where "
+        "pricing is off."
     )
     # One small solve first, so no size pays the process's one-time costs (lazy imports of
     # scipy's sparse modules, numpy kernels); the figures are "problem in memory to Result".
