@@ -723,43 +723,51 @@ def record_import(stage: Stage, today: date) -> None:
             [(campaign.id, c, d.isoformat()) for c, d in sorted(wanted)],
         )
         for row in _python_days(session, campaign, scoring, zones, wanted):
-            _add(delta[row[1]], row, 1)
+            _add(delta[row[1]], row[3], row[4], row[6], row[7], row[8], 1)
         _apply(session, campaign, scoring, delta)
 
 
-def _add(sums: list[int], row: Sequence[Any], sign: int) -> None:
-    """A day row (`DAY_COLUMNS`) added to (`sign` 1) or taken from (-1) a creator's sums."""
-    capped = bool(row[8])
-    sums[0] += sign * row[3]
-    sums[1] += sign * row[4]
-    sums[2] += sign * row[6]
-    sums[3] += 0 if capped else sign * row[7]
-    sums[4] += sign * int(capped)
+def _add(
+    sums: list[int], diamonds: int, bonus: int, wins: int, live: int, capped: Any, sign: int
+) -> None:
+    """A day's figures added to (`sign` 1) or taken from (-1) a creator's sums."""
+    sums[0] += sign * diamonds
+    sums[1] += sign * bonus
+    sums[2] += sign * wins
+    if capped:
+        sums[4] += sign
+    else:
+        sums[3] += sign * live
+
+
+def _raw(session: Session, statement: str, parameters: Sequence[Any]) -> list[Any]:
+    """SQLite: the rows of `statement` (qmark parameters) by the driver itself."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    rows: list[Any] = raw.execute(statement, parameters).fetchall()
+    return rows
 
 
 def _old_days(
     session: Session, campaign: Campaign, wanted: set[tuple[int, date]]
 ) -> dict[int, list[int]]:
     """SQLite: minus the sums of the kept rows of the `wanted` days, per creator (their
-    creators' rows between the first and last of those days read by the primary key)."""
+    creators' rows between the first and last of those days, by the primary key)."""
     delta: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    days = {(cid, day.isoformat()) for cid, day in wanted}
     ids = sorted({cid for cid, _ in wanted})
-    first, last = min(d for _, d in wanted), max(d for _, d in wanted)
-    d = CampaignDay
+    first, last = min(d for _, d in days), max(d for _, d in days)
     for start in range(0, len(ids), CHUNK):
-        for row in session.execute(
-            select(
-                d.campaign_id, d.creator_id, d.day, d.diamonds, d.bonus_diamonds, d.minutes,
-                d.wins, d.live_points, d.capped,
-            ).where(
-                d.campaign_id == campaign.id,
-                d.creator_id.in_(ids[start : start + CHUNK]),
-                d.day >= first,
-                d.day <= last,
-            )
-        ):  # fmt: skip
-            if (row[1], row[2]) in wanted:
-                _add(delta[row[1]], row, -1)
+        chunk = ids[start : start + CHUNK]
+        for cid, day, diamonds, bonus, wins, live, capped in _raw(
+            session,
+            "SELECT creator_id, day, diamonds, bonus_diamonds, wins, live_points, capped"
+            " FROM campaign_days WHERE campaign_id = ? AND day >= ? AND day <= ?"
+            f" AND creator_id IN ({', '.join('?' for _ in chunk)})",
+            [campaign.id, first, last, *chunk],
+        ):
+            if (cid, day) in days:
+                _add(delta[cid], diamonds, bonus, wins, live, capped, -1)
     return delta
 
 
@@ -768,16 +776,18 @@ def _apply(
 ) -> None:
     """SQLite: each creator's kept sums moved by their difference and their points set
     from them (None kept None: rescored at the next read)."""
-    e = Enrolment
     ids = sorted(delta)
     rows = []
     for start in range(0, len(ids), CHUNK):
-        for cid, kept, *sums in session.execute(
-            select(e.creator_id, e.points, *(getattr(e, name) for name in SUM_COLUMNS)).where(
-                e.campaign_id == campaign.id, e.creator_id.in_(ids[start : start + CHUNK])
-            )
+        chunk = ids[start : start + CHUNK]
+        for cid, kept, *sums in _raw(
+            session,
+            f"SELECT creator_id, points, {', '.join(SUM_COLUMNS)} FROM campaign_enrolments"
+            f" WHERE campaign_id = ? AND creator_id IN ({', '.join('?' for _ in chunk)})",
+            [campaign.id, *chunk],
         ):
-            new = tuple(a + b for a, b in zip(sums, delta[cid], strict=True))
+            change = delta[cid]
+            new = [a + b for a, b in zip(sums, change, strict=True)]
             value = None if kept is None else total_points(scoring, *new)
             rows.append((value, *new, campaign.id, cid))
     _many(
