@@ -1,7 +1,7 @@
 """The creator's report page in the portal speaks the creator's language (issue 12, item
-6): its headings, tiles, sentences, period picker, column titles, empty tables and the
-chart's titles in Spanish, Portuguese or Indonesian; an English creator's page and the
-operators' report stay English (both backends)."""
+6): its headings, tiles, sentences, period picker, column titles, a match's status and
+outcome, empty tables and the chart's titles in Spanish, Portuguese or Indonesian; an
+English creator's page and the operators' report stay English (both backends)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ EXPECTED = {
         "reliability": "Invitaciones a partidas: 1. Confirmadas: 0, rechazadas: 0, sin asistir: 0.",
         "tier": "Nivel B. Siguiente nivel, A: te faltan 18,270 diamantes (30 días) y 0 seguidores.",
         "chart": ("Diamantes por día en LIVE", "día", "diamantes"),
+        "match": ("sol", "hecha", "400", "victoria"),
         "empty": ["Ninguna sesión en este periodo.", "Ninguna partida en este periodo."],
     },
     "pt": {
@@ -91,6 +92,7 @@ EXPECTED = {
         "reliability": "Convites para partidas: 1. Confirmadas: 0, recusadas: 0, faltas: 0.",
         "tier": "Nível B. Próximo nível, A: faltam 18,270 diamantes (30 dias) e 0 seguidores.",
         "chart": ("Diamantes por dia em LIVE", "dia", "diamantes"),
+        "match": ("sol", "concluída", "400", "vitória"),
         "empty": ["Nenhuma sessão neste período.", "Nenhuma partida neste período."],
     },
     "id": {
@@ -119,6 +121,7 @@ EXPECTED = {
         "tier": "Tingkat B. Tingkat berikutnya, A: kurang 18,270 berlian (30 hari) dan 0 "
         "pengikut lagi.",
         "chart": ("Berlian per hari LIVE", "hari", "berlian"),
+        "match": ("sol", "selesai", "400", "menang"),
         "empty": ["Tidak ada sesi pada periode ini.", "Tidak ada pertandingan pada periode ini."],
     },
     "en": {
@@ -145,6 +148,7 @@ EXPECTED = {
         "reliability": "Invited to 1 matches: confirmed 0, declined 0, no-show 0.",
         "tier": "Tier B. Next tier A: 18,270 diamonds (30 days) and 0 followers to go.",
         "chart": ("Diamonds per day live", "day", "diamonds"),
+        "match": ("sol", "completed", "400", "win"),
         "empty": ["No session in this period.", "No match in this period."],
     },
 }
@@ -162,6 +166,15 @@ def _headers(html: str, table: str) -> list[str]:
     found = re.search(rf'id="table-{table}".*?<thead>(.*?)</thead>', html, re.S)
     assert found, table
     return _all(r'<th scope="col">(.*?)</th>', found.group(1))
+
+
+def _match_cells(html: str) -> tuple[str, ...]:
+    """The matches table's one row: partner, status, diamonds, outcome."""
+    found = re.search(r'id="table-matches".*?<tbody>(.*?)</tbody>', html, re.S)
+    assert found
+    cells = _all(r"<td>(.*?)</td>", found.group(1))
+    assert len(cells) == 7
+    return cells[2], cells[3], cells[4], cells[5]
 
 
 def _chart_titles(html: str) -> tuple[str, str, str]:
@@ -208,6 +221,7 @@ def test_the_portal_report_speaks_the_creators_language(
         want["reliability"]
     ]
     assert _all(r'<section class="card" id="tier-status">.*?<p>(.*?)</p>', html) == [want["tier"]]
+    assert _match_cells(html) == want["match"]
     assert _chart_titles(html) == want["chart"]
     empty = client.get(f"/portal/{token}/report?{EMPTY}").text
     assert _all(r'<p class="empty">(.*?)</p>', empty) == want["empty"]
@@ -229,6 +243,7 @@ def test_the_operators_report_of_a_spanish_creator_stays_english(
     assert _all(r'<p class="hint">(.*?)</p>', html) == ["2026-03-04 to 2026-03-10, program days."]
     assert _headers(html, "days") == EXPECTED["en"]["days"]
     assert _headers(html, "matches") == EXPECTED["en"]["matches"]
+    assert _match_cells(html) == EXPECTED["en"]["match"]
     assert _chart_titles(html) == EXPECTED["en"]["chart"]
     assert "Tu informe" not in html
     days = viewer.get(f"/reports/creators/luna/export/days.csv?{Q}").text.splitlines()
