@@ -193,8 +193,9 @@ CREATE TEMPORARY TABLE campaign_touched ON COMMIT DROP AS
       AND st.day >= :starts AND st.day <= :ends
 """
 # A touched day's sessions by the unique index (creator, start): the UTC span of the
-# local day, widened by a day each side for local midnights a DST change skips or
-# repeats, then the exact local day.
+# local day, widened by 3 hours each side for local midnights a DST change skips or
+# repeats (as `_SLACK` on SQLite; a day each side read 8 sessions a day, not 3), then
+# the exact local day.
 _PG_TOUCHED_DAYS = """
 INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
                            wins, live_points, capped)
@@ -212,8 +213,8 @@ FROM (
                ls.duration_minutes, ls.diamonds, ls.outcome
         FROM campaign_touched AS t
         JOIN live_sessions AS ls ON ls.creator_id = t.creator_id
-         AND ls.started_at >= (CAST(t.day AS timestamp) AT TIME ZONE t.zone) - interval '1 day'
-         AND ls.started_at < (CAST(t.day + 1 AS timestamp) AT TIME ZONE t.zone) + interval '1 day'
+         AND ls.started_at >= (CAST(t.day AS timestamp) AT TIME ZONE t.zone) - interval '3 hours'
+         AND ls.started_at < (CAST(t.day + 1 AS timestamp) AT TIME ZONE t.zone) + interval '3 hours'
         WHERE ls.day >= :starts AND ls.day <= :ends
     ) AS s
     WHERE CAST(local AS date) = day
