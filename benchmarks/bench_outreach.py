@@ -24,10 +24,12 @@ that computes them from scratch at every use, in the same run:
   session (before: `computed_points`, what it did until then; both must agree exactly),
   and the results import of `--import-sessions` new sessions (two per creator) without
   and with the kept figures (the campaign running, creator_results current), after
-  which the kept points must still equal the computed ones.
+  which the kept points must still equal the computed ones. `--imports-only` skips the
+  two leaderboard timings (the import's figures alone, and that last check).
 
     python benchmarks/bench_outreach.py [--creators 1000000] [--backends sqlite postgresql]
         [--leaderboard-sessions 10000000] [--import-sessions 200000] [--skip-segments]
+        [--imports-only]
 """
 
 from __future__ import annotations
@@ -356,7 +358,9 @@ def _time_imports(md: Matchdesk, backend: str, campaign_id: int, creators: int, 
     )
 
 
-def run_leaderboard(backend: str, sessions: int, workdir: Path, imports: int = 0) -> None:
+def run_leaderboard(
+    backend: str, sessions: int, workdir: Path, imports: int = 0, imports_only: bool = False
+) -> None:
     md, schema = _matchdesk(backend, workdir)
     try:
         started = time.perf_counter()
@@ -392,6 +396,9 @@ def run_leaderboard(backend: str, sessions: int, workdir: Path, imports: int = 0
             f" with the backfill of the kept points {enrolled:.1f} s, {days:,} creator-days)",
             flush=True,
         )
+        if imports_only and imports:
+            _time_imports(md, backend, campaign_id, creators, imports)
+            return
         before, reference = _best(lambda s: _computed_board(s, campaign_id), md)
         seconds, board = _best(lambda s: leaderboard(s, campaign_id, today=TODAY), md)
         assert [(s.handle, s.points) for s in board] == reference  # exactly the same
@@ -422,6 +429,7 @@ def main() -> None:
     parser.add_argument("--leaderboard-sessions", type=int, default=10_000_000)
     parser.add_argument("--import-sessions", type=int, default=200_000)
     parser.add_argument("--skip-segments", action="store_true")
+    parser.add_argument("--imports-only", action="store_true")
     args = parser.parse_args()
     print(f"load average {_load()} ({os.cpu_count()} cores)", flush=True)
     with tempfile.TemporaryDirectory() as workdir:
@@ -430,7 +438,11 @@ def main() -> None:
                 run(backend, args.creators, Path(workdir))
             if args.leaderboard_sessions:
                 run_leaderboard(
-                    backend, args.leaderboard_sessions, Path(workdir), args.import_sessions
+                    backend,
+                    args.leaderboard_sessions,
+                    Path(workdir),
+                    args.import_sessions,
+                    args.imports_only,
                 )
 
 
