@@ -194,6 +194,24 @@ def test_kept_points_follow_imports_in_batches(md: Matchdesk, tmp_path: Path) ->
         campaign_id = create_campaign(session, spec, today=date(2026, 3, 7), actor="t").id
     assert _kept(md, campaign_id) == _from_scratch(md, campaign_id) == _expected(md, known, spec)
 
+    # A day that only gains a new session (its row plus the session, no session read
+    # again on PostgreSQL) and goes over the daily cap with it.
+    with md.transaction() as session:
+        ids = dict(session.execute(select(Creator.id, Creator.handle)).all())
+    cid, day, *_figures, minutes, _wins, _live, _capped = next(
+        row for row in _days(md, campaign_id)
+        if not row[7] and date(2026, 3, 8) <= row[1] <= date(2026, 3, 10)
+    )  # fmt: skip
+    handle = ids[cid]
+    moment = _local(handle, day.year, day.month, day.day, 12, 0) + timedelta(seconds=17)
+    used.add((handle, moment))
+    _import(md, known, {handle: {moment: (301 - minutes, 10, "win")}})
+    assert _kept(md, campaign_id) == _expected(md, known, spec)
+    after = {(row[0], row[1]): row for row in _days(md, campaign_id)}[(cid, day)]
+    assert (after[4], after[6], after[7]) == (301, 2508, True)
+    kept_sums = _sums(md, campaign_id)
+    assert kept_sums == _sums_of_days(_days(md, campaign_id), kept_sums)
+
     # New sessions, some either side of a creator's local midnight and inside the bonus
     # window that crosses it, and on the day of New York's DST change.
     edge: Sessions = {

@@ -181,21 +181,23 @@ FROM (
 """
 
 # The creator-local days an import's written sessions start on (ranked creators of the
-# campaign, campaign program days), with the zone they were taken in.
+# campaign, campaign program days), with the zone they were taken in and whether a
+# session of theirs changed (else the day only gained new sessions).
 _PG_TOUCHED = """
 CREATE TEMPORARY TABLE campaign_touched ON COMMIT DROP AS
-    SELECT DISTINCT st.creator_id, CAST(st.started_at AT TIME ZONE c.timezone AS date) AS day,
-           c.timezone AS zone
+    SELECT st.creator_id, CAST(st.started_at AT TIME ZONE c.timezone AS date) AS day,
+           c.timezone AS zone, bool_or(st.state <> :created) AS changed
     FROM results_staging AS st
     JOIN campaign_enrolments AS e ON e.creator_id = st.creator_id
     JOIN creators AS c ON c.id = st.creator_id
     WHERE e.campaign_id = :campaign AND e.league IS NOT NULL AND st.state <> :unchanged
       AND st.day >= :starts AND st.day <= :ends
+    GROUP BY st.creator_id, CAST(st.started_at AT TIME ZONE c.timezone AS date), c.timezone
 """
-# A touched day's sessions by the unique index (creator, start): the UTC span of the
-# local day, widened by 3 hours each side for local midnights a DST change skips or
-# repeats (as `_SLACK` on SQLite; a day each side read 8 sessions a day, not 3), then
-# the exact local day.
+# A touched day with a changed session: its sessions by the unique index (creator,
+# start), the UTC span of the local day widened by 3 hours each side for local midnights
+# a DST change skips or repeats (as `_SLACK` on SQLite; a day each side read 8 sessions
+# a day, not 3), then the exact local day.
 _PG_TOUCHED_DAYS = """
 INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
                            wins, live_points, capped)
@@ -215,7 +217,7 @@ FROM (
         JOIN live_sessions AS ls ON ls.creator_id = t.creator_id
          AND ls.started_at >= (CAST(t.day AS timestamp) AT TIME ZONE t.zone) - interval '3 hours'
          AND ls.started_at < (CAST(t.day + 1 AS timestamp) AT TIME ZONE t.zone) + interval '3 hours'
-        WHERE ls.day >= :starts AND ls.day <= :ends
+        WHERE t.changed AND ls.day >= :starts AND ls.day <= :ends
     ) AS s
     WHERE CAST(local AS date) = day
     GROUP BY creator_id, day
@@ -223,12 +225,13 @@ FROM (
 """
 
 
-# The touched days' old rows deleted, and each creator's difference started with minus
+# The changed days' old rows deleted, and each creator's difference started with minus
 # their sums (uncapped days' LIVE points, capped days).
 _PG_OLD = """
 WITH old AS (
     DELETE FROM campaign_days AS d USING campaign_touched AS t
-    WHERE d.campaign_id = :campaign AND d.creator_id = t.creator_id AND d.day = t.day
+    WHERE t.changed AND d.campaign_id = :campaign AND d.creator_id = t.creator_id
+      AND d.day = t.day
     RETURNING d.creator_id, d.diamonds, d.bonus_diamonds, d.wins, d.live_points, d.capped
 )
 INSERT INTO campaign_delta (creator_id, diamonds, bonus_diamonds, wins, live_points, capped)
@@ -237,7 +240,57 @@ SELECT creator_id, -sum(diamonds), -sum(bonus_diamonds), -sum(wins),
 FROM old
 GROUP BY creator_id
 """
-# The touched days' new rows inserted, and each touched creator's sums moved by the
+# A day that only gained new sessions: its row is its old row (if any) plus the new
+# sessions' sums from the staging table (no session read again), its LIVE points and cap
+# from the new minutes; the difference to each creator's sums added.
+_PG_ADDED = """
+WITH added AS (
+    SELECT creator_id, day, sum(diamonds) AS diamonds,
+           sum(CASE WHEN {bonus} THEN diamonds ELSE 0 END) AS bonus_diamonds,
+           sum(duration_minutes) AS minutes, count(*) FILTER (WHERE outcome = 'win') AS wins
+    FROM (
+        SELECT t.creator_id, t.day, st.started_at AT TIME ZONE t.zone AS local,
+               st.duration_minutes, st.diamonds, st.outcome
+        FROM campaign_touched AS t
+        JOIN results_staging AS st ON st.creator_id = t.creator_id
+        WHERE NOT t.changed AND st.state = :created AND st.day >= :starts AND st.day <= :ends
+    ) AS s
+    WHERE CAST(local AS date) = day
+    GROUP BY creator_id, day
+), merged AS (
+    SELECT a.creator_id, a.day, a.diamonds + coalesce(o.diamonds, 0) AS diamonds,
+           a.bonus_diamonds + coalesce(o.bonus_diamonds, 0) AS bonus_diamonds,
+           a.minutes + coalesce(o.minutes, 0) AS minutes, a.wins + coalesce(o.wins, 0) AS wins,
+           coalesce(o.diamonds, 0) AS old_diamonds,
+           coalesce(o.bonus_diamonds, 0) AS old_bonus_diamonds, coalesce(o.wins, 0) AS old_wins,
+           CASE WHEN o.capped THEN 0 ELSE coalesce(o.live_points, 0) END AS old_live,
+           CASE WHEN o.capped THEN 1 ELSE 0 END AS old_capped
+    FROM added AS a
+    LEFT JOIN campaign_days AS o
+      ON o.campaign_id = :campaign AND o.creator_id = a.creator_id AND o.day = a.day
+), live AS (
+    SELECT *, CAST(floor(minutes * CAST(:per_hour AS numeric) / 60) AS BIGINT) AS live
+    FROM merged
+), computed AS (
+    SELECT *, coalesce(live >= CAST(:cap AS numeric), false) AS capped FROM live
+), written AS (
+    INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
+                               wins, live_points, capped)
+    SELECT :campaign, creator_id, day, diamonds, bonus_diamonds, minutes, wins, live, capped
+    FROM computed
+    ON CONFLICT (campaign_id, creator_id, day) DO UPDATE
+    SET diamonds = excluded.diamonds, bonus_diamonds = excluded.bonus_diamonds,
+        minutes = excluded.minutes, wins = excluded.wins, live_points = excluded.live_points,
+        capped = excluded.capped
+)
+INSERT INTO campaign_delta (creator_id, diamonds, bonus_diamonds, wins, live_points, capped)
+SELECT creator_id, sum(diamonds - old_diamonds), sum(bonus_diamonds - old_bonus_diamonds),
+       sum(wins - old_wins), sum(CASE WHEN capped THEN 0 ELSE live END - old_live),
+       sum(CASE WHEN capped THEN 1 ELSE 0 END - old_capped)
+FROM computed
+GROUP BY creator_id
+"""
+# The changed days' new rows inserted, and each touched creator's sums moved by the
 # difference (new days' minus old days'), their points the floor of the exact total
 # (None kept None: rescored at the next read, as is a creator whose zone changed).
 _PG_NEW = """
@@ -654,7 +707,7 @@ def record_import(stage: Stage, today: date) -> None:
     """After an import wrote its sessions: for every campaign whose points are kept and
     whose days the written sessions fall in, the touched creator-local days recomputed
     and those creators' points set from their days."""
-    from matchdesk.results.staging import STAGING, UNCHANGED, S
+    from matchdesk.results.staging import CREATED, STAGING, UNCHANGED, S
 
     session = stage.session
     span = session.execute(
@@ -676,7 +729,11 @@ def record_import(stage: Stage, today: date) -> None:
     for campaign in campaigns:
         scoring = scoring_of(campaign.scoring)
         if _postgresql(session):
-            parameters = {**_pg_parameters(campaign, scoring), "unchanged": UNCHANGED}
+            parameters = {
+                **_pg_parameters(campaign, scoring),
+                "unchanged": UNCHANGED,
+                "created": CREATED,
+            }
             session.execute(text("DROP TABLE IF EXISTS campaign_touched"))
             session.execute(text(_PG_TOUCHED), parameters)
             session.execute(text("ANALYZE campaign_touched"))
@@ -689,6 +746,7 @@ def record_import(stage: Stage, today: date) -> None:
                 )
             )
             session.execute(text(_PG_OLD), parameters)
+            session.execute(text(_PG_ADDED.format(bonus=_bonus_sql(scoring))), parameters)
             insert = _PG_TOUCHED_DAYS.format(bonus=_bonus_sql(scoring)).strip()
             session.execute(text(_PG_NEW.format(insert=insert)), parameters)
             session.execute(text("DROP TABLE campaign_delta"))
