@@ -5,15 +5,20 @@ For each campaign and ranked creator (enrolled in a league), `campaign_days` hol
 day of the creator's own clock the sums of their campaign sessions starting that day
 (diamonds, those in the bonus hours, LIVE minutes, wins) with that day's LIVE points
 (`floor(minutes x points_per_live_hour / 60)`) and whether the daily cap replaces them;
-the enrolment's `points` are the floor of the exact (decimal) sum over those days: the
-same figure `campaigns.points` defines.
+the enrolment keeps the sums over those days (`kept_*`: diamonds, bonus diamonds, wins,
+the uncapped days' LIVE points, the capped days) and its `points` are the floor of their
+exact (decimal) total: the same figure `campaigns.points` defines.
 
 - `backfill` computes a campaign's days and points from its sessions: when it enrols its
   creators, and whenever its scoring or dates differ from those the points were kept for
   (`campaigns.points_rules`). With a progress callback (the `campaign.points` job).
 - An import (`record_import`, a hook of `results.creator_stats.figures_recorded`)
-  recomputes, for every campaign whose points are kept, only the creator-local days its
-  written sessions fall on, and then the points of those creators (from their days).
+  touches, for every campaign whose points are kept, only the creator-local days its
+  written sessions fall on: a day with a changed session is recomputed from its
+  sessions; one that only gained new sessions is, on PostgreSQL, its old row plus their
+  figures from the staging table (SQLite recomputes it). Each touched creator's sums
+  move by the new rows minus the old ones (their other days are not read) and their
+  points are set from the sums, in one statement on PostgreSQL.
 - A creator whose time zone changed since (their `points_zone`) is rescored when the
   leaderboard is next read (`refresh_stale`).
 
