@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,20 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             for row in values:
                 copy.write_row(row)
         return
-    # Apply the column types' own conversions (dates become SQLAlchemy's SQLite text form).
+    sqlite_insert_many(session, table, columns, values)
+
+
+def sqlite_insert_many(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    values: Iterable[list[Any]],
+    suffix: str = "",
+) -> None:
+    """SQLite: one prepared `INSERT INTO table (columns) VALUES (...) suffix` run by the
+    driver's own executemany over `values` (lists in the order of `columns`), each value
+    converted by its column type's own bind processor first (dates and times become
+    SQLAlchemy's SQLite text form, JSON its text), so the rows are those SQLAlchemy writes."""
     dialect = session.get_bind().dialect
     processors = [
         (i, table.c[c].type.dialect_impl(dialect).bind_processor(dialect))
@@ -80,8 +93,11 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     convert = [(i, p) for i, p in processors if p is not None]
     if convert:
         values = (_converted(row, convert) for row in values)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
-    raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+    raw.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) {suffix}', values)
 
 
 def _converted(row: list[Any], convert: list[tuple[int, Any]]) -> list[Any]:

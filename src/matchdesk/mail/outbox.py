@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from matchdesk.db import sqlite_insert_many
 from matchdesk.errors import InvalidInput
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.roster.models import utcnow
@@ -199,34 +200,21 @@ def _sqlite_in(session: Session, rows: list[dict[str, Any]]) -> None:
     times in its text form), so the rows are those the ORM's bulk path wrote, which cost
     more per row (its per-row parameter processing) than SQLite's insert itself."""
     now = utcnow()
-    dialect = session.get_bind().dialect
-    columns = [*_COPIED, "status", "attempts", "created_at"]
-    table = OutboxMessage.__table__
-    processors = [
-        (i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for i, name in enumerate(columns)
-    ]
-    convert = [(i, process) for i, process in processors if process is not None]
-    names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-
-    def values(row: dict[str, Any]) -> list[Any]:
-        given = [
-            *(row[name] for name in _COPIED[:-1]),
-            row.get("next_attempt_at", now),
-            "queued",
-            0,
-            now,
-        ]
-        for i, process in convert:
-            given[i] = process(given[i])
-        return given
-
-    raw.executemany(
-        f"INSERT INTO outbox ({names}) VALUES ({marks}) ON CONFLICT (idempotency_key) DO NOTHING",
-        (values(row) for row in rows),
+    sqlite_insert_many(
+        session,
+        OutboxMessage.__table__,  # type: ignore[arg-type]
+        [*_COPIED, "status", "attempts", "created_at"],
+        (
+            [
+                *(row[name] for name in _COPIED[:-1]),
+                row.get("next_attempt_at", now),
+                "queued",
+                0,
+                now,
+            ]
+            for row in rows
+        ),
+        "ON CONFLICT (idempotency_key) DO NOTHING",
     )
 
 

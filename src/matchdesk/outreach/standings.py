@@ -158,14 +158,19 @@ def _postgresql(session: Session) -> bool:
 
 # --- PostgreSQL: the days in SQL --------------------------------------------------------
 
-# The sessions of the ranked creators in scope, with their local start; {scope} narrows
-# them (a range or a list of creator ids).
-_PG_DAYS = """
+# The day rows from a grouped select of day figures (LIVE points before the cap as `live`).
+_INSERT_DAYS = """
 INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
                            wins, live_points, capped)
 SELECT :campaign, creator_id, day, diamonds, bonus_diamonds, minutes, wins, live,
        coalesce(live >= CAST(:cap AS numeric), false)
-FROM (
+FROM ("""
+
+# The sessions of the ranked creators in scope, with their local start; {scope} narrows
+# them (a range or a list of creator ids).
+_PG_DAYS = (
+    _INSERT_DAYS
+    + """
     SELECT creator_id, CAST(local AS date) AS day, sum(diamonds) AS diamonds,
            sum(CASE WHEN {bonus} THEN diamonds ELSE 0 END) AS bonus_diamonds,
            sum(duration_minutes) AS minutes,
@@ -184,6 +189,7 @@ FROM (
     GROUP BY creator_id, CAST(local AS date)
 ) AS g
 """
+)
 
 # The creator-local days an import's written sessions start on (ranked creators of the
 # campaign, campaign program days), with the zone they were taken in and whether a
@@ -203,12 +209,9 @@ CREATE TEMPORARY TABLE campaign_touched ON COMMIT DROP AS
 # start), the UTC span of the local day widened by 3 hours each side for local midnights
 # a DST change skips or repeats (as `_SLACK` on SQLite; a day each side read 8 sessions
 # a day, not 3), then the exact local day.
-_PG_TOUCHED_DAYS = """
-INSERT INTO campaign_days (campaign_id, creator_id, day, diamonds, bonus_diamonds, minutes,
-                           wins, live_points, capped)
-SELECT :campaign, creator_id, day, diamonds, bonus_diamonds, minutes, wins, live,
-       coalesce(live >= CAST(:cap AS numeric), false)
-FROM (
+_PG_TOUCHED_DAYS = (
+    _INSERT_DAYS
+    + """
     SELECT creator_id, day, sum(diamonds) AS diamonds,
            sum(CASE WHEN {bonus} THEN diamonds ELSE 0 END) AS bonus_diamonds,
            sum(duration_minutes) AS minutes,
@@ -228,6 +231,7 @@ FROM (
     GROUP BY creator_id, day
 ) AS g
 """
+)
 
 
 # The changed days' old rows deleted, and each creator's difference started with minus
