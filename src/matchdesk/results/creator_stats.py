@@ -19,8 +19,6 @@ others and is refreshed as of the import's or the refresh's day: not the same fi
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -37,23 +35,14 @@ if TYPE_CHECKING:
 
 STATE_KEY = "creator_results_day"  # the program day creator_results holds
 
-# What else keeps figures from an import's sessions, called with the stage and the day:
-# campaign points, whose package registers its hook when imported. The packages that
-# register are imported before an import runs them (a process that imports results
-# only, e.g. a CLI command, must not skip them and leave kept points stale), by name:
-# results does not depend on their code.
-IMPORT_HOOKS: list[Callable[[Stage, date], None]] = []
-HOOK_PACKAGES = ("matchdesk.outreach",)
-
 
 def figures_recorded(stage: Stage, today: date) -> None:
-    """After an import wrote its sessions and ledger days: the creators' figures and
-    every registered hook's (campaign points) brought up to date for what it touched."""
-    for name in HOOK_PACKAGES:
-        importlib.import_module(name)
+    """After an import wrote its sessions and ledger days: the creators' figures and the
+    kept campaign points (outreach.standings) brought up to date for what it touched."""
+    from matchdesk.outreach.standings import record_import as record_campaign_points
+
     record_import(stage.session, stage.touched_creators(), today)
-    for hook in IMPORT_HOOKS:
-        hook(stage, today)
+    record_campaign_points(stage, today)
 
 
 def stored_day(session: Session) -> date | None:
@@ -144,8 +133,6 @@ def record_import(session: Session, touched: Any, today: date) -> None:
 
 
 __all__ = [
-    "HOOK_PACKAGES",
-    "IMPORT_HOOKS",
     "ensure_current",
     "figures_recorded",
     "invalidate",
