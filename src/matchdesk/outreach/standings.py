@@ -12,7 +12,7 @@ exact (decimal) total: the same figure `campaigns.points` defines.
 - `backfill` computes a campaign's days and points from its sessions: when it enrols its
   creators, and whenever its scoring or dates differ from those the points were kept for
   (`campaigns.points_rules`). With a progress callback (the `campaign.points` job).
-- An import (`record_import`, a hook of `results.creator_stats.figures_recorded`)
+- An import (`record_import`, called by `results.creator_stats.figures_recorded`)
   touches, for every campaign whose points are kept, only the creator-local days its
   written sessions fall on: a day with a changed session is recomputed from its
   sessions; one that only gained new sessions is, on PostgreSQL, its old row plus their
