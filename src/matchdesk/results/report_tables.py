@@ -240,3 +240,28 @@ def creator_page(
     page.figures["tier"] = analytics.tier_distance(program, creator)
     page.charts["days"] = charts.daily_diamonds([{**d, "day": d["day"].isoformat()} for d in days])
     return page
+
+
+# The matches table's values as the portal's report writes them, in the creator's language
+# (the operators' page and the exports keep the stored values).
+PORTAL_WORDS = {
+    "status": {
+        "published": N_("published"),
+        "confirmed": N_("confirmed"),
+        "declined": N_("declined"),
+        "completed": N_("completed"),
+        "no_show": N_("no-show"),
+    },
+    "outcome": {"win": N_("win"), "loss": N_("loss"), "draw": N_("draw")},
+}
+
+
+def in_language(page: ReportPage, gettext: Callable[[str], str]) -> None:
+    """The creator's own report page (the portal's) in their language: the charts' titles,
+    and the matches table's status and outcome words; the page's copy only (the portal
+    exports none; the operators' page and the exports keep the stored values)."""
+    page.specs = {name: charts.spec_json(c, gettext) for name, c in page.charts.items()}
+    for row in page.tables["matches"].rows:
+        for column, words in PORTAL_WORDS.items():
+            if row[column] in words:
+                row[column] = gettext(words[row[column]])

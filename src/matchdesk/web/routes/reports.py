@@ -10,11 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from matchdesk.errors import NotFound
-from matchdesk.i18n import N_
 from matchdesk.results.charts import render as render_chart
-from matchdesk.results.charts import spec_json
 from matchdesk.results.exports import export
-from matchdesk.results.report_tables import ReportPage, creator_page, program_page
+from matchdesk.results.report_tables import ReportPage, creator_page, in_language, program_page
 from matchdesk.results.reports import parse_range
 from matchdesk.results.staging import today_in
 from matchdesk.results.warming import default_period
@@ -22,18 +20,6 @@ from matchdesk.web.rendering import render
 from matchdesk.web.security import Principal, app_of, require
 
 router = APIRouter(include_in_schema=False)
-# The matches table's values as the portal's report writes them, in the creator's language
-# (the operators' page and the exports keep the stored values).
-PORTAL_WORDS = {
-    "status": {
-        "published": N_("published"),
-        "confirmed": N_("confirmed"),
-        "declined": N_("declined"),
-        "completed": N_("completed"),
-        "no_show": N_("no-show"),
-    },
-    "outcome": {"win": N_("win"), "loss": N_("loss"), "draw": N_("draw")},
-}
 Fmt = Literal["csv", "xlsx"]
 ChartFmt = Literal["svg", "png"]
 
@@ -148,11 +134,7 @@ def portal_report(request: Request, token: str, headers: dict[str, str]) -> Resp
         view = open_portal(session, md.settings, token)
         page = creator_page(session, md.program, view.handle, first, last)
     i18n = messages_for(view.languages)
-    page.specs = {name: spec_json(c, i18n.gettext) for name, c in page.charts.items()}
-    for row in page.tables["matches"].rows:  # the page's copy only: the portal exports none
-        for column, words in PORTAL_WORDS.items():
-            if row[column] in words:
-                row[column] = i18n.gettext(words[row[column]])
+    in_language(page, i18n.gettext)
     response = render(
         request,
         "report_creator.html",
