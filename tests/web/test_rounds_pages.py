@@ -22,11 +22,12 @@ from matchdesk.context import Matchdesk
 from matchdesk.jobs import service as jobs
 from matchdesk.jobs.catalog import default_registry
 from matchdesk.mail.models import OutboxMessage
+from matchdesk.program import Program
 from matchdesk.roster.editing import create_creator, update_creator
 from matchdesk.roster.service import get_creator
 from matchdesk.rounds.lifecycle import respond
 from matchdesk.rounds.models import Match, Round
-from matchdesk.rounds.period import next_start
+from matchdesk.rounds.period import next_start, program_today
 from matchdesk.rounds.service import build_round, round_document
 from tests.web.conftest import csrf_of
 
@@ -54,7 +55,9 @@ def add_creators(md: Matchdesk) -> None:
 
 
 def monday() -> date:
-    return next_start("weekly", date.today())
+    """Next Monday on the built-in program's clock (the app's "today"; the machine's date
+    is a day ahead of it in Los Angeles' evening, when last week has not ended there)."""
+    return next_start("weekly", program_today(Program().program.timezone))
 
 
 class Board:
