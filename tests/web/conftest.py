@@ -11,8 +11,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -22,6 +24,7 @@ from fastapi.testclient import TestClient
 from matchdesk.accounts.models import Operator
 from matchdesk.context import Matchdesk
 from matchdesk.web.app import create_app
+from matchdesk.web.routes import checkins as checkin_routes
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parents[2] / "build" / "screenshots"
@@ -157,3 +160,30 @@ def screenshot(page: Any, name: str) -> None:
     """Keep a picture of the page under build/screenshots (for people to look at)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def checkin_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """The check-in routes' clock held at ten past this hour: the page's free times and
+    the booking's 24-hour notice are read at one known moment (on the real clock a slot
+    exactly 24 hours out, offered just before the hour, was refused just after it)."""
+    moment = datetime.now(UTC).replace(minute=10, second=0, microsecond=0)
+
+    class Held(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Held:
+            return cls.fromtimestamp(moment.timestamp(), tz)
+
+    monkeypatch.setattr(checkin_routes, "datetime", Held)
+    return moment
+
+
+def first_free(after: datetime, zone: str, opens: int, closes: int) -> datetime:
+    """The first start on the 30-minute grid at or after `after` whose 30 minutes lie
+    within `opens`:00-`closes`:00 on a weekday in `zone`."""
+    start = after + (datetime.min.replace(tzinfo=UTC) - after) % timedelta(minutes=30)
+    while True:
+        local = start.astimezone(ZoneInfo(zone))
+        if local.weekday() < 5 and opens <= local.hour and local.hour + 0.5 <= closes:
+            return start
+        start += timedelta(minutes=30)

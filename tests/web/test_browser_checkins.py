@@ -17,7 +17,7 @@ from matchdesk.context import Matchdesk
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.portal.links import issue_portal_link
 from tests.checkins.samples import add_creators
-from tests.web.conftest import PASSWORD, screenshot
+from tests.web.conftest import PASSWORD, first_free, screenshot
 
 WEEKDAYS = "; ".join(f"{d} 09:00-17:00" for d in ("Mon", "Tue", "Wed", "Thu", "Fri"))
 
@@ -86,7 +86,7 @@ def test_a_manager_plans_opens_writes_an_action_item_and_marks_held(
 
 
 def test_a_creator_books_and_moves_their_checkin(
-    page: Any, live_server: str, operators: dict[str, str], md: Matchdesk
+    page: Any, live_server: str, operators: dict[str, str], md: Matchdesk, checkin_clock: datetime
 ) -> None:
     md.settings.base_url = live_server
     _manager_hours(md)
@@ -99,6 +99,9 @@ def test_a_creator_books_and_moves_their_checkin(
     assert page.inner_text("#current h2") == "No check-in booked"
     first = page.locator("button.slot").first
     first_start = first.get_attribute("data-start")
+    assert first_start is not None
+    expected = first_free(checkin_clock + timedelta(hours=24), "America/Los_Angeles", 9, 17)
+    assert datetime.fromisoformat(first_start) == expected
     first.click()
     page.wait_for_selector("#done")
     assert page.inner_text("#done") == (

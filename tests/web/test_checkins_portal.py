@@ -4,7 +4,7 @@ cancel; a time taken by someone else shows the next free ones."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from matchdesk.context import Matchdesk
 from matchdesk.portal.links import issue_portal_link
 from matchdesk.roster.models import Creator
 from tests.checkins.samples import add_creators, add_manager
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, first_free
 
 
 def _link(md: Matchdesk, handle: str) -> str:
@@ -29,7 +29,7 @@ def _starts(html: str) -> list[str]:
     return re.findall(r'class="slot" data-start="([^"]+)"', html)
 
 
-def test_book_move_cancel_in_the_portal(md: Matchdesk, web: Any) -> None:
+def test_book_move_cancel_in_the_portal(md: Matchdesk, web: Any, checkin_clock: datetime) -> None:
     # Every day 09:00-11:00 in Tokyo for both: the next 14 days' slots.
     hours = "; ".join(f"{d} 09:00-11:00" for d in ("Mon", "Tue", "Wed", "Thu", "Fri"))
     add_manager(md, "mia@example.com", "Asia/Tokyo", hours)
@@ -43,10 +43,9 @@ def test_book_move_cancel_in_the_portal(md: Matchdesk, web: Any) -> None:
     assert page.status_code == 200
     assert page.headers["referrer-policy"] == "no-referrer"
     starts = _starts(page.text)
-    now = datetime.now(UTC)
     assert starts
     first = datetime.fromisoformat(starts[0])
-    assert first >= now + timedelta(hours=24)
+    assert first == first_free(checkin_clock + timedelta(hours=24), "Asia/Tokyo", 9, 11)
     assert first.astimezone().utcoffset() is not None
     token = csrf_of(page.text)
     booked = client.post(f"{anna}/checkin/book", data={"starts_at": starts[0], "csrf_token": token})
