@@ -12,8 +12,9 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+import matchdesk.clock
 from matchdesk import cli
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
@@ -141,3 +143,19 @@ def run(
         return Outcome(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture
+def hold_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], datetime]:
+    """`hold_clock(moment)` holds the program's clock (`matchdesk.clock.now`, which every
+    route, service, `utcnow` and `program_today` reads) at `moment` until the test ends,
+    and returns it; called again, it moves the clock there. The test then reads that same
+    moment instead of the real clock, so no second, hour, midnight or Monday can fall
+    between the program's reading and the test's."""
+
+    def hold(moment: datetime) -> datetime:
+        assert moment.utcoffset() is not None, "hold an aware moment"
+        monkeypatch.setattr(matchdesk.clock, "now", lambda: moment)
+        return moment
+
+    return hold

@@ -24,7 +24,6 @@ from fastapi.testclient import TestClient
 from matchdesk.accounts.models import Operator
 from matchdesk.context import Matchdesk
 from matchdesk.web.app import create_app
-from matchdesk.web.routes import checkins as checkin_routes
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parents[2] / "build" / "screenshots"
@@ -163,19 +162,11 @@ def screenshot(page: Any, name: str) -> None:
 
 
 @pytest.fixture
-def checkin_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    """The check-in routes' clock held at ten past this hour: the page's free times and
-    the booking's 24-hour notice are read at one known moment (on the real clock a slot
+def checkin_clock(hold_clock: Callable[[datetime], datetime]) -> datetime:
+    """The program's clock held at ten past this hour: the page's free times and the
+    booking's 24-hour notice are read at one known moment (on the real clock a slot
     exactly 24 hours out, offered just before the hour, was refused just after it)."""
-    moment = datetime.now(UTC).replace(minute=10, second=0, microsecond=0)
-
-    class Held(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Held:
-            return cls.fromtimestamp(moment.timestamp(), tz)
-
-    monkeypatch.setattr(checkin_routes, "datetime", Held)
-    return moment
+    return hold_clock(datetime.now(UTC).replace(minute=10, second=0, microsecond=0))
 
 
 def first_free(after: datetime, zone: str, opens: int, closes: int) -> datetime:

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from matchdesk import clock as wall_clock
 from matchdesk.accounts.hashing import HASHING, HashingBusy
 from matchdesk.accounts.models import ApiToken, LoginThrottle, Operator, OperatorSession
 from matchdesk.accounts.roles import ROLES, Role
@@ -43,7 +44,7 @@ class SignInThrottled(SignInRefused):
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return wall_clock.now()
 
 
 def _aware(moment: datetime) -> datetime:

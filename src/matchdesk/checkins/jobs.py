@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from matchdesk import clock
 from matchdesk.checkins.due import program_week
 from matchdesk.checkins.service import schedule_week
 from matchdesk.jobs.registry import JobRegistry, JobResult, Progress
@@ -27,7 +27,7 @@ def schedule_job(md: Matchdesk, payload: dict[str, Any], progress: Progress) -> 
             session,
             md.program,
             week,
-            now=datetime.now(UTC),
+            now=clock.now(),
             actor=str(payload.get("actor", "")),
             settings=settings,
             manager=payload.get("manager") or None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from matchdesk import clock
 from matchdesk.cli.support import _app, _progress, out
 
 checkins_app = typer.Typer(
@@ -44,7 +45,7 @@ def _week(md: Any, week: str | None) -> Any:
     from matchdesk.checkins.due import program_week, this_monday
 
     zone = md.program.program.timezone
-    return program_week(week or this_monday(datetime.now(UTC), zone), zone)
+    return program_week(week or this_monday(clock.now(), zone), zone)
 
 
 @checkins_app.command("due")
@@ -115,7 +116,7 @@ def checkins_schedule(
             session,
             md.program,
             _week(md, week),
-            now=datetime.now(UTC),
+            now=clock.now(),
             actor=CLI_ACTOR,
             settings=md.settings,
             manager=manager,

@@ -13,13 +13,14 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from matchdesk import clock as wall_clock
 from matchdesk.config import Settings
 from matchdesk.errors import MatchdeskError, NotFound
 from matchdesk.program import Program
@@ -135,7 +136,7 @@ class PortalMatch:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return wall_clock.now()
 
 
 def _key(settings_or_key: Settings | str) -> str:

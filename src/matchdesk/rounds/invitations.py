@@ -299,7 +299,7 @@ class Outgoing:
         collector, not once per message: it may come from a file)."""
         if self.links is None:
             self.links = PortalLinks(
-                self.settings.signing_key(), datetime.now(UTC), self.settings.public_url()
+                self.settings.signing_key(), utcnow(), self.settings.public_url()
             )
         return self.links.url(creator.handle, creator.id, creator.portal_link_version)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from sqlalchemy import Integer, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk import audit
+from matchdesk import clock as wall_clock
 from matchdesk.config import Settings
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.matching import solve
@@ -44,7 +45,7 @@ Clock = Callable[[], datetime]
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return wall_clock.now()
 
 
 def _creators(session: Session, ids: set[int]) -> dict[int, Person]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from matchdesk import clock
 from matchdesk.errors import InvalidInput
 
 CADENCES = ("weekly", "monthly")
@@ -71,4 +72,4 @@ def next_start(cadence: str, today: date) -> date:
 
 def program_today(timezone: str) -> date:
     """Today's date on the program's clock."""
-    return datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
+    return clock.now().astimezone(ZoneInfo(timezone)).date()

@@ -9,11 +9,12 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import Depends, Request
 
+from matchdesk import clock
 from matchdesk.accounts.roles import Role, allows
 from matchdesk.accounts.service import (
     end_session,
@@ -344,7 +345,7 @@ class LoginGate:
             client = (scope.get("client") or ("",))[0]
             until = self.locks.get(client)
             if until is not None and not _has_device_cookie(scope):
-                now = datetime.now(UTC)
+                now = clock.now()
                 if until > now:
                     await _refuse_sign_in(send, until, now)
                     return
@@ -360,7 +361,7 @@ def note_client_lock(locks: dict[str, datetime], client: str, until: datetime) -
     `MAX_NOTED_LOCKS` addresses the expired notes are dropped first, and if every one is
     still running, the note is not kept (the database still refuses that address)."""
     if len(locks) >= MAX_NOTED_LOCKS:
-        now = datetime.now(UTC)
+        now = clock.now()
         for address in [a for a, t in locks.items() if t <= now]:
             del locks[address]
         if len(locks) >= MAX_NOTED_LOCKS:

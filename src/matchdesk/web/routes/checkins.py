@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from matchdesk import clock
 from matchdesk.accounts.models import Operator
 from matchdesk.checkins.agenda import (
     add_action_item,
@@ -65,7 +66,7 @@ INLINE_LIMIT = 400
 
 def _week(request: Request, week: str) -> Week:
     zone = app_of(request).program.program.timezone
-    return program_week(week or this_monday(datetime.now(UTC), zone), zone)
+    return program_week(week or this_monday(clock.now(), zone), zone)
 
 
 def _page(
@@ -176,7 +177,7 @@ def checkins_schedule(
             session,
             md.program,
             the_week,
-            now=datetime.now(UTC),
+            now=clock.now(),
             actor=principal.actor,
             settings=settings,
             manager=manager or None,
@@ -198,7 +199,7 @@ def _portal_page(
     typed_hours: str | None = None,
 ) -> Response:
     md = app_of(request)
-    now = datetime.now(UTC)
+    now = clock.now()
     with md.transaction() as session:
         creator, _ = creator_for_token(session, md.settings, token)
         mine = creator_checkin(session, md.program, creator, now)
@@ -286,7 +287,7 @@ def portal_checkin_book(
                 md.program,
                 creator,
                 moment,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 actor=f"creator:{creator.handle}",
                 settings=served_settings(request),
             )
@@ -294,7 +295,7 @@ def portal_checkin_book(
         # Rolled back (the refused write with it); the next free times from a fresh read.
         with md.transaction() as session:
             creator, _ = creator_for_token(session, md.settings, token)
-            offered = next_free(session, md.program, creator, datetime.now(UTC))
+            offered = next_free(session, md.program, creator, clock.now())
         return _portal_page(request, token, status=409, problem=exc.message, next_slots=offered)
     except (Conflict, InvalidInput) as exc:
         text = "; ".join(exc.details) if exc.details else exc.message
@@ -341,7 +342,7 @@ def portal_checkin_cancel(
                 session,
                 md.program,
                 creator,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 actor=f"creator:{creator.handle}",
                 settings=served_settings(request),
             )
@@ -362,7 +363,7 @@ def _agenda_page(
     problems: list[str] | None = None,
 ) -> Response:
     md = app_of(request)
-    today = datetime.now(UTC).astimezone(ZoneInfo(md.program.program.timezone)).date()
+    today = clock.now().astimezone(ZoneInfo(md.program.program.timezone)).date()
     with md.transaction() as session:
         seen = agenda(session, md.program, checkin_id, today)
     return render(
@@ -373,7 +374,7 @@ def _agenda_page(
         zone=md.program.program.timezone,
         message=message,
         problems=problems or [],
-        started=aware(seen.checkin.starts_at) <= datetime.now(UTC),
+        started=aware(seen.checkin.starts_at) <= clock.now(),
     )
 
 
@@ -471,7 +472,7 @@ def checkin_close(
             outcome,
             version=version,
             actor=principal.actor,
-            now=datetime.now(UTC),
+            now=clock.now(),
         ),
     )
 
@@ -500,7 +501,7 @@ def checkin_cancel(
             session,
             md.program,
             creator,
-            now=datetime.now(UTC),
+            now=clock.now(),
             actor=principal.actor,
             settings=settings,
             respect_notice=False,
@@ -574,7 +575,7 @@ def calendar_feed_file(request: Request, token: str) -> Response:
     md = app_of(request)
     with md.transaction() as session:
         operator = operator_for_feed(session, md.settings, token)
-        body = calendar_feed(session, operator, datetime.now(UTC))
+        body = calendar_feed(session, operator, clock.now())
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

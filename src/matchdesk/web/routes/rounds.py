@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from matchdesk import clock
 from matchdesk.audit import entries_for
 from matchdesk.errors import MatchdeskError
 from matchdesk.jobs import service as jobs
@@ -120,7 +120,7 @@ def _edited(
             if not htmx:
                 return _back(request, round_id, note)
             round_ = get_round(session, round_id)
-            now = datetime.now(UTC)
+            now = clock.now()
             statuses = None  # the tiles' counts, from the page when one is read
             if row is not None:
                 shown = board_row(session, round_id, row)
@@ -211,7 +211,7 @@ def rounds_build(
     creators, else as a background job whose progress page opens the round when done."""
     md = app_of(request)
     day = parse_start(start)
-    now = datetime.now(UTC)
+    now = clock.now()
     with md.transaction() as session:
         plan = plan_round(
             session, md.program, cadence=cadence, start=day, tier=tier or None, not_before=now
@@ -296,7 +296,7 @@ def round_board(
                 round=round_,
                 result=matches,
                 filters=filters,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 records=records,
             )
         byes, bye_total, reasons = round_byes(session, round_id, q, reason)
@@ -317,7 +317,7 @@ def round_board(
         records=records,
         statuses=MATCH_STATUSES,
         per_page=PER_PAGE,
-        now=datetime.now(UTC),
+        now=clock.now(),
         flash=request.session.pop("flash", None),
     )
 
