@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,9 +53,22 @@ def add_creators(md: Matchdesk) -> None:
             create_creator(session, md.program, fields, "test")
 
 
+# The program's clock, held for every test here (the `_held_clock` fixture): Wednesday 9
+# December 2026, 12:10 in Los Angeles. On the real clock a test's own reading and the
+# page's could fall either side of Monday 00:00 in Los Angeles (08:00 UTC), and then the
+# week the test asked for had begun on the page's clock (a round built "late", a second
+# build of "the same week" accepted) or the form offered another Monday.
+NOW = datetime(2026, 12, 9, 20, 10, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _held_clock(hold_clock: Callable[[datetime], datetime]) -> None:
+    hold_clock(NOW)
+
+
 def monday() -> date:
-    """Next Monday on the built-in program's clock (the app's "today"; the machine's date
-    is a day ahead of it in Los Angeles' evening, when last week has not ended there)."""
+    """Next Monday on the built-in program's clock (the app's "today", held; the machine's
+    date is a day ahead of it in Los Angeles' evening, when last week has not ended there)."""
     return next_start("weekly", program_today(Program().program.timezone))
 
 
@@ -145,14 +157,16 @@ def standing(md: Matchdesk, round_id: int) -> list[tuple[int, str, str]]:
     ]
 
 
-def test_rounds_page_offers_the_build_form_to_managers_only(md: Matchdesk, client_as: Client):
+def test_rounds_page_offers_the_build_form_to_managers_only(
+    md: Matchdesk, client_as: Client
+) -> None:
     viewer = client_as("viewer").get("/rounds").text
     assert "No rounds yet" in viewer
     assert 'action="/rounds"' not in viewer
     page = client_as("manager").get("/rounds").text
     assert 'action="/rounds"' in page
-    today = datetime.now(UTC).astimezone(ZoneInfo(md.program.program.timezone)).date()
-    assert f'id="start" value="{next_start("weekly", today).isoformat()}"' in page
+    assert monday() == date(2026, 12, 14)
+    assert 'id="start" value="2026-12-14"' in page  # next Monday in Los Angeles
     # The tier select lists every tier; only the weekly ones are offered at first.
     assert '<option value="S" data-cadence="monthly" hidden disabled>tier S only</option>' in page
     assert '<option value="A" data-cadence="weekly">tier A only</option>' in page
@@ -197,32 +211,50 @@ def test_build_refuses_a_start_that_is_not_a_monday(manager: TestClient) -> None
 
 
 def test_a_week_that_has_ended_is_refused_and_one_begun_has_no_match_in_the_past(
-    md: Matchdesk, manager: TestClient
+    md: Matchdesk, manager: TestClient, hold_clock: Callable[[datetime], datetime]
 ) -> None:
     """Issue 13, defect 5 (the page; the command line's test fixes the clock)."""
-    last_week = monday() - timedelta(days=14)
+    # Monday 7 December, 09:10 in Los Angeles (17:10 UTC): the week has begun, its
+    # Monday evening (18:00-22:00 UTC) is still ahead.
+    asked_at = hold_clock(datetime(2026, 12, 7, 17, 10, tzinfo=UTC))
+    last_week = date(2026, 11, 30)
     response = build(manager, last_week)
     assert response.status_code == 422
     assert (
-        f"start: the week starting {last_week.isoformat()} has ended, or has no time left "
+        "start: the week starting 2026-11-30 has ended, or has no time left "
         "for a match; build a round for a later week"
     ) in response.text
-    this_week = monday() - timedelta(days=7)
-    asked_at = datetime.now(UTC)
+    this_week = date(2026, 12, 7)
     response = build(manager, this_week)
-    if response.status_code == 422:  # Sunday evening: no hour of this week is left
-        return
     assert response.status_code == 303
     round_id = int(response.headers["location"].removeprefix("/rounds/"))
     with md.transaction() as session:
         starts = session.scalars(select(Match.starts_at).where(Match.round_id == round_id)).all()
         round_ = session.get(Round, round_id)
         assert round_ is not None
+    assert len(starts) == 3
     assert all(aware_utc(s) >= asked_at for s in starts)
-    if round_.statistics.get("not_before"):
-        flash = FLASH_RE.search(manager.get(f"/rounds/{round_id}").text)
-        assert flash
-        assert "The period had already begun: matches start from " in flash.group(1)
+    assert round_.statistics["not_before"] == "2026-12-07T17:30:00Z"  # the next half hour
+    flash = FLASH_RE.search(manager.get(f"/rounds/{round_id}").text)
+    assert flash
+    assert flash.group(1) == (
+        "Round built: 3 matches from 7 creators. The period had already begun: matches "
+        "start from Mon 7 Dec 09:30 (America/Los_Angeles); earlier times are left out."
+    )
+
+
+def test_a_week_with_no_hour_left_is_refused(
+    md: Matchdesk, client_as: Client, hold_clock: Callable[[datetime], datetime]
+) -> None:
+    # Sunday 13 December, 23:10 in Los Angeles: 23:30 + an hour is past the week's end.
+    hold_clock(datetime(2026, 12, 14, 7, 10, tzinfo=UTC))
+    add_creators(md)
+    response = build(client_as("manager"), date(2026, 12, 7))
+    assert response.status_code == 422
+    assert (
+        "start: the week starting 2026-12-07 has ended, or has no time left "
+        "for a match; build a round for a later week"
+    ) in response.text
 
 
 def aware_utc(moment: datetime) -> datetime:
@@ -240,7 +272,7 @@ def test_a_big_pool_is_built_by_a_job_with_a_progress_page(
         job = jobs.get_job(session, job_id)
         assert (job.kind, job.status) == ("round.build", "queued")
         built_at = datetime.fromisoformat(job.payload.pop("not_before"))
-        assert abs(built_at - datetime.now(UTC)) < timedelta(hours=1)  # the request's moment
+        assert built_at == NOW  # the request's moment
         assert job.payload == {
             "cadence": "weekly",
             "start": monday().isoformat(),
