@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,6 +21,15 @@ from tests.results.test_tier_review import add, plant
 from tests.web.conftest import csrf_of
 
 Client = Callable[[str | None], TestClient]
+
+
+@pytest.fixture(autouse=True)
+def _held_clock(hold_clock: Callable[[datetime], datetime]) -> None:
+    """The program's clock held at Wednesday 9 December 2026, 12:10 in Los Angeles, for
+    the test's reviewed Sundays and the page's alike (on the real clock the test's reading
+    just before Monday 00:00 there and the page's just after it reviewed another pair of
+    weeks, and none of the planted moves was proposed)."""
+    hold_clock(datetime(2026, 12, 9, 20, 10, tzinfo=UTC))
 
 
 def _three_proposed(md: Matchdesk) -> list[date]:
@@ -50,6 +60,7 @@ def _tiers(md: Matchdesk) -> dict[str, str | None]:
 
 def test_the_page_lists_proposals_and_applies_a_selection(md: Matchdesk, client_as: Client) -> None:
     sundays = _three_proposed(md)
+    assert sundays == [date(2026, 11, 29), date(2026, 12, 6)]
     viewer = client_as("viewer").get("/tiers/review")
     assert viewer.status_code == 200
     assert 'type="checkbox"' not in viewer.text  # a viewer reads only
