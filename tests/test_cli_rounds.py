@@ -8,12 +8,9 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-
-from matchdesk.rounds.period import next_start
 
 ROSTER = (
     "handle,email,timezone,languages,followers,revenue_30d,availability\n"
@@ -196,17 +193,20 @@ def test_bad_round_requests_exit_2_or_1(run, clock) -> None:  # type: ignore[no-
     )
 
 
-def test_demo_runs_a_round(run) -> None:  # type: ignore[no-untyped-def]
+def test_demo_runs_a_round(run, hold_clock) -> None:  # type: ignore[no-untyped-def]
+    # The program's clock held (Wednesday 9 December 2026, 12:10 in Los Angeles): on the
+    # real one the demo read Sunday just before midnight in Los Angeles and the test's
+    # own reading Monday just after it, a week later than the demo's next Monday.
+    hold_clock(datetime(2026, 12, 9, 20, 10, tzinfo=UTC))
     assert run("init").code == 0
     demo = run("demo", "--creators", "120", "--seed", "3")
     assert demo.code == 0
-    today = datetime.now(UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
     lines = demo.stdout.strip().splitlines()
     # Six past rounds of history come first (rounds 1-6); the draft for next week is 7.
     assert lines[1].startswith("Demo history: 6 past weekly rounds played, ")
     document = json.loads(run("rounds", "show", "7", "--json").stdout)
     assert lines[2] == (
-        f"Demo round 7: weekly, from {next_start('weekly', today).isoformat()}, "
+        "Demo round 7: weekly, from 2026-12-14, "
         f"{len(document['matches'])} matches (a draft: review and publish it)."
     )
     assert len(document["matches"]) > 30
