@@ -5,9 +5,10 @@ them (no computation of its own), and they are the import's figures; both backen
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,15 @@ from matchdesk.web.app import create_app
 from tests.results.samples import add_creators, csv, load
 
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def _held_clock(hold_clock: Callable[[datetime], datetime]) -> None:
+    """The program's clock held (Wednesday 9 December 2026, 12:10 in Los Angeles) for the
+    warmer's thread and the test's "requests" alike: on the real clock the warmer could
+    warm the figures of one program day and the test ask, just after midnight in Los
+    Angeles, for the next one's (a computation of the request's own: a miss)."""
+    hold_clock(datetime(2026, 12, 9, 20, 10, tzinfo=UTC))
 
 
 class CountingCache(ResultsCache):
