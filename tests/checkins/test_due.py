@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -136,7 +138,13 @@ def test_cli_due_and_users_hours(run, md: Matchdesk) -> None:  # type: ignore[no
     assert run("checkins", "due", "--week", "2026-03-03").code == 2
 
 
-def test_the_demo_has_managers_with_hours_and_a_week_to_plan(run, md: Matchdesk) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_has_managers_with_hours_and_a_week_to_plan(
+    run: Any, md: Matchdesk, hold_clock: Callable[[datetime], datetime]
+) -> None:
+    # The program's clock held (Wednesday 9 December 2026, 12:10 in Los Angeles): on the
+    # real one the demo's creators joined on Sunday just before midnight in Los Angeles
+    # and the due list was read on Monday just after it, when they were overdue.
+    hold_clock(datetime(2026, 12, 9, 20, 10, tzinfo=UTC))
     outcome = run("demo", "--creators", "30", "--seed", "2", "--weeks", "0")
     assert outcome.code == 0, outcome.stderr
     assert outcome.stdout.strip().splitlines()[-1] == (
