@@ -20,10 +20,11 @@ machine slows every figure.
 
 Quality: "card" is creators matched / creators with at least one feasible partner;
 "w/opt" is weight / the exact optimum where the oracle ran; "w/UB" is weight / the
-engine's dual bound (valid for any matching of the full feasible graph: values
-y_i >= 0 with y_i + y_j >= the score of every feasible pair, including the pairs the
-search pruned or never checked, sum to at least any matching's weight; in small shards
-the odd-set duals of their whole feasible graph, matchdesk/matching/odd_duals.py, in
+engine's dual bound (valid for any maximum-cardinality matching of the full feasible
+graph: values y_i >= 0 with y_i + y_j >= the score of every feasible pair, including the
+pairs the search pruned or never checked, sum to at least any matching's weight; in small
+shards the odd-set duals of their whole feasible graph, matchdesk/matching/odd_duals.py,
+from the one exact maximum-cardinality run that also gives their matching, in
 bigger ones the candidate graph's LP duals completed by pricing, certificate.py, or the
 fitted bound of bounds.py where the pricing is switched off, as above a million). The engine row
 says whether the maximum cardinality was proved (matching/cardinality.py) and which bound
@@ -444,7 +445,8 @@ def main() -> None:
     args = parser.parse_args()
     print(__doc__.split("\n\n")[0].strip())
     print(
-        "bound: a dual bound, valid for any matching of the full feasible graph by weak "
+        "bound: a dual bound, valid for any maximum-cardinality matching of the full "
+        "feasible graph by weak "
         "duality: in small shards the odd-set duals of the whole feasible graph (y_i and "
         "odd sets with z covering every feasible pair: their exact optimum, "
         "matching/odd_duals.py); in bigger ones the candidate graph's LP duals completed "

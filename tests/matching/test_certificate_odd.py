@@ -1,5 +1,7 @@
 """The exact certificate of small shards (odd_duals.py): the blossom's odd-set duals of
-the full feasible graph, against rustworkx's optimum; every feasible pair covered."""
+the full feasible graph, against rustworkx's optimum; every feasible pair covered. Small
+shards take their matching and their bound from one maximum-cardinality run
+(odd_duals.exact_solve): that bound holds for every maximum-cardinality matching."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ import pytest
 import rustworkx as rx
 from matching_checks import full_graph_matching
 
-from matchdesk.matching import MatchProblem, SolverOptions, odd_duals, solve
-from matchdesk.matching.blossom import blossom_duals
+from matchdesk.matching import MatchProblem, SolverOptions, Status, odd_duals, solve
+from matchdesk.matching.blossom import blossom_duals, blossom_mates, cardinality_proved
 from matchdesk.matching.candidates import full_graph
 from matchdesk.matching.exact import SCALE
 from matchdesk.matching.odd_duals import (
+    exact_solve,
     full_pairs,
+    list_pairs,
     odd_set_duals,
     odd_set_value,
     uncovered_odd,
 )
 from matchdesk.matching.prepare import prepare
+from matchdesk.matching.shards import split_pool
 from matchdesk.matching.synthetic import synthetic_problem
 
 NARROW = SolverOptions(exhaustive_limit=0, window=2, keep=3)
@@ -27,7 +32,24 @@ WIDE = SolverOptions(exhaustive_limit=0)
 
 def heaviest(problem: MatchProblem) -> float:
     """The heaviest matching of the full feasible graph, of any cardinality (rustworkx)."""
-    return full_graph_matching(problem, max_cardinality=False)[1]
+    return float(full_graph_matching(problem, max_cardinality=False)[1])
+
+
+def best_largest(problem: MatchProblem) -> tuple[int, float]:
+    """The heaviest maximum-cardinality matching of the full feasible graph (rustworkx):
+    creators matched and weight."""
+    matched, weight = full_graph_matching(problem, max_cardinality=True)
+    return int(matched), float(weight)
+
+
+def rustworkx_optimum(
+    n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, max_cardinality: bool
+) -> tuple[int, int]:
+    graph: rx.PyGraph = rx.PyGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(list(zip(a.tolist(), b.tolist(), w.tolist(), strict=True)))
+    pairs = rx.max_weight_matching(graph, max_cardinality=max_cardinality, weight_fn=int)
+    return len(pairs), sum(int(graph.get_edge_data(u, v)) for u, v in pairs)
 
 
 def random_graph(seed: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
@@ -60,6 +82,116 @@ def test_the_blossom_duals_are_optimal_and_cover_every_edge(seed: int) -> None:
     assert np.all(np.diff(duals.set_ptr) % 2 == 1)
     bad = uncovered_odd(a, b, w.astype(float), duals.y, duals.set_ptr, duals.set_nodes, duals.z)
     assert bad[0].size == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_cardinality_run_bounds_every_largest_matching(seed: int) -> None:
+    # With the cardinality shift: the mates are blossom_mates', of rustworkx's maximum
+    # cardinality and weight; the duals cover w + shift on every edge; the bound is that
+    # optimum exactly and the duals prove the cardinality.
+    n, a, b, w = random_graph(seed)
+    duals = blossom_duals(n, a, b, w, max_cardinality=True)
+    assert np.array_equal(duals.mates, blossom_mates(n, a, b, w, warm=True))
+    pairs, optimum = rustworkx_optimum(n, a, b, w, max_cardinality=True)
+    matched = duals.mates[a] == b
+    assert int(matched.sum()) == pairs
+    assert int(w[matched].sum()) == optimum
+    assert duals.shift > 0
+    assert duals.bound == optimum
+    assert cardinality_proved(duals)
+    raised = (w + duals.shift).astype(float)
+    bad = uncovered_odd(a, b, raised, duals.y, duals.set_ptr, duals.set_nodes, duals.z)
+    assert bad[0].size == 0
+    value = odd_set_value(duals.y, duals.set_ptr, duals.z)
+    assert value == pytest.approx(optimum + duals.shift * pairs, rel=1e-15)
+
+
+def test_the_cardinality_bound_does_not_cover_heavier_smaller_matchings() -> None:
+    # A path 0-1-2-3 with weights 1, 10, 1: the largest matching (two pairs) weighs 2,
+    # the heaviest (the middle pair alone) 10. Each run bounds its own kind.
+    a, b, w = np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1, 10, 1])
+    largest = blossom_duals(4, a, b, w, max_cardinality=True)
+    assert largest.bound == 2
+    assert cardinality_proved(largest)
+    assert sorted(largest.mates.tolist()) == [0, 1, 2, 3]
+    heaviest_run = blossom_duals(4, a, b, w)
+    assert heaviest_run.bound == 10
+    assert heaviest_run.shift == 0
+    assert not cardinality_proved(heaviest_run)
+
+
+def test_a_bound_at_the_shift_proves_nothing() -> None:
+    duals = blossom_duals(4, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1, 10, 1]))
+    assert not cardinality_proved(duals._replace(shift=10))  # bound 10 is not < 10
+    assert cardinality_proved(duals._replace(shift=11))
+
+
+@pytest.mark.parametrize(("n", "seed"), [(150, 3), (300, 4), (500, 5)])
+def test_one_exact_solve_gives_the_largest_optimum_and_its_bound(n: int, seed: int) -> None:
+    problem = synthetic_problem(n, seed, blocks=20, recent=20)
+    prep = prepare(problem)
+    listed = list_pairs(prep, 1 << 40)
+    assert listed is not None
+    solved = exact_solve(listed)
+    matched, optimum = best_largest(problem)
+    mate = solved.mate
+    paired = np.flatnonzero(mate >= 0)
+    assert np.array_equal(mate[mate[paired]], paired)
+    assert paired.size == matched
+    a, b, w = full_graph(prep)
+    score = dict(zip((a * prep.n + b).tolist(), w.tolist(), strict=True))
+    first = paired[mate[paired] > paired]
+    weight = sum(score[int(i) * prep.n + int(mate[i])] for i in first)
+    assert weight == pytest.approx(optimum, abs=n / SCALE)
+    assert solved.proved
+    assert optimum <= solved.bound + 1e-9
+    assert solved.bound <= optimum + n / SCALE
+    # The components of the full graph (with a pair), every one solved.
+    graph: rx.PyGraph = rx.PyGraph()
+    graph.add_nodes_from(range(prep.n))
+    graph.add_edges_from_no_data(list(zip(a.tolist(), b.tolist(), strict=True)))
+    assert solved.components == sum(len(c) > 1 for c in rx.connected_components(graph))
+
+
+def test_a_graph_with_no_pair_is_solved_empty() -> None:
+    prep = prepare(synthetic_problem(2, 0))
+    listed = list_pairs(prep, 1 << 40)
+    assert listed is not None
+    solved = exact_solve(listed)
+    if listed.a.size == 0:
+        assert solved.bound == 0.0
+        assert solved.proved
+        assert solved.components == 0
+        assert np.all(solved.mate == -1)
+
+
+@pytest.mark.parametrize(("n", "seed"), [(700, 1), (900, 3)])
+def test_small_shards_of_a_big_pool_are_solved_exactly(n: int, seed: int) -> None:
+    # Above exhaustive_limit (600) the pool takes the candidate path, but its shards of
+    # at most 600 creators are listed and solved exactly: the result keeps rustworkx's
+    # maximum cardinality, is at least as heavy as with every shard on candidates, and
+    # its bound holds for every maximum-cardinality matching.
+    problem = synthetic_problem(n, seed, blocks=20, recent=20)
+    result = solve(problem)
+    stats = result.statistics
+    matched, optimum = best_largest(problem)
+    assert stats.matched == matched
+    assert stats.cardinality_proved
+    assert stats.bound_priced
+    assert result.weight <= optimum + 1e-6
+    assert optimum <= stats.upper_bound + 1e-9
+    # The shards of at most 600 creators were listed: every feasible pair of theirs is a
+    # candidate.
+    prep = prepare(problem)
+    a, b, _ = full_graph(prep)
+    kept = set((result.candidates.a * prep.n + result.candidates.b).tolist())
+    small = np.zeros(prep.n, dtype=np.bool_)
+    for rows, shard in split_pool(prep):
+        if int(np.count_nonzero(shard.active & shard.has_start)) <= 600:
+            small[rows] = True
+    inside = small[a] & small[b]
+    assert inside.any()
+    assert set((a[inside] * prep.n + b[inside]).tolist()) <= kept
 
 
 def test_a_triangle_needs_its_odd_set() -> None:
@@ -116,12 +248,22 @@ def test_the_exact_certificate_is_the_optimum(n: int, seed: int, options: Solver
     assert stats.upper_bound <= optimum + n / SCALE
 
 
-def test_the_exhaustive_path_reports_the_optimum() -> None:
-    problem = synthetic_problem(300, 4, blocks=20, recent=20)
-    stats = solve(problem).statistics  # 300 creators: every pair a candidate
-    optimum = heaviest(problem)
+@pytest.mark.parametrize(("n", "seed"), [(150, 3), (300, 4), (500, 5)])
+def test_the_exhaustive_path_reports_the_optimum(n: int, seed: int) -> None:
+    # Every shard listed and solved once: the bound is the best maximum-cardinality
+    # matching's weight up to the rounding margin (0.5 / SCALE per pair), which can be
+    # below the heaviest matching of any size.
+    problem = synthetic_problem(n, seed, blocks=20, recent=20)
+    result = solve(problem)  # at most 600 creators: every pair a candidate
+    stats = result.statistics
+    assert result.status is Status.OPTIMAL
+    matched, optimum = best_largest(problem)
+    assert stats.matched == matched
+    assert result.weight == pytest.approx(optimum, abs=1e-6)
     assert optimum <= stats.upper_bound + 1e-9
-    assert stats.upper_bound <= optimum + 300 / SCALE
+    assert stats.upper_bound <= optimum + n / SCALE
+    assert stats.cardinality_proved
+    assert stats.bound_priced
 
 
 def test_a_shard_over_the_limit_gets_the_priced_lp_bound(monkeypatch: pytest.MonkeyPatch) -> None:

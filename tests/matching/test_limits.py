@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 from matching_checks import assert_valid
 
-from matchdesk.matching import ByeReason, SolverOptions, Status, Weights, clock, solve, solver
+from matchdesk.matching import (
+    ByeReason,
+    SolverOptions,
+    Status,
+    Weights,
+    clock,
+    odd_duals,
+    solve,
+    solver,
+)
 from matchdesk.matching.synthetic import synthetic_problem
 
 DEFAULT = Weights()
@@ -84,6 +93,13 @@ def test_a_limit_passing_after_the_candidates_stops_every_later_phase(
         return search(*args)
 
     monkeypatch.setattr(solver, "window_candidates", slow)
+    listing = odd_duals.list_pairs  # the small shards' full listing, in their place
+
+    def slow_listing(*args: Any) -> Any:
+        now[0] += 100.0
+        return listing(*args)
+
+    monkeypatch.setattr(odd_duals, "list_pairs", slow_listing)
     problem = synthetic_problem(900, 3, blocks=20)
     result = solve(problem, time_limit=50.0)
     assert_valid(problem, result)

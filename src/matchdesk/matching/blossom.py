@@ -1157,7 +1157,9 @@ def blossom_mates(
     return mates
 
 
-BlossomDuals = namedtuple("BlossomDuals", ["mates", "y", "set_ptr", "set_nodes", "z"])
+BlossomDuals = namedtuple(
+    "BlossomDuals", ["mates", "y", "set_ptr", "set_nodes", "z", "shift", "bound"]
+)
 
 
 @njit(cache=True)
@@ -1183,28 +1185,66 @@ def _blossom_sets(n: int, dual: Any, base: Any, leafs: Any) -> Any:
     return ptr, nodes, z
 
 
-def blossom_duals(n: int, a: IntArray, b: IntArray, weight: IntArray) -> BlossomDuals:
-    """A matching of greatest total integer weight (NOT of maximum cardinality: no
-    cardinality_shift) on the edges (a, b, weight >= 0), started from the LP relaxation
-    as `blossom_mates(warm=True)`, and its optimal duals for the matching polytope in
-    the weights' units: y (per vertex, >= 0), and the odd sets with z > 0 (vertices
-    set_nodes[set_ptr[c]:set_ptr[c + 1]], dual z[c]), so that y_u + y_v + the z of the
-    sets holding both >= w_uv on every edge and sum y + sum z * (|set| // 2) equals the
-    matching's weight (the blossom method's optimality conditions). Added for the
-    certificate (certificate.py); the engine's matching path does not use it."""
+def blossom_duals(
+    n: int, a: IntArray, b: IntArray, weight: IntArray, *, max_cardinality: bool = False
+) -> BlossomDuals:
+    """A matching of greatest total integer weight on the edges (a, b, weight >= 0),
+    started from the LP relaxation as `blossom_mates(warm=True)`, and its optimal duals
+    for the matching polytope, with two bounds read from them.
+
+    Without `max_cardinality` (shift 0) the matching is of greatest weight, of any
+    cardinality. With it, every weight is raised by shift = cardinality_shift(n, weight)
+    first, exactly as blossom_mates does (so the mates are blossom_mates(warm=True)'s):
+    the matching has maximum cardinality, then greatest weight.
+
+    The duals are in the units of the raised weights w + shift: y (per vertex, >= 0)
+    and the odd sets with z > 0 (vertices set_nodes[set_ptr[c]:set_ptr[c + 1]], dual
+    z[c]), with y_u + y_v + (the z of the sets holding both) >= w_uv + shift on every
+    edge (the blossom method's optimality conditions); their value
+    D = sum y + sum_c z_c floor(|set_c| / 2) is the matching's raised weight.
+
+    `bound` = D - shift * |M| (exact: computed in integers, then a float), M the
+    matching returned: no matching with at least |M| pairs weighs more (in w). Proof:
+    a matching M' has at most one pair at each vertex and at most floor(|B| / 2) pairs
+    inside an odd set B, so summing the covering inequality over its pairs gives
+    w(M') + shift * |M'| <= D (weak duality), i.e. w(M') <= D - shift * |M'|
+    <= D - shift * |M| when |M'| >= |M| (shift >= 0). With shift 0 that is every
+    matching: `bound` is the maximum weight. Moreover, with shift > 0, every matching
+    has |M'| <= D / shift (w >= 0), so |M| is the maximum cardinality as soon as
+    bound < shift (then D / shift < |M| + 1); `cardinality_proved` checks it, and the
+    blossom's optimality makes it hold (bound = w(M) <= n/2 * max w < shift).
+    Added for the certificate (odd_duals.py)."""
     if n == 0 or a.size == 0:
         z0 = np.zeros(0, dtype=np.int64)
         return BlossomDuals(
-            np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(1, np.int64), z0, np.zeros(0)
+            np.full(n, -1, dtype=np.int64),
+            np.zeros(n),
+            np.zeros(1, np.int64),
+            z0,
+            np.zeros(0),
+            0,
+            0.0,
         )
     a = np.ascontiguousarray(a, dtype=np.int64)
     b = np.ascontiguousarray(b, dtype=np.int64)
     weight = np.ascontiguousarray(weight, dtype=np.int64)
-    internal = 2 * weight
-    start = relaxation_start(n, a, b, weight)
+    shift = cardinality_shift(n, weight) if max_cardinality else 0
+    shifted = weight + shift if shift else weight
+    internal = 2 * shifted
+    start = relaxation_start(n, a, b, shifted)
     out, dual, base, leafs = _matching_state(
         n, a, b, internal, start.mate, 2 * start.dual, start.cycle_ptr, start.cycle_nodes
     )
     ptr, nodes, z = _blossom_sets(n, dual, base, leafs)
     # dual holds 2 u(v) and z(b) for the doubled weights 2 w: u / 2 and z / 2 in w's units.
-    return BlossomDuals(out, dual[:n] / 4.0, ptr, nodes, z / 2.0)
+    # 4 D in integers (Python's, unbounded), then D - shift |M| exactly.
+    pairs = int(np.count_nonzero(out >= 0)) // 2
+    value4 = int(dual[:n].sum()) + 2 * int((z * (np.diff(ptr) // 2)).sum())
+    bound = (value4 - 4 * shift * pairs) / 4
+    return BlossomDuals(out, dual[:n] / 4.0, ptr, nodes, z / 2.0, shift, bound)
+
+
+def cardinality_proved(duals: BlossomDuals) -> bool:
+    """Whether the duals prove that the matching has maximum cardinality: a cardinality
+    shift was used and 0 <= bound < shift (blossom_duals' docstring)."""
+    return bool(duals.shift > 0 and 0 <= duals.bound < duals.shift)

@@ -42,13 +42,14 @@ from matchdesk.matching.candidates import Candidates
 FloatArray = npt.NDArray[np.float64]
 
 BOUND_NAME = (
-    "dual bound (weak duality): in small shards the odd-set duals of the whole feasible "
-    "graph (y and odd sets with z covering every feasible pair: the exact optimum, "
-    "matching/odd_duals.py); in bigger ones the LP duals (sum over creators of y_i with "
-    "y_i + y_j >= the score of every feasible pair) of the candidate graph and the "
-    "violated pairs the pricing of every other feasible pair found, column-generated "
-    "(matching/certificate.py), or the fitted values of matching/bounds.py where the "
-    "pricing was not run"
+    "dual bound (weak duality), valid for every maximum-cardinality matching: in small "
+    "shards the odd-set duals of the whole feasible graph (y and odd sets with z covering "
+    "every feasible pair, with the cardinality shift in the shards solved at once: the "
+    "exact optimum, matching/odd_duals.py); in bigger ones the LP duals (sum over "
+    "creators of y_i with y_i + y_j >= the score of every feasible pair) of the "
+    "candidate graph and the violated pairs the pricing of every other feasible pair "
+    "found, column-generated (matching/certificate.py), or the fitted values of "
+    "matching/bounds.py where the pricing was not run"
 )
 ROUNDS = 12
 SLACK = 1e-12  # per creator, against rounding in the half steps

@@ -79,9 +79,11 @@ class Bye:
 class Statistics:
     """Figures of a solve: sizes, time by phase and the quality certificate.
 
-    upper_bound: a valid upper bound on the total score of any matching of the full
-    feasible graph (see bounds.py for which bound and why it holds); weight / bound is a
-    lower bound on the fraction of the optimum reached.
+    upper_bound: a valid upper bound on the total score of any maximum-cardinality
+    matching of the full feasible graph, the engine's objective (see bounds.py for which
+    bound and why it holds; the small shards' odd_duals.exact_solve bounds those
+    matchings only, the other shards' bounds every matching); weight / bound is a lower
+    bound on the fraction of the optimum reached.
     """
 
     creators: int

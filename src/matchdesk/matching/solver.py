@@ -1,8 +1,11 @@
 """`solve`: from a `MatchProblem` to a `Result`.
 
 Phases: prepare the arrays; split the pool into independent shards (shards.py: no
-feasible pair crosses them) and give them the weights divided by their sum; in each
-shard find candidate pairs (the full feasible graph for small pools, strength windows in
+feasible pair crosses them) and give them the weights divided by their sum. A shard of
+at most exhaustive_limit creators whose buckets hold at most odd_duals.EXACT_VISITS pairs
+is listed whole and solved exactly once (odd_duals.exact_solve: maximum cardinality,
+proved by the duals, then the greatest weight, and its bound from the same run). In each
+other shard find candidate pairs (the full feasible graph for small pools, strength windows in
 buckets otherwise), split the candidate graph into connected components, match the
 components of up to exact_limit creators exactly (blossom.py: Edmonds' blossom started
 from the LP relaxation, maximum cardinality first) and bigger ones from the rounded
@@ -25,7 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +38,7 @@ from matchdesk.matching.augment import augment_paths, repair_free
 from matchdesk.matching.bounds import BOUND_NAME, fitted_bound
 from matchdesk.matching.candidates import (
     Candidates,
+    by_score,
     candidate_entries,
     exhaustive_candidates,
     window_candidates,
@@ -50,6 +54,9 @@ from matchdesk.matching.scoring import score_parts
 from matchdesk.matching.shards import split_pool
 from matchdesk.matching.slots import choose_starts
 
+if TYPE_CHECKING:
+    from matchdesk.matching.odd_duals import Listed
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,7 +69,9 @@ class SolverOptions:
     """Tuning of the engine; the defaults are what the benchmarks were measured with.
 
     exhaustive_limit: pools with at most this many matchable creators use the full
-    feasible graph, every component is solved exactly and the result is optimal.
+    feasible graph, every component is solved exactly and the result is optimal; so does
+    a shard of a bigger pool with at most this many (and at most odd_duals.EXACT_VISITS
+    pairs in its buckets), in one exact run (odd_duals.exact_solve).
     exact_limit: otherwise, candidate components up to this many creators are solved
     exactly (blossom.py, started from the LP relaxation), smallest first, while the sum
     of their squared sizes stays within exact_budget. The others (up to
@@ -298,7 +307,12 @@ def _skipped(shard: PoolArrays) -> _ShardOutcome:
 def _solve_shard_threaded(
     shard: PoolArrays, options: SolverOptions, exhaustive: bool, started: float, deadline: float
 ) -> _ShardOutcome:
-    if exhaustive:
+    listed = _listed_graph(shard, options, deadline)
+    if listed is not None and clock.now() < deadline:
+        return _exact_shard(shard, listed, started, clock.now())
+    if listed is not None:  # the time ran out while listing: its pairs are the candidates
+        cands = _listed_candidates(listed)
+    elif exhaustive:
         cands = exhaustive_candidates(shard)
     else:
         cands = window_candidates(shard, options.window, options.keep)
@@ -322,6 +336,62 @@ def _solve_shard_threaded(
         False,
         bound,
         priced,
+    )
+
+
+def _listed_graph(shard: PoolArrays, options: SolverOptions, deadline: float) -> Listed | None:
+    """The full feasible graph (odd_duals.list_pairs) of a shard as small as an
+    exhaustive pool (at most exhaustive_limit matchable creators) whose buckets hold at
+    most odd_duals.EXACT_VISITS pairs (within the time left), else None."""
+    if int(np.count_nonzero(shard.active & shard.has_start)) > options.exhaustive_limit:
+        return None
+    limit = _work_left(deadline)
+    if limit <= 0:
+        return None
+    from matchdesk.matching import odd_duals  # numba
+
+    return odd_duals.list_pairs(shard, min(odd_duals.EXACT_VISITS, limit))
+
+
+def _listed_candidates(listed: Listed) -> Candidates:
+    """A listed full feasible graph as candidates (by descending score, ties by key):
+    nothing unchecked, nothing pruned."""
+    n = listed.n
+    order = by_score(n, listed.a, listed.b, listed.score)
+    return Candidates(
+        listed.a[order],
+        listed.b[order],
+        listed.score[order],
+        listed.best,
+        np.full(n, -np.inf),
+        np.zeros(n),
+        listed.checked,
+        int(listed.a.size),
+        exhaustive=True,
+    )
+
+
+def _exact_shard(shard: PoolArrays, listed: Listed, started: float, found: float) -> _ShardOutcome:
+    """A listed shard solved exactly once (odd_duals.exact_solve): the matching has
+    maximum cardinality, proved by the duals, then the greatest weight, and the bound
+    (on every maximum-cardinality matching) comes from the same run; no candidate
+    search, candidate matching or pricing."""
+    from matchdesk.matching.odd_duals import exact_solve
+
+    solved = exact_solve(listed)
+    done = clock.now()
+    return _ShardOutcome(
+        _listed_candidates(listed),
+        solved.mate,
+        solved.components,
+        solved.components,
+        not solved.proved,
+        (found - started, done - found, 0.0, 0.0),
+        solved.proved,
+        0,
+        False,
+        solved.bound,
+        True,
     )
 
 
