@@ -20,7 +20,10 @@ from matchdesk.matching.scoring import feasible, scores
 from matchdesk.matching.synthetic import synthetic_problem
 
 
-def reference(prep: PoolArrays, window: int, keep: int) -> dict[tuple[int, int], float]:
+def reference(
+    prep: PoolArrays, window: int, keep: int
+) -> tuple[dict[tuple[int, int], float], int, int]:
+    """The kept edges with their scores, and the distinct pairs checked and feasible."""
     creator, bucket, n_buckets = cand.candidate_entries(prep)
     sorted_entry, sorted_bucket, _, _ = cand._window_orders(
         creator, bucket, n_buckets, window, (prep.log_revenue, prep.log_followers)
@@ -35,6 +38,21 @@ def reference(prep: PoolArrays, window: int, keep: int) -> dict[tuple[int, int],
                     if x != y:
                         near.setdefault(x, set()).add(y)
     kept: dict[tuple[int, int], float] = {}
+    pairs = {(min(x, y), max(x, y)) for x, ys in near.items() for y in ys}
+    a = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    ok = feasible(prep, a[:, 0], a[:, 1])
+    feasible_pairs = int(np.count_nonzero(ok))
+    # A creator without a feasible window partner has its whole buckets checked too.
+    lonely = set(creator.tolist()) - set(a[ok].ravel().tolist())
+    members: dict[int, set[int]] = {}
+    for x, k in zip(creator.tolist(), bucket.tolist(), strict=True):
+        members.setdefault(k, set()).add(x)
+    scanned = {
+        (min(x, y), max(x, y))
+        for k, group in members.items()
+        for x in group & lonely
+        for y in group - {x}
+    }
     for x, ys in near.items():
         ys_arr = np.array(sorted(ys), dtype=np.int64)
         xs = np.full(ys_arr.size, x, dtype=np.int64)
@@ -46,7 +64,7 @@ def reference(prep: PoolArrays, window: int, keep: int) -> dict[tuple[int, int],
         ranked = sorted(zip((-s).tolist(), ys_arr.tolist(), strict=True))[:keep]
         for neg, y in ranked:
             kept[(min(x, y), max(x, y))] = -neg
-    return kept
+    return kept, len(pairs) + len(scanned), feasible_pairs
 
 
 @pytest.mark.parametrize(
@@ -69,11 +87,11 @@ def test_walk_keeps_exactly_the_reference_edges(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     prep = prepare(synthetic_problem(n, seed, rules=rules, blocks=40, recent=40))
-    if split:  # two walks of disjoint pairs, merged
+    if split:  # the two orders' walks in two threads
         monkeypatch.setattr(cand, "SPLIT_FROM", 0)
     with using_threads(2 if split else 1):
         found = cand.window_candidates(prep, window, keep)
-    expected = reference(prep, window, keep)
+    expected, checked, feasible_pairs = reference(prep, window, keep)
     got = {
         (int(a), int(b)): float(s) for a, b, s in zip(found.a, found.b, found.score, strict=True)
     }
@@ -82,6 +100,9 @@ def test_walk_keeps_exactly_the_reference_edges(
     lonely = set(range(prep.n)) - {v for e in expected for v in e}
     if not any(found.best_checked[v] > -np.inf for v in lonely):
         assert got == expected  # the same edges with the same scores, to the bit
+        # Every pair of either order's windows checked once (the walks' pairs disjoint),
+        # and the lonely creators' bucket pairs.
+        assert (found.checked, found.feasible_checked) == (checked, feasible_pairs)
     else:  # creators with no window partner got their whole buckets: a superset
         assert set(expected) <= set(got)
         assert all(got[e] == expected[e] for e in expected)

@@ -15,7 +15,6 @@ best of each creator (an edge survives if either end keeps it).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,7 +249,12 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     walk over the windows, the checks, the scores and each creator's `keep` best are one
     compiled pass (windows.py); an edge kept by either end is a candidate.
     """
-    from matchdesk.matching.windows import kept_lists, merge_lists, union_edges  # numba
+    from matchdesk.matching.windows import (  # numba
+        kept_lists,
+        merge_lists,
+        union_edges,
+        window_reach,
+    )
 
     n = prep.n
     if n >= 1 << 31:
@@ -279,61 +283,91 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     bound = np.full(n, -np.inf)
     np.maximum.at(bound, creator, entry_bound)
     del entry_bound
-    # The compiled walk sees the creators renumbered by revenue (`perm[new] = old`), so
-    # that window neighbours are near each other in memory; the result is the same.
-    perm = np.argsort(prep.log_revenue, kind="stable")
-    renumber = np.empty(n, dtype=np.int64)
-    renumber[perm] = np.arange(n)
-    moved = renumber[creator]
-    entry_of = np.argsort(moved, kind="stable").astype(index_dtype(creator.size))
-    entry_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(moved, minlength=n), out=entry_ptr[1:])
-    place <<= 32  # bucket rank << 32 | creator: one read for both in the walk
-    place |= moved[sorted_entry]
-    del moved
+    # Each strength order is walked on its own, the creators renumbered by that
+    # strength (`perm[new] = old`), so that the window partners of consecutive creators
+    # are near each other in memory; the followers walk skips the pairs the revenue walk
+    # checks, so the two see disjoint pairs. The result does not depend on either.
+    rules = prep.rules
+    weights = np.array([w.revenue, w.audience, w.slot, w.novelty, w.fairness])
+    perms: list[IntArray] = []
+    renumbers: list[IntArray] = []
+    walks_args: list[tuple[Any, ...]] = []
+    for o, value in enumerate((prep.log_revenue, prep.log_followers)):
+        perm = np.argsort(value, kind="stable")
+        renumber = np.empty(n, dtype=np.int64)
+        renumber[perm] = np.arange(n)
+        moved = renumber[creator]
+        entry_of = np.argsort(moved, kind="stable")
+        entry_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(moved, minlength=n), out=entry_ptr[1:])
+        sorted_place = place[o] << 32  # bucket rank << 32 | creator: one read for both
+        sorted_place |= moved[sorted_entry[o]]
+        del moved
+        if o == 0:
+            other: tuple[Any, ...] = (
+                np.zeros(0, dtype=position.dtype),
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0),
+            )
+        else:
+            to_other = renumbers[0][perm]
+            reach = window_reach(walks_args[0][3], window, prep.log_revenue[perms[0]])
+            other = (position[0, entry_of], walks_args[0][3], to_other, reach[to_other])
+        perms.append(perm)
+        renumbers.append(renumber)
+        walks_args.append(
+            (
+                perm,
+                entry_ptr,
+                position[o, entry_of],
+                sorted_place,
+                window,
+                keep,
+                np.concatenate([prep.starts[:, perm], prep.evening[:, perm]]).T.copy(),
+                prep.tier[perm].astype(np.int64),
+                rules.max_tier_distance > 0,
+                rules.max_tier_distance,
+                _renumbered_keys(prep.forbidden, n, renumber),
+                _renumbered_keys(prep.met, n, renumber),
+                np.stack(
+                    [prep.log_revenue[perm], prep.log_followers[perm], prep.fair[perm]], axis=1
+                ),
+                weights,
+                float(span),
+                *other,
+            )
+        )
+        del entry_of
     # For the lonely creators' bucket scan.
     first_order = sorted_entry[0].astype(index_dtype(creator.size))
-    del sorted_entry
-    arrays: tuple[Any, ...] = (
-        perm,
-        entry_ptr,
-        entry_of,
-        position,
-        place,
-        window,
-        keep,
-        np.concatenate([prep.starts[:, perm], prep.evening[:, perm]]).T.copy(),
-        prep.tier[perm].astype(np.int64),
-        prep.rules.max_tier_distance > 0,
-        prep.rules.max_tier_distance,
-        _renumbered_keys(prep.forbidden, n, renumber),
-        _renumbered_keys(prep.met, n, renumber),
-        np.stack([prep.log_revenue[perm], prep.log_followers[perm], prep.fair[perm]], axis=1),
-        np.array([w.revenue, w.audience, w.slot, w.novelty, w.fairness]),
-        float(span),
-    )
-    # Two walks of disjoint pairs (by their lower end) when two threads are allowed; a
-    # lower end low in the revenue order has more partners above it, hence the 0.4.
+    del sorted_entry, place, position, renumbers
+    # The two walks in two threads when two are allowed.
     split = current_threads() > 1 and creator.size >= SPLIT_FROM
-    cuts = [0, int(0.4 * n), n] if split else [0, n]
-    walks = thread_map(lambda part: kept_lists(n, *part, *arrays), list(itertools.pairwise(cuts)))
-    arrays = ()  # the renumbered copies can go
-    top_y, top_s, degree, best, checked, feasible_count = walks[0]
-    for other in walks[1:]:
-        top_y, top_s = merge_lists(top_y, top_s, other[0], other[1], perm)
-        degree += other[2]
-        np.maximum(best, other[3], out=best)
-        checked += other[4]
-        feasible_count += other[5]
-    del walks, place, position, entry_of
-    back = np.empty_like(top_y)
-    back[perm] = np.where(top_y >= 0, perm[np.maximum(top_y, 0)], -1)
-    top_y = back
-    back_s = np.empty_like(top_s)
-    back_s[perm] = top_s
-    top_s = back_s
-    degree[perm] = degree.copy()
-    best[perm] = best.copy()
+    if split:
+        walks = thread_map(lambda args: kept_lists(n, 0, n, *args), walks_args)
+    else:
+        walks = [kept_lists(n, 0, n, *args) for args in walks_args]
+    del walks_args
+    lists: list[tuple[Any, Any]] = []
+    degree = np.zeros(n, dtype=np.int64)
+    best = np.full(n, -np.inf)
+    checked = feasible_count = 0
+    for perm, (walk_y, walk_s, walk_degree, walk_best, walk_checked, walk_feasible) in zip(
+        perms, walks, strict=True
+    ):  # back to the pool's rows
+        back_y = np.empty_like(walk_y)
+        back_y[perm] = np.where(walk_y >= 0, perm[np.maximum(walk_y, 0)], -1)
+        back_s = np.empty_like(walk_s)
+        back_s[perm] = walk_s
+        lists.append((back_y, back_s))
+        degree[perm] += walk_degree
+        np.maximum.at(best, perm, walk_best)
+        checked += walk_checked
+        feasible_count += walk_feasible
+    del walks
+    top_y, top_s = merge_lists(*lists[0], *lists[1], np.arange(n))
+    del lists
 
     # A checked partner a creator did not keep scores at most its keep-th best.
     cut = np.where(degree > keep, top_s[:, keep - 1], -np.inf)
