@@ -16,9 +16,13 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.controller import Controller
 
+import matchdesk.clock
 from matchdesk.mail.delivery import DeliverySettings
 
-# Later than any real "now", so rows enqueued during a test are due at T0.
+# The moment a test's clock starts at; the `clock` fixture holds the program's own clock
+# there too, so rows enqueued during a test are due at T0 whatever the real date (T0 was
+# "later than any real now", and from 2030-01-07 12:00 UTC rows enqueued on the real clock
+# were not due yet: every delivery test found nothing to send).
 T0 = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
 
 
@@ -140,8 +144,12 @@ class Clock:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A stopped clock at T0, the courier's and the program's (`matchdesk.clock.now`: the
+    outbox's "due now", the newsletters' send times): moving it moves both."""
+    stopped = Clock()
+    monkeypatch.setattr(matchdesk.clock, "now", stopped)
+    return stopped
 
 
 def aware(moment: datetime | None) -> datetime | None:

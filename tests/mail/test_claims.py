@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
@@ -15,6 +17,13 @@ from matchdesk.mail.outbox import Attachment, NewMessage, enqueue_many
 from tests.mail.conftest import T0, aware
 
 LEASE = timedelta(seconds=60)
+
+
+@pytest.fixture(autouse=True)
+def _held_clock(hold_clock: Callable[[datetime], datetime]) -> None:
+    """The program's clock held at T0, the claims' moment: rows are enqueued due at T0
+    (on the real clock they were due "now", before T0 only until 2030-01-07 12:00 UTC)."""
+    hold_clock(T0)
 
 
 def fill(md: Matchdesk, n: int) -> list[int]:

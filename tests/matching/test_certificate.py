@@ -6,11 +6,25 @@ LP bound the bigger shards get."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 from matching_checks import full_graph_matching
 
-from matchdesk.matching import SolverOptions, Weights, odd_duals, solve
+from matchdesk.matching import SolverOptions, Weights, certificate, clock, odd_duals, solve
 from matchdesk.matching.bounds import best_edge_bound
+from matchdesk.matching.candidates import window_candidates
+from matchdesk.matching.certificate import (
+    _Pricing,
+    candidate_duals,
+    first_columns,
+    limited_duals,
+    uncovered,
+)
+from matchdesk.matching.prepare import prepare
+from matchdesk.matching.result import Status
+from matchdesk.matching.scoring import feasible, score_parts
 from matchdesk.matching.synthetic import synthetic_problem
 
 THIN = SolverOptions(exhaustive_limit=0, window=1, keep=1)
@@ -63,3 +77,79 @@ def test_a_pricing_budget_of_zero_falls_back_to_the_fitted_bound() -> None:
     result = solve(synthetic_problem(300, 4, blocks=20, recent=20), options=options)
     assert not result.statistics.bound_priced
     assert max_weight(300, 4) <= result.statistics.upper_bound
+
+
+def test_the_first_round_joins_exactly_the_violated_pairs() -> None:
+    # Round 0 of the pricing, run before the matching: the pairs the candidate graph's
+    # LP duals leave violated join the candidates, scored exactly, each once, all
+    # feasible, in score order; the round's values cover every feasible pair already.
+    prep = prepare(synthetic_problem(300, 4, blocks=20, recent=20))
+    cands = window_candidates(prep, 2, 3)
+    n = prep.n
+    pricing = _Pricing(prep)
+    columns = first_columns(prep, cands, 1 << 40, pricing)
+    joined = columns.cands
+    keys = joined.a * n + joined.b
+    old = cands.a * n + cands.b
+    assert np.unique(keys).size == keys.size
+    assert np.all(joined.a < joined.b)
+    assert np.isin(old, keys).all()
+    new = ~np.isin(keys, old)
+    assert new.sum() >= 10  # thin candidates: pairs the LP wants were pruned (25 here)
+    assert feasible(prep, joined.a[new], joined.b[new]).all()
+    assert np.allclose(score_parts(prep, joined.a, joined.b).total, joined.score)
+    y = candidate_duals(n, cands.a, cands.b, cands.score)
+    violated = joined.score[new] > y[joined.a[new]] + y[joined.b[new]]
+    assert violated.all()
+    priced = pricing.price(y, 1 << 40, 6 * n)
+    assert priced.i.size >= new.sum()  # a pair in several buckets is found in each
+    assert np.all(np.diff(joined.score) <= 2.0**-26)  # best first (the search's order)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, joined.a, joined.score)
+    np.maximum.at(best, joined.b, joined.score)
+    assert np.all(joined.best_checked >= best)
+    i, _, _ = uncovered(prep, columns.values)
+    assert i.size == 0
+
+
+@pytest.mark.parametrize("work", [0, 50, 5000])
+def test_an_auction_cut_short_still_covers_every_edge(work: int) -> None:
+    prep = prepare(synthetic_problem(300, 4, blocks=20, recent=20))
+    cands = window_candidates(prep, 2, 3)
+    y, spent = limited_duals(prep.n, cands.a, cands.b, cands.score, work=work)
+    full, _ = limited_duals(prep.n, cands.a, cands.b, cands.score)
+    assert np.all(y >= 0)
+    assert np.all(y[cands.a] + y[cands.b] >= cands.score)
+    assert spent > work  # cut: each component's auction stopped past its work
+    assert y.sum() > full.sum()
+
+
+def test_the_time_limit_stops_the_rounds_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The engine's clock stands still except in the certificate's second LP (round 1 of
+    # the first shard, after its matching), which takes "100 s": no later round starts
+    # (nor the other shards), the status says the time limit cut work short, and the
+    # bound is still valid.
+    now = [0.0]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    calls = [0]
+    lp = certificate.limited_duals
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 2:
+            now[0] += 100.0
+        return lp(*args, **kwargs)
+
+    monkeypatch.setattr(certificate, "limited_duals", slow)
+    problem = synthetic_problem(300, 4, blocks=20, recent=20)
+    limited = solve(problem, time_limit=50.0, options=NARROW)
+    cut = calls[0]
+    calls[0] = -(1 << 30)  # no more "slow" LPs
+    free = solve(problem, options=NARROW)
+    assert limited.status is Status.TIME_LIMIT
+    assert free.status is Status.FEASIBLE
+    assert cut == 3  # round 0, round 1 and its cover's LP; round 2 never started
+    assert 0 < limited.statistics.matched <= free.statistics.matched
+    optimum = max_weight(300, 4)
+    assert optimum <= limited.statistics.upper_bound + 1e-9
+    assert optimum <= free.statistics.upper_bound + 1e-9

@@ -93,19 +93,32 @@ def auction(n: int, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor:
     rows to columns (row i: columns col[ptr[i]:ptr[i+1]], integer profits gain[...],
     a perfect assignment must exist): each row's best value against the final prices,
     the prices and the assignment (u, p, sigma), within n * eps_final of optimal."""
-    return auction_from(np.zeros(n, dtype=np.int64), ptr, col, gain, eps0, eps1, factor)
+    u, p, sigma, _ = auction_from(
+        np.zeros(n, dtype=np.int64), ptr, col, gain, eps0, eps1, factor, NO_LIMIT
+    )
+    return u, p, sigma
+
+
+NO_LIMIT = 1 << 62
 
 
 @njit(cache=True)
-def auction_from(p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor: int) -> Any:
+def auction_from(
+    p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor: int, limit: int
+) -> Any:
     """`auction` from the column prices p (updated in place; n = p.size): every phase
     starts with no column owned, so any start is valid, and one near the final prices
-    (a related problem's) needs few bids."""
+    (a related problem's) needs few bids. `limit` caps the work (row entries scanned by
+    the bids): past it the auction stops where it is, the prices as they are and the
+    assignment partial (sigma -1 where a row owns no column); the last value returned
+    is the work spent (above `limit` when it was cut). u is each row's best value
+    against the final prices in every case."""
     n = p.size
     owner = np.full(n, -1, dtype=np.int64)
     queue = np.empty(n, dtype=np.int64)
     none = -(1 << 62)
     eps = eps0
+    work = 0
     while True:
         for j in range(n):
             owner[j] = -1
@@ -113,12 +126,15 @@ def auction_from(p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, fa
         head = 0
         count = n
         while count > 0:
+            if work > limit:
+                break
             i = queue[head]
             head = (head + 1) % n
             count -= 1
             best = none
             second = none
             bj = -1
+            work += ptr[i + 1] - ptr[i]
             for e in range(ptr[i], ptr[i + 1]):
                 v = gain[e] - p[col[e]]
                 if v > best:
@@ -133,11 +149,11 @@ def auction_from(p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, fa
             if prev >= 0:
                 queue[(head + count) % n] = prev
                 count += 1
-        if eps <= eps1:
+        if eps <= eps1 or work > limit:
             break
         eps = max(eps1, eps // factor)
     u = np.empty(n, dtype=np.int64)
-    sigma = np.empty(n, dtype=np.int64)
+    sigma = np.full(n, -1, dtype=np.int64)
     for i in range(n):
         best = none
         for e in range(ptr[i], ptr[i + 1]):
@@ -146,8 +162,9 @@ def auction_from(p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, fa
                 best = v
         u[i] = best
     for j in range(n):
-        sigma[owner[j]] = j
-    return u, p, sigma
+        if owner[j] >= 0:
+            sigma[owner[j]] = j
+    return u, p, sigma, work
 
 
 @njit(cache=True)

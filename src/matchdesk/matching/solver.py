@@ -317,20 +317,31 @@ def _solve_shard_threaded(
     else:
         cands = window_candidates(shard, options.window, options.keep)
     found = clock.now()
+    # A shard that gets the priced bound is priced once before the matching: the pairs
+    # its duals leave violated join the candidates (certificate.first_columns).
+    pricing, columns = _first_columns(shard, cands, exhaustive, options, deadline)
+    if columns is not None:
+        cands = columns.cands
+    priced_first = clock.now()
     mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
     done = clock.now()
     all_exact = exact_done == components
     proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
     checked = clock.now()
-    bound, priced = _shard_bound(shard, cands, exhaustive, options, deadline)
+    bound, priced = _shard_bound(shard, cands, exhaustive, options, deadline, pricing, columns)
     bounded = clock.now()
     return _ShardOutcome(
         cands,
         mate,
         components,
         exact_done,
-        timed_out or not proved,
-        (found - started, done - found, checked - done, bounded - checked),
+        timed_out or not proved or bounded >= deadline,
+        (
+            found - started,
+            done - priced_first,
+            checked - done,
+            bounded - checked + priced_first - found,
+        ),
         proved,
         added,
         False,
@@ -395,42 +406,74 @@ def _exact_shard(shard: PoolArrays, listed: Listed, started: float, found: float
     )
 
 
+def _first_columns(
+    shard: PoolArrays,
+    cands: Candidates,
+    exhaustive: bool,
+    options: SolverOptions,
+    deadline: float,
+) -> tuple[Any, Any]:
+    """The shard's bucket systems (certificate._Pricing, None for an exhaustive shard or
+    without budget) and, for a shard that gets the priced bound (its buckets hold more
+    than odd_duals.EXACT_VISITS pairs), the first round of its pricing
+    (certificate.first_columns), else None."""
+    budget = min(options.certificate_work, _work_left(deadline))
+    if exhaustive or cands.a.size == 0 or budget <= 0:
+        return None, None
+    from matchdesk.matching.certificate import _Pricing, first_columns  # numba
+    from matchdesk.matching.odd_duals import EXACT_VISITS
+
+    pricing = _Pricing(shard)  # the bucket systems, built once for all
+    if pricing.pair_visits() <= min(EXACT_VISITS, budget):
+        return pricing, None
+    return pricing, first_columns(shard, cands, budget, pricing, lambda: _work_left(deadline))
+
+
 def _shard_bound(
     shard: PoolArrays,
     cands: Candidates,
     exhaustive: bool,
     options: SolverOptions,
     deadline: float,
+    pricing: Any = None,
+    columns: Any = None,
 ) -> tuple[float, bool]:
     """An upper bound on the weight of any matching of the shard's full feasible graph
     (its scores), and whether it is a certificate of odd_duals.py or certificate.py
     (False: the fitted bound of bounds.py, when the pricing's work budget or the time
     ran out). A shard whose feasible graph is small (its buckets hold at most
     odd_duals.EXACT_VISITS pairs, within the budget) gets the odd-set duals of that
-    whole graph (its exact optimum); bigger ones the priced LP bound."""
+    whole graph (its exact optimum); bigger ones the priced LP bound, continuing from
+    `columns` (`_first_columns`, whose candidates `cands` are) when given."""
     budget = min(options.certificate_work, _work_left(deadline))
     if cands.a.size == 0:  # no feasible pair (a lonely creator's buckets were scanned)
         return 0.0, True
-    if budget <= 0:
-        return fitted_bound(cands, 0.0), False
+    fitted = fitted_bound(cands, 0.0)
+    if columns is None and budget <= 0:
+        return fitted, False
     from matchdesk.matching.certificate import _Pricing, candidate_duals, shard_bound  # numba
     from matchdesk.matching.odd_duals import EXACT_VISITS, exact_bound, exact_shard_bound
 
-    fitted = fitted_bound(cands, 0.0)
     limit = min(EXACT_VISITS, budget)
-    pricing = None
-    whole: float | None  # a bound from the whole feasible graph, listed
+    whole: float | None = None  # a bound from the whole feasible graph, listed
     if exhaustive:  # the candidates are every feasible pair: their duals cover all
         if cands.a.size <= limit:
             whole = exact_bound(shard.n, cands.a, cands.b, cands.score)
         else:
             whole = float(candidate_duals(shard.n, cands.a, cands.b, cands.score).sum())
-    else:
-        pricing = _Pricing(shard)  # the bucket systems, built once for both
+    elif columns is None:
+        pricing = pricing or _Pricing(shard)  # the bucket systems, built once for both
         whole = exact_shard_bound(shard, limit, pricing)
     if whole is not None:
         return min(whole, fitted), True
-    priced, _ = shard_bound(shard, cands, budget, pricing=pricing)  # valid however it ends
+    priced, _ = shard_bound(  # valid however it ends
+        shard,
+        cands,
+        budget,
+        pricing=pricing,
+        columns=columns,
+        work_left=lambda: _work_left(deadline),
+    )
     return min(priced, fitted), True  # both are valid: the lower one
 
 
