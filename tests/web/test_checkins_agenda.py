@@ -86,7 +86,12 @@ def test_open_write_an_action_item_and_mark_held(md: Matchdesk, client_as: Clien
     assert '<span class="badge held">held</span>' in history.text
 
 
-def test_working_hours_and_the_private_calendar_feed(md: Matchdesk, client_as: Client) -> None:
+def test_working_hours_and_the_private_calendar_feed(
+    md: Matchdesk, client_as: Client, hold_clock: Callable[[datetime], datetime]
+) -> None:
+    # The program's clock held before the check-in: the feed reaches 30 days back from
+    # now, and on the real clock a check-in of 8 January 2030 left it on 7 February 2030.
+    hold_clock(datetime(2026, 12, 9, 20, 10, tzinfo=UTC))
     checkin_id = _checkin(md, datetime(2030, 1, 8, 9, tzinfo=UTC))
     manager = client_as("manager")
     page = manager.get("/checkins/me/hours")
