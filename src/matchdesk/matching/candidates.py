@@ -250,6 +250,8 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     compiled pass (windows.py); an edge kept by either end is a candidate.
     """
     from matchdesk.matching.windows import (  # numba
+        gathered_bits,
+        group_entries,
         kept_lists,
         merge_lists,
         union_edges,
@@ -297,15 +299,13 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         renumber = np.empty(n, dtype=np.int64)
         renumber[perm] = np.arange(n)
         moved = renumber[creator]
-        entry_of = np.argsort(moved, kind="stable")
-        entry_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(moved, minlength=n), out=entry_ptr[1:])
+        entry_ptr, place_of, other_place_of = group_entries(moved, n, position, o, o == 1)
         sorted_place = place[o] << 32  # bucket rank << 32 | creator: one read for both
         sorted_place |= moved[sorted_entry[o]]
         del moved
         if o == 0:
             other: tuple[Any, ...] = (
-                np.zeros(0, dtype=position.dtype),
+                other_place_of,
                 np.zeros(0, dtype=np.int64),
                 np.zeros(0, dtype=np.int64),
                 np.zeros(0),
@@ -313,18 +313,18 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         else:
             to_other = renumbers[0][perm]
             reach = window_reach(walks_args[0][3], window, prep.log_revenue[perms[0]])
-            other = (position[0, entry_of], walks_args[0][3], to_other, reach[to_other])
+            other = (other_place_of, walks_args[0][3], to_other, reach[to_other])
         perms.append(perm)
         renumbers.append(renumber)
         walks_args.append(
             (
                 perm,
                 entry_ptr,
-                position[o, entry_of],
+                place_of,
                 sorted_place,
                 window,
                 keep,
-                np.concatenate([prep.starts[:, perm], prep.evening[:, perm]]).T.copy(),
+                gathered_bits(prep.starts, prep.evening, perm),
                 prep.tier[perm].astype(np.int64),
                 rules.max_tier_distance > 0,
                 rules.max_tier_distance,
@@ -338,7 +338,6 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
                 *other,
             )
         )
-        del entry_of
     # For the lonely creators' bucket scan.
     first_order = sorted_entry[0].astype(index_dtype(creator.size))
     del sorted_entry, place, position, renumbers

@@ -261,6 +261,43 @@ def window_reach(sorted_place: Any, window: int, value: Any) -> Any:
 
 
 @njit(cache=True, nogil=True)
+def group_entries(moved: Any, n: int, position: Any, o: int, other: bool) -> tuple[Any, Any, Any]:
+    """The entries grouped by creator (moved[e]: entry e's creator), in entry order within
+    each (a counting sort): entry_ptr (creator x's entries are entry_ptr[x]:entry_ptr[x+1])
+    and each entry's place in order o (position[o]) and, when `other`, in order 0."""
+    size = moved.size
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(size):
+        ptr[moved[e] + 1] += 1
+    for x in range(n):
+        ptr[x + 1] += ptr[x]
+    fill = ptr[:-1].copy()
+    place_of = np.empty(size, dtype=position.dtype)
+    other_of = np.empty(size if other else 0, dtype=position.dtype)
+    for e in range(size):
+        x = moved[e]
+        t = fill[x]
+        fill[x] = t + 1
+        place_of[t] = position[o, e]
+        if other:
+            other_of[t] = position[0, e]
+    return ptr, place_of, other_of
+
+
+@njit(cache=True, nogil=True)
+def gathered_bits(starts: Any, evening: Any, perm: Any) -> Any:
+    """Row x: the start words, then the evening words, of creator perm[x]."""
+    words = starts.shape[0]
+    out = np.empty((perm.size, 2 * words), dtype=np.uint64)
+    for x in range(perm.size):
+        c = perm[x]
+        for k in range(words):
+            out[x, k] = starts[k, c]
+            out[x, words + k] = evening[k, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def unpack_order(
     packed: Any,
     q_bits: int,
@@ -419,6 +456,9 @@ def compile_ahead() -> None:
         np.zeros(2),
     )
     window_reach(np.arange(2), 1, np.zeros(2))
+    for other in (False, True):
+        group_entries(np.arange(2), 2, np.zeros((2, 2), dtype=np.int32), 1, other)
+    gathered_bits(np.ones((1, 2), dtype=np.uint64), np.ones((1, 2), dtype=np.uint64), z)
     merge_lists(top_y, top_s, top_y, top_s, np.arange(2))
     rows = np.zeros((2, 2), dtype=np.int32), np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2))
     unpack_order(np.arange(2), 1, 1, 1.0, 1, rows[0][0], rows[1][0], rows[2][0])
