@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matchdesk.matching.problem import MatchProblem, Rules, Weights
-from matchdesk.matching.scatter import scatter_or
+from matchdesk.matching.scatter import or_ranges, range_keys
 from matchdesk.matching.sorting import unique_inverse, unique_sorted
 
 IntArray = npt.NDArray[np.int64]
@@ -107,18 +107,6 @@ def _evening_pattern(
     )
 
 
-def _range_words(lo: IntArray, hi: IntArray, word: int) -> WordArray:
-    """Bits lo..hi (inclusive) of each interval that fall in 64-bit word `word`."""
-    first = np.clip(lo - 64 * word, 0, 64).astype(np.uint64)
-    last = np.clip(hi + 1 - 64 * word, 0, 64).astype(np.uint64)
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
-    # (1 << k) - 1 for k in 0..64, written so that k = 64 does not overflow the shift.
-    upto_last = np.where(last >= 64, ones, (np.uint64(1) << np.minimum(last, 63)) - np.uint64(1))
-    upto_first = np.where(first >= 64, ones, (np.uint64(1) << np.minimum(first, 63)) - np.uint64(1))
-    result: WordArray = np.bitwise_and(upto_last, np.invert(upto_first)).astype(np.uint64)
-    return result
-
-
 def _evening_words(problem: MatchProblem, grid: int, words: int) -> tuple[WordArray, IntArray]:
     """Evening patterns as words, one per distinct offset history, and each creator's."""
     table = problem.creators
@@ -166,24 +154,18 @@ def prepare(problem: MatchProblem) -> Prepared:
     hi = np.minimum(grid - 1, (table.avail_end - duration - offset) // step)
     owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(table.avail_ptr))
     valid = lo <= hi
-    lo, hi, owner = lo[valid], hi[valid], owner[valid]
+    lo, hi, owner = lo[valid].astype(np.int64), hi[valid].astype(np.int64), owner[valid]
 
     starts = np.zeros((words, n), dtype=np.uint64)
-    for k in range(words):
-        scatter_or(starts[k], owner, _range_words(lo, hi, k))
+    or_ranges(starts, owner, lo, hi)
     patterns, sig_of = _evening_words(problem, grid, words)
     evening = starts & patterns[:, sig_of]
     has_start = np.zeros(n, dtype=np.bool_)
     has_start[owner] = True
 
     # (creator, cell) memberships: every 3-hour cell an interval can start in.
-    first_cell, last_cell = lo // cell_size, hi // cell_size
-    count = last_cell - first_cell + 1
-    cell = np.repeat(first_cell, count) + (
-        np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    )
     cells = max(1, -(-grid // cell_size))
-    membership = unique_sorted(np.repeat(owner, count) * cells + cell)
+    membership = range_keys(owner, lo // cell_size, hi // cell_size, cells)
 
     vocab = max(1, len(table.vocabulary))
     lwords = -(-vocab // 64)
