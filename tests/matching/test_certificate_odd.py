@@ -84,14 +84,15 @@ def test_the_blossom_duals_are_optimal_and_cover_every_edge(seed: int) -> None:
     assert bad[0].size == 0
 
 
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 @pytest.mark.parametrize("seed", range(40))
-def test_the_cardinality_run_bounds_every_largest_matching(seed: int) -> None:
-    # With the cardinality shift: the mates are blossom_mates', of rustworkx's maximum
-    # cardinality and weight; the duals cover w + shift on every edge; the bound is that
-    # optimum exactly and the duals prove the cardinality.
+def test_the_cardinality_run_bounds_every_largest_matching(seed: int, warm: bool) -> None:
+    # With the cardinality shift: the mates are blossom_mates' (started the same way),
+    # of rustworkx's maximum cardinality and weight; the duals cover w + shift on every
+    # edge; the bound is that optimum exactly and the duals prove the cardinality.
     n, a, b, w = random_graph(seed)
-    duals = blossom_duals(n, a, b, w, max_cardinality=True)
-    assert np.array_equal(duals.mates, blossom_mates(n, a, b, w, warm=True))
+    duals = blossom_duals(n, a, b, w, max_cardinality=True, warm=warm)
+    assert np.array_equal(duals.mates, blossom_mates(n, a, b, w, warm=warm))
     pairs, optimum = rustworkx_optimum(n, a, b, w, max_cardinality=True)
     matched = duals.mates[a] == b
     assert int(matched.sum()) == pairs
@@ -126,12 +127,15 @@ def test_a_bound_at_the_shift_proves_nothing() -> None:
     assert cardinality_proved(duals._replace(shift=11))
 
 
-@pytest.mark.parametrize(("n", "seed"), [(150, 3), (300, 4), (500, 5)])
+@pytest.mark.parametrize(("n", "seed"), [(20, 1), (40, 2), (150, 3), (300, 4), (500, 5)])
 def test_one_exact_solve_gives_the_largest_optimum_and_its_bound(n: int, seed: int) -> None:
     problem = synthetic_problem(n, seed, blocks=20, recent=20)
     prep = prepare(problem)
     listed = list_pairs(prep, 1 << 40)
     assert listed is not None
+    # 20 and 40 creators: under COLD_BELOW pairs (the blossom started cold); the others
+    # above.
+    assert (listed.a.size < odd_duals.COLD_BELOW) == (n <= 40)
     solved = exact_solve(listed)
     matched, optimum = best_largest(problem)
     mate = solved.mate
