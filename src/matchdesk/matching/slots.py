@@ -90,9 +90,8 @@ def _give_out(
 def choose_starts(prep: Prepared, a: IntArray, b: IntArray, seed: int) -> IntArray:
     """Grid index of the start of each pair (a[i], b[i]); every pair must share a start."""
     p = a.size
-    result = np.zeros(p, dtype=np.int64)
     if p == 0:
-        return result
+        return np.zeros(0, dtype=np.int64)
     hour = (prep.start_minute(np.arange(prep.grid)) // 60).astype(np.int64)
     hours = int(hour.max()) + 1
     tiebreak = np.random.default_rng(seed).random(prep.grid)
@@ -101,5 +100,5 @@ def choose_starts(prep: Prepared, a: IntArray, b: IntArray, seed: int) -> IntArr
     chosen, counts = _chosen(prep.starts, prep.evening, a, b)
     chunk = max(1, -(-p // ROUNDS)) if p > ROUNDS else 1
     order = np.lexsort((np.minimum(a, b) * prep.n + np.maximum(a, b), counts))
-    result = _give_out(chosen, order, chunk, hour, tiebreak, hours, prep.grid)
-    return result
+    picked: IntArray = _give_out(chosen, order, chunk, hour, tiebreak, hours, prep.grid)
+    return picked
