@@ -300,7 +300,8 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
         renumber[perm] = np.arange(n)
         moved = renumber[creator]
         entry_ptr, place_of, other_place_of = group_entries(moved, n, position, o, o == 1)
-        sorted_place = place[o] << 32  # bucket rank << 32 | creator: one read for both
+        sorted_place = place[o]  # in place: bucket rank << 32 | creator, one read for both
+        sorted_place <<= 32
         sorted_place |= moved[sorted_entry[o]]
         del moved
         if o == 0:
@@ -339,10 +340,12 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
             )
         )
     # For the lonely creators' bucket scan.
-    first_order = sorted_entry[0].astype(index_dtype(creator.size))
-    del sorted_entry, place, position, renumbers
+    # The revenue order's places (bucket rank << 32 | creator there) serve the lonely
+    # creators' bucket scan below: the entries themselves can go.
+    rev_place, rev_ptr = walks_args[0][3], walks_args[0][1]
+    del sorted_entry, place, position, renumbers, creator, bucket
     # The two walks in two threads when two are allowed.
-    split = current_threads() > 1 and creator.size >= SPLIT_FROM
+    split = current_threads() > 1 and rev_place.size >= SPLIT_FROM
     if split:
         walks = thread_map(lambda args: kept_lists(n, 0, n, *args), walks_args)
     else:
@@ -352,19 +355,18 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
     degree = np.zeros(n, dtype=np.int64)
     best = np.full(n, -np.inf)
     checked = feasible_count = 0
-    for perm, (walk_y, walk_s, walk_degree, walk_best, walk_checked, walk_feasible) in zip(
-        perms, walks, strict=True
-    ):  # back to the pool's rows
+    for perm in perms:  # back to the pool's rows, one walk's lists alive at a time
+        walk_y, walk_s, walk_degree, walk_best, walk_checked, walk_feasible = walks.pop(0)
         back_y = np.empty_like(walk_y)
         back_y[perm] = np.where(walk_y >= 0, perm[np.maximum(walk_y, 0)], -1)
         back_s = np.empty_like(walk_s)
         back_s[perm] = walk_s
         lists.append((back_y, back_s))
         degree[perm] += walk_degree
-        np.maximum.at(best, perm, walk_best)
+        best[perm] = np.maximum(best[perm], walk_best)  # perm: a permutation
         checked += walk_checked
         feasible_count += walk_feasible
-    del walks
+        del walk_y, walk_s
     top_y, top_s = merge_lists(*lists[0], *lists[1], np.arange(n))
     del lists
 
@@ -373,18 +375,20 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
 
     # Creators left without any feasible candidate: check their whole buckets.
     lonely = np.zeros(n, dtype=np.bool_)
-    lonely[creator] = True
+    lonely[perms[0]] = rev_ptr[1:] > rev_ptr[:-1]  # the creators with an entry
     lonely &= degree == 0
     extra_a = extra_b = np.zeros(0, dtype=np.int64)
     extra_s = np.zeros(0)
     if np.any(lonely):
-        extra, extra_checked = _scan_buckets(prep, creator, bucket, first_order, lonely)
+        extra, extra_checked = _scan_buckets(
+            prep, perms[0][rev_place & 0xFFFFFFFF], rev_place >> 32, lonely
+        )
         checked += extra_checked
         extra = extra[feasible(prep, extra // n, extra % n)]
         extra_a, extra_b = extra // n, extra % n
         extra_s = scores(prep, extra_a, extra_b)
         bound[lonely] = -np.inf
-    del first_order
+    del rev_place, rev_ptr
     a, b, score = union_edges(n, top_y, top_s)
     del top_y, top_s
     if extra_s.size:
@@ -430,14 +434,11 @@ def window_candidates(prep: PoolArrays, window: int, keep: int) -> Candidates:
 
 
 def _scan_buckets(
-    prep: PoolArrays,
-    creator: IntArray,
-    bucket: IntArray,
-    order: IntArray,
-    lonely: npt.NDArray[np.bool_],
+    prep: PoolArrays, cs: IntArray, bs: IntArray, lonely: npt.NDArray[np.bool_]
 ) -> tuple[IntArray, int]:
-    """Pair keys of each lonely creator with every member of its buckets."""
-    bs, cs = bucket[order], creator[order]
+    """Pair keys of each lonely creator with every member of its buckets, from the
+    entries' creators `cs` in one order of the buckets and the ranks `bs` of their
+    buckets (ascending)."""
     starts = np.searchsorted(bs, bs, side="left")
     ends = np.searchsorted(bs, bs, side="right")
     mine = np.flatnonzero(lonely[cs])
