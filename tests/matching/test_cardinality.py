@@ -31,7 +31,7 @@ def test_the_reproducer_of_issue_14_matches_everyone() -> None:
 @pytest.mark.parametrize("n", [650, 1200])
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_families_reach_the_maximum_cardinality(family: str, n: int) -> None:
-    problem = narrow_pool(n, 13, **FAMILIES[family])  # type: ignore[arg-type]
+    problem = narrow_pool(n, 13, **FAMILIES[family])
     result = solve(problem)
     assert_valid(problem, result)
     assert result.statistics.matched == maximum_cardinality(problem)

@@ -31,7 +31,9 @@ def random_graph(n: int, degree: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return a[order], b[order], w[order]
 
 
-def weight_and_size(a: np.ndarray, b: np.ndarray, w: np.ndarray, mate: np.ndarray) -> tuple:
+def weight_and_size(
+    a: np.ndarray, b: np.ndarray, w: np.ndarray, mate: np.ndarray
+) -> tuple[int, float]:
     score = {(int(x), int(y)): float(s) for x, y, s in zip(a, b, w, strict=True)}
     pairs = [(i, int(mate[i])) for i in range(mate.size) if mate[i] > i]
     assert all(mate[j] == i for i, j in pairs)  # symmetric
