@@ -80,9 +80,10 @@ def rustworkx_matching(
 
 
 def compile_ahead() -> None:
-    """Compile the blossom matcher and its LP start (or load them from numba's on-disk
-    cache) on a small graph, cold and warm, so that the first real solve does not wait
-    for the compiler; the Makefile runs it after installing."""
+    """Compile the engine's numba functions (or load them from numba's on-disk cache):
+    the blossom matcher and its LP start on a small graph, cold and warm, then a small
+    pool solved on both paths, so that the first real solve does not wait for the
+    compiler; the Makefile runs it after installing, process workers at their start."""
     from matchdesk.matching.blossom import blossom_mates
     from matchdesk.matching.cardinality import augment_on_edges, augment_on_feasible, bucket_index
 
@@ -99,3 +100,15 @@ def compile_ahead() -> None:
     from matchdesk.matching.windows import compile_ahead as compile_windows
 
     compile_windows()
+    # Every other compiled function (listing, certificate, slots, scatter, relaxation)
+    # on the paths a real solve takes: a small pool solved listed, then by candidates
+    # with components too big to solve exactly.
+    from matchdesk.matching.solver import SolverOptions, solve
+    from matchdesk.matching.synthetic import synthetic_problem
+
+    solve(synthetic_problem(3000, seed=1, blocks=150, recent=150))  # listed and priced shards
+    from matchdesk.matching.lp import AUCTION_EPS, _cover_rows, auction
+
+    auction(4, *_cover_rows(4, a, b, w), *AUCTION_EPS)  # components above lp.AUCTION_FROM
+    small = synthetic_problem(300, seed=1, blocks=5, recent=5)
+    solve(small, options=SolverOptions(exhaustive_limit=0, exact_limit=50))
