@@ -260,17 +260,25 @@ def window_reach(sorted_place: Any, window: int, value: Any) -> Any:
     return reach
 
 
+@njit(cache=True, inline="always")
+def _group_starts(keys: Any, m: int, n: int) -> Any:
+    """A counting sort's group starts: ptr[x]:ptr[x + 1] is where key x's entries of
+    keys[:m] go (keys in 0..n-1)."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        ptr[keys[k] + 1] += 1
+    for x in range(n):
+        ptr[x + 1] += ptr[x]
+    return ptr
+
+
 @njit(cache=True, nogil=True)
 def group_entries(moved: Any, n: int, position: Any, o: int, other: bool) -> tuple[Any, Any, Any]:
     """The entries grouped by creator (moved[e]: entry e's creator), in entry order within
     each (a counting sort): entry_ptr (creator x's entries are entry_ptr[x]:entry_ptr[x+1])
     and each entry's place in order o (position[o]) and, when `other`, in order 0."""
     size = moved.size
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for e in range(size):
-        ptr[moved[e] + 1] += 1
-    for x in range(n):
-        ptr[x + 1] += ptr[x]
+    ptr = _group_starts(moved, size, n)
     fill = ptr[:-1].copy()
     place_of = np.empty(size, dtype=position.dtype)
     other_of = np.empty(size if other else 0, dtype=position.dtype)
@@ -399,11 +407,7 @@ def union_edges(n: int, top_y: Any, top_s: Any) -> tuple[Any, Any, Any]:
             es[m] = top_s[x, j]
             m += 1
     # Counting sort by a, then each a's group by b (insertion sort: groups are short).
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for k in range(m):
-        ptr[ea[k] + 1] += 1
-    for x in range(n):
-        ptr[x + 1] += ptr[x]
+    ptr = _group_starts(ea, m, n)
     fill = ptr[:-1].copy()
     oa = np.empty(m, dtype=np.int64)
     ob = np.empty(m, dtype=np.int64)
