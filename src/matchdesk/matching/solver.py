@@ -177,8 +177,10 @@ class SolverOptions:
     @classmethod
     def thorough(cls) -> SolverOptions:
         """The small-pool settings (keep 24, window 8, exact budget 1e9, repair hops 3)
-        for pools above mid_pool too (slower, a little higher); mid_pool_exact_limit
-        still applies there."""
+        for pools above mid_pool too (slower); mid_pool_exact_limit still applies there.
+        Since the pricing's violated pairs join the candidates (certificate.first_columns)
+        it is no longer higher: on the 100,000-creator demo pool 0.042% below the default
+        (38,983.96 against 39,000.31, 9.2 s against 6.3 s, 2026-12-07, load 1.3)."""
         return cls(mid_window=8, mid_keep=24, mid_exact_budget=1_000_000_000, mid_repair_hops=3)
 
 
