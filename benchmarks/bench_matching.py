@@ -6,10 +6,10 @@ For each pool size (demo creators, one weekly pool; see matching_pools.py) it pr
 side by side: the engine with its default options (executor "local", 2 threads), the
 same with executor "process" (shards in worker processes, the biggest in this one; peak
 memory counts the workers too) and "ray" (Ray tasks, when Ray is installed) from 100,000
-creators on, the "thorough" preset (SolverOptions.thorough(): twice
-the candidates and components of up to 20,000 creators solved exactly; a different
-setting, slower and a little higher), greedy (pairs by score, take each whose creators
-are both free) on the full feasible graph, rustworkx's exact
+creators on, the "thorough" preset (SolverOptions.thorough(): twice the candidates and
+components of up to 20,000 creators solved exactly; a different setting, slower; no
+longer higher since the pricing feeds the candidates), greedy (pairs by score, take each
+whose creators are both free) on the full feasible graph, rustworkx's exact
 `max_weight_matching(max_cardinality=True)` on the full feasible graph (the oracle), and
 networkx's `max_weight_matching` where they finish. Times are wall seconds from the
 problem in memory to the matching (the engine: to its `Result`); pool generation and the
