@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from matchdesk.matching import clock
 from matchdesk.matching.sorting import bits_for
@@ -83,6 +84,23 @@ class EdgeIndex:
             go_on = ~hit & (found >= 0)
             todo, s = todo[go_on], s[go_on]
         return out
+
+
+@njit(cache=True)
+def _best_scores(n: int, a: IntArray, b: IntArray, w: FloatArray) -> FloatArray:
+    """Each node's best edge score (0 when it has none or none above 0): what
+    `np.maximum.at` over both ends gives (NaN included), in one compiled pass instead of
+    two of its scattered updates (0.9 s at a million)."""
+    best = np.zeros(n)
+    for i in range(a.size):
+        v = w[i]
+        x = a[i]
+        if v > best[x] or v != v:
+            best[x] = v
+        x = b[i]
+        if v > best[x] or v != v:
+            best[x] = v
+    return best
 
 
 def _dominant(resources: list[IntArray], gain: FloatArray, size: int) -> npt.NDArray[np.bool_]:
@@ -224,9 +242,7 @@ def local_search(
 ) -> int:
     """Rounds of swap and 2-opt moves with positive gain; returns the rounds run."""
     tolerance = 1e-12
-    best = np.zeros(n)
-    np.maximum.at(best, a, w)
-    np.maximum.at(best, b, w)
+    best = _best_scores(n, a, b, w)
     rounds = 0
     while rounds < max_rounds and clock.now() < deadline:
         rounds += 1
