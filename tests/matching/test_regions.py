@@ -167,7 +167,7 @@ def test_options_name_a_bad_regret_and_offer_the_thorough_preset() -> None:
         SolverOptions(rounding_hops=-1)
     thorough = SolverOptions.thorough()
     assert (thorough.exact_limit, thorough.keep, thorough.window) == (20_000, 24, 8)
-    assert (thorough.mid_keep, thorough.mid_window) == (24, 8)  # above mid_pool too
+    assert (thorough.mid_keep, thorough.mid_window) == (24, 8)  # above small_pool too
     assert (SolverOptions().exact_limit, SolverOptions().keep) == (20_000, 24)
     assert (SolverOptions().mid_keep, SolverOptions().mid_window) == (12, 6)
 

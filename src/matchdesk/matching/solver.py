@@ -103,13 +103,18 @@ class SolverOptions:
     solved in this process, with the others) and 1 in their workers. The result does
     not depend on it.
 
-    Up to mid_pool matchable creators the defaults keep 24 candidates per creator from
-    windows of 8 and solve components of up to 20,000 creators exactly (99.995% of the
-    exact optimum on 3,000-creator demo pools, where keep 12 / window 6 gave 99.97 to
-    99.98% for about the same time); above it mid_window, mid_keep, mid_exact_budget,
-    mid_repair_hops and mid_pool_exact_limit replace window, keep, exact_budget,
-    repair_hops and exact_limit (when smaller). `SolverOptions.thorough()` keeps the
-    small-pool settings above mid_pool too.
+    Up to small_pool matchable creators the defaults keep 24 candidates per creator from
+    windows of 8; above it mid_window and mid_keep (keep 12 from windows of 6) replace
+    window and keep (when smaller). Up to mid_pool, components of up to 20,000 creators
+    are solved exactly; above it mid_exact_budget, mid_repair_hops and
+    mid_pool_exact_limit replace exact_budget, repair_hops and exact_limit (when
+    smaller). Measured 2026-12-07 (load 3-7, side by side, against rustworkx's exact
+    optimum): on 3,000-creator demo pools (about 2,700 matchable, seeds 0-3) keep 12 /
+    window 6 took 11-50% less time than 24 / 8 (most seeds 25-40%) for 99.996-99.9996%
+    of the optimum (24 / 8: 99.998-100%), the same cardinality; on 6,000 (seeds 0, 1)
+    34-49% less for 99.997-99.998% (99.999%); on 1,500 (about 1,330 matchable) it saved
+    about 10 ms but fell to 99.980% on seed 1 (24 / 8: 100%), hence small_pool.
+    `SolverOptions.thorough()` keeps the small-pool settings above both too.
     """
 
     exhaustive_limit: int = 600
@@ -123,6 +128,7 @@ class SolverOptions:
     repair_limit: int = 2000
     window: int = 8
     keep: int = 24
+    small_pool: int = 2000
     mid_pool: int = 20_000
     mid_pool_exact_limit: int = 5000
     mid_window: int = 6
@@ -143,6 +149,7 @@ class SolverOptions:
         for name in (
             "exhaustive_limit",
             "exact_limit",
+            "small_pool",
             "mid_pool",
             "mid_pool_exact_limit",
             "mid_window",
@@ -177,7 +184,8 @@ class SolverOptions:
     @classmethod
     def thorough(cls) -> SolverOptions:
         """The small-pool settings (keep 24, window 8, exact budget 1e9, repair hops 3)
-        for pools above mid_pool too (slower); mid_pool_exact_limit still applies there.
+        for pools above small_pool and mid_pool too (slower); mid_pool_exact_limit still
+        applies above mid_pool.
         Since the pricing's violated pairs join the candidates (certificate.first_columns)
         it is no longer higher: on the 100,000-creator demo pool 0.042% below the default
         (38,983.96 against 39,000.31, 9.2 s against 6.3 s, 2026-12-07, load 1.3)."""
@@ -784,12 +792,16 @@ def solve(
     exhaustive = matchable <= options.exhaustive_limit
     if exhaustive:  # every component exactly: the result is optimal
         options = replace(options, exact_limit=max(options.exact_limit, options.exhaustive_limit))
+    if not exhaustive and matchable > options.small_pool:
+        options = replace(
+            options,
+            window=min(options.window, options.mid_window),
+            keep=min(options.keep, options.mid_keep),
+        )
     if not exhaustive and matchable > options.mid_pool:
         options = replace(
             options,
             exact_limit=min(options.exact_limit, options.mid_pool_exact_limit),
-            window=min(options.window, options.mid_window),
-            keep=min(options.keep, options.mid_keep),
             exact_budget=min(options.exact_budget, options.mid_exact_budget),
             repair_hops=min(options.repair_hops, options.mid_repair_hops),
         )
