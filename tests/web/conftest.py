@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 
 from matchdesk.accounts.models import Operator
 from matchdesk.context import Matchdesk
@@ -150,7 +151,10 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Failure timeouts only (every wait ends on its event): a busy 2-core CI machine took
+    # more than 10 s to answer a sign-in and render the results page under load.
+    page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)
     yield page
     context.close()
 

@@ -203,7 +203,7 @@ def test_a_big_build_runs_as_a_job_with_a_progress_page(
     finished = jobs.run_inline(md, job_id, default_registry())
     assert finished.status == "done", finished.error
     round_id = finished.result["round_id"]  # type: ignore[index]
-    page.wait_for_url(f"{live_server}/rounds/{round_id}", timeout=15_000)
+    page.wait_for_url(f"{live_server}/rounds/{round_id}")
     with md.transaction() as session:
         round_ = session.get(Round, round_id)
         assert round_ is not None
