@@ -49,7 +49,8 @@ from sqlalchemy.orm import Session
 
 from matchdesk.results.models import LiveSession
 from matchdesk.results.records import OUTCOMES, SessionRecord
-from matchdesk.roster.models import Creator, utcnow
+from matchdesk.roster.models import Creator
+from matchdesk.rounds.period import program_today
 from matchdesk.tabular import Problems
 
 CREATED, UPDATED, UNCHANGED = 0, 1, 2
@@ -546,4 +547,5 @@ def _server_knows(session: Session, timezone: str) -> bool:
 
 
 def today_in(timezone: str) -> date:
-    return utcnow().astimezone(ZoneInfo(timezone)).date()
+    """Today's date on `timezone`'s calendar (the program's clock: rounds.period)."""
+    return program_today(timezone)

@@ -44,6 +44,7 @@ from matchdesk.portal.links import check_portal_csrf, creator_for_token, portal_
 from matchdesk.portal.problems import translate_problem, translate_problems
 from matchdesk.roster.models import Creator
 from matchdesk.roster.service import get_creator
+from matchdesk.rounds.period import program_today
 from matchdesk.web.addresses import served_settings
 from matchdesk.web.rendering import render
 from matchdesk.web.routes.portal import _PRIVATE_HEADERS as PRIVATE_HEADERS
@@ -363,7 +364,7 @@ def _agenda_page(
     problems: list[str] | None = None,
 ) -> Response:
     md = app_of(request)
-    today = clock.now().astimezone(ZoneInfo(md.program.program.timezone)).date()
+    today = program_today(md.program.program.timezone)
     with md.transaction() as session:
         seen = agenda(session, md.program, checkin_id, today)
     return render(
