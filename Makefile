@@ -78,12 +78,14 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 
 # Re-pin every dependency after a change to pyproject.toml (newest versions that fit it).
+# The widest set (bench) first; dev and run are pinned within it (-c), so a package in
+# two lock files has one version and `make bench` leaves the tests' versions in place.
 LOCK := $(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
-	$(LOCK) --upgrade -o requirements/run.lock pyproject.toml
-	$(LOCK) --upgrade --extra dev -o requirements/dev.lock pyproject.toml
 	$(LOCK) --upgrade --extra dev --extra bench -o requirements/bench.lock pyproject.toml
+	$(LOCK) --upgrade --extra dev -c requirements/bench.lock -o requirements/dev.lock pyproject.toml
+	$(LOCK) --upgrade -c requirements/bench.lock -o requirements/run.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

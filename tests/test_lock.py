@@ -43,3 +43,13 @@ def test_every_dependency_is_pinned_at_an_allowed_version(
         if not r.specifier.contains(pinned[canonicalize_name(r.name)], prereleases=True)
     ]
     assert outside == []
+
+
+def test_a_package_in_two_lock_files_has_one_version() -> None:
+    """`make bench` installs bench.lock over what `make test` installed (dev.lock), and
+    `make test` over `make run`'s: each narrower lock is the wider one's pins, less the
+    packages it does not need (filelock and pyrate-limiter once differed between dev and
+    bench, so the tests ran on other versions than a fresh `make test` installs)."""
+    run, dev, bench = pins("run.lock"), pins("dev.lock"), pins("bench.lock")
+    assert {n: (v, dev.get(n)) for n, v in run.items() if dev.get(n) != v} == {}
+    assert {n: (v, bench.get(n)) for n, v in dev.items() if bench.get(n) != v} == {}
