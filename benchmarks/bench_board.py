@@ -11,8 +11,9 @@ first page of a search and page 50 for comparison.
 
 Board actions are timed as the board makes them, through HTMX (`HX-Request`): lock and
 unlock (the answer is the row), unpair (the row), pair by hand (the matches' table),
-swap (the table), exclude and include a creator (plain forms: the answer is the 303 back
-to the board, not followed), a filter (a search's first page) and a page (page 50), each
+swap (the table; of two matches whose new pairs break no rule, so each swap is made),
+exclude and include a creator (plain forms: the answer is the 303 back to the board, not
+followed), a filter (a search's first page) and a page (page 50), each
 `--actions` times on the draft after one warm-up; then, on the published round, unpair
 a pair and rematch it (the rematch pairs the free creators again, under the same rules;
 those without a weekly window are left out). Publishing runs in-process
@@ -46,6 +47,7 @@ from databases import drop_schema, fresh_database, serving
 from matchdesk.accounts.service import create_operator
 from matchdesk.config import Settings
 from matchdesk.context import Matchdesk
+from matchdesk.matching.pairs import pair_violations
 from matchdesk.roster.demo import generate_creators
 from matchdesk.roster.models import Creator
 from matchdesk.roster.service import save_records
@@ -53,7 +55,8 @@ from matchdesk.rounds.board import Edit
 from matchdesk.rounds.lifecycle import publish
 from matchdesk.rounds.models import Match
 from matchdesk.rounds.period import next_start, program_today
-from matchdesk.rounds.service import build_round, get_round, list_rounds
+from matchdesk.rounds.pool import load_pool
+from matchdesk.rounds.service import aware, build_round, get_round, list_rounds, round_pool_ids
 
 TARGET_SECONDS = 1.0
 ACTION_TARGET_SECONDS = 0.3
@@ -164,6 +167,51 @@ class Board:
         md.close()
         return [(i, x, y) for i, x, y in rows]
 
+    def feasible_swaps(self, count: int, offset: int) -> list[tuple[str, str]]:
+        """Up to `count` swaps the board will make: (x, y) of two standing, unlocked,
+        disjoint matches x-px and y-py whose new pairs y-px and x-py break no hard rule
+        (matching.pairs.pair_violations on the round's pool, as the board checks them),
+        among 400 matches from `offset`. Two matches taken at random rarely swap (at
+        2,000 creators none of six did), and a refused swap is not the edit to time."""
+        matches = self.matches(400, offset=offset)
+        md = Matchdesk.build(Settings(database_url=self.url))
+        with md.transaction() as session:
+            round_ = get_round(session, self.round_id)
+            problem = load_pool(
+                session,
+                md.program,
+                cadence=round_.cadence,
+                creator_ids=round_pool_ids(session, self.round_id),
+                period_start=aware(round_.period_start),
+                period_end=aware(round_.period_end),
+            ).problem
+        md.close()
+        table, rules = problem.creators, problem.rules
+        row = {h: table.index_of(h) for _, a, b in matches for h in (a, b)}
+        languages = {h: set(table.languages_of(i)) for h, i in row.items()}
+
+        def may_pair(a: str, b: str) -> bool:
+            """The cheap rules first, then every rule (blocks and cool-downs are scans)."""
+            ia, ib = row[a], row[b]
+            if abs(int(table.tier[ia]) - int(table.tier[ib])) > rules.max_tier_distance:
+                return False
+            if rules.require_shared_language and not languages[a] & languages[b]:
+                return False
+            return bool(problem.shared_starts(ia, ib)) and not pair_violations(problem, a, b)
+
+        found: list[tuple[str, str]] = []
+        used: set[int] = set()
+        for i, (mx, x, px) in enumerate(matches):
+            for my, y, py in matches[i + 1 :]:
+                if len(found) == count:
+                    return found
+                if mx in used or my in used:
+                    continue
+                if may_pair(y, px) and may_pair(x, py):
+                    found.append((x, y))
+                    used |= {mx, my}
+        return found
+
     def post(self, path: str, **fields: str) -> tuple[float, httpx.Response]:
         data = {"csrf_token": self.csrf, "version": str(self.version), **fields}
         started = time.perf_counter()
@@ -212,13 +260,15 @@ def board_actions(board: Board, times: int) -> list[tuple[str, list[float]]]:
     out.append(("unpair", unpair[1:]))
     out.append(("pair by hand", pair[1:]))
     swap: list[float] = []
-    candidates = matches[times + 2 :]
     made = 0
-    for (_, x, _), (_, y, _) in zip(candidates[0::2], candidates[1::2], strict=False):
+    for x, y in board.feasible_swaps(times + 1, offset=0):
         elapsed, response = board.post("/swap", first=x, second=y)
         made += "HX-Reswap" not in response.headers  # a refused swap keeps the board
         swap.append(elapsed)
-    out.append((f"swap ({made} of {len(swap)} made)", swap[1:]))
+    if swap:  # the first one is the warm-up, when there are two or more
+        out.append((f"swap ({made} of {len(swap)} made)", swap[1:] or swap))
+    else:
+        print("  swap: no two of the 400 matches searched could swap; not timed")
     exclude, include = [], []
     for _, a, _ in board.matches(times + 1, offset=600):
         elapsed, _ = board.post("/exclude", handle=a)  # frees the partner: a bye each
