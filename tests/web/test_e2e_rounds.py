@@ -1,6 +1,6 @@
-"""A round end to end in a real browser: build from the page, lock, swap, publish, a creator
-declines through their link, rematch, and the messages in the outbox; then a big build
-that runs as a job with its progress page."""
+"""A round end to end in a real browser: build from the page, lock, swap, a refused swap
+shown on the board, undo, publish, a creator declines through their link, rematch, and the
+messages on the outbox page; then a big build that runs as a job with its progress page."""
 
 from __future__ import annotations
 
@@ -82,6 +82,10 @@ def outbox(md: Matchdesk, handle: str) -> list[tuple[str, str]]:
         ]
 
 
+def outbox_subjects(md: Matchdesk, handle: str) -> list[str]:
+    return [subject for _, subject in outbox(md, handle)]
+
+
 def test_build_review_publish_decline_rematch(
     page: Any, live_server: str, operators: dict[str, str], md: Matchdesk
 ) -> None:
@@ -130,6 +134,15 @@ def test_build_review_publish_decline_rematch(
     expect(page.locator("#audit tbody tr").first).to_contain_text("match swapped")
     screenshot(page, "round-board")
 
+    # Undo the last edit: the swap is taken back (the lock before it stays).
+    page.click("#undo")
+    expect(page.locator("#flash")).to_have_text(f"Undone: @{x} and @{y} swapped back.")
+    pairs = {frozenset((a, b)) for _, a, b, _ in standing_matches(md, round_id)}
+    assert {frozenset((x, px)), frozenset((y, py))} <= pairs
+    assert frozenset((x, py)) not in pairs
+    assert [m[3] for m in standing_matches(md, round_id) if m[0] == locked_id] == [True]
+    expect(page.locator("#audit tbody tr").first).to_contain_text("round undone")
+
     # Publish: every matched creator with an e-mail address is invited.
     page.click("#publish")
     expect(page.locator("#flash")).to_have_text(re.compile(r"Published: \d+ invitations queued\."))
@@ -176,6 +189,25 @@ def test_build_review_publish_decline_rematch(
     else:  # nobody free could meet them: their event is cancelled
         assert [k for k, _ in partner_mail] == ["match_invitation", "match_cancellation"]
     screenshot(page, "round-board-rematched")
+
+    # The outbox page: the decliner's two messages, newest first, queued (no worker runs
+    # here); a manager opens one and reads it as it goes out.
+    page.click("nav.main-nav >> text=Outbox")
+    page.fill("input[name=recipient]", emails[decliner])
+    page.click("button:has-text('Filter')")
+    page.wait_for_url(re.compile(r"/outbox\?.*recipient="))
+    rows = page.locator("#messages tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("td").nth(2)).to_have_text("match cancellation")
+    expect(rows.nth(1).locator("td").nth(2)).to_have_text("match invitation")
+    for i in range(2):
+        expect(rows.nth(i).locator("td").nth(1)).to_have_text(emails[decliner])
+        expect(rows.nth(i).locator(".badge")).to_have_text("queued")
+    rows.nth(1).locator("a").click()
+    expect(page.locator("h1")).to_have_text(outbox_subjects(md, decliner)[0])
+    expect(page.locator("#state .badge")).to_have_text("queued")
+    expect(page.locator("#body .message-body")).to_contain_text("/portal/")
+    screenshot(page, "outbox-after-rematch")
 
 
 def test_a_big_build_runs_as_a_job_with_a_progress_page(
