@@ -391,8 +391,12 @@ def test_pair_by_hand_and_its_refusal_naming_the_rule(md: Matchdesk, board: Boar
     board.edit(f"matches/{mid}/unpair")
     refused = board.post("pair", first=a, second="zoe")
     assert refused.status_code == 422
-    assert f"@{a} and @zoe cannot be paired" in refused.text
-    assert "<li>require_shared_language: the pair shares no language</li>" in refused.text
+    # Without JavaScript too, the rule in plain words (not its settings key), and the
+    # way back to the board (issue 13, defect 6).
+    plain = f"<p>@{a} and @zoe cannot be paired: these two share no language.</p>"
+    assert plain in refused.text
+    assert "require_shared_language" not in refused.text
+    assert f'<a href="/rounds/{board.round_id}">Back to the board</a>' in refused.text
     board.refresh()
     note = board.edit("pair", first=b, second=a)
     new = [m for m in pairs(md, board.round_id).items() if {m[1][0], m[1][1]} == {a, b}]

@@ -111,7 +111,8 @@ def _edited(
     version in `HX-Trigger` (static/board.js puts it in every form), and the tiles and
     the byes in place of the page's (htmx's <hx-partial>: an unpaired pair shows among
     the byes at once);
-    a refused edit changes nothing on the page but the note, in plain words."""
+    a refused edit changes nothing on the page but the note, in plain words (a plain
+    form's refusal is its error page, in the same words, with a link back to the board)."""
     md = app_of(request)
     htmx = _fragment(request)
     try:
@@ -167,7 +168,10 @@ def _edited(
             version = round_.version
     except MatchdeskError as exc:
         if not htmx:
-            raise
+            # Without JavaScript: the refusal's page says it in the same plain words and
+            # leads back to the board (the status stays the refusal's own).
+            back = (f"/rounds/{round_id}", "Back to the board")
+            raise type(exc)(in_plain_words(exc), links=[*exc.links, back]) from exc
         refused = render(request, "round_edit_answer.html", note=in_plain_words(exc), refused=True)
         refused.headers["HX-Reswap"] = "none"
         return refused
