@@ -124,3 +124,30 @@ def test_apply_two_of_three_in_chromium(
     assert page.locator("#proposals tbody tr").count() == 1
     assert page.inner_text("#proposals tbody tr td:nth-child(2)") == "cyd"
     assert _tiers(md) == {"amy": "A", "bob": "A", "cyd": "B", "dan": "A"}
+
+
+def _tier_tile(html: str) -> str:
+    found = re.search(r'<a class="tile[^"]*" id="attention-tiers"[^>]*>.*?</a>', html, re.S)
+    assert found is not None
+    return found.group(0)
+
+
+def test_the_dashboard_counts_the_moves_to_review_and_links_to_the_review(
+    md: Matchdesk, client_as: Client
+) -> None:
+    _three_proposed(md)
+    manager = client_as("manager")
+    assert _tier_tile(manager.get("/").text) == (
+        '<a class="tile warn" id="attention-tiers" href="/tiers/review">'
+        '<span class="figure">3</span><span>tier moves to review</span></a>'
+    )
+    token = csrf_of(manager.get("/tiers/review").text)
+    applied = manager.post("/tiers/review", data={"handle": ["amy", "cyd"], "csrf_token": token})
+    assert applied.status_code == 200
+    # The applied moves change the roster's version: the cached count follows at once.
+    assert '<span class="figure">1</span>' in _tier_tile(manager.get("/").text)
+    manager.post("/tiers/review", data={"handle": ["bob"], "csrf_token": token})
+    assert _tier_tile(manager.get("/").text) == (
+        '<a class="tile" id="attention-tiers" href="/tiers/review">'
+        '<span class="figure">0</span><span>tier moves to review</span></a>'
+    )

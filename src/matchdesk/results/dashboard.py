@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +11,7 @@ from matchdesk.program import Program
 from matchdesk.results import analytics
 from matchdesk.results.cache import ResultsCache, cached
 from matchdesk.results.staging import today_in
+from matchdesk.results.tier_review import count_proposals
 from matchdesk.roster.models import utcnow
 from matchdesk.roster.service import count_creators
 from matchdesk.roster.tiers import tier_counts
@@ -21,12 +20,11 @@ from matchdesk.roster.tiers import tier_counts
 @dataclass(frozen=True)
 class Attention:
     """Open rounds (unanswered invitations, declines, byes), creators gone dark, tier
-    moves to review (None when the tier review is not available) and past published or
-    confirmed matches with no result imported."""
+    moves to review and past published or confirmed matches with no result imported."""
 
     rounds: list[dict[str, Any]]
     dark: int
-    tier_moves: int | None
+    tier_moves: int
     missing_results: int
 
 
@@ -40,7 +38,7 @@ def attention(session: Session, program: Program, cache: ResultsCache | None = N
         ("dashboard", today),
         lambda: (
             analytics.gone_dark(session, today, limit=0)[0],
-            _tier_moves(session, program, today),
+            count_proposals(session, program, today),
         ),
     )
     return Attention(
@@ -59,14 +57,3 @@ def roster_counts(
     return cached(
         cache, session, ("roster counts",), lambda: (count_creators(session), tier_counts(session))
     )
-
-
-def _tier_moves(session: Session, program: Program, today: date) -> int | None:
-    try:
-        tier_review = importlib.import_module("matchdesk.results.tier_review")
-    except ImportError:  # the tier review has not landed
-        return None
-    review = getattr(tier_review, "review", None)
-    if review is None:
-        return None
-    return len(review(session, program, today))

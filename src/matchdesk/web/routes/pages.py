@@ -28,9 +28,6 @@ def dashboard(request: Request, principal: Principal = Depends(require("viewer")
     order = [t.name for t in md.program.tiers]
     tier_rows = [(t.name, t.cadence, tiers.get(t.name, 0)) for t in md.program.tiers]
     untiered = sum(n for name, n in tiers.items() if name not in order)
-    review_page = next(
-        (p for r in request.app.routes if "review" in (p := getattr(r, "path", ""))), None
-    )
     return render(
         request,
         "dashboard.html",
@@ -38,7 +35,6 @@ def dashboard(request: Request, principal: Principal = Depends(require("viewer")
         tier_rows=tier_rows,
         untiered=untiered,
         todo=todo,
-        review_page=review_page,
     )
 
 
