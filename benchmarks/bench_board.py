@@ -10,13 +10,13 @@ one warm-up request, then `--requests` timed ones in a row (median and max), wit
 first page of a search and page 50 for comparison.
 
 Board actions are timed as the board makes them, through HTMX (`HX-Request`): lock and
-unlock (the answer is the row), unpair (the row), pair by hand (the matches' table),
-swap (the table; of two matches whose new pairs break no rule, so each swap is made),
-exclude and include a creator (plain forms: the answer is the 303 back to the board, not
-followed), a filter (a search's first page) and a page (page 50), each
-`--actions` times on the draft after one warm-up; then, on the published round, unpair
-a pair and rematch it (the rematch pairs the free creators again, under the same rules;
-those without a weekly window are left out). Publishing runs in-process
+unlock (the answer is the row), unpair (the row), pair by hand (the matches' table), swap
+(the table; of two matches whose new pairs break no rule, so each swap is made), exclude
+and include a creator (the table), a filter (a search's first page) and a page (page 50),
+each `--actions` times on the draft after one warm-up; then, on the published round,
+unpair a pair and rematch it (the rematch pairs the free creators again, under the same
+rules; those without a weekly window are left out).
+Publishing runs in-process
 (`rounds.lifecycle.publish`: every invitation and its calendar file written to the
 outbox in one transaction) and reports its wall time, the
 process's CPU time (the machine is shared: the wall time counts the other processes'

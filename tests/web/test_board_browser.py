@@ -139,6 +139,22 @@ def test_the_board_edits_in_place_and_fits_the_screen(
     assert page.url == f"{live_server}/rounds/{round_id}"
     assert page.evaluate("window.__same_page") is True
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    # Exclude and include are made in place too; a refused include is a note.
+    page.fill("[aria-label='Creator to exclude or include']", str(a))
+    page.click("#exclude")
+    expect(page.locator("#board-note")).to_have_text(f"@{a} excluded from the round.")
+    expect(page.locator(f"#byes a[href='/creators/{a}']")).to_have_count(1)
+    page.fill("[aria-label='Creator to exclude or include']", str(b))
+    page.click("#include")
+    expect(page.locator("#board-note")).to_have_text(
+        f"Cannot include: @{b} is not excluded from the round."
+    )
+    page.fill("[aria-label='Creator to exclude or include']", str(a))
+    page.click("#include")
+    expect(page.locator("#board-note")).to_have_text(f"@{a} is back in the round.")
+    assert page.evaluate("window.__same_page") is True
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"round-board-{width}")
     assert errors == []  # the favicon is there; nothing fails in the console
 

@@ -739,3 +739,42 @@ def test_edits_through_htmx_answer_the_row_and_a_plain_refusal(md: Matchdesk, bo
     assert made.status_code == 200
     assert made.text.lstrip().startswith('<p class="count"><span id="match-total">1</span> match')
     assert "Paired by hand: match " in made.text
+
+
+def test_exclude_and_include_through_htmx_keep_the_board(md: Matchdesk, board: Board) -> None:
+    """Issue 13, defect 6: Exclude and Include were plain posts, so a refused one (a
+    creator who is not excluded) replaced the board with an error page."""
+    (_, a, b), *_ = standing(md, board.round_id)
+    htmx = {"HX-Request": "true"}
+
+    def post(action: str, handle: str) -> Any:
+        data = {"csrf_token": csrf_of(board.html), "version": board.version, "handle": handle}
+        return board.client.post(f"/rounds/{board.round_id}/{action}", data=data, headers=htmx)
+
+    excluded = post("exclude", a)
+    assert excluded.status_code == 200
+    assert excluded.text.lstrip().startswith('<p class="count"><span id="match-total">2</span>')
+    assert f'<a href="/creators/{a}">@{a}</a></td>' in excluded.text  # among the byes at once
+    assert (
+        '<p id="board-note" class="flash success" role="status" hx-swap-oob="true">'
+        f"@{a} excluded from the round.</p>"
+    ) in excluded.text
+    assert json.loads(excluded.headers["HX-Trigger"]) == {
+        "round-version": {"version": int(board.version) + 1}
+    }
+    assert byes(md, board.round_id)[a] == "excluded"
+    assert byes(md, board.round_id)[b] == "partner excluded"
+    board.refresh()
+    refused = post("include", b)
+    assert refused.status_code == 200
+    assert refused.headers["HX-Reswap"] == "none"
+    assert refused.text.strip() == (
+        '<p id="board-note" class="flash error" role="alert" hx-swap-oob="true">'
+        f"Cannot include: @{b} is not excluded from the round.</p>"
+    )
+    included = post("include", "@" + a)
+    assert (
+        '<p id="board-note" class="flash success" role="status" hx-swap-oob="true">'
+        f"@{a} is back in the round.</p>"
+    ) in included.text
+    assert byes(md, board.round_id)[a] == "waiting for re-optimise"

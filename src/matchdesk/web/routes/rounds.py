@@ -453,20 +453,18 @@ def round_exclude(
     round_id: RoundId,
     version: Version,
     handle: HandleField,
+    filters: BoardFilter = Depends(_board_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Leave a creator out of the round (their partner is freed)."""
     md = app_of(request)
-    with md.transaction() as session:
-        board.exclude(
-            session,
-            served_settings(request),
-            md.program,
-            round_id,
-            handle,
-            _edit(principal, version),
-        )
-    return _back(request, round_id, f"@{handle.strip().lstrip('@')} excluded from the round.")
+
+    def work(session: Session) -> str:
+        edit = _edit(principal, version)
+        board.exclude(session, served_settings(request), md.program, round_id, handle, edit)
+        return f"@{handle.strip().lstrip('@')} excluded from the round."
+
+    return _edited(request, round_id, work, filters=filters)
 
 
 @router.post("/rounds/{round_id}/include")
@@ -475,12 +473,16 @@ def round_include(
     round_id: RoundId,
     version: Version,
     handle: HandleField,
+    filters: BoardFilter = Depends(_board_filters),
     principal: Principal = Depends(require("manager")),
 ) -> Response:
     """Bring an excluded creator back (matched at the next re-optimise or rematch)."""
-    with app_of(request).transaction() as session:
+
+    def work(session: Session) -> str:
         board.include(session, round_id, handle, _edit(principal, version))
-    return _back(request, round_id, f"@{handle.strip().lstrip('@')} is back in the round.")
+        return f"@{handle.strip().lstrip('@')} is back in the round."
+
+    return _edited(request, round_id, work, filters=filters)
 
 
 @router.post("/rounds/{round_id}/reoptimise")
