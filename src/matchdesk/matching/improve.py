@@ -1,9 +1,9 @@
-"""Matching on big candidate graphs, vectorised: greedy, then augment, then 2-opt.
+"""Matching on big candidate graphs: greedy, then augment, then 2-opt.
 
-Greedy here is the "locally dominant edge" form: an edge is taken when it is the best
-remaining edge of both its ends. Repeating that until no edge is left gives exactly the
-sequential greedy matching (edges by descending score, ties by pair key), but each
-round is a few numpy passes over the remaining edges instead of a Python loop.
+Greedy is the sequential greedy matching (edges by descending score, ties by pair
+key), one compiled pass. The "locally dominant edge" rounds (an edge is taken when it
+is the best remaining edge of both its ends, repeated until no edge is left) give
+exactly the same matching; the improvement moves below are chosen that way.
 
 Improvement moves, each applied in rounds of non-conflicting moves chosen the same
 locally dominant way (a move wins when it is the best move of every pair it touches):
@@ -14,6 +14,8 @@ Cardinality moves run first; score moves never lower the count.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,14 +32,12 @@ class EdgeIndex:
     """Score lookup for arbitrary pairs of a candidate graph: an open-addressing hash table.
 
     Pair keys (`min * n + max`) are spread by Fibonacci hashing over a power-of-two table
-    at most half full, with linear probing; inserts and lookups run as rounds of
-    vectorised probes (about 1.5 per key), where a binary search over millions of sorted
-    keys costs some 20 cache misses per lookup. Keys are distinct (a candidate graph). A
-    slot holds the key and the edge's position (int32; the scores stay in `w`, which must
-    not change): 12 bytes a slot instead of a key and a copied score's 16.
+    at most half full, with linear probing; inserts and lookups are compiled loops (about
+    1.5 probes per key), where a binary search over millions of sorted keys costs some 20
+    cache misses per lookup. Keys are distinct (a candidate graph). A slot holds the key
+    and the edge's position (int32; the scores stay in `w`, which must not change): 12
+    bytes a slot instead of a key and a copied score's 16.
     """
-
-    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, n: int, a: IntArray, b: IntArray, w: FloatArray) -> None:
         self.n = n
@@ -47,43 +47,75 @@ class EdgeIndex:
         self.table = np.full(size, -1, dtype=np.int64)
         self.edge = np.zeros(size, dtype=np.int32 if a.size < 1 << 31 else np.int64)
         self.w = w if w.size else np.full(1, np.nan)  # a slot's position is read even when empty
-        keys = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
-        todo = np.arange(keys.size, dtype=np.int64)
-        slot = self._hash(keys)
-        while todo.size:
-            s = slot[todo]
-            empty = self.table[s] < 0
-            todo_e, s_e = todo[empty], s[empty]
-            self.table[s_e] = keys[todo_e]  # on a clash within the round, one key wins
-            won = self.table[s_e] == keys[todo_e]
-            self.edge[s_e[won]] = todo_e[won]
-            placed = np.zeros(todo.size, dtype=np.bool_)
-            placed[np.flatnonzero(empty)[won]] = True
-            todo = todo[~placed]
-            slot[todo] = (slot[todo] + 1) & self.mask
-
-    def _hash(self, keys: IntArray) -> IntArray:
-        mixed = keys.astype(np.uint64) * self._MULTIPLIER
-        out: IntArray = (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
-        return out
+        _insert(
+            n,
+            self.bits,
+            np.asarray(a, dtype=np.int64),
+            np.asarray(b, dtype=np.int64),
+            self.table,
+            self.edge,
+        )
 
     def lookup(self, x: IntArray, y: IntArray) -> FloatArray:
         """Score of each pair (x, y); NaN where the pair is not an edge."""
-        keys = np.minimum(x, y).astype(np.int64) * self.n + np.maximum(x, y)
-        slot = self._hash(keys)
-        found = self.table[slot]
-        hit = found == keys
-        out: FloatArray = np.where(hit, self.w[self.edge[slot]], np.nan)
-        todo = np.flatnonzero(~hit & (found >= 0))  # a clash: probe on
-        s = slot[todo]
-        while todo.size:
-            s = (s + 1) & self.mask
-            found = self.table[s]
-            hit = found == keys[todo]
-            out[todo[hit]] = self.w[self.edge[s[hit]]]
-            go_on = ~hit & (found >= 0)
-            todo, s = todo[go_on], s[go_on]
+        out: FloatArray = _lookup(
+            self.n,
+            self.bits,
+            self.table,
+            self.edge,
+            self.w,
+            np.asarray(x, dtype=np.int64),
+            np.asarray(y, dtype=np.int64),
+        )
         return out
+
+
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def _slot(key: int, bits: int) -> int:
+    """Fibonacci hash of a pair key: the top `bits` bits of key * 2^64 / phi."""
+    return np.int64((np.uint64(key) * _MULTIPLIER) >> np.uint64(64 - bits))  # type: ignore[return-value]
+
+
+@njit(cache=True)
+def _insert(n: int, bits: int, a: IntArray, b: IntArray, table: IntArray, edge: Any) -> None:
+    mask = (1 << bits) - 1
+    for i in range(a.size):
+        x, y = a[i], b[i]
+        key = min(x, y) * n + max(x, y)
+        s = _slot(key, bits)
+        while table[s] >= 0:
+            s = (s + 1) & mask
+        table[s] = key
+        edge[s] = i
+
+
+@njit(cache=True)
+def _find_slot(n: int, bits: int, table: IntArray, x: int, y: int) -> int:
+    """The slot of pair (x, y), -1 when it is not an edge."""
+    mask = (1 << bits) - 1
+    key = min(x, y) * n + max(x, y)
+    s = _slot(key, bits)
+    while True:
+        found = table[s]
+        if found == key:
+            return s
+        if found < 0:
+            return -1
+        s = (s + 1) & mask
+
+
+@njit(cache=True)
+def _lookup(
+    n: int, bits: int, table: IntArray, edge: Any, w: FloatArray, x: IntArray, y: IntArray
+) -> FloatArray:
+    out = np.empty(x.size)
+    for i in range(x.size):
+        s = _find_slot(n, bits, table, x[i], y[i])
+        out[i] = w[edge[s]] if s >= 0 else np.nan
+    return out
 
 
 @njit(cache=True)
@@ -120,21 +152,20 @@ def _dominant(resources: list[IntArray], gain: FloatArray, size: int) -> npt.NDA
 def greedy(n: int, a: IntArray, b: IntArray, mate: IntArray) -> None:
     """Extend `mate` (-1 = free) greedily with edges between free nodes, in place.
 
-    The edges must come in preference order (best first).
+    The edges must come in preference order (best first). One compiled pass in that
+    order: the sequential greedy, which the rounds of locally dominant edges (the
+    module docstring) give too.
     """
-    ea, eb = a, b
-    alive = (mate[ea] < 0) & (mate[eb] < 0)
-    ea, eb = ea[alive], eb[alive]
-    er = np.arange(ea.size, dtype=np.int64)
-    while ea.size:
-        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(best, ea, er)
-        np.minimum.at(best, eb, er)
-        dom = (best[ea] == er) & (best[eb] == er)
-        mate[ea[dom]] = eb[dom]
-        mate[eb[dom]] = ea[dom]
-        alive = (mate[ea] < 0) & (mate[eb] < 0)
-        ea, eb, er = ea[alive], eb[alive], er[alive]
+    _greedy(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), mate)
+
+
+@njit(cache=True)
+def _greedy(a: IntArray, b: IntArray, mate: IntArray) -> None:
+    for i in range(a.size):
+        x, y = a[i], b[i]
+        if mate[x] < 0 and mate[y] < 0:
+            mate[x] = y
+            mate[y] = x
 
 
 def _free_to_matched(
@@ -213,21 +244,91 @@ def _two_opt_moves(
     mate: IntArray,
     mate_w: FloatArray,
     best: FloatArray,
+    tolerance: float,
 ) -> tuple[list[IntArray], FloatArray, IntArray, IntArray, IntArray, IntArray]:
-    u, v = a, b
-    p, q = mate[u], mate[v]
-    sel = (p >= 0) & (q >= 0) & (p != v)
-    # w(p, q) is at most min(best[p], best[q]): skip the moves that cannot gain before
-    # paying for the lookup (a random access into millions of keys).
-    wuv = w[sel]
-    u, v, p, q = u[sel], v[sel], p[sel], q[sel]
-    hope = wuv + np.minimum(best[p], best[q]) - mate_w[u] - mate_w[v] > 1e-12
-    u, v, p, q, wuv = u[hope], v[hope], p[hope], q[hope], wuv[hope]
-    wpq = index.lookup(p, q)
-    ok = ~np.isnan(wpq)
-    u, v, p, q, wuv, wpq = u[ok], v[ok], p[ok], q[ok], wuv[ok], wpq[ok]
-    gain = wuv + wpq - mate_w[u] - mate_w[v]
+    """The 2-opt moves gaining more than `tolerance` (u = p, v = q become u = v, p = q
+    for a non-matching edge u - v between matched creators and an edge p - q), in edge
+    order: the resources each move touches, the gains and u, v, p, q."""
+    u, v, p, q, gain = _two_opt_scan(
+        index.n,
+        index.bits,
+        index.table,
+        index.edge,
+        index.w,
+        a,
+        b,
+        w,
+        mate,
+        mate_w,
+        best,
+        tolerance,
+    )
     return [np.minimum(u, p), np.minimum(v, q)], gain, u, v, p, q
+
+
+@njit(cache=True)
+def _two_opt_scan(
+    n: int,
+    bits: int,
+    table: IntArray,
+    edge: Any,
+    ew: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    w: FloatArray,
+    mate: IntArray,
+    mate_w: FloatArray,
+    best: FloatArray,
+    tolerance: float,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
+    """One pass over the edges for `_two_opt_moves`. w(p, q) is at most min(best[p],
+    best[q]): the moves that cannot gain are skipped before paying for the lookup (a
+    random access into millions of keys)."""
+    cap = 1024
+    out_u = np.empty(cap, dtype=np.int64)
+    out_v = np.empty(cap, dtype=np.int64)
+    out_p = np.empty(cap, dtype=np.int64)
+    out_q = np.empty(cap, dtype=np.int64)
+    out_g = np.empty(cap)
+    k = 0
+    for i in range(a.size):
+        u, v = a[i], b[i]
+        p, q = mate[u], mate[v]
+        if p < 0 or q < 0 or p == v:
+            continue
+        wuv = w[i]
+        bp, bq = best[p], best[q]
+        low = bp if bp <= bq or bp != bp else bq  # as np.minimum: NaN wins
+        if not wuv + low - mate_w[u] - mate_w[v] > 1e-12:
+            continue
+        s = _find_slot(n, bits, table, p, q)
+        if s < 0:
+            continue
+        wpq = ew[edge[s]]
+        if wpq != wpq:
+            continue
+        gain = wuv + wpq - mate_w[u] - mate_w[v]
+        if not gain > tolerance:
+            continue
+        if k == cap:
+            cap *= 2
+            out_u = _grown(out_u, cap)
+            out_v = _grown(out_v, cap)
+            out_p = _grown(out_p, cap)
+            out_q = _grown(out_q, cap)
+            bigger = np.empty(cap)
+            bigger[:k] = out_g[:k]
+            out_g = bigger
+        out_u[k], out_v[k], out_p[k], out_q[k], out_g[k] = u, v, p, q, gain
+        k += 1
+    return out_u[:k], out_v[:k], out_p[:k], out_q[:k], out_g[:k]
+
+
+@njit(cache=True)
+def _grown(x: IntArray, cap: int) -> IntArray:
+    bigger = np.empty(cap, dtype=np.int64)
+    bigger[: x.size] = x
+    return bigger
 
 
 def local_search(
@@ -248,12 +349,9 @@ def local_search(
         rounds += 1
         mate_w = _mate_weight(index, mate)
         # 2-opt over matched-matched non-matching edges.
-        res, gain, u, v, p, q = _two_opt_moves(a, b, w, index, mate, mate_w, best)
-        good = gain > tolerance
+        res, gain, u, v, p, q = _two_opt_moves(a, b, w, index, mate, mate_w, best, tolerance)
         moved = 0
-        if np.any(good):
-            res = [r[good] for r in res]
-            gain, u, v, p, q = gain[good], u[good], v[good], p[good], q[good]
+        if gain.size:
             chosen = _dominant(res, gain, n)
             u, v, p, q = u[chosen], v[chosen], p[chosen], q[chosen]
             mate[u], mate[v], mate[p], mate[q] = v, u, q, p
