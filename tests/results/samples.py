@@ -93,7 +93,9 @@ def ledger(md: Matchdesk, handle: str) -> list[tuple[str, int, int, int, int, in
             .where(Creator.handle == handle)
             .order_by(LedgerDay.day)
         ).all()
-    return [(d.isoformat(), *(int(v) for v in rest)) for d, *rest in rows]
+    return [
+        (d.isoformat(), int(s), int(m), int(dm), int(f), int(ms)) for d, s, m, dm, f, ms in rows
+    ]
 
 
 def sessions(md: Matchdesk) -> list[tuple[str, str, int, int, int | None, str | None]]:
