@@ -166,6 +166,38 @@ def test_cli_prints_the_documents(md: Matchdesk, run) -> None:  # type: ignore[n
     ]
 
 
+def test_cli_prints_the_documents_for_people(md: Matchdesk, run, capsys) -> None:  # type: ignore[no-untyped-def]
+    _program(md)
+    outcome = run("reports", "creator", "luna", "--from", "2026-03-04", "--to", "2026-03-10")
+    assert (outcome.code, outcome.stdout.splitlines()) == (
+        0,
+        [
+            "handle: luna",
+            "from: 2026-03-04",
+            "to: 2026-03-10",
+            "sessions: 5",
+            "live_minutes: 305",
+            "diamonds: 730",
+            "days_live: 5",
+            "matches_completed: 1",
+            "match_diamonds: 400",
+            "uplift: none (not enough data)",
+        ],
+    )
+    outcome = run("reports", "program", "--from", "2026-03-09", "--to", "2026-03-10")
+    assert outcome.stdout.splitlines()[:4] == [
+        "from: 2026-03-09",
+        "to: 2026-03-10",
+        "weeks:",
+        "  week_start=2026-03-09  sessions=3  live_minutes=145  diamonds=5027  creators_live=2",
+    ]
+    from matchdesk.cli.reports import _print
+
+    capsys.readouterr()
+    _print({"uplift": {"estimate": 0.25, "low": 0.08, "high": 0.44, "n": 3}}, as_json=False)
+    assert capsys.readouterr().out == "uplift: estimate=0.25  low=0.08  high=0.44  n=3\n"
+
+
 def test_cli_refuses_bad_input(md: Matchdesk, run) -> None:  # type: ignore[no-untyped-def]
     outcome = run("reports", "creator", "nobody", "--from", "2026-03-04", "--to", "2026-03-10")
     assert (outcome.code, outcome.stderr.strip()) == (2, "Error: No creator with handle 'nobody'.")

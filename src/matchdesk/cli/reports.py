@@ -27,6 +27,10 @@ def _print(document: dict[str, object], as_json: bool) -> None:
             print(f"{key}:")
             for item in value:
                 print("  " + "  ".join(f"{k}={v}" for k, v in item.items()))
+        elif isinstance(value, dict):
+            print(f"{key}: " + "  ".join(f"{k}={v}" for k, v in value.items()))
+        elif value is None and key == "uplift":
+            print(f"{key}: none (not enough data)")
         else:
             print(f"{key}: {value}")
 
