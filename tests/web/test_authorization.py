@@ -194,6 +194,12 @@ CASES = [
         "/reports/creators/anna/export/days.csv",
         PAGE,
     ),
+    Case(
+        "GET",
+        "/reports/creators/{handle}/charts/{chart}.{fmt}",
+        "/reports/creators/anna/charts/days.svg",
+        PAGE,
+    ),
     Case("GET", "/tiers/review", "/tiers/review", PAGE),
     # Nobody is proposed in the world: applying a move refuses (nothing changes).
     Case(

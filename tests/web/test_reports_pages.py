@@ -4,6 +4,7 @@ report in the portal (both backends; Chromium for the charts)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -117,6 +118,63 @@ def test_creator_page_and_exports(
         "2026-03-09,1,45,20,0,0",
     ]
     assert viewer.get(f"/reports/creators/nobody?{Q}").status_code == 404
+
+
+def _report_links(html: str) -> list[str]:
+    """The page's export and chart links, sorted."""
+    links = {h.replace("&amp;", "&") for h in re.findall(r'href="(/reports[^"]*)"', html)}
+    return sorted(link for link in links if "/export/" in link or "/charts/" in link)
+
+
+def test_every_table_exports_and_every_chart_renders_from_the_pages_links(
+    md: Matchdesk, client_as: Callable[[str | None], TestClient]
+) -> None:
+    _program(md)
+    viewer = client_as("viewer")
+    tables = ("dark", "movers", "rounds", "tiers", "totals", "uplift", "weeks")
+    program = _report_links(viewer.get(f"/reports?{Q}").text)
+    assert [link for link in program if "/export/" in link] == [
+        f"/reports/export/{table}.{fmt}?{Q}" for table in tables for fmt in ("csv", "xlsx")
+    ]
+    assert [link for link in program if "/charts/" in link] == [
+        f"/reports/charts/{chart}.{fmt}?{Q}"
+        for chart in ("diamonds", "hours", "tiers")
+        for fmt in ("png", "svg")
+    ]
+    creator = _report_links(viewer.get(f"/reports/creators/luna?{Q}").text)
+    assert creator == [
+        *(f"/reports/creators/luna/charts/days.{fmt}?{Q}" for fmt in ("png", "svg")),
+        *(
+            f"/reports/creators/luna/export/{table}.{fmt}?{Q}"
+            for table in ("days", "matches")
+            for fmt in ("csv", "xlsx")
+        ),
+    ]
+    media = {"csv": "text/csv; charset=utf-8", "png": "image/png", "svg": "image/svg+xml"}
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for link in [*program, *creator]:
+        answer = viewer.get(link)
+        fmt = link.split("?", 1)[0].rsplit(".", 1)[1]
+        assert (link, answer.status_code, answer.headers["content-type"]) == (
+            link,
+            200,
+            media.get(fmt, xlsx),
+        )
+        if fmt == "xlsx":
+            # The same table as the CSV beside it: the same header, one row a CSV line.
+            sheet = load_workbook(io.BytesIO(answer.content)).active
+            assert sheet is not None
+            rows = list(sheet.iter_rows(values_only=True))
+            lines = viewer.get(link.replace(".xlsx?", ".csv?")).text.splitlines()
+            assert (link, ",".join(str(c) for c in rows[0]), len(rows)) == (
+                link,
+                lines[0],
+                len(lines),
+            )
+    svg = viewer.get(f"/reports/creators/luna/charts/days.svg?{Q}").text
+    assert svg.count('aria-roledescription="point"') == 5  # a point a day live
+    assert viewer.get(f"/reports/creators/luna/charts/nothing.svg?{Q}").status_code == 404
+    assert viewer.get(f"/reports/creators/nobody/charts/days.svg?{Q}").status_code == 404
 
 
 def _match_id(md: Matchdesk) -> int:

@@ -78,15 +78,19 @@ def program_report_export(
     return _file(data, media, f"program-{table}-{page.start}-{page.end}.{fmt}")
 
 
+def _chart(page: ReportPage, chart: str, fmt: ChartFmt) -> Response:
+    if chart not in page.charts:
+        raise NotFound(f"No report chart {chart!r}.")
+    media = "image/svg+xml" if fmt == "svg" else "image/png"
+    return Response(render_chart(page.charts[chart], fmt), media_type=media)
+
+
 @router.get("/reports/charts/{chart}.{fmt}")
 def program_report_chart(
     request: Request, chart: str, fmt: ChartFmt, principal: Principal = Depends(require("viewer"))
 ) -> Response:
     page = _program(request, request.query_params.get("from"), request.query_params.get("to"))
-    if chart not in page.charts:
-        raise NotFound(f"No report chart {chart!r}.")
-    media = "image/svg+xml" if fmt == "svg" else "image/png"
-    return Response(render_chart(page.charts[chart], fmt), media_type=media)
+    return _chart(page, chart, fmt)
 
 
 def _creator(request: Request, handle: str) -> ReportPage:
@@ -119,6 +123,18 @@ def creator_report_export(
     data, media = export(page.tables[table], fmt)
     who = page.figures["creator"].handle
     return _file(data, media, f"{who}-{table}-{page.start}-{page.end}.{fmt}")
+
+
+@router.get("/reports/creators/{handle}/charts/{chart}.{fmt}")
+def creator_report_chart(
+    request: Request,
+    handle: str,
+    chart: str,
+    fmt: ChartFmt,
+    principal: Principal = Depends(require("viewer")),
+) -> Response:
+    """A creator report's chart as SVG or PNG (the page's SVG and PNG links)."""
+    return _chart(_creator(request, handle), chart, fmt)
 
 
 def portal_report(request: Request, token: str, headers: dict[str, str]) -> Response:
