@@ -122,3 +122,35 @@ def test_the_search_without_a_partner_cache_finds_the_same_matching() -> None:
     assert np.count_nonzero(mates[0] >= 0) == 2 * len(
         rx.max_weight_matching(graph, max_cardinality=True)
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_barrier_bound_proves_only_maximum_matchings(seed: int) -> None:
+    # barrier_proves: a perfect matching is proved, and so is one whose only free
+    # creator is an odd one out; a matching one pair short never is.
+    from matchdesk.matching.candidates import candidate_entries
+    from matchdesk.matching.cardinality import augment_on_feasible, barrier_proves, bucket_index
+
+    prep = prepare(narrow_pool(700, seed))
+    eligible = prep.active & prep.has_start
+    creator, bucket, _ = candidate_entries(prep)
+    buckets = bucket_index(creator, bucket, prep.n)
+    args = (buckets, prep.starts, prep.tier, 0, False, prep.forbidden, 1 << 60)
+    mate = np.full(prep.n, -1, dtype=np.int64)
+    assert augment_on_feasible(prep.n, mate, eligible, *args).complete
+    assert np.count_nonzero(eligible & (mate < 0)) == 0
+    assert barrier_proves(prep.n, mate, eligible, *args)[0]
+    x = int(np.flatnonzero(mate >= 0)[0])
+    y = int(mate[x])
+    short = mate.copy()
+    short[[x, y]] = -1  # x and y are a feasible pair, both free
+    assert not barrier_proves(prep.n, short, eligible, *args)[0]
+    fewer = eligible.copy()
+    fewer[x] = False  # y alone is free: the odd one out of an odd number of creators
+    assert barrier_proves(prep.n, short, fewer, *args)[0]
+    searched = short.copy()
+    outcome = augment_on_feasible(prep.n, searched, fewer, *args)
+    assert outcome.complete
+    assert outcome.added == 0
+    assert outcome.phases == 0
+    assert searched.tolist() == short.tolist()
