@@ -24,7 +24,7 @@ from matchdesk.jobs import service as jobs
 from matchdesk.jobs.registry import JobRegistry
 from matchdesk.mail import claims
 from matchdesk.mail.delivery import BatchReport, Courier, DeliverySettings
-from matchdesk.outreach.consent import withhold_suppressed
+from matchdesk.outreach.consent import BULK_KINDS, withhold_suppressed
 from matchdesk.program import load_program
 from matchdesk.program_store import ProgramWatch
 from matchdesk.results.daily import REFRESH, submit_if_due
@@ -64,8 +64,17 @@ def run_worker(
     settings = delivery or DeliverySettings()
     registry = registry or JobRegistry()
     stop = stop or threading.Event()
-    # Bulk mail to an address suppressed since it was queued is withheld, unsent.
-    courier = Courier(md, settings, worker_id, stop=stop, withhold=withhold_suppressed)
+    # Bulk mail to an address suppressed since it was queued is withheld, unsent; and
+    # it goes out at most once (a message whose outcome a crash left unknown is not sent
+    # again). Transactional mail is sent again then: better twice than never.
+    courier = Courier(
+        md,
+        settings,
+        worker_id,
+        stop=stop,
+        withhold=withhold_suppressed,
+        at_most_once=BULK_KINDS,
+    )
     report = WorkerReport()
     watch = ProgramWatch(load_program(md.settings.program))
     next_daily_check = next_reminder_check = 0.0
@@ -117,7 +126,9 @@ def _queue_reminders(md: Matchdesk) -> None:
 
 def _take_back_claims(md: Matchdesk, worker_id: str) -> None:
     with md.engine.begin() as connection:
-        messages = claims.release_worker(connection, worker_id, now=utcnow())
+        messages = claims.release_worker(
+            connection, worker_id, now=utcnow(), at_most_once=BULK_KINDS
+        )
         running = jobs.release_worker(connection, worker_id)
     if messages or running:
         log.info("took back %d messages and %d jobs from a previous run", messages, running)

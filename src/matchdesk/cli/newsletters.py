@@ -144,6 +144,7 @@ def newsletters_show(
         return
     for key, value in {
         **found.as_json(),
+        "outcome unknown (never sent again)": found.uncertain,
         "bounces": found.bounces,
         "pending": found.pending,
         "in the outbox": found.queued,

@@ -12,6 +12,16 @@ between its server's reply and the record), the ones accepted since the last com
 each with the same Message-ID as before, by which receiving systems recognise it. A
 message recorded as sent never goes out again. A crash anywhere else leaves the row
 `sending` until its lease runs out, and another worker delivers it: nothing is lost.
+
+Messages of the courier's `at_most_once` kinds (newsletters) never go out twice, not even
+then. Before a message's content is written to the server, its row is marked with the
+Message-ID it goes out under and that mark is committed (with the accepted messages not
+yet recorded: one commit a message). A worker killed, or a connection lost, after that
+mark and before the server's reply is recorded leaves the message's outcome unknown: it
+is failed as uncertain (`claims.UNCERTAIN`), by the next claim once its lease runs out
+or by the worker itself for a lost connection, and never sent again. At most one message
+per SMTP connection can be caught so (a connection hands over one message at a time),
+plus those accepted since the last commit: a worker's connections that far.
 """
 
 from __future__ import annotations
@@ -105,8 +115,9 @@ class DeliverySettings(BaseSettings):
         ge=1,
         description="Sent messages recorded per database commit, for all of a worker's "
         "connections together. A worker killed before the commit makes at most this many "
-        "go out again, plus one for each further connection (each with its same "
-        "Message-ID); 1 commits after every message (slower).",
+        "transactional messages go out again, plus one for each further connection (each "
+        "with its same Message-ID); 1 commits after every message (slower). Newsletter "
+        "messages never go out twice: each is marked, and committed, before its content.",
     )
     mail_connections: int = Field(
         default=1,
@@ -168,7 +179,8 @@ def delivery_settings_documentation() -> dict[str, str]:
 @dataclass
 class BatchReport:
     """What one batch did: messages claimed, sent, put back for a retry, failed for good,
-    released untried, and withheld (failed unsent: their address may not get them)."""
+    released untried, withheld (failed unsent: their address may not get them), and
+    uncertain (of a kind sent at most once, lost between its content and the reply)."""
 
     claimed: int = 0
     sent: int = 0
@@ -176,6 +188,7 @@ class BatchReport:
     failed: int = 0
     released: int = 0
     withheld: int = 0
+    uncertain: int = 0
 
     def add(self, other: BatchReport) -> None:
         self.claimed += other.claimed
@@ -184,6 +197,7 @@ class BatchReport:
         self.failed += other.failed
         self.released += other.released
         self.withheld += other.withheld
+        self.uncertain += other.uncertain
 
 
 # Which claimed messages must not go out, with why, decided in the claim's transaction
@@ -194,7 +208,8 @@ Withhold = Callable[[Session, Sequence[claims.Claimed]], dict[int, str]]
 
 @dataclass
 class Courier:
-    """Delivers outbox batches for one worker, with that worker's rate limit."""
+    """Delivers outbox batches for one worker, with that worker's rate limit; messages
+    of the `at_most_once` kinds are never sent twice (see the module's docstring)."""
 
     md: Matchdesk
     settings: DeliverySettings
@@ -203,6 +218,10 @@ class Courier:
     clock: Callable[[], datetime] = utcnow
     limiter: TokenBucket | None = None
     withhold: Withhold | None = None
+    at_most_once: frozenset[str] = frozenset()
+    # Tests only: called with a message's row id right after its "being handed over"
+    # mark is committed, before its content is written (a fault is injected there).
+    before_content: Callable[[int], None] | None = None
 
     def __post_init__(self) -> None:
         if self.limiter is None:
@@ -233,6 +252,7 @@ class Courier:
                 limit=self.settings.mail_batch_size,
                 lease=lease,
                 now=self.clock(),
+                at_most_once=self.at_most_once,
             )
             withheld = self.withhold(session, batch) if batch and self.withhold else {}
             for row_id, reason in withheld.items():
@@ -249,7 +269,7 @@ class Courier:
         # PostgreSQL a new backend per batch for the shares beyond the pool's size, and
         # a commit for every `mail_commit_every` messages of each share.
         with self.md.engine.connect() as connection:
-            book = _Book(connection, self.settings.mail_commit_every, self.clock)
+            book = _Book(connection, self.settings.mail_commit_every, self.clock, self.worker_id)
             try:
                 if ways == 1:
                     report.add(self._deliver_share(batch, book))
@@ -320,6 +340,18 @@ class Courier:
             return None
         assert self.limiter is not None
         self.limiter.acquire()
+        once = message.kind in self.at_most_once
+        if once:
+            # Marked (and committed) as being handed over before its content goes out:
+            # from here on, it is never sent again.
+            if not book.attempt(message.id, built.header_ids[message.id]):
+                # The claim was taken over (the lease ran out): the new holder decides.
+                report.released += 1
+                return TemporaryFailure(
+                    f"the claim on message {message.id} was lost", connection_lost=True
+                )
+            if self.before_content is not None:
+                self.before_content(message.id)
         try:
             if built.pipelines:
                 following = pending[0] if pending else None
@@ -334,7 +366,10 @@ class Courier:
         except PermanentFailure as exc:
             self._fail(message, report, str(exc), book)
         except TemporaryFailure as exc:
-            self._retry(message, report, str(exc), book)
+            if once and exc.uncertain:
+                self._uncertain(message, report, str(exc), book)
+            else:
+                self._retry(message, report, str(exc), book)
             return exc if exc.connection_lost else None
         else:
             # From here until the book's next commit, a crash makes the message go out
@@ -356,6 +391,17 @@ class Courier:
             )
         )
         report.retried += 1
+
+    def _uncertain(
+        self, message: claims.Claimed, report: BatchReport, error: str, book: _Book
+    ) -> None:
+        log.warning("message %s: outcome unknown, not sent again: %s", message.id, error)
+        book.record(
+            lambda connection: claims.mark_uncertain(
+                connection, message.id, worker_id=self.worker_id, error=error
+            )
+        )
+        report.uncertain += 1
 
     def _fail(self, message: claims.Claimed, report: BatchReport, error: str, book: _Book) -> None:
         log.warning("message %s failed: %s", message.id, error)
@@ -457,29 +503,59 @@ class _Built:
         return not isinstance(self._make(message), Exception)
 
 
+class _Mark:
+    """A message to be marked handed over before its content goes out: `held` once the
+    mark is committed (False: its claim was lost)."""
+
+    __slots__ = ("done", "header_id", "held", "row_id")
+
+    def __init__(self, row_id: int, header_id: str) -> None:
+        self.row_id, self.header_id = row_id, header_id
+        self.done = self.held = False
+
+
 class _Book:
-    """The messages of a batch the server accepted and the database does not know yet.
+    """The messages of a batch the server accepted and the database does not know yet,
+    and the marks of the messages about to be handed over (kinds sent at most once).
 
-    They are recorded as `sent` in one transaction once there are `every` of them, when
-    the first has waited `COMMIT_WITHIN` (checked before each message), with any other
-    change to a row of the batch (a retry, a failure, the release of the rest) and at
-    the end of the batch: one commit for many messages instead of one each, and never
-    more than `every` accepted messages unrecorded."""
+    Accepted messages are recorded as `sent` in one transaction once there are `every`
+    of them, when the first has waited `COMMIT_WITHIN` (checked before each message),
+    with any other change to a row of the batch (a retry, a failure, the release of the
+    rest), with any mark, and at the end of the batch: one commit for many messages
+    instead of one each, and never more than `every` accepted messages unrecorded. A
+    mark is committed before its message goes on (the caller waits): the marks that the
+    batch's other connections ask for meanwhile go in the next commit together (a group
+    commit), with what was accepted since."""
 
-    def __init__(self, connection: Connection, every: int, clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        connection: Connection,
+        every: int,
+        clock: Callable[[], datetime],
+        worker_id: str,
+    ):
         self.connection = connection
         self.every = every
         self.clock = clock
+        self.worker_id = worker_id
         self.accepted: list[claims.Accepted] = []
+        self.marks: list[_Mark] = []
         # The batch's SMTP connections share the book (and its database connection):
-        # one of them at a time.
+        # one commit at a time (`lock`); `queue` guards the lists, held only briefly,
+        # so that a connection can ask for a mark during a commit (and have it go in
+        # the next one, with the others asked for meanwhile).
         self.lock = threading.Lock()
+        self.queue = threading.Lock()
 
     def add(self, accepted: claims.Accepted) -> None:
         """Note a message the server accepted; commit when there are `every`."""
+        # Under the commit lock, as before marks: no more than `every` wait, even while
+        # another connection commits.
         with self.lock:
-            self.accepted.append(accepted)
-            if len(self.accepted) >= self.every:
+            with self.queue:
+                self.accepted.append(accepted)
+                full = len(self.accepted) >= self.every
+            if full:
                 self._record(None)
 
     def overdue(self) -> bool:
@@ -488,27 +564,54 @@ class _Book:
         return bool(accepted) and self.clock() - accepted[0].at >= COMMIT_WITHIN
 
     def record(self, also: Callable[[Connection], None] | None = None) -> None:
-        """Commit the accepted messages as sent, with `also` in the same transaction."""
+        """Commit the accepted messages as sent (and the marks asked for), with `also`
+        in the same transaction."""
         with self.lock:
             self._record(also)
 
+    def attempt(self, row_id: int, header_id: str) -> bool:
+        """Commit that message `row_id` is being handed over under `header_id` (with
+        whatever else waits): False when this worker no longer holds its claim."""
+        mark = _Mark(row_id, header_id)
+        with self.queue:
+            self.marks.append(mark)
+        with self.lock:
+            if not mark.done:  # not committed by another connection's commit meanwhile
+                self._record(None)
+        return mark.held
+
     def _record(self, also: Callable[[Connection], None] | None) -> None:
         # Forgotten even if the commit fails: those rows stay `sending` and go out again
-        # after their lease, as after a crash.
-        accepted, self.accepted = self.accepted, []
-        if not accepted and also is None:
+        # after their lease, as after a crash (or, marked, are failed as uncertain then;
+        # a mark whose commit failed counts as not held: its message is not sent).
+        with self.queue:
+            accepted, self.accepted = self.accepted, []
+            marks, self.marks = self.marks, []
+        if not accepted and not marks and also is None:
             return
-        with self.connection.begin():
-            if self.connection.dialect.name == "postgresql":
-                # The row must survive this worker being killed, not the database server
-                # crashing: a commit in the server's WAL buffer does the first, and not
-                # waiting for the disk makes each commit cheap. (A server crash in the
-                # next fraction of a second can only make a message go out again, with its
-                # same Message-ID; it cannot lose one.)
-                self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            claims.mark_sent(self.connection, accepted)
-            if also is not None:
-                also(self.connection)
+        try:
+            with self.connection.begin():
+                if self.connection.dialect.name == "postgresql":
+                    # The row must survive this worker being killed, not the database
+                    # server crashing: a commit in the server's WAL buffer does the
+                    # first, and not waiting for the disk makes each commit cheap. (A
+                    # server crash in the next fraction of a second can only make a
+                    # message go out again, with its same Message-ID, a newsletter's too:
+                    # its mark lost; it cannot lose one.)
+                    self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                held = claims.record_outcomes(
+                    self.connection,
+                    accepted,
+                    [(mark.row_id, mark.header_id) for mark in marks],
+                    worker_id=self.worker_id,
+                )
+                if also is not None:
+                    also(self.connection)
+            for mark in marks:
+                mark.held = mark.row_id in held
+        finally:
+            for mark in marks:
+                mark.done = True
 
 
 def _aware(moment: datetime) -> datetime:

@@ -32,11 +32,17 @@ class PermanentFailure(DeliveryFailure):
 
 class TemporaryFailure(DeliveryFailure):
     """Trying again later may help. `connection_lost`: the connection is unusable, so the
-    rest of the batch waits for the next attempt rather than failing one by one."""
+    rest of the batch waits for the next attempt rather than failing one by one.
+    `uncertain`: it was lost after the message's content was sent and before the server's
+    reply to it was read, so the server may have taken the message (trying again may
+    deliver it twice)."""
 
-    def __init__(self, message: str, *, connection_lost: bool = False) -> None:
+    def __init__(
+        self, message: str, *, connection_lost: bool = False, uncertain: bool = False
+    ) -> None:
         super().__init__(message)
         self.connection_lost = connection_lost
+        self.uncertain = uncertain
 
 
 class Transport(Protocol):
@@ -160,6 +166,7 @@ class SmtpTransport:
         if not self.pipelining:
             self._send_plain(data, sender, recipient)
             return
+        started = False
         try:
             if self._open is not None and self._open != (sender, recipient):
                 # The server waits for the content of another message: only dropping
@@ -174,6 +181,9 @@ class SmtpTransport:
             self._open, self._open_refused = None, None
             if refused is not None:
                 raise refused
+            # From the first byte of the content to the reply, a lost connection leaves
+            # the outcome unknown.
+            started = True
             if then is not None:
                 self._write(_dot_stuffed(data) + _envelope(*then))
             else:
@@ -181,7 +191,9 @@ class SmtpTransport:
             code, reply = self._smtp().getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise TemporaryFailure(f"connection lost: {exc}", connection_lost=True) from exc
+            raise TemporaryFailure(
+                f"connection lost: {exc}", connection_lost=True, uncertain=started
+            ) from exc
         if then is not None:
             # The next message's envelope: its replies follow, and belong to it (a
             # lost connection now fails the next message, not this one).
@@ -197,17 +209,35 @@ class SmtpTransport:
             raise _failure(code, reply, "refused")
 
     def _send_plain(self, data: bytes, sender: str, recipient: str) -> None:
+        """One command at a time (what `smtplib.SMTP.sendmail` does, step by step: a lost
+        connection is known to be before or after the content)."""
         smtp = self._smtp()
+        started = False
         try:
-            smtp.sendmail(sender, [recipient], data)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()))
-            raise _failure(code, reply, "recipient refused") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _failure(exc.smtp_code, exc.smtp_error, "refused") from exc
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                smtp.rset()
+                raise _failure(code, reply, "refused")
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                smtp.rset()
+                raise _failure(code, reply, "recipient refused")
+            smtp.putcmd("data")
+            code, reply = smtp.getreply()
+            if code != 354:
+                smtp.rset()
+                raise _failure(code, reply, "refused")
+            started = True
+            smtp.send(_dot_stuffed(data))
+            code, reply = smtp.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise TemporaryFailure(f"connection lost: {exc}", connection_lost=True) from exc
+            raise TemporaryFailure(
+                f"connection lost: {exc}", connection_lost=True, uncertain=started
+            ) from exc
+        if code != 250:
+            raise _failure(code, reply, "refused")
 
     def _read_envelope(self) -> DeliveryFailure | None:
         """Read the replies to MAIL, RCPT and DATA: None when the server waits for the

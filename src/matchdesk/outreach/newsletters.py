@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import String, and_, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from matchdesk.audit import record
@@ -34,6 +34,7 @@ from matchdesk.config import Settings
 from matchdesk.db import bulk_insert
 from matchdesk.errors import Conflict, InvalidInput, NotFound
 from matchdesk.i18n import messages_in
+from matchdesk.mail.claims import UNCERTAIN
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.mail.outbox import NewMessage, enqueue_many, withdraw
 from matchdesk.outreach.consent import delivery_key, unsubscribe_token, unsubscribe_url
@@ -466,7 +467,10 @@ def resume(session: Session, newsletter_id: int, *, actor: str) -> None:
 
 @dataclass(frozen=True)
 class Figures:
-    """A newsletter's figures (SPEC section 7's `show`, plus the queue and bounces)."""
+    """A newsletter's figures (SPEC section 7's `show`, plus the queue, bounces and the
+    uncertain: messages whose outcome a worker's crash or a lost connection left unknown,
+    handed to the server but not recorded as taken; never sent again, counted in neither
+    `sent` nor `failed`)."""
 
     id: int
     status: str
@@ -478,6 +482,7 @@ class Figures:
     bounces: int
     pending: int
     queued: int
+    uncertain: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -503,13 +508,23 @@ def figures(session: Session, newsletter_id: int) -> Figures:
         ).all()
     )
     key = literal(f"newsletter:{newsletter_id}:") + cast(Delivery.creator_id, String)
-    outbox = dict(
+    outcome = case(
+        (
+            and_(
+                OutboxMessage.status == "failed",
+                OutboxMessage.last_error.startswith(UNCERTAIN, autoescape=True),
+            ),
+            literal("uncertain"),
+        ),
+        else_=OutboxMessage.status,
+    )
+    outbox: dict[str, int] = dict(
         session.execute(
-            select(OutboxMessage.status, func.count())
+            select(outcome, func.count())
             .select_from(Delivery)
             .join(OutboxMessage, OutboxMessage.idempotency_key == key)
             .where(Delivery.newsletter_id == newsletter_id, Delivery.status == "queued")
-            .group_by(OutboxMessage.status)
+            .group_by(outcome)
         ).all()
     )
     unsubscribed = session.scalar(
@@ -537,6 +552,7 @@ def figures(session: Session, newsletter_id: int) -> Figures:
         bounces=int(bounces or 0),
         pending=pending,
         queued=in_flight,
+        uncertain=int(outbox.get("uncertain", 0)),
     )
 
 
