@@ -120,6 +120,49 @@ def test_creator_page_and_exports(
     assert viewer.get(f"/reports/creators/nobody?{Q}").status_code == 404
 
 
+def test_the_program_page_compares_with_the_previous_period(
+    md: Matchdesk, client_as: Callable[[str | None], TestClient]
+) -> None:
+    _program(md)
+    viewer = client_as("viewer")
+    page = viewer.get(f"/reports?{Q}").text
+    assert "2026-03-04 to 2026-03-10, program days (America/Los_Angeles), compared with " in page
+    assert "compared with 2026-02-25 to 2026-03-03." in page
+    # The previous 7 days hold luna's session of 00:30 PST on 2026-03-03 alone.
+    assert (
+        '<div class="tile"><span class="figure">6,037</span>'
+        "<span>diamonds (previous 1,000, +503.7%)</span></div>" in page
+    )
+    assert viewer.get(f"/reports/export/totals.csv?{Q}").text.splitlines() == [
+        "figure,this period,previous period,change",
+        "diamonds,6037,1000,5.037",
+        "sessions,8,1,7.0",
+        "LIVE hours,7.8,1.0,6.75",
+        "creators live,2,1,1.0",
+    ]
+    # The one round (no tier: "all") from 2026-03-05, its match held by both.
+    assert viewer.get(f"/reports/export/rounds.csv?{Q}").text.splitlines()[1:] == [
+        f"{_round_of(md, _match_id(md))},weekly,all,2026-03-05,1,1,1.0,0.0,0.0"
+    ]
+    assert viewer.get(f"/reports/export/movers.csv?{Q}").text.splitlines()[1:] == [
+        "sol,A,5307,0,5307,",
+        "luna,B,730,1000,-270,-0.27",
+    ]
+    assert viewer.get(f"/reports/export/tiers.csv?{Q}").text.splitlines() == [
+        "week from,tier,creators live",
+        "2026-03-02,A,1",
+        "2026-03-02,B,1",
+        "2026-03-09,A,1",
+        "2026-03-09,B,1",
+    ]
+    # One match: too few creators for a tier's difference-in-differences.
+    assert viewer.get(f"/reports/export/uplift.csv?{Q}").text.splitlines()[1:] == [
+        "S,,,,0,0",
+        "A,,,,0,0",
+        "B,,,,0,0",
+    ]
+
+
 def _report_links(html: str) -> list[str]:
     """The page's export and chart links, sorted."""
     links = {h.replace("&amp;", "&") for h in re.findall(r'href="(/reports[^"]*)"', html)}

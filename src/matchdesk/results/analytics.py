@@ -117,7 +117,8 @@ def top_movers(
             "diamonds": int(now),
             "previous": int(then),
             "change": int(change),
-            "change_rate": round((now - then) / then, 4) if then else None,
+            # int(): PostgreSQL's sums are numeric (Decimal), which would print "-0.2700"
+            "change_rate": round((int(now) - int(then)) / int(then), 4) if then else None,
         }
         for handle, tier, now, then, change in rows
     ]
