@@ -10,7 +10,7 @@ import pytest
 from families import narrow_pool
 from matching_checks import full_graph_matching
 
-from matchdesk.matching import MatchProblem, SolverOptions, odd_duals, solve
+from matchdesk.matching import MatchProblem, SolverOptions, certificate, odd_duals, parallel, solve
 from matchdesk.matching.candidates import Candidates, full_graph, window_candidates
 from matchdesk.matching.certificate import (
     _bucket_reach,
@@ -28,7 +28,7 @@ NARROW = SolverOptions(exhaustive_limit=0, window=2, keep=3)
 
 def heaviest(problem: MatchProblem) -> float:
     """The heaviest matching of the full feasible graph, of any cardinality (rustworkx)."""
-    return full_graph_matching(problem, max_cardinality=False)[1]
+    return float(full_graph_matching(problem, max_cardinality=False)[1])
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -100,6 +100,41 @@ def test_a_value_lowered_below_one_pruned_pair_is_caught() -> None:
     assert found == set(zip(bad_i.tolist(), bad_j.tolist(), strict=True))
     # The unmutated values: nothing found.
     assert _Pricing(prep).price(y, 1 << 40, 4 * n).i.size == 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_pricing_in_runs_is_the_pricing_in_one(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each bucket system priced in PARTS runs (in two threads here: MIN_PARALLEL 0)
+    # gives what one run over all buckets gives: the same raises, the same violated
+    # pairs in the same order, the same work; values lowered to leave many violated.
+    prep, _, y = _values(300, 4)
+    n = prep.n
+    lowered = y * 0.7
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 0)
+    with parallel.using_threads(threads):
+        runs = _Pricing(prep)
+        assert len(runs.runs) > 2
+        parted = runs.price(lowered, 1 << 40, 50 * n)
+        few = runs.price(lowered, 1 << 40, 50)  # the records stop at the capacity
+    monkeypatch.setattr(certificate, "PARTS", 1)
+    one = _Pricing(prep)
+    assert len(one.runs) == 2
+    whole = one.price(lowered, 1 << 40, 50 * n)
+    assert whole.i.size > 50
+    assert whole.all_recorded
+    for got in (parted, few):
+        np.testing.assert_array_equal(got.raise_, whole.raise_)
+        np.testing.assert_array_equal(got.crude, whole.crude)
+        assert got.work == whole.work
+    np.testing.assert_array_equal(parted.i, whole.i)
+    np.testing.assert_array_equal(parted.j, whole.j)
+    np.testing.assert_array_equal(parted.w, whole.w)
+    assert parted.all_recorded
+    np.testing.assert_array_equal(few.i, whole.i[:50])
+    np.testing.assert_array_equal(few.w, whole.w[:50])
+    assert not few.all_recorded
 
 
 @pytest.mark.parametrize("family", sorted(CARDINALITY_FAMILIES))

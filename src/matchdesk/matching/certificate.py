@@ -99,6 +99,13 @@ edges; the pairs it pruned or never checked are covered here without being liste
    million's bound phase took 93 s of a 144 s solve at load 5 to 7 for 2.96% above the
    engine against the fitted 3.34%, the weight +0.18%).
 
+The pricing prices each bucket system in PARTS runs of consecutive buckets (about equal
+pairs each) on the solve's threads, joined in order: the same result as one run (the
+raises are per bucket, maxima joined; the records in bucket order), whatever the thread
+count. Rounds 1 and on read the candidates and round 0 only, never the matching: with
+two threads they run beside it (solver._solve_shard_threaded; every kernel here and in
+lp.py releases the GIL).
+
 Each LP's auction stops once the time is up (`limited_duals`: any prices give valid
 values), and no round starts after it. SolverOptions.certificate_work limits the
 pricing's pair visits; the solver keeps the lower of this bound and the fitted one of
@@ -109,6 +116,7 @@ the full feasible graph, and the tests compare the bound with the exact optimum
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -120,6 +128,7 @@ from numba import njit
 from matchdesk.matching.candidates import Candidates, full_graph
 from matchdesk.matching.exact import SCALE
 from matchdesk.matching.lp import NO_LIMIT, _cover_rows, auction_from
+from matchdesk.matching.parallel import thread_map
 from matchdesk.matching.prepare import PoolArrays
 from matchdesk.matching.regions import Pieces, label_components
 
@@ -214,7 +223,7 @@ def limited_duals(
     return y, spent
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _score(
     i: int,
     j: int,
@@ -278,7 +287,7 @@ LOW_SHARE = 32  # about 1 / LOW_SHARE of a bucket's flagged members are scanned 
 TOL = 1e-9  # flagging and crude raises err this much on the safe side (float rounding)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fen_query(fen: Any, r: int) -> float:
     """max over positions < r of a prefix-max Fenwick tree (-inf when none)."""
     best = -INF
@@ -289,7 +298,7 @@ def _fen_query(fen: Any, r: int) -> float:
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fen_update(fen: Any, r: int, value: float) -> None:
     r += 1
     while r < fen.size:
@@ -298,7 +307,7 @@ def _fen_update(fen: Any, r: int, value: float) -> None:
         r += r & -r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bucket_reach(xs: Any, ys: Any, ds: Any, rw: float, aw: float, out: Any) -> None:
     """out[t] = max over s != t of max(0, rw - |xs_t - xs_s|) + max(0, aw - |ys_t - ys_s|)
     - ds[s], exactly (members sorted by xs; -inf for a bucket of one).
@@ -379,7 +388,7 @@ def _bucket_reach(xs: Any, ys: Any, ds: Any, rw: float, aw: float, out: Any) -> 
         out[t] = max(out[t], -other)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _price_buckets(
     n: int,
     y: Any,
@@ -538,7 +547,7 @@ def _bucket_members(
     return ptr, members
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _evening_cells(evening: Any, creator: Any, cell: Any, cell_size: int, grid: int) -> Any:
     """Whether each entry's creator has an evening start in the entry's cell: the
     cell's grid starts as word masks, ANDed with the creator's evening words."""
@@ -570,6 +579,27 @@ def _evening_in_cell(shard: PoolArrays, creator: IntArray, cell: IntArray) -> np
     return found
 
 
+PARTS = 4  # runs per bucket system in a pricing (`_Pricing.price`)
+
+
+def _runs(
+    sigma: float, ptr: IntArray, member: IntArray
+) -> list[tuple[float, IntArray, IntArray, int]]:
+    """A bucket system cut into PARTS runs of consecutive buckets with about equal pair
+    counts: (sigma, the run's bucket pointers, the members, its pairs)."""
+    sizes = np.diff(ptr)
+    pairs = sizes * (sizes - 1) // 2 + 8 * sizes  # the most a bucket's pricing visits
+    ends = np.cumsum(pairs)
+    total = int(ends[-1]) if ends.size else 0
+    cuts = [0] + [int(np.searchsorted(ends, total * k // PARTS)) for k in range(1, PARTS)]
+    cuts.append(sizes.size)
+    runs = []
+    for lo, hi in itertools.pairwise(cuts):
+        if hi > lo:
+            runs.append((sigma, ptr[lo : hi + 1], member, int(pairs[lo:hi].sum())))
+    return runs
+
+
 class _Pricing:
     """The bucket systems of a shard and the arguments of `_price_buckets` (step 2)."""
 
@@ -598,6 +628,7 @@ class _Pricing:
             (sigma, *_bucket_members(creator[keep], bucket[keep], shard.log_revenue))
             for sigma, keep in ((1.0, evening), (0.5, np.ones(creator.size, dtype=np.bool_)))
         ]
+        self.runs = [run for system in self.systems for run in _runs(*system)]
 
     def pair_visits(self) -> int:
         """Pairs the buckets hold (each bucket's, with repeats): what listing every
@@ -607,18 +638,29 @@ class _Pricing:
 
     def price(self, y: FloatArray, budget: int, capacity: int) -> Priced:
         """Every pair y leaves uncovered (up to `capacity` recorded), the raises that
-        cover them, and the work done (step 2)."""
-        n = self.n
-        raise_ = np.zeros(n)
-        crude = np.zeros(n)
-        out_i = np.empty(capacity, dtype=np.int64)
-        out_j = np.empty(capacity, dtype=np.int64)
-        out_w = np.empty(capacity)
-        count = np.zeros(1, dtype=np.int64)
-        work = 0
-        for sigma, ptr, member in self.systems:
-            work += _price_buckets(
-                n,
+        cover them, and the work done (step 2).
+
+        Each bucket system's buckets are priced in PARTS runs of about equal pair
+        visits (on the solve's threads, `parallel.thread_map`), each with its share of
+        `budget` (by its pairs: every run within its share when the budget covers all
+        pairs) and its own raises and records, joined in order: the raises are the
+        largest of the runs' (a bucket is in one run), the records those of the runs
+        one after the other. The cut does not depend on the thread count, so neither
+        does the result."""
+        runs = self.runs
+        total = sum(r[3] for r in runs)
+        shares = [budget if budget >= total else budget * r[3] // max(1, total) for r in runs]
+
+        def one(k: int) -> tuple[FloatArray, FloatArray, IntArray, IntArray, FloatArray, int, int]:
+            sigma, ptr, member, _ = runs[k]
+            raise_ = np.zeros(self.n)
+            crude = np.zeros(self.n)
+            out_i = np.empty(capacity, dtype=np.int64)
+            out_j = np.empty(capacity, dtype=np.int64)
+            out_w = np.empty(capacity)
+            count = np.zeros(1, dtype=np.int64)
+            work = _price_buckets(
+                self.n,
                 y,
                 raise_,
                 crude,
@@ -626,16 +668,35 @@ class _Pricing:
                 member,
                 sigma,
                 *self.common,
-                budget - work,
+                shares[k],
                 out_i,
                 out_j,
                 out_w,
                 count,
             )
-        found = int(count[0])
-        kept = min(found, capacity)
+            return raise_, crude, out_i, out_j, out_w, int(count[0]), int(work)
+
+        done = thread_map(one, list(range(len(runs))), self.entries[0].size * 64)
+        raise_ = np.zeros(self.n)
+        crude = np.zeros(self.n)
+        found = 0
+        work = 0
+        picked: list[tuple[IntArray, IntArray, FloatArray]] = []
+        for r, c, out_i, out_j, out_w, count, spent in done:
+            np.maximum(raise_, r, out=raise_)
+            np.maximum(crude, c, out=crude)
+            take = max(0, min(count, capacity - found))  # as one run would record them
+            picked.append((out_i[:take], out_j[:take], out_w[:take]))
+            found += count
+            work += spent
         return Priced(
-            raise_, crude, out_i[:kept], out_j[:kept], out_w[:kept], found <= capacity, work
+            raise_,
+            crude,
+            np.concatenate([x[0] for x in picked]),
+            np.concatenate([x[1] for x in picked]),
+            np.concatenate([x[2] for x in picked]),
+            found <= capacity,
+            work,
         )
 
 
@@ -720,7 +781,7 @@ def _joined(n: int, cands: Candidates, i: IntArray, j: IntArray, w: FloatArray) 
     return replace(cands, a=a, b=b, score=score, best_checked=best)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _merge_by_score(n: int, a: Any, b: Any, score: Any, keys: Any, w: Any) -> Any:
     """Edges (a, b, score) and (keys // n, keys % n, w), each by descending score, ties
     by key, merged into one list so ordered."""

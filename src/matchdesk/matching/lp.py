@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 IntArray = npt.NDArray[np.int64]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cover_rows(n: int, a: Any, b: Any, profit: Any) -> tuple[Any, Any, Any]:
     """The double cover as CSR rows: row i holds column i (profit 0) and each
     neighbour j of i (profit p_ij)."""
@@ -87,7 +87,7 @@ def double_cover(n: int, a: IntArray, b: IntArray, profit: IntArray) -> IntArray
     return _assignment(n, *_cover_rows(n, a, b, profit))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def auction(n: int, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor: int) -> Any:
     """A forward auction with epsilon scaling (Bertsekas) for the maximum assignment of
     rows to columns (row i: columns col[ptr[i]:ptr[i+1]], integer profits gain[...],
@@ -102,7 +102,7 @@ def auction(n: int, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor:
 NO_LIMIT = 1 << 62
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def auction_from(
     p: Any, ptr: Any, col: Any, gain: Any, eps0: int, eps1: int, factor: int, limit: int
 ) -> Any:
@@ -167,7 +167,7 @@ def auction_from(
     return u, p, sigma, work
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _lp_duals(n: int, ptr: Any, col: Any, profit: Any, sigma: Any) -> Any:
     """Duals y of the double-cover assignment `sigma`, optimal for the profits (row i:
     columns col[ptr[i]:ptr[i+1]] with profits profit[...], the column i itself among
@@ -229,7 +229,7 @@ class Start:
     cycle_nodes: IntArray
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cycles(sigma: Any) -> tuple[Any, Any, Any]:
     """Mates from the 2-cycles and even cycles of sigma; odd cycles as CSR."""
     n = sigma.size
