@@ -6,6 +6,8 @@ LP bound the bigger shards get."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,7 +43,7 @@ def max_weight(problem_n: int, seed: int, weights: Weights | None = None) -> flo
     """The heaviest matching of the full feasible graph, of any cardinality (the bound
     holds for every matching)."""
     problem = synthetic_problem(problem_n, seed, blocks=20, recent=20, weights=weights)
-    return full_graph_matching(problem, max_cardinality=False)[1]
+    return float(full_graph_matching(problem, max_cardinality=False)[1])
 
 
 @pytest.mark.parametrize(("n", "seed"), [(150, 3), (300, 4), (500, 5)])
@@ -70,6 +72,37 @@ def test_the_priced_bound_holds_with_recent_byes_and_uneven_weights() -> None:
     result = solve(problem, options=NARROW)
     assert result.statistics.bound_priced
     assert optimum <= result.statistics.upper_bound + 1e-9
+
+
+def test_the_rounds_beside_the_matching_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With two threads the rounds after the first run in a thread of their own while
+    # the matching runs (solver._solve_shard_threaded); with one, after it. The same
+    # pairs, weight and bound, and every feasible pair covered either way.
+    threads: list[int] = []
+    bound = certificate.shard_bound
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return bound(*args, **kwargs)
+
+    monkeypatch.setattr(certificate, "shard_bound", recorded)
+    problem = synthetic_problem(300, 4, blocks=20, recent=20)
+    one = solve(problem, options=replace(NARROW, threads=1))
+    shards = len(threads)
+    assert shards >= 2
+    assert set(threads) == {threading.get_ident()}
+    two = solve(problem, options=replace(NARROW, threads=2))
+    assert len(threads) == 2 * shards
+    assert threading.get_ident() not in threads[shards:]
+    assert one.statistics.bound_priced
+    assert two.statistics.upper_bound == one.statistics.upper_bound
+    assert two.statistics.weight == one.statistics.weight
+    np.testing.assert_array_equal(two.pair_a, one.pair_a)
+    np.testing.assert_array_equal(two.pair_b, one.pair_b)
+    np.testing.assert_array_equal(two.start_minute, one.start_minute)
+    assert max_weight(300, 4) <= one.statistics.upper_bound + 1e-9
 
 
 def test_a_pricing_budget_of_zero_falls_back_to_the_fitted_bound() -> None:

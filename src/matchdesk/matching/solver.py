@@ -25,8 +25,9 @@ import atexit
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,7 +46,7 @@ from matchdesk.matching.candidates import (
 )
 from matchdesk.matching.exact import exact_matching
 from matchdesk.matching.improve import EdgeIndex, augment, greedy, local_search
-from matchdesk.matching.parallel import default_threads, using_threads
+from matchdesk.matching.parallel import current_threads, default_threads, using_threads
 from matchdesk.matching.prepare import PoolArrays, Prepared, prepare
 from matchdesk.matching.problem import MatchProblem, Weights
 from matchdesk.matching.regions import Adjacency, Pieces, label_components
@@ -333,24 +334,35 @@ def _solve_shard_threaded(
     if columns is not None:
         cands = columns.cands
     priced_first = clock.now()
-    mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
-    done = clock.now()
-    all_exact = exact_done == components
-    proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
-    checked = clock.now()
-    bound, priced = _shard_bound(shard, cands, exhaustive, options, deadline, pricing, columns)
-    bounded = clock.now()
+
+    def bounded() -> tuple[float, bool, float]:
+        since = clock.now()
+        bound, priced = _shard_bound(shard, cands, exhaustive, options, deadline, pricing, columns)
+        return bound, priced, clock.now() - since
+
+    # The later rounds of the pricing read the candidates and round 0, not the matching:
+    # with two threads they run beside it (their kernels release the GIL). The same
+    # bound and matching either way.
+    two = columns is not None and current_threads() >= 2
+    with ThreadPoolExecutor(1) if two else nullcontext() as beside:
+        later = beside.submit(bounded) if beside is not None else None
+        mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
+        done = clock.now()
+        all_exact = exact_done == components
+        proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
+        checked = clock.now()
+        bound, priced, bound_seconds = later.result() if later is not None else bounded()
     return _ShardOutcome(
         cands,
         mate,
         components,
         exact_done,
-        timed_out or not proved or bounded >= deadline,
+        timed_out or not proved or clock.now() >= deadline,
         (
             found - started,
             done - priced_first,
             checked - done,
-            bounded - checked + priced_first - found,
+            bound_seconds + priced_first - found,
         ),
         proved,
         added,
