@@ -5,7 +5,7 @@ midnight (America/Los_Angeles, the built-in program); both backends, exact value
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -245,6 +245,69 @@ def test_movers_dark_and_rounds(md: Matchdesk) -> None:
     )
     assert [(r["matches"], r["held"], r["confirm_rate"], r["decline_rate"]) for r in rounds] == [
         (1, 1, 1.0, 0.0)
+    ]
+
+
+def test_round_rates_count_each_answer(md: Matchdesk) -> None:
+    """Five matches of one round: unanswered, both confirmed, declined, a no-show and one
+    held: held 1; confirmed 3 of 5 (both confirmed, or the match took place or should
+    have); declined 1 and no-show 1 of 5. A draft match is not counted."""
+    from sqlalchemy import select
+
+    from matchdesk.results import analytics
+    from matchdesk.roster.models import Creator
+    from matchdesk.rounds.models import Match, Round
+
+    handles = [f"c{i}" for i in range(12)]
+    add_creators(md, *handles)
+    starts = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+    answers = [
+        ("published", "pending", "pending"),
+        ("confirmed", "confirmed", "confirmed"),
+        ("declined", "declined", "confirmed"),
+        ("no_show", "confirmed", "confirmed"),
+        ("completed", "confirmed", "pending"),
+        ("proposed", "pending", "pending"),
+    ]
+    with md.transaction() as session:
+        ids = dict(session.execute(select(Creator.handle, Creator.id)).all())
+        round_ = Round(
+            cadence="weekly",
+            tier="B",
+            period_start=datetime(2026, 3, 9, 7, tzinfo=UTC),
+            period_end=datetime(2026, 3, 16, 7, tzinfo=UTC),
+            status="published",
+        )
+        session.add(round_)
+        session.flush()
+        for k, (status, a, b) in enumerate(answers):
+            session.add(
+                Match(
+                    round_id=round_.id,
+                    creator_a_id=ids[handles[2 * k]],
+                    creator_b_id=ids[handles[2 * k + 1]],
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=1),
+                    score=1.0,
+                    status=status,
+                    a_response=a,
+                    b_response=b,
+                )
+            )
+    with md.transaction() as session:
+        rates = analytics.round_rates(session, md.program, FROM, TO)
+    assert rates == [
+        {
+            "round_id": rates[0]["round_id"],
+            "cadence": "weekly",
+            "tier": "B",
+            "period_start": date(2026, 3, 9),
+            "matches": 5,
+            "held": 1,
+            "confirm_rate": 0.6,
+            "decline_rate": 0.2,
+            "no_show_rate": 0.2,
+        }
     ]
 
 
