@@ -396,7 +396,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"Reports at scale: {args.creators:,} creators, {args.weeks} weeks, "
-        f"{os.cpu_count()} cores (shared); targets: program report <= 2 s, creator <= 50 ms"
+        f"{os.cpu_count()} cores (shared); targets (a year of 1,000,000 creators): program "
+        "report <= 2 s, creator <= 50 ms"
     )
     tier_of = np.zeros(args.creators + 1, dtype=np.int8)
     probes = np.random.default_rng(1).choice(np.arange(1, args.creators + 1), 50, replace=False)
@@ -420,10 +421,12 @@ def main() -> None:
         figures: list[tuple[str, float, str]] = []
         duck, answer = timed(lambda: duckdb_weeks(path, first, last))
         figures.append(
-            ("DuckDB over Parquet, full year (weeks only)", duck, f"{len(answer)} weeks")
+            ("DuckDB over Parquet, all the weeks (weeks only)", duck, f"{len(answer)} weeks")
         )
         pol, answer = timed(lambda: polars_weeks(path, first, last))
-        figures.append(("polars over Parquet, full year (weeks only)", pol, f"{len(answer)} weeks"))
+        figures.append(
+            ("polars over Parquet, all the weeks (weeks only)", pol, f"{len(answer)} weeks")
+        )
         creator_times: list[tuple[str, float]] = []
         for backend in args.backends:
             got = app_backend(backend, workdir, args, tier_of, rollups, sample)
@@ -447,13 +450,16 @@ def main() -> None:
                 )
             )
             creator_times.append((backend, got["creator"]))
-        print(f"{'program report (a year)':<78} {'seconds':>8}  target")
+        # The targets are for a year of a million creators; smaller runs only show figures.
+        full = args.creators >= 1_000_000 and args.weeks >= 52
+        span = "a year" if args.weeks == 52 else f"{args.weeks} weeks"
+        print(f"{f'program report ({span})':<78} {'seconds':>8}  target")
         for label, seconds, note in figures:
-            verdict = "ok" if seconds <= 2 else "MISSED"
+            verdict = ("ok" if seconds <= 2 else "MISSED") if full else "-"
             print(f"{label:<78} {seconds:>8.3f}  {verdict}  {note}")
         for backend, seconds in creator_times:
-            verdict = "ok" if seconds <= 0.05 else "MISSED"
-            label = f"matchdesk creator_report (a year), {backend}"
+            verdict = ("ok" if seconds <= 0.05 else "MISSED") if full else "-"
+            label = f"matchdesk creator_report ({span}), {backend}"
             print(f"{label:<78} {seconds * 1000:>7.2f} ms  {verdict}")
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 TARGET_SECONDS = {"postgresql": 30.0, "sqlite": 60.0}
 TARGET_PEAK_MB = 1024
+TARGET_ROWS = 1_000_000  # the targets are for a file of this many rows
 
 
 PHASES: dict[str, float] = {}
@@ -253,7 +254,9 @@ def main() -> None:
                     wall, figures = run_child("results", file, url)
                     peak_mb = figures["peak_bytes"] / 2**20
                     verdict = ""
-                    if label == "first":
+                    if label == "first" and args.rows < TARGET_ROWS:
+                        verdict = f"(the targets are for {TARGET_ROWS:,} rows)"
+                    elif label == "first":
                         within = wall <= TARGET_SECONDS[backend] and peak_mb < TARGET_PEAK_MB
                         verdict = (
                             f"{'ok' if within else 'MISSED'} "
