@@ -15,8 +15,8 @@ from matchdesk.context import Matchdesk
 from matchdesk.errors import InvalidInput
 from matchdesk.results.models import LedgerDay, LiveSession
 from matchdesk.results.records import SessionRecord
-from matchdesk.results.service import import_rows, save_sessions
-from tests.results.samples import TODAY, add_creators, count, csv, ledger, load, sessions
+from matchdesk.results.service import import_results, import_rows, save_sessions
+from tests.results.samples import HEADER, TODAY, add_creators, count, csv, ledger, load, sessions
 
 GOOD = csv(
     "luna,2026-03-02T19:00:00Z,60,1200,340,12,,",
@@ -232,3 +232,51 @@ def test_the_command_line_imports_dry_runs_and_lists(run, tmp_path: Path) -> Non
         "  row 2, column started_at: '2026-03-02T19:00:00' has no UTC offset; add one or Z "
         "(e.g. 2026-03-02T19:00:00Z), a time alone is ambiguous",
     ]
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in [HEADER.split(","), *rows]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_file_imports_like_a_csv(md: Matchdesk) -> None:
+    """SPEC section 4: CSV or XLSX. Numbers may be number cells (60.0 is 60); a date cell
+    has no UTC offset and is refused like a time without one."""
+    add_creators(md, "luna", "zed_99")
+    good = _xlsx(
+        [
+            ["luna", "2026-03-02T19:00:00Z", 60.0, 1200, 340, 12, None, None],
+            ["@Zed_99", "2026-03-02T20:30:00+01:00", 45, 800, None, None, None, None],
+        ]
+    )
+    with md.transaction() as session:
+        report = import_results(session, md.program, good, "week.xlsx", actor="test", today=TODAY)
+    assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
+    assert sessions(md) == [
+        ("luna", "2026-03-02T19:00Z", 60, 1200, None, None),
+        ("zed_99", "2026-03-02T19:30Z", 45, 800, None, None),
+    ]
+    bad = _xlsx(
+        [
+            ["luna", datetime(2026, 3, 3, 19, 0), 60, 5, None, None, None, None],
+            ["luna", "2026-03-03T21:00:00Z", 60, 5.5, None, None, None, None],
+        ]
+    )
+    with pytest.raises(InvalidInput) as caught, md.transaction() as session:
+        import_results(session, md.program, bad, "week.xlsx", actor="test", today=TODAY)
+    assert caught.value.details == [
+        "row 2, column started_at: '2026-03-03T19:00:00' has no UTC offset; add one or Z "
+        "(e.g. 2026-03-03T19:00:00Z), a time alone is ambiguous",
+        "row 3, column diamonds: '5.5' is not a whole number",
+    ]
+    assert count(md, LiveSession) == 2
