@@ -45,7 +45,14 @@ WORKER = (
     "from matchdesk.context import Matchdesk\n"
     "from matchdesk.jobs.catalog import default_registry\n"
     "from matchdesk.mail import delivery\n"
-    "from matchdesk.worker import run_worker\n"
+    "from matchdesk import worker\n"
+    # "ready" once the worker's signal handlers are in place (a SIGTERM before would
+    # kill it instead of stopping it).
+    "take_back = worker._take_back_claims\n"
+    "def ready(md, worker_id):\n"
+    "    take_back(md, worker_id)\n"
+    "    print('ready', flush=True)\n"
+    "worker._take_back_claims = ready\n"
     # The fault: with a number as second argument, the worker kills itself with SIGKILL
     # right after committing that message's mark, before writing its content.
     "if len(sys.argv) > 2:\n"
@@ -60,8 +67,8 @@ WORKER = (
     "        setup(self)\n"
     "        self.before_content = hook\n"
     "    delivery.Courier.__post_init__ = post_init\n"
-    "run_worker(Matchdesk.build(), worker_id=sys.argv[1], registry=default_registry(),\n"
-    "           poll_seconds=0.1)\n"
+    "worker.run_worker(Matchdesk.build(), worker_id=sys.argv[1],\n"
+    "                  registry=default_registry(), poll_seconds=0.1)\n"
 )
 
 
@@ -160,6 +167,8 @@ def test_sigkill_mid_send_then_two_workers_nobody_twice(
         wait_for(lambda: statuses(md)["sent"] == N - 1 and statuses(md)["failed"] == 1, 90)
         wait_for(lambda: _finished(md, newsletter_id), 90)
         for process in successors:
+            assert process.stdout is not None
+            assert process.stdout.readline() == b"ready\n"
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
     finally:
