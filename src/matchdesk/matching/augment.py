@@ -1,7 +1,8 @@
-"""Maximum cardinality, vectorised: augmenting paths from all free creators at once.
+"""Maximum cardinality, fast: augmenting paths from all free creators at once.
 
-Each phase grows alternating trees from every free creator in lock-step, one level per
-round of numpy operations (like a Hopcroft-Karp phase): from an even vertex, a
+Each phase grows alternating trees from every free creator in lock-step, one level at a
+time (like a Hopcroft-Karp phase; a compiled loop that does what whole-array numpy
+levels did, tests/matching/test_augment.py compares the two): from an even vertex, a
 non-matching edge to an unvisited matched creator makes it odd and its mate even. An
 edge between even vertices of two different trees closes an augmenting path; a set of
 such paths with distinct trees is flipped at once. Blossoms (odd cycles inside a tree)
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
 
@@ -19,83 +21,126 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def _first_of(keys: IntArray) -> npt.NDArray[np.bool_]:
-    """Mask of the first occurrence of each value in `keys`."""
-    order = np.argsort(keys, kind="stable")
-    first = np.ones(keys.size, dtype=np.bool_)
-    sorted_keys = keys[order]
-    first_sorted = np.ones(keys.size, dtype=np.bool_)
-    first_sorted[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    first[order] = first_sorted
-    return first
-
-
 def augment_paths(n: int, adjacency: Adjacency, mate: IntArray, max_phases: int = 200) -> int:
     """Grow `mate` (in place) by augmenting paths; returns the pairs added."""
+    return int(_phases(n, adjacency.ptr, adjacency.dst, mate, max_phases))
+
+
+@njit(cache=True)
+def _phases(n: int, ptr: IntArray, dst: IntArray, mate: IntArray, max_phases: int) -> int:
+    """The phases of `augment_paths`, compiled. Each level is what the vectorised form
+    did with whole arrays: the edges out of the frontier in frontier, then adjacency
+    order; if any joins two trees' even vertices, those joins (in that order) end the
+    level; else each unvisited target is taken by its first edge, a matched pair
+    reached from both ends keeps its lower end, and only then are the labels written.
+    Of the joins, each is taken when neither of its trees is used yet (the first join
+    of a pair of trees is the only one that can be)."""
     added = 0
-    degree = np.diff(adjacency.ptr)
+    label = np.empty(n, dtype=np.int8)  # -1 unvisited, 0 even, 1 odd
+    root = np.empty(n, dtype=np.int64)
+    parent = np.empty(n, dtype=np.int64)
+    claimed = np.full(n, -1, dtype=np.int64)  # the level that took the vertex
+    used = np.zeros(n, dtype=np.bool_)
+    frontier = np.empty(n, dtype=np.int64)
+    nxt = np.empty(n, dtype=np.int64)
+    take_src = np.empty(n, dtype=np.int64)
+    take_dst = np.empty(n, dtype=np.int64)
+    level = 0
     for _ in range(max_phases):
-        free = np.flatnonzero((mate < 0) & (degree > 0))
-        if free.size < 2:
+        size = 0
+        for v in range(n):
+            label[v] = -1
+            root[v] = -1
+            parent[v] = -1
+            if mate[v] < 0 and ptr[v + 1] > ptr[v]:
+                frontier[size] = v
+                size += 1
+        if size < 2:
             break
-        label = np.full(n, -1, dtype=np.int8)  # -1 unvisited, 0 even, 1 odd
-        root = np.full(n, -1, dtype=np.int64)
-        parent = np.full(n, -1, dtype=np.int64)
-        label[free] = 0
-        root[free] = free
-        frontier = free
-        found_u = found_v = np.zeros(0, dtype=np.int64)
-        while frontier.size:
-            src, dst = adjacency.edges_from(frontier)
-            even_other = (label[dst] == 0) & (root[dst] != root[src])
-            if np.any(even_other):
-                found_u, found_v = src[even_other], dst[even_other]
+        for i in range(size):
+            v = frontier[i]
+            label[v] = 0
+            root[v] = v
+        found_u = np.empty(0, dtype=np.int64)
+        found_v = np.empty(0, dtype=np.int64)
+        while size:
+            level += 1
+            joins = 0
+            taken = 0
+            for i in range(size):
+                x = frontier[i]
+                for e in range(ptr[x], ptr[x + 1]):
+                    y = dst[e]
+                    if label[y] == 0 and root[y] != root[x]:
+                        if joins == found_u.size:
+                            found_u = _grown(found_u, joins)
+                            found_v = _grown(found_v, joins)
+                        found_u[joins] = x
+                        found_v[joins] = y
+                        joins += 1
+                    elif joins == 0 and label[y] == -1 and claimed[y] != level:
+                        claimed[y] = level
+                        take_src[taken] = x
+                        take_dst[taken] = y
+                        taken += 1
+            if joins:
+                found_u, found_v = found_u[:joins], found_v[:joins]
                 break
-            grow = label[dst] == -1  # unvisited, hence matched
-            src, dst = src[grow], dst[grow]
-            first = _first_of(dst)
-            src, dst = src[first], dst[first]
-            # A matched pair reached from both ends in one level: keep one end only.
-            reached = np.zeros(n, dtype=np.bool_)
-            reached[dst] = True
-            single = ~reached[mate[dst]] | (dst < mate[dst])
-            src, dst = src[single], dst[single]
-            label[dst] = 1
-            parent[dst] = src
-            root[dst] = root[src]
-            nxt = mate[dst]
-            label[nxt] = 0
-            parent[nxt] = dst
-            root[nxt] = root[src]
-            frontier = nxt
+            size = 0
+            for i in range(taken):
+                y = take_dst[i]
+                z = mate[y]
+                if claimed[z] == level and z < y:
+                    continue  # the pair was reached from both ends: its lower end grows
+                nxt[size] = i
+                size += 1
+            for k in range(size):
+                i = nxt[k]
+                x, y = take_src[i], take_dst[i]
+                z = mate[y]
+                label[y] = 1
+                parent[y] = x
+                root[y] = root[x]
+                label[z] = 0
+                parent[z] = y
+                root[z] = root[x]
+                frontier[k] = z
         if found_u.size == 0:
             break
-        # Paths with two distinct trees, each tree used once.
-        ru, rv = root[found_u], root[found_v]
-        chosen = np.zeros(found_u.size, dtype=np.bool_)
-        used = np.zeros(n, dtype=np.bool_)
-        first = _first_of(np.minimum(ru, rv) * n + np.maximum(ru, rv))
-        for i in np.flatnonzero(first).tolist():  # few per phase: a short loop is fine
-            if not used[ru[i]] and not used[rv[i]]:
-                used[ru[i]] = used[rv[i]] = True
-                chosen[i] = True
-        u, v = found_u[chosen], found_v[chosen]
-        for side in (u, v):
-            x = side.copy()
-            while True:
-                active = root[x] != x
-                if not np.any(active):
-                    break
-                xa = x[active]
-                p = parent[xa]  # odd: x's current mate
-                y = parent[p]  # even: p's tree parent
-                mate[p] = y
-                mate[y] = p
-                x[active] = y
-        mate[u] = v
-        mate[v] = u
-        added += int(u.size)
+        for i in range(found_u.size):
+            used[root[found_u[i]]] = False
+            used[root[found_v[i]]] = False
+        chosen = 0
+        for i in range(found_u.size):
+            u, v = found_u[i], found_v[i]
+            ru, rv = root[u], root[v]
+            if used[ru] or used[rv]:
+                continue
+            used[ru] = True
+            used[rv] = True
+            for x in (u, v):
+                while root[x] != x:
+                    p = parent[x]  # odd: x's current mate
+                    y = parent[p]  # even: p's tree parent
+                    mate[p] = y
+                    mate[y] = p
+                    x = y
+            found_u[chosen] = u
+            found_v[chosen] = v
+            chosen += 1
+        for i in range(chosen):
+            u, v = found_u[i], found_v[i]
+            mate[u] = v
+            mate[v] = u
+        added += chosen
     return added
+
+
+@njit(cache=True)
+def _grown(x: IntArray, used: int) -> IntArray:
+    bigger = np.empty(max(16, 2 * used), dtype=np.int64)
+    bigger[:used] = x[:used]
+    return bigger
 
 
 def repair_free(
