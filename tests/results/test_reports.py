@@ -251,7 +251,8 @@ def test_movers_dark_and_rounds(md: Matchdesk) -> None:
 def test_round_rates_count_each_answer(md: Matchdesk) -> None:
     """Five matches of one round: unanswered, both confirmed, declined, a no-show and one
     held: held 1; confirmed 3 of 5 (both confirmed, or the match took place or should
-    have); declined 1 and no-show 1 of 5. A draft match is not counted."""
+    have); declined 1 and no-show 1 of 5. A draft match is not counted. The round's
+    first day is the program's."""
     from sqlalchemy import select
 
     from matchdesk.results import analytics
@@ -274,8 +275,8 @@ def test_round_rates_count_each_answer(md: Matchdesk) -> None:
         round_ = Round(
             cadence="weekly",
             tier="B",
-            period_start=datetime(2026, 3, 9, 7, tzinfo=UTC),
-            period_end=datetime(2026, 3, 16, 7, tzinfo=UTC),
+            period_start=datetime(2026, 3, 8, 18, 30, tzinfo=UTC),
+            period_end=datetime(2026, 3, 15, 18, 30, tzinfo=UTC),
             status="published",
         )
         session.add(round_)
@@ -294,14 +295,21 @@ def test_round_rates_count_each_answer(md: Matchdesk) -> None:
                     b_response=b,
                 )
             )
+    # The round starts at 18:30 UTC on the 8th: 11:30 on the 8th in Los Angeles, and
+    # 00:00 on the 9th in Kolkata, whose program shows it on the 9th.
+    kolkata = md.program.model_copy(
+        update={"program": md.program.program.model_copy(update={"timezone": "Asia/Kolkata"})}
+    )
     with md.transaction() as session:
         rates = analytics.round_rates(session, md.program, FROM, TO)
+        days = [r["period_start"] for r in analytics.round_rates(session, kolkata, FROM, TO)]
+    assert days == [date(2026, 3, 9)]
     assert rates == [
         {
             "round_id": rates[0]["round_id"],
             "cadence": "weekly",
             "tier": "B",
-            "period_start": date(2026, 3, 9),
+            "period_start": date(2026, 3, 8),
             "matches": 5,
             "held": 1,
             "confirm_rate": 0.6,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from matchdesk.program import Program
 from matchdesk.results.models import LedgerDay, LiveSession
 from matchdesk.results.reports import program_midnight, week_of
+from matchdesk.results.staging import aware
 from matchdesk.roster.models import Creator
 from matchdesk.rounds.models import Bye, Match, Round
 
@@ -72,6 +74,7 @@ def round_rates(session: Session, program: Program, start: date, end: date) -> l
         .group_by(Round.id, Round.cadence, Round.tier, Round.period_start)
         .order_by(Round.period_start, Round.id)
     ).all()
+    zone = ZoneInfo(program.program.timezone)
     out = []
     for round_id, cadence, tier, period_start, n, held, confirmed, declined, no_show in rows:
         out.append(
@@ -79,7 +82,7 @@ def round_rates(session: Session, program: Program, start: date, end: date) -> l
                 "round_id": round_id,
                 "cadence": cadence,
                 "tier": tier or "all",
-                "period_start": period_start.date(),
+                "period_start": aware(period_start).astimezone(zone).date(),  # program day
                 "matches": int(n),
                 "held": int(held),
                 "confirm_rate": round(confirmed / n, 4) if n else None,
