@@ -84,3 +84,14 @@ def test_ray_executor_gives_the_local_result() -> None:
         if started:
             ray.shutdown()
     assert full_signature(remote) == full_signature(local)
+
+
+def test_grouped_is_the_stable_argsort_of_the_labels() -> None:
+    from matchdesk.matching.shards import _grouped
+
+    labels = np.random.default_rng(5).integers(-1, 7, 5000)
+    order, bounds = _grouped(labels, 7)
+    reference = np.argsort(labels, kind="stable")
+    assert order.tolist() == reference.tolist()
+    expected = np.searchsorted(labels[reference], np.arange(-1, 8))[1:]
+    assert bounds.tolist() == expected.tolist()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -78,21 +79,36 @@ def _split_keys(
     return out
 
 
+@njit(cache=True)
+def _grouped(label: IntArray, count: int) -> tuple[IntArray, IntArray]:
+    """Stable counting sort of labels -1..count-1: the order of np.argsort(label,
+    kind="stable") and where each label 0..count-1 starts in it (count + 1 bounds)."""
+    starts = np.zeros(count + 2, dtype=np.int64)
+    for x in label:
+        starts[x + 2] += 1
+    for k in range(1, count + 2):
+        starts[k] += starts[k - 1]
+    bounds = starts[1:].copy()
+    order = np.empty(label.size, dtype=np.int64)
+    for i in range(label.size):
+        k = label[i] + 1
+        order[starts[k]] = i
+        starts[k] += 1
+    return order, bounds
+
+
 def split_pool(prep: PoolArrays, min_size: int = 2) -> list[tuple[IntArray, PoolArrays]]:
     """The shards of a pool with at least `min_size` creators: (pool rows, arrays)."""
     count, label = shard_labels(prep)
     if count == 0:
         return []
     n = prep.n
-    order = np.argsort(label, kind="stable")  # rows grouped by shard, in pool order
-    bounds = np.searchsorted(label[order], np.arange(-1, count + 1))[1:]
+    order, bounds = _grouped(label, count)  # rows grouped by shard, in pool order
     sizes = np.diff(bounds)
     local = np.zeros(n, dtype=np.int64)
     for s in range(count):
         local[order[bounds[s] : bounds[s + 1]]] = np.arange(int(sizes[s]))
-    entry_label = label[prep.entry_creator]
-    entry_order = np.argsort(entry_label, kind="stable")
-    entry_bounds = np.searchsorted(entry_label[entry_order], np.arange(-1, count + 1))[1:]
+    entry_order, entry_bounds = _grouped(label[prep.entry_creator], count)
     forbidden = _split_keys(prep.forbidden, n, label, local, sizes)
     met = _split_keys(prep.met, n, label, local, sizes)
     lang_count = np.diff(prep.lang_ptr)
