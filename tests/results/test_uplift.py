@@ -22,10 +22,12 @@ from matchdesk.results.bootstrap import (
     similar_hour,
 )
 from matchdesk.results.models import LiveSession
+from matchdesk.results.report_tables import program_page
 from matchdesk.results.uplift import (
     TierUplift,
     creator_uplift,
     match_uplifts,
+    period_uplift,
     round_uplift,
     tier_uplift,
 )
@@ -301,11 +303,24 @@ def test_round_uplift_against_the_byes_of_the_tier(md: Matchdesk) -> None:
         found = round_uplift(session, md.program, round_.id)
         pooled = tier_uplift(session, md.program, date(2026, 11, 30), date(2026, 12, 6))
         before = tier_uplift(session, md.program, date(2026, 11, 1), date(2026, 11, 29))
+        both = period_uplift(session, md.program, date(2026, 11, 30), date(2026, 12, 6))
+        table = program_page(
+            session, md.program, date(2026, 11, 30), date(2026, 12, 6), date(2026, 12, 7)
+        ).tables["round_uplift"]
     assert found == [
         TierUplift("A", None, None, None, 0, 0),
         TierUplift("B", 0.2, 0.2, 0.2, 10, 5),
     ]
     assert pooled == [TierUplift("S", None, None, None, 0, 0), *found]
+    assert both == (pooled, [(round_, found)])
+    # The program report's table of each round and tier (the round from its program day).
+    common = {"round_id": round_.id, "cadence": "weekly", "period_start": date(2026, 11, 30)}
+    assert table.rows == [
+        {**common, "tier": "A", "estimate": None, "low": None, "high": None}
+        | {"n_matched": 0, "n_control": 0},
+        {**common, "tier": "B", "estimate": 0.2, "low": 0.2, "high": 0.2}
+        | {"n_matched": 10, "n_control": 5},
+    ]
     assert before == [TierUplift(t, None, None, None, 0, 0) for t in ("S", "A", "B")]
 
 

@@ -161,6 +161,12 @@ def test_the_program_page_compares_with_the_previous_period(
         "A,,,,0,0",
         "B,,,,0,0",
     ]
+    # The round has no tier: a row for each weekly tier (no pre-period: nobody counted).
+    assert viewer.get(f"/reports/export/round_uplift.csv?{Q}").text.splitlines() == [
+        "round,cadence,period from,tier,uplift,low,high,matched,control",
+        f"{_round_of(md, _match_id(md))},weekly,2026-03-05,A,,,,0,0",
+        f"{_round_of(md, _match_id(md))},weekly,2026-03-05,B,,,,0,0",
+    ]
 
 
 def _report_links(html: str) -> list[str]:
@@ -174,7 +180,7 @@ def test_every_table_exports_and_every_chart_renders_from_the_pages_links(
 ) -> None:
     _program(md)
     viewer = client_as("viewer")
-    tables = ("dark", "movers", "rounds", "tiers", "totals", "uplift", "weeks")
+    tables = ("dark", "movers", "round_uplift", "rounds", "tiers", "totals", "uplift", "weeks")
     program = _report_links(viewer.get(f"/reports?{Q}").text)
     assert [link for link in program if "/export/" in link] == [
         f"/reports/export/{table}.{fmt}?{Q}" for table in tables for fmt in ("csv", "xlsx")

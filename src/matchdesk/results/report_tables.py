@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import altair as alt
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from matchdesk.results import analytics, charts
 from matchdesk.results.cache import ResultsCache, cached
 from matchdesk.results.exports import Table
 from matchdesk.results.reports import creator_report, find_creator, program_weeks
+from matchdesk.results.staging import aware
 
 T = TypeVar("T")
 WEEK_COLUMNS = (
@@ -122,6 +124,7 @@ def program_page(
         ),
         analytics.round_rates(session, program, start, end),
     )
+    pooled, each_round = keep("uplift", compute=lambda: _uplifts(session, program, start, end))
     page.tables["uplift"] = Table(
         "uplift",
         (
@@ -132,7 +135,22 @@ def program_page(
             ("n_matched", "matched"),
             ("n_control", "control"),
         ),
-        keep("uplift", compute=lambda: _tier_uplift(session, program, start, end)),
+        pooled,
+    )
+    page.tables["round_uplift"] = Table(
+        "round_uplift",
+        (
+            ("round_id", "round"),
+            ("cadence", "cadence"),
+            ("period_start", "period from"),
+            ("tier", "tier"),
+            ("estimate", "uplift"),
+            ("low", "low"),
+            ("high", "high"),
+            ("n_matched", "matched"),
+            ("n_control", "control"),
+        ),
+        each_round,
     )
     page.tables["movers"] = Table(
         "movers",
@@ -177,24 +195,36 @@ def program_page(
     return page
 
 
-def _tier_uplift(
+def _uplift_row(u: Any) -> dict[str, Any]:
+    return {
+        "tier": u.tier,
+        "estimate": None if u.estimate is None else round(u.estimate, 4),
+        "low": None if u.low is None else round(u.low, 4),
+        "high": None if u.high is None else round(u.high, 4),
+        "n_matched": u.n_matched,
+        "n_control": u.n_control,
+    }
+
+
+def _uplifts(
     session: Session, program: Program, start: date, end: date
-) -> list[dict[str, Any]]:
-    try:
-        from matchdesk.results.uplift import tier_uplift
-    except ImportError:  # not landed: every tier has not enough data
-        return []
-    return [
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Uplift per tier pooled over the range's rounds, and per round and tier."""
+    from matchdesk.results.uplift import period_uplift
+
+    pooled, each = period_uplift(session, program, start, end)
+    zone = ZoneInfo(program.program.timezone)
+    rounds = [
         {
-            "tier": u.tier,
-            "estimate": None if u.estimate is None else round(u.estimate, 4),
-            "low": None if u.low is None else round(u.low, 4),
-            "high": None if u.high is None else round(u.high, 4),
-            "n_matched": u.n_matched,
-            "n_control": u.n_control,
+            "round_id": round_.id,
+            "cadence": round_.cadence,
+            "period_start": aware(round_.period_start).astimezone(zone).date(),
+            **_uplift_row(u),
         }
-        for u in tier_uplift(session, program, start, end)
+        for round_, found in each
+        for u in found
     ]
+    return [_uplift_row(u) for u in pooled], rounds
 
 
 def creator_page(

@@ -300,6 +300,14 @@ def tier_uplift(session: Session, program: Program, start: date, end: date) -> l
     rounds whose period starts on the program days `start` to `end` (both included).
     Every (creator, round) counts once (`n_matched`, `n_control` count those); the
     interval resamples creators, so a creator's rounds stay together."""
+    return period_uplift(session, program, start, end)[0]
+
+
+def period_uplift(
+    session: Session, program: Program, start: date, end: date
+) -> tuple[list[TierUplift], list[tuple[Round, list[TierUplift]]]]:
+    """`tier_uplift` of the range, and each of its rounds' `round_uplift` (by period
+    start), from one read of each round's groups."""
     rounds = session.scalars(
         select(Round)
         .where(Round.status.in_(("published", "closed")))
@@ -309,13 +317,18 @@ def tier_uplift(session: Session, program: Program, start: date, end: date) -> l
     ).all()
     matched: dict[str | None, list[GroupSums]] = {}
     control: dict[str | None, list[GroupSums]] = {}
+    each = []
     for round_ in rounds:
-        for found, into in zip(_round_groups(session, round_), (matched, control), strict=True):
+        groups = _round_groups(session, round_)
+        tiers = [round_.tier] if round_.tier else pool_tiers(program, round_.cadence, None)
+        each.append((round_, _tier_uplifts(program, tiers, *groups)))
+        for found, into in zip(groups, (matched, control), strict=True):
             for tier, group in found.items():
                 into.setdefault(tier, []).append(group)
-    return _tier_uplifts(
+    pooled = _tier_uplifts(
         program,
         [t.name for t in program.tiers],
         {tier: GroupSums.joined(groups) for tier, groups in matched.items()},
         {tier: GroupSums.joined(groups) for tier, groups in control.items()},
     )
+    return pooled, each
