@@ -109,3 +109,14 @@ def test_walk_keeps_exactly_the_reference_edges(
     # Best first, ties by pair key.
     order = np.lexsort((found.a * prep.n + found.b, -found.score))
     assert np.all(np.abs(found.score - found.score[order]) <= cand.score_quantum(found.score))
+
+
+def test_gathered_bits_are_the_permuted_columns() -> None:
+    from matchdesk.matching.windows import gathered_bits
+
+    rng = np.random.default_rng(4)
+    starts = rng.integers(0, 1 << 62, (3, 500)).astype(np.uint64)
+    evening = starts & rng.integers(0, 1 << 62, (3, 500)).astype(np.uint64)
+    perm = rng.permutation(500)
+    out = gathered_bits(starts, evening, perm)
+    assert out.tolist() == np.concatenate([starts[:, perm], evening[:, perm]]).T.tolist()
