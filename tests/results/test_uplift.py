@@ -269,6 +269,29 @@ def test_creator_uplift_over_a_range(md: Matchdesk) -> None:
     assert ben is None
 
 
+def test_the_creator_report_shows_each_match_with_its_uplift(md: Matchdesk) -> None:
+    """The creator report's matches table (issue 10: "their matches with results and
+    uplift"): each of Ana's two matches with her uplift in it; Ben has too little data."""
+    from matchdesk.results.report_tables import creator_page
+
+    _, first, second = _two_matches(md)
+    span = (date(2026, 11, 30), date(2026, 12, 13))
+    with md.transaction() as session:
+        ana = creator_page(session, md.program, "ana", *span)
+        ben = creator_page(session, md.program, "ben", *span)
+    assert [
+        (r["match_id"], r["partner"], r["diamonds"], r["uplift"])
+        for r in ana.tables["matches"].rows
+    ] == [(first, "ben", 1170, 0.3), (second, "ben", 1350, 0.5)]
+    assert [r["uplift"] for r in ben.tables["matches"].rows] == [None, None]
+    assert ana.figures["document"]["uplift"] == {
+        "estimate": 0.4,
+        "low": -0.1158,
+        "high": 1.1,
+        "n": 2,
+    }
+
+
 def test_round_uplift_against_the_byes_of_the_tier(md: Matchdesk) -> None:
     """Ten tier-B creators matched in pairs, six byes (one of them excluded, so no
     control), each with five weekly sessions before the round: matched 10 diamonds a
