@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from matchdesk.matching.blossom import _matching, blossom_mates, cardinality_shift
 from matchdesk.matching.exact import exact_matching, rustworkx_matching
-from matchdesk.matching.lp import _lp_duals, relaxation_start
+from matchdesk.matching.lp import (
+    AUCTION_FROM,
+    NO_LIMIT,
+    _assignment,
+    _cover_rows,
+    _lp_duals,
+    auction_from,
+    double_cover,
+    relaxation_start,
+)
 
 IntArray = np.ndarray
 
@@ -190,3 +199,34 @@ def test_a_matched_vertex_whose_dual_reaches_zero_changes_places_with_the_root()
     # Start: 1-2 matched (tight: 4 + 0 = 2 * 2), 0 single with dual 16 (0-1 tight:
     # 16 + 4 = 2 * 10). Vertex 2 is at zero: flipping 0-1-2 gives the optimum 0-1.
     assert run_from(3, [0, 1], [1, 2], [10, 2], [-1, 2, 1], [16, 4, 0]) == [1, 0, -1]
+
+
+def _assignment_profit(n: int, a: IntArray, b: IntArray, profit: IntArray, sigma: IntArray) -> int:
+    """The profit of a double-cover assignment (0 for a vertex left single)."""
+    edge = {(int(x), int(y)): int(p) for x, y, p in zip(a, b, profit, strict=True)}
+    edge.update({(y, x): p for (x, y), p in list(edge.items())})
+    assert sorted(sigma.tolist()) == list(range(n))  # a permutation
+    return sum(edge[(i, int(j))] for i, j in enumerate(sigma) if j != i)
+
+
+@pytest.mark.parametrize("start", ["other prices", "random prices"])
+def test_the_auction_from_given_prices_is_as_close_to_optimal(start: str) -> None:
+    # Above AUCTION_FROM the double cover is solved by the auction; started from given
+    # prices (the relaxation starts from the certificate's round 0) it ends within n
+    # profit units of the optimum (LAPJV's) all the same, as it does from zero.
+    n = AUCTION_FROM + 500
+    a, b, w = random_graph(n, 0.0012, 0, 100_000, 7)
+    profit = (1_000_000 + w).astype(np.int64)
+    rows = _cover_rows(n, a, b, profit)
+    best = _assignment_profit(n, a, b, profit, _assignment(n, *rows))
+    if start == "other prices":  # the prices of the graph with every other edge
+        half = _cover_rows(n, a[::2], b[::2], (w[::2] * 10).astype(np.int64))
+        prices = auction_from(np.zeros(n, np.int64), *half, 100_000, 10, 6, NO_LIMIT)[1]
+    else:
+        prices = np.random.default_rng(3).integers(0, 2_000_000, n)
+    cold = _assignment_profit(n, a, b, profit, double_cover(n, a, b, profit))
+    given = prices.copy()
+    warm = _assignment_profit(n, a, b, profit, double_cover(n, a, b, profit, given))
+    np.testing.assert_array_equal(given, prices)  # the caller's prices are left alone
+    assert best - n <= cold <= best
+    assert best - n <= warm <= best

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from matchdesk.matching.exact import SCALE
 from matchdesk.matching.lp import double_cover
 from matchdesk.matching.regions import Adjacency, grow_region, resolve_regions
 
@@ -38,12 +39,15 @@ UNMATCHED_PENALTY = 10.0  # M: larger than any score difference
 COST_SCALE = 1e5
 
 
-def _rounded_pairs(size: int, la: IntArray, lb: IntArray, w: FloatArray) -> IntArray:
-    """Local mates from the relaxation's 2-cycles (-1 for the fractional part)."""
+def _rounded_pairs(
+    size: int, la: IntArray, lb: IntArray, w: FloatArray, start: IntArray | None = None
+) -> IntArray:
+    """Local mates from the relaxation's 2-cycles (-1 for the fractional part); `start`
+    the auction's start prices (lp.double_cover), in COST_SCALE units."""
     # Profit M + w per pair and 0 for single: covering creators comes first; 1e-5
     # resolution is plenty for a start.
     profit = np.rint((UNMATCHED_PENALTY + w) * COST_SCALE).astype(np.int64)
-    sigma = double_cover(size, la, lb, profit)
+    sigma = double_cover(size, la, lb, profit, start)
     own = np.arange(size)
     pair = (sigma[sigma] == own) & (sigma != own)
     local: IntArray = np.where(pair, sigma, -1)
@@ -71,12 +75,21 @@ def double_cover_start(
     hops: int,
     regret: float,
     regret_hops: int,
+    prices: IntArray | None = None,
 ) -> None:
     """Set `mate` for `nodes` (a component, sorted; edges best first) from the rounded
-    relaxation and its exactly re-solved regions (pieces of at most `limit` creators)."""
+    relaxation and its exactly re-solved regions (pieces of at most `limit` creators).
+
+    `prices` (per creator of the shard, in exact.SCALE units of the scores: the
+    certificate's round 0, certificate.Columns) start the relaxation's auction: the
+    column prices of the matching LP on the scores alone, on the candidates before
+    round 0's pairs joined, so a start, not the answer (the penalty M pairs more
+    creators). Any start gives an assignment within the same distance of the optimum
+    (lp.double_cover); a near one takes fewer bids."""
     size = nodes.size
     la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
-    local = _rounded_pairs(size, la, lb, w)
+    start = None if prices is None else prices[nodes] // (SCALE // int(COST_SCALE))
+    local = _rounded_pairs(size, la, lb, w, start)
     best = Adjacency(size, *_best_edges(size, la, lb))
     region = grow_region(best, local, local < 0, hops)
     resolve_regions(size, la, lb, w, local, region, limit)

@@ -198,8 +198,10 @@ def _match(
     cands: Candidates,
     options: SolverOptions,
     deadline: float,
+    prices: IntArray | None = None,
 ) -> tuple[IntArray, int, int, int, bool]:
-    """Mate array (-1 free), components, exact components, labels count, timed out."""
+    """Mate array (-1 free), components, exact components, labels count, timed out;
+    `prices` (the certificate's round 0) start the big components' relaxation."""
     n = prep.n
     mate = np.full(n, -1, dtype=np.int64)
     a, b, w = cands.a, cands.b, cands.score
@@ -252,6 +254,7 @@ def _match(
                 hops=options.rounding_hops,
                 regret=options.regret,
                 regret_hops=options.regret_hops,
+                prices=prices,
             )
         del grouped, sel  # the big components' edges are ba, bb, bw from here on
         greedy(n, ba, bb, mate)
@@ -346,7 +349,8 @@ def _solve_shard_threaded(
     two = columns is not None and current_threads() >= 2
     with ThreadPoolExecutor(1) if two else nullcontext() as beside:
         later = beside.submit(bounded) if beside is not None else None
-        mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline)
+        prices = None if columns is None else columns.prices
+        mate, components, exact_done, _, timed_out = _match(shard, cands, options, deadline, prices)
         done = clock.now()
         all_exact = exact_done == components
         proved, added = maximum_cardinality(shard, cands, mate, exhaustive, all_exact, deadline)
