@@ -18,6 +18,11 @@ they are still open).
     python benchmarks/bench_delivery.py [--messages 30000] [--workers 4]
         [--backends sqlite postgresql] [--sinks smtp-sink aiosmtpd]
         [--batch-size 400] [--commit-every 50] [--connections 8] [--reference SRC]
+        [--kinds newsletter transactional]
+
+Newsletter messages go out at most once (a commit marks each before its content: a
+worker killed mid-send leaves at most one per connection uncertain, never sent twice);
+transactional ones are recorded every `--commit-every`. Both are measured, side by side.
 
 `--reference SRC` runs every case first with the workers on another checkout's code
 (`git archive REV src | tar -x -C DIR`, then `--reference DIR/src`): before and after
@@ -154,6 +159,10 @@ def postfix_sink(workdir: Path) -> Iterator[tuple[int, Any]]:
 
 
 SINKS = {"smtp-sink": postfix_sink, "aiosmtpd": aiosmtpd_sink}
+# The outbox kinds measured: newsletter messages, which a worker sends at most once (each
+# marked handed-over, and that mark committed, before its content: a commit a message),
+# and transactional ones (accepted messages recorded every `--commit-every`).
+KINDS = {"newsletter": "newsletter", "transactional": "bench"}
 
 
 def run(
@@ -166,6 +175,7 @@ def run(
     connections: int,
     workdir: Path,
     source: str | None = None,
+    kind: str = "newsletter",
 ) -> float:
     url, schema = fresh_database(backend, workdir)
     engine = make_engine(url)
@@ -175,7 +185,7 @@ def run(
             session,
             [
                 NewMessage(
-                    "bench",
+                    KINDS[kind],
                     f"creator{i}@example.com",
                     f"Your match #{i}",
                     "Hello " * 40,
@@ -263,7 +273,7 @@ def run(
     rate = messages / seconds
     print(
         f"{'reference' if source else 'this tree':<9} "
-        f"{backend:<10} {sink_name:<9} {messages:>6} msgs  {workers} workers x "
+        f"{kind:<13} {backend:<10} {sink_name:<9} {messages:>6} msgs  {workers} workers x "
         f"{connections} connections  "
         f"{seconds:6.2f} s  {rate:6.0f} msg/s  (with start-up {with_start:5.1f} s: "
         f"{messages / with_start:5.0f} msg/s)  CPU a message: workers "
@@ -345,6 +355,14 @@ def main() -> None:
     )
     parser.add_argument("--sinks", nargs="+", default=list(SINKS), choices=list(SINKS))
     parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=list(KINDS),
+        choices=list(KINDS),
+        help="newsletter messages (never sent twice: a commit before each) and "
+        "transactional ones (a commit every --commit-every), side by side",
+    )
+    parser.add_argument(
         "--reference",
         metavar="SRC",
         help="another checkout's src folder (e.g. from `git archive`): each case runs "
@@ -360,18 +378,20 @@ def main() -> None:
         os.chmod(workdir, 0o755)
         for backend in args.backends:
             for sink in args.sinks:
-                for source in [args.reference, None] if args.reference else [None]:
-                    run(
-                        backend,
-                        sink,
-                        args.messages,
-                        args.workers,
-                        args.batch_size,
-                        args.commit_every,
-                        args.connections,
-                        Path(workdir),
-                        source,
-                    )
+                for kind in args.kinds:
+                    for source in [args.reference, None] if args.reference else [None]:
+                        run(
+                            backend,
+                            sink,
+                            args.messages,
+                            args.workers,
+                            args.batch_size,
+                            args.commit_every,
+                            args.connections,
+                            Path(workdir),
+                            source,
+                            kind,
+                        )
 
 
 if __name__ == "__main__":
