@@ -284,24 +284,31 @@ __all__ = ["date"]
 
 
 def test_dashboard_lists_what_needs_attention(
-    md: Matchdesk, client_as: Callable[[str | None], TestClient]
+    md: Matchdesk,
+    client_as: Callable[[str | None], TestClient],
+    hold_clock: Callable[[datetime], datetime],
 ) -> None:
     _program(md)
     from tests.results.samples import add_creators, add_match
 
     add_creators(md, "mira", "nova")
-    # Published and past, nobody answered, no session: unanswered and missing results.
+    # Its round runs from 2026-03-11 20:00 to 03-18 20:00 UTC; the match is past, nobody
+    # answered, no session: unanswered and missing results.
     late = add_match(md, "mira", "nova", datetime(2026, 3, 12, 20, 0, tzinfo=UTC))
+    hold_clock(datetime(2026, 3, 14, 20, 0, tzinfo=UTC))  # Saturday 14th, 13:00 in LA
     page = client_as("viewer").get("/")
     assert page.status_code == 200
     html = page.text
     round_id = _round_of(md, late)
+    # luna and sol's round (2026-03-05 to 03-12) is over: still published (nothing closes
+    # a round), but no longer open.
+    assert html.count('id="attention-round-') == 1
     assert (
         f'id="attention-round-{round_id}" href="/rounds/{round_id}">\n'
         '      <span class="figure">1</span>\n'
         "      <span>unanswered invitations · 0 declined · 0 byes" in html
     )
-    # luna and sol were last live on 2026-03-09 and 2026-03-10: dark ever since.
+    # luna and sol were last live on 2026-03-09 and 2026-03-11: none in 03-12 to 03-14.
     assert (
         '<a class="tile warn" id="attention-dark" href="/reports#dark">'
         '<span class="figure">2</span>' in html

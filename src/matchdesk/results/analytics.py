@@ -311,10 +311,12 @@ def tier_distance(program: Program, creator: Creator) -> dict[str, Any]:
     }
 
 
-def open_round_attention(session: Session) -> list[dict[str, Any]]:
-    """Published rounds whose matches are still waiting: per round, the matches with an
-    unanswered invitation, the declined ones and the byes."""
+def open_round_attention(session: Session, now: Any) -> list[dict[str, Any]]:
+    """The open rounds (published, their period not over at `now`; nothing closes a round
+    when its period ends, so a past round stays published): per round, the matches with
+    an unanswered invitation, the declined ones and the byes."""
     pending = or_(Match.a_response == "pending", Match.b_response == "pending")
+    is_open = and_(Round.status == "published", Round.period_end > now)
     rows = session.execute(
         select(
             Round.id,
@@ -325,7 +327,7 @@ def open_round_attention(session: Session) -> list[dict[str, Any]]:
             func.count().filter(Match.status == "declined"),
         )
         .outerjoin(Match, Match.round_id == Round.id)
-        .where(Round.status == "published")
+        .where(is_open)
         .group_by(Round.id, Round.cadence, Round.tier, Round.period_start)
         .order_by(Round.period_start.desc())
     ).all()
@@ -333,7 +335,7 @@ def open_round_attention(session: Session) -> list[dict[str, Any]]:
         session.execute(
             select(Bye.round_id, func.count())
             .join(Round, Round.id == Bye.round_id)
-            .where(Round.status == "published")
+            .where(is_open)
             .group_by(Bye.round_id)
         ).all()
     )

@@ -41,11 +41,12 @@ def attention(session: Session, program: Program, cache: ResultsCache | None = N
             count_proposals(session, program, today),
         ),
     )
+    now = utcnow()
     return Attention(
-        rounds=analytics.open_round_attention(session),
+        rounds=analytics.open_round_attention(session, now),
         dark=dark,
         tier_moves=tier_moves,
-        missing_results=analytics.matches_missing_results(session, utcnow()),
+        missing_results=analytics.matches_missing_results(session, now),
     )
 
 
