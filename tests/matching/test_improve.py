@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matchdesk.matching.improve import EdgeIndex, _best_scores, _two_opt_moves, greedy
+from matchdesk.matching.improve import (
+    EdgeIndex,
+    _best_scores,
+    _dominant,
+    _two_opt_moves,
+    greedy,
+)
 
 
 def test_edge_index_finds_every_edge_and_nothing_else() -> None:
@@ -107,10 +113,39 @@ def test_two_opt_moves_are_those_of_the_vectorised_form(seed: int) -> None:
     mate_w = np.zeros(n)
     mate_w[rows] = index.lookup(rows, mate[rows])
     best = _best_scores(n, a, b, w)
-    res, gain, u, v, p, q = _two_opt_moves(a, b, w, index, mate, mate_w, best, 1e-12)
+    res, gain, u, v, p, q, _ = _two_opt_moves(a, b, w, index, mate, mate_w, best, 1e-12)
     ru, rv, rp, rq, rgain = two_opt_reference(a, b, w, index, mate, mate_w, best)
     assert ru.size > 10
     for mine, ref in zip((u, v, p, q, gain), (ru, rv, rp, rq, rgain), strict=True):
         assert mine.tolist() == ref.tolist()
     assert res[0].tolist() == np.minimum(ru, rp).tolist()
     assert res[1].tolist() == np.minimum(rv, rq).tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_later_scan_of_the_changed_ends_finds_the_moves_of_a_full_scan(seed: int) -> None:
+    n = 400
+    a, b, w = random_graph(n, 4000, seed)
+    mate = np.full(n, -1, dtype=np.int64)
+    greedy(n, a[::-1].copy(), b[::-1].copy(), mate)
+    index = EdgeIndex(n, a, b, w)
+    best = _best_scores(n, a, b, w)
+    rows = np.flatnonzero(mate >= 0)
+
+    def weights(mate: np.ndarray) -> np.ndarray:
+        out = np.zeros(n)
+        out[rows] = index.lookup(rows, mate[rows])
+        return out
+
+    res, gain, u, v, p, q, at = _two_opt_moves(a, b, w, index, mate, weights(mate), best, 1e-12)
+    scanned = mate.copy()
+    chosen = _dominant(res, gain, n)
+    assert 0 < np.count_nonzero(chosen) < chosen.size  # some moves wait for a later round
+    u, v, p, q = u[chosen], v[chosen], p[chosen], q[chosen]
+    mate[u], mate[v], mate[p], mate[q] = v, u, q, p
+    again = np.zeros(a.size, dtype=np.bool_)
+    again[at] = True
+    full = _two_opt_moves(a, b, w, index, mate, weights(mate), best, 1e-12)
+    later = _two_opt_moves(a, b, w, index, mate, weights(mate), best, 1e-12, mate != scanned, again)
+    for mine, ref in zip(later[1:], full[1:], strict=True):
+        assert mine.tolist() == ref.tolist()

@@ -245,11 +245,20 @@ def _two_opt_moves(
     mate_w: FloatArray,
     best: FloatArray,
     tolerance: float,
-) -> tuple[list[IntArray], FloatArray, IntArray, IntArray, IntArray, IntArray]:
+    changed: npt.NDArray[np.bool_] | None = None,
+    again: npt.NDArray[np.bool_] | None = None,
+) -> tuple[list[IntArray], FloatArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
     """The 2-opt moves gaining more than `tolerance` (u = p, v = q become u = v, p = q
     for a non-matching edge u - v between matched creators and an edge p - q), in edge
-    order: the resources each move touches, the gains and u, v, p, q."""
-    u, v, p, q, gain = _two_opt_scan(
+    order: the resources each move touches, the gains, u, v, p, q and the edges' indices.
+
+    With `changed` (per creator: its mate is not the one of an earlier scan) and `again`
+    (per edge: it gave a move in that scan), an edge neither of whose ends changed and
+    that gave no move is skipped: its move depends only on the mates of its ends (p, q,
+    their pair scores) and on fixed scores, so it would give no move now either. The
+    moves are the same as a full scan's."""
+    none = np.zeros(0, dtype=np.bool_)
+    u, v, p, q, gain, at = _two_opt_scan(
         index.n,
         index.bits,
         index.table,
@@ -262,8 +271,10 @@ def _two_opt_moves(
         mate_w,
         best,
         tolerance,
+        none if changed is None else changed,
+        none if again is None else again,
     )
-    return [np.minimum(u, p), np.minimum(v, q)], gain, u, v, p, q
+    return [np.minimum(u, p), np.minimum(v, q)], gain, u, v, p, q, at
 
 
 @njit(cache=True)
@@ -280,7 +291,9 @@ def _two_opt_scan(
     mate_w: FloatArray,
     best: FloatArray,
     tolerance: float,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
+    changed: npt.NDArray[np.bool_],
+    again: npt.NDArray[np.bool_],
+) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray, IntArray]:
     """One pass over the edges for `_two_opt_moves`. w(p, q) is at most min(best[p],
     best[q]): the moves that cannot gain are skipped before paying for the lookup (a
     random access into millions of keys)."""
@@ -290,9 +303,13 @@ def _two_opt_scan(
     out_p = np.empty(cap, dtype=np.int64)
     out_q = np.empty(cap, dtype=np.int64)
     out_g = np.empty(cap)
+    out_i = np.empty(cap, dtype=np.int64)
     k = 0
+    skip = changed.size > 0
     for i in range(a.size):
         u, v = a[i], b[i]
+        if skip and not (changed[u] or changed[v] or again[i]):
+            continue
         p, q = mate[u], mate[v]
         if p < 0 or q < 0 or p == v:
             continue
@@ -316,12 +333,13 @@ def _two_opt_scan(
             out_v = _grown(out_v, cap)
             out_p = _grown(out_p, cap)
             out_q = _grown(out_q, cap)
+            out_i = _grown(out_i, cap)
             bigger = np.empty(cap)
             bigger[:k] = out_g[:k]
             out_g = bigger
-        out_u[k], out_v[k], out_p[k], out_q[k], out_g[k] = u, v, p, q, gain
+        out_u[k], out_v[k], out_p[k], out_q[k], out_g[k], out_i[k] = u, v, p, q, gain, i
         k += 1
-    return out_u[:k], out_v[:k], out_p[:k], out_q[:k], out_g[:k]
+    return out_u[:k], out_v[:k], out_p[:k], out_q[:k], out_g[:k], out_i[:k]
 
 
 @njit(cache=True)
@@ -345,11 +363,20 @@ def local_search(
     tolerance = 1e-12
     best = _best_scores(n, a, b, w)
     rounds = 0
+    scanned: IntArray | None = None  # the mates at the last 2-opt scan
+    again = np.zeros(0, dtype=np.bool_)
     while rounds < max_rounds and clock.now() < deadline:
         rounds += 1
         mate_w = _mate_weight(index, mate)
-        # 2-opt over matched-matched non-matching edges.
-        res, gain, u, v, p, q = _two_opt_moves(a, b, w, index, mate, mate_w, best, tolerance)
+        # 2-opt over matched-matched non-matching edges; after the first round only the
+        # edges with a changed end or a move last time (the same moves as a full scan).
+        changed = None if scanned is None else mate != scanned
+        res, gain, u, v, p, q, at = _two_opt_moves(
+            a, b, w, index, mate, mate_w, best, tolerance, changed, again
+        )
+        scanned = mate.copy()
+        again = np.zeros(a.size, dtype=np.bool_)
+        again[at] = True
         moved = 0
         if gain.size:
             chosen = _dominant(res, gain, n)
@@ -362,7 +389,7 @@ def local_search(
         fu, fv, fw = _free_to_matched(a, b, w, mate)
         if fu.size:
             fx = mate[fv]
-            gain = fw - _mate_weight(index, mate)[fv]
+            gain = fw - index.lookup(fv, fx)  # fv is matched (to fx): its pair score
             good = gain > tolerance
             fu, fv, fx, gain = fu[good], fv[good], fx[good], gain[good]
             if fu.size:
