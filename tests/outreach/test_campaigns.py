@@ -4,13 +4,16 @@ midnight, the daily cap, a DST change and the program-day rule."""
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from matchdesk.context import Matchdesk
@@ -313,3 +316,43 @@ def test_points_equal_the_reference_for_many_sessions(
     found = {row["handle"]: row["points"] for row in board(md, campaign_id, date(2026, 3, 9))}
     assert found == expected
     assert len(set(expected.values())) == len(expected)  # nothing equal by accident
+
+
+def test_the_standings_export_as_csv_and_xlsx(
+    md: Matchdesk, tmp_path: Path, client_as: Callable[[str | None], TestClient]
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    setup(md)
+    path = tmp_path / "spring.toml"
+    path.write_text(FILE)
+    with md.transaction() as session:  # created after its start: enrolled at once
+        campaign_id = create_campaign(
+            session, read_campaign_file(path), today=date(2026, 3, 10), actor="t"
+        ).id
+    viewer = client_as("viewer")
+    csv = viewer.get(f"/outreach/campaigns/{campaign_id}/standings.csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines() == [
+        "League,Rank,Creator,Points",
+        "Glow,1,nyc,10700",
+        "Glow,2,bkk,8825",
+        "Spark,1,low,4000",
+    ]
+    xlsx = viewer.get(f"/outreach/campaigns/{campaign_id}/standings.xlsx")
+    assert xlsx.status_code == 200
+    assert xlsx.headers["content-disposition"].endswith('.xlsx"')
+    sheet = load_workbook(BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("League", "Rank", "Creator", "Points"),
+        ("Glow", 1, "nyc", 10700),
+        ("Glow", 2, "bkk", 8825),
+        ("Spark", 1, "low", 4000),
+    ]
+    refused = viewer.get(f"/outreach/campaigns/{campaign_id}/standings.pdf")
+    assert refused.status_code == 404
+    assert "there is no 'pdf' export (csv or xlsx)" in html.unescape(refused.text)
