@@ -10,6 +10,7 @@ from matchdesk.matching.improve import (
     EdgeIndex,
     _best_scores,
     _dominant,
+    _free_to_matched,
     _two_opt_moves,
     greedy,
 )
@@ -149,3 +150,17 @@ def test_a_later_scan_of_the_changed_ends_finds_the_moves_of_a_full_scan(seed: i
     later = _two_opt_moves(a, b, w, index, mate, weights(mate), best, 1e-12, mate != scanned, again)
     for mine, ref in zip(later[1:], full[1:], strict=True):
         assert mine.tolist() == ref.tolist()
+
+
+def test_free_to_matched_edges_are_those_of_the_vectorised_form() -> None:
+    n = 300
+    a, b, w = random_graph(n, 2000, 4)
+    mate = np.full(n, -1, dtype=np.int64)
+    greedy(n, a[: a.size // 4], b[: b.size // 4], mate)
+    free_a, free_b = mate[a] < 0, mate[b] < 0
+    ab, ba = free_a & ~free_b, free_b & ~free_a
+    fu, fv, fw = _free_to_matched(a, b, w, mate)
+    assert fu.size > 0
+    assert fu.tolist() == np.concatenate([a[ab], b[ba]]).tolist()
+    assert fv.tolist() == np.concatenate([b[ab], a[ba]]).tolist()
+    assert fw.tolist() == np.concatenate([w[ab], w[ba]]).tolist()

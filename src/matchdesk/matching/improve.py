@@ -173,14 +173,31 @@ def _free_to_matched(
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Directed edges u -> v with u free and v matched: those of the edges a -> b in
     edge order, then those of b -> a (no copy of the whole list in both directions)."""
-    free_a, free_b = mate[a] < 0, mate[b] < 0
-    ab = free_a & ~free_b
-    ba = free_b & ~free_a
-    return (
-        np.concatenate([a[ab], b[ba]]),
-        np.concatenate([b[ab], a[ba]]),
-        np.concatenate([w[ab], w[ba]]),
+    out: tuple[IntArray, IntArray, FloatArray] = _free_to_matched_scan(
+        np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), w, mate
     )
+    return out
+
+
+@njit(cache=True)
+def _free_to_matched_scan(
+    a: IntArray, b: IntArray, w: FloatArray, mate: IntArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    count = 0
+    for i in range(a.size):
+        if (mate[a[i]] < 0) != (mate[b[i]] < 0):
+            count += 1
+    fu = np.empty(count, dtype=np.int64)
+    fv = np.empty(count, dtype=np.int64)
+    fw = np.empty(count)
+    k = 0
+    for side in range(2):
+        for i in range(a.size):
+            x, y = (a[i], b[i]) if side == 0 else (b[i], a[i])
+            if mate[x] < 0 and mate[y] >= 0:
+                fu[k], fv[k], fw[k] = x, y, w[i]
+                k += 1
+    return fu, fv, fw
 
 
 def augment(
