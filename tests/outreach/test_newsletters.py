@@ -4,20 +4,24 @@ times, a crash mid-queue, two queuers at once."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from matchdesk.context import Matchdesk
 from matchdesk.errors import Conflict, InvalidInput
+from matchdesk.mail import claims
 from matchdesk.mail.delivery import Courier, DeliverySettings
 from matchdesk.mail.models import OutboxMessage
 from matchdesk.outreach import newsletters as nl
 from matchdesk.outreach import personal
-from matchdesk.outreach.consent import read_unsubscribe_token, unsubscribe
+from matchdesk.outreach.consent import BULK_KINDS, read_unsubscribe_token, unsubscribe
 from matchdesk.outreach.models import Delivery
 from matchdesk.roster.models import Creator
 from tests.mail.conftest import T0, Clock, SmtpServer
@@ -52,7 +56,8 @@ def queue_all(md: Matchdesk, newsletter_id: int, now: datetime = T0, chunk: int 
 
 
 def courier(md: Matchdesk, settings: DeliverySettings, clock: Clock, worker: str = "w1") -> Courier:
-    return Courier(md, settings, worker, clock=clock)
+    # As the worker makes it: newsletter messages at most once.
+    return Courier(md, settings, worker, clock=clock, at_most_once=BULK_KINDS)
 
 
 def show(md: Matchdesk, newsletter_id: int) -> dict[str, Any]:
@@ -279,3 +284,30 @@ def test_bad_drafts_are_refused(omd: Matchdesk) -> None:
     assert nl.Schedule(local_date=date(2030, 3, 31), local_time="02:30").due(
         T0, "Europe/Madrid"
     ) == datetime(2030, 3, 31, 1, 30, tzinfo=UTC)  # 02:30 does not exist: 03:30 CEST
+
+
+def test_an_uncertain_message_is_counted_apart_on_the_page_and_in_show(
+    md: Matchdesk, client_as: Callable[[str | None], TestClient], run: Any
+) -> None:
+    add_roster(md)
+    newsletter_id = create(md)
+    start(md, newsletter_id)
+    assert queue_all(md, newsletter_id) == 3
+    with md.transaction() as session:
+        first, second, third = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        first.status, first.message_id = "failed", "<x@example.org>"
+        first.last_error = claims.UNCERTAIN + "handed to the server, but the worker stopped"
+        second.status, second.last_error = "failed", "refused: 554 5.7.1 Rejected"
+        third.status = "sent"
+    figures = client_as("viewer").get(f"/outreach/newsletters/{newsletter_id}/figures").text
+    shown = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', figures))
+    assert shown == {
+        "recipients": "5", "sent": "1", "failed": "1", "uncertain": "1", "suppressed": "2",
+        "unsubscribed": "0", "bounces": "0",
+    }  # fmt: skip
+    assert "Outcome unknown" in figures
+    assert show(md, newsletter_id)["status"] == "sent"  # everyone tried
+    outcome = run("newsletters", "show", str(newsletter_id))
+    assert outcome.code == 0, outcome.stderr
+    assert "outcome unknown (never sent again): 1" in outcome.stdout.splitlines()
+    assert "failed: 1" in outcome.stdout.splitlines()
