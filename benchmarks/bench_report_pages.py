@@ -7,11 +7,15 @@ ledger_days with numpy (the reports read the ledger and its rollups, not session
 the rollups are rebuilt from it and every creator's revenue_30d refreshed.
 
     python benchmarks/bench_report_pages.py [--creators 100000] [--seconds 10] [--workers 2]
+        [--json FILE]
+
+`--json FILE` also writes the figures there (bench_results.py --pages reads them).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -21,6 +25,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -121,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: scripts/ensure-wrk.sh installs it")
@@ -129,6 +135,7 @@ def main() -> None:
         f"{args.seconds} s, {args.workers} workers, {os.cpu_count()} cores shared with wrk; "
         "target p95 <= 300 ms"
     )
+    found: dict[str, Any] = {"creators": args.creators, "seconds": args.seconds, "pages": {}}
     for backend in args.backends:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
@@ -168,15 +175,26 @@ def main() -> None:
                         errors = int(f["errors"]) + int(f["non2xx"])
                         done = int(f["requests"]) > 0
                         verdict = "ok" if done and p95 <= 300 and errors == 0 else "MISSED"
+                        load = os.getloadavg()[0]
                         print(
                             f"{backend:<11} {label:<16} p50 {float(f['p50']):>7.1f}  p95 "
                             f"{p95:>7.1f}  p99 {float(f['p99']):>7.1f} ms  "
                             f"{int(f['requests']) / args.seconds:>6.1f} req/s  "
                             f"errors {errors}  {verdict}  "
-                            f"(load average {os.getloadavg()[0]:.1f})"
+                            f"(load average {load:.1f})"
                         )
+                        found["pages"].setdefault(label, {})[backend] = {
+                            "p50": float(f["p50"]),
+                            "p95": p95,
+                            "p99": float(f["p99"]),
+                            "requests": int(f["requests"]),
+                            "errors": errors,
+                            "load": load,
+                        }
             finally:
                 drop_schema(schema)
+    if args.json:
+        args.json.write_text(json.dumps(found))
 
 
 if __name__ == "__main__":

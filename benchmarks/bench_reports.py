@@ -23,11 +23,15 @@ And the app's `creator_report` (one creator over the year, all of their ledger d
 loaded) for 50 creators.
 
     python benchmarks/bench_reports.py [--creators 1000000] [--weeks 52] [--sql-weeks 2]
+        [--json FILE]
+
+`--json FILE` also writes the figures there (bench_results.py --reports reads them).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import tempfile
@@ -393,6 +397,7 @@ def main() -> None:
     parser.add_argument("--sql-weeks", type=int, default=2)
     parser.add_argument("--moved", type=int, default=1000, help="creators whose tier changed")
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     print(
         f"Reports at scale: {args.creators:,} creators, {args.weeks} weeks, "
@@ -419,6 +424,7 @@ def main() -> None:
         sample = sample[: args.sql_weeks]
         first, last = START, START + timedelta(days=7 * args.weeks - 1)
         figures: list[tuple[str, float, str]] = []
+        found: dict[str, Any] = {"creators": args.creators, "weeks": args.weeks}
         duck, answer = timed(lambda: duckdb_weeks(path, first, last))
         figures.append(
             ("DuckDB over Parquet, all the weeks (weeks only)", duck, f"{len(answer)} weeks")
@@ -427,6 +433,9 @@ def main() -> None:
         figures.append(
             ("polars over Parquet, all the weeks (weeks only)", pol, f"{len(answer)} weeks")
         )
+        found["reference"] = {"DuckDB": duck, "polars": pol}
+        found["reference_load"] = os.getloadavg()[0]
+        found["backends"] = {}
         creator_times: list[tuple[str, float]] = []
         for backend in args.backends:
             got = app_backend(backend, workdir, args, tier_of, rollups, sample)
@@ -450,6 +459,12 @@ def main() -> None:
                 )
             )
             creator_times.append((backend, got["creator"]))
+            found["backends"][backend] = {
+                "program": got["program"],
+                "ledger_sql": got["scan"] * rows / max(got["scan_rows"], 1),
+                "creator": got["creator"],
+                "load": os.getloadavg()[0],
+            }
         # The targets are for a year of a million creators; smaller runs only show figures.
         full = args.creators >= 1_000_000 and args.weeks >= 52
         span = "a year" if args.weeks == 52 else f"{args.weeks} weeks"
@@ -461,6 +476,8 @@ def main() -> None:
             verdict = ("ok" if seconds <= 0.05 else "MISSED") if full else "-"
             label = f"matchdesk creator_report ({span}), {backend}"
             print(f"{label:<78} {seconds * 1000:>7.2f} ms  {verdict}")
+    if args.json:
+        args.json.write_text(json.dumps(found))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,14 @@ session unchanged), and once more with a tenth of the sessions' figures changed.
 
     python benchmarks/bench_results.py [--rows 1000000] [--creators 100000]
         [--backends sqlite postgresql] [--runs first again changed] [--files DIR]
+        [--all | --reports --pages] [--report-creators 1000000] [--report-weeks 52]
+        [--page-creators 100000] [--page-seconds 10]
+
+With `--reports` (or `--all`) bench_reports.py runs next (the program report of a year
+over 1,000,000 creators beside DuckDB and polars, and the creator report), with `--pages`
+(or `--all`) bench_report_pages.py (the dashboard and program report pages under 20 wrk
+clients), each as its own process with its own output, on the same backends; then one
+table sums up every figure of issue 10 beside its target, with the load average.
 """
 
 from __future__ import annotations
@@ -186,6 +194,168 @@ def run_child(kind: str, file: Path, url: str) -> tuple[float, dict[str, Any]]:
     return wall, json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def run_script(name: str, options: list[str], workdir: Path) -> dict[str, Any] | None:
+    """Another benchmark of this directory as its own process (its output passes
+    through), and the figures it wrote with `--json`; None if it failed."""
+    figures = workdir / f"{Path(name).stem}.json"
+    command = [sys.executable, str(Path(__file__).with_name(name)), *options]
+    print(f"\n$ python benchmarks/{name} {' '.join(options)}", flush=True)
+    done = subprocess.run([*command, "--json", str(figures)], check=False)
+    if done.returncode != 0 or not figures.exists():
+        print(f"{name} failed (exit status {done.returncode})", flush=True)
+        return None
+    return dict(json.loads(figures.read_text()))
+
+
+SMALLER = "(smaller than the target's size)"
+NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+
+
+def verdict(values: dict[str, float | None], limits: dict[str, float], full: bool) -> str:
+    """met / MISSED (naming the backends that missed) against each backend's limit; at a
+    size smaller than the target's, no verdict."""
+    measured = {b: v for b, v in values.items() if v is not None}
+    if not measured:
+        return "not run"
+    if not full:
+        return SMALLER
+    missed = [NAMES.get(b, b) for b, v in measured.items() if v > limits[b]]
+    if not missed:
+        return "met"
+    return "MISSED" if len(missed) == len(measured) else f"MISSED ({', '.join(missed)})"
+
+
+def _loads(*loads: float | None) -> str:
+    known = [x for x in loads if x is not None]
+    if not known:
+        return "-"
+    low, high = min(known), max(known)
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}-{high:.1f}"
+
+
+def _seconds(value: float) -> str:
+    return (
+        f"{value:.2f} s" if value < 10 else f"{value:.1f} s" if value < 100 else f"{value:,.0f} s"
+    )
+
+
+def summary(
+    args: argparse.Namespace,
+    imports: dict[str, dict[str, float]],
+    reports: dict[str, Any] | None,
+    pages: dict[str, Any] | None,
+) -> None:
+    """One table: every figure of issue 10, PostgreSQL and SQLite side by side, the
+    reference engines where they apply, the target and whether it was met."""
+    backends = [b for b in ("postgresql", "sqlite") if b in args.backends]
+    rows: list[list[str]] = []
+
+    def row(
+        figure: str,
+        values: dict[str, float | None],
+        shown: dict[str, str],
+        reference: str,
+        target: str,
+        outcome: str,
+        loads: list[float | None],
+    ) -> None:
+        cells = [shown.get(b, "-") if values.get(b) is not None else "-" for b in backends]
+        rows.append([figure, *cells, reference, target, outcome, _loads(*loads)])
+
+    full = args.rows >= TARGET_ROWS
+    first = {b: imports.get(b, {}).get("first") for b in backends}
+    row(
+        f"results import, {args.rows:,} rows (first, whole command)",
+        first,
+        {b: f"{v:.1f} s" for b, v in first.items() if v is not None},
+        "-",
+        " / ".join(f"<= {TARGET_SECONDS[b]:.0f} s {NAMES[b]}" for b in backends),
+        verdict(first, TARGET_SECONDS, full),
+        [imports.get(b, {}).get("first_load") for b in backends],
+    )
+    peak = {b: imports.get(b, {}).get("peak_mb") for b in backends}
+    row(
+        f"results import peak memory ({', '.join(args.runs)})",
+        peak,
+        {b: f"{v:,.0f} MB" for b, v in peak.items() if v is not None},
+        "-",
+        f"< {TARGET_PEAK_MB:,} MB",
+        verdict(peak, dict.fromkeys(backends, TARGET_PEAK_MB - 1e-9), full),
+        [imports.get(b, {}).get("load") for b in backends],
+    )
+    if args.reports:
+        got = (reports or {}).get("backends", {})
+        full = bool(reports) and args.report_creators >= 1_000_000 and args.report_weeks >= 52
+        span = "a year" if args.report_weeks == 52 else f"{args.report_weeks} weeks"
+        size = f"{span}, {args.report_creators:,} creators"
+        loads = [got.get(b, {}).get("load") for b in backends]
+        program = {b: got.get(b, {}).get("program") for b in backends}
+        reference = (reports or {}).get("reference", {})
+        row(
+            f"program report ({size})",
+            program,
+            {b: _seconds(v) for b, v in program.items() if v is not None},
+            ", ".join(f"{k} {_seconds(v)}" for k, v in reference.items()) or "-",
+            "<= 2 s",
+            verdict(program, dict.fromkeys(backends, 2.0), full) if reports else "failed",
+            [*loads, (reports or {}).get("reference_load")],
+        )
+        scan = {b: got.get(b, {}).get("ledger_sql") for b in backends}
+        row(
+            "  candidate: SQL over ledger_days (scaled)",
+            scan,
+            {b: f"~{_seconds(v)}" for b, v in scan.items() if v is not None},
+            "-",
+            "(beside it)",
+            "-",
+            loads,
+        )
+        creator = {b: got.get(b, {}).get("creator") for b in backends}
+        row(
+            f"creator report ({span})",
+            creator,
+            {b: f"{v * 1000:.1f} ms" for b, v in creator.items() if v is not None},
+            "-",
+            "<= 50 ms",
+            verdict(creator, dict.fromkeys(backends, 0.05), full) if reports else "failed",
+            loads,
+        )
+    if args.pages:
+        full = bool(pages) and args.page_creators >= 100_000
+        for label in ("dashboard", "program report"):
+            got = (pages or {}).get("pages", {}).get(label, {})
+            p95 = {b: got.get(b, {}).get("p95") for b in backends}
+            # A run with errors, or no request answered, misses whatever its p95.
+            judged = {
+                b: (v if got[b]["errors"] == 0 and got[b]["requests"] > 0 else float("inf"))
+                for b, v in p95.items()
+                if v is not None
+            }
+            shown = {
+                b: f"{v:.0f} ms" + (f" ({got[b]['errors']} errors)" if got[b]["errors"] else "")
+                for b, v in p95.items()
+                if v is not None
+            }
+            row(
+                f"{label} page p95, 20 clients ({args.page_creators:,} creators)",
+                p95,
+                shown,
+                "-",
+                "<= 300 ms",
+                verdict(judged, dict.fromkeys(backends, 300.0), full) if pages else "failed",
+                [got.get(b, {}).get("load") for b in backends],
+            )
+    header = ["figure", *(NAMES[b] for b in backends), "reference engines", "target", "verdict"]
+    header.append("load")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print(
+        f"\nIssue 10's figures ({os.cpu_count()} cores, load average now "
+        f"{os.getloadavg()[0]:.1f}; the load column: while each was measured)"
+    )
+    for cells in [header, ["-" * w for w in widths], *rows]:
+        print(" | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -204,11 +374,26 @@ def main() -> None:
         help="keep the generated files in this directory and reuse them when present "
         "(same --rows and --creators)",
     )
+    parser.add_argument(
+        "--all", action="store_true", help="the import, then --reports and --pages: every figure"
+    )
+    parser.add_argument(
+        "--reports", action="store_true", help="then bench_reports.py (program, creator report)"
+    )
+    parser.add_argument(
+        "--pages", action="store_true", help="then bench_report_pages.py (the pages under wrk)"
+    )
+    parser.add_argument("--report-creators", type=int, default=1_000_000)
+    parser.add_argument("--report-weeks", type=int, default=52)
+    parser.add_argument("--page-creators", type=int, default=100_000)
+    parser.add_argument("--page-seconds", type=int, default=10)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    args.reports = args.reports or args.all
+    args.pages = args.pages or args.all
     from databases import drop_schema, fresh_database
     from matchdesk.roster.demo import generate_creators
     from matchdesk.roster.records import COLUMNS as ROSTER_COLUMNS
@@ -245,7 +430,9 @@ def main() -> None:
             f"{'backend':<11} {'run':<10} {'command s':>9} {'import s':>9} {'peak MB':>8} "
             f"{'new':>9} {'updated':>9} {'unchanged':>9}  target"
         )
+        imports: dict[str, dict[str, float]] = {}
         for backend in args.backends:
+            mine = imports.setdefault(backend, {})
             url, schema = fresh_database(backend, workdir)
             try:
                 run_child("roster", roster, url)
@@ -253,6 +440,10 @@ def main() -> None:
                 for label, file in ((run, chosen[run]) for run in args.runs):
                     wall, figures = run_child("results", file, url)
                     peak_mb = figures["peak_bytes"] / 2**20
+                    mine["peak_mb"] = max(mine.get("peak_mb", 0.0), peak_mb)
+                    mine["load"] = os.getloadavg()[0]
+                    if label == "first":
+                        mine["first"], mine["first_load"] = wall, mine["load"]
                     verdict = ""
                     if label == "first" and args.rows < TARGET_ROWS:
                         verdict = f"(the targets are for {TARGET_ROWS:,} rows)"
@@ -283,6 +474,29 @@ def main() -> None:
                     )
             finally:
                 drop_schema(schema)
+        if not (args.reports or args.pages):
+            return
+        reports = pages = None
+        backends = ["--backends", *args.backends]
+        if args.reports:
+            reports = run_script(
+                "bench_reports.py",
+                [
+                    *("--creators", str(args.report_creators)),
+                    *("--weeks", str(args.report_weeks), *backends),
+                ],
+                workdir,
+            )
+        if args.pages:
+            pages = run_script(
+                "bench_report_pages.py",
+                [
+                    *("--creators", str(args.page_creators)),
+                    *("--seconds", str(args.page_seconds), *backends),
+                ],
+                workdir,
+            )
+        summary(args, imports, reports, pages)
 
 
 if __name__ == "__main__":
