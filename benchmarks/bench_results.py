@@ -332,7 +332,7 @@ def summary(
                 if v is not None
             }
             shown = {
-                b: f"{v:.0f} ms" + (f" ({got[b]['errors']} errors)" if got[b]["errors"] else "")
+                b: f"{v:,.0f} ms" + (f" ({got[b]['errors']} errors)" if got[b]["errors"] else "")
                 for b, v in p95.items()
                 if v is not None
             }
