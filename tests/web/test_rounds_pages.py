@@ -359,6 +359,31 @@ def test_board_search_finds_inside_handles_whatever_the_case_and_accents(
     assert '<a href="/creators/zoe">@zoe</a>' not in board.refresh("?q=ze")
 
 
+def test_board_search_finds_display_names_whatever_the_case_and_accents(
+    md: Matchdesk, board: Board
+) -> None:
+    """Issue 13, defect 3: the board's search finds names too, not only handles."""
+    matches = standing(md, board.round_id)
+    ann = next(m for m in matches if "ann" in m[1:])
+    with md.transaction() as session:
+        update_creator(session, md.program, "ann", {"display_name": "Señora Núñez"}, "test")
+        update_creator(session, md.program, "zoe", {"display_name": "Zoë Quíntero"}, "test")
+    for q in ("nunez", "NÚÑ", "señora n"):
+        html = board.refresh(f"?q={q}")
+        assert '<span id="match-total">1</span> match with these filters' in html, q
+        assert f'id="match-{ann[0]}"' in html
+    # The byes' search too (zoe is the only bye), and a handle still found by SQL's rule.
+    html = board.refresh("?q=quin")
+    assert '<a href="/creators/zoe">@zoe</a>' in html
+    assert '<span id="match-total">0</span>' in html
+    assert '<a href="/creators/zoe">@zoe</a>' in board.refresh("?q=oe")
+    assert '<a href="/creators/zoe">@zoe</a>' not in board.refresh("?q=nunez")
+    # An HTMX fragment (the matches' table alone) searches the same way.
+    fragment = board.client.get(f"/rounds/{board.round_id}?q=NUNEZ", headers={"HX-Request": "true"})
+    assert '<span id="match-total">1</span>' in fragment.text
+    assert f'id="match-{ann[0]}"' in fragment.text
+
+
 def test_lock_unlock_and_unpair(md: Matchdesk, board: Board) -> None:
     (mid, a, b), *_ = standing(md, board.round_id)
     assert board.edit(f"matches/{mid}/lock", locked="true") == f"Match {mid} locked."

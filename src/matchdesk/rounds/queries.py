@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -16,6 +18,9 @@ from matchdesk.roster.models import Creator
 from matchdesk.roster.search import search_term
 from matchdesk.rounds.models import Bye, Match
 from matchdesk.rounds.service import aware, key_counts
+
+if TYPE_CHECKING:
+    from matchdesk.roster.index import RosterIndex
 
 PER_PAGE = 100
 # A match's two creators, aliased once: a fresh `aliased(Creator)` per query made
@@ -27,8 +32,10 @@ LIVE = ("proposed", "published", "confirmed")  # matches that still stand
 @dataclass(frozen=True)
 class BoardFilter:
     """Empty fields filter nothing. `q` matches anywhere inside either creator's handle
-    (handles are lower-case ASCII, so folding the term makes it case- and
-    accent-insensitive: `Lúna` finds @drona_luna6099)."""
+    or display name, case- and accent-insensitive (`Lúna` finds @drona_luna6099 and
+    "Luna Díaz"): the names through the roster's in-memory index (`names` of
+    `board_page` and `round_byes`; the web app passes its own), handles alone by SQL when
+    no index is given (handles are lower-case ASCII, so the folded term is enough)."""
 
     q: str = ""
     status: str = ""
@@ -127,14 +134,22 @@ def _inside(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _filtered(round_id: int, f: BoardFilter) -> Select[*tuple[Any, ...]]:
-    """The ids of the round's matches that pass `f`, as a query on `matches` alone: a
-    filter on the creators is an `IN` of a subquery on `creators` (read once, then a
-    lookup per match), not a join of both creators' rows to every match (which cost a
-    second on a 45,000-match round)."""
-    query = select(Match.id).where(Match.round_id == round_id)
+def _holders(names: RosterIndex, term: str) -> NDArray[np.int64]:
+    """The ids of the creators whose handle or folded display name holds `term`."""
+    return names.ids[names.holding(term)]
+
+
+def _filtered(
+    round_id: int, f: BoardFilter, *, by_handle: bool = True, columns: tuple[Any, ...] = ()
+) -> Select[*tuple[Any, ...]]:
+    """The ids (and `columns`) of the round's matches that pass `f`, as a query on
+    `matches` alone: a filter on the creators is an `IN` of a subquery on `creators`
+    (read once, then a lookup per match), not a join of both creators' rows to every
+    match (which cost a second on a 45,000-match round). With `by_handle` false the
+    search is left to the caller (the roster index, for names)."""
+    query = select(Match.id, *columns).where(Match.round_id == round_id)
     creators: list[Any] = []
-    if f.term:
+    if f.term and by_handle:
         creators.append(Creator.handle.like(_inside(f.term), escape="\\"))
     if f.tier:
         creators.append(Creator.tier == f.tier)
@@ -168,12 +183,35 @@ def board_row(session: Session, round_id: int, match_id: int) -> BoardMatch | No
     return None if row is None else _board_match(*row)
 
 
-def board_page(session: Session, round_id: int, f: BoardFilter, page: int = 1) -> BoardPage:
+def board_page(
+    session: Session,
+    round_id: int,
+    f: BoardFilter,
+    page: int = 1,
+    *,
+    names: RosterIndex | None = None,
+) -> BoardPage:
     """The page-th page of the round's matches that pass `f`, by start time: the count
     and the page's ids from `matches` alone, then the page's 100 rows with their
-    creators."""
+    creators. With `names` the search also finds display names (see BoardFilter)."""
     ids = _filtered(round_id, f).order_by(Match.starts_at, Match.id)
-    if f.term or f.status or f.tier or f.locked:
+    if f.term and names is not None:
+        # The other filters in SQL, the search by the index: a membership test of both
+        # creators of each passing match (numpy), in the same start order.
+        rows = session.execute(
+            _filtered(
+                round_id, f, by_handle=False, columns=(Match.creator_a_id, Match.creator_b_id)
+            ).order_by(Match.starts_at, Match.id)
+        ).all()
+        found = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        held = _holders(names, f.term)
+        keep = np.isin(found[:, 1], held) | np.isin(found[:, 2], held)
+        passing = found[keep, 0].tolist()
+        total = len(passing)
+        pages = max(1, -(-total // PER_PAGE))
+        page = min(max(1, page), pages)
+        chosen = passing[(page - 1) * PER_PAGE : page * PER_PAGE]
+    elif f.term or f.status or f.tier or f.locked:
         # One pass over the round's matches gives both the count and the page.
         passing = list(session.scalars(ids))
         total = len(passing)
@@ -254,10 +292,16 @@ def unreachable(session: Session, round_id: int, limit: int = 50) -> Unreachable
 
 
 def round_byes(
-    session: Session, round_id: int, q: str = "", reason: str = "", limit: int = 500
+    session: Session,
+    round_id: int,
+    q: str = "",
+    reason: str = "",
+    limit: int = 500,
+    *,
+    names: RosterIndex | None = None,
 ) -> tuple[list[BoardBye], int, dict[str, int]]:
     """The round's byes passing the filters (by handle, at most `limit`), their total,
-    and the count per reason."""
+    and the count per reason. With `names` the search also finds display names."""
     # Each bye's handle by its creator's primary key (a look-up per bye), not a join: for
     # a join PostgreSQL read all 100,000 creators into a hash to meet 3,000 byes. The
     # first `limit` by handle are then joined to their creators for the columns shown
@@ -268,15 +312,30 @@ def round_byes(
     chosen = select(Bye.creator_id, Bye.reason).where(Bye.round_id == round_id)
     counted = select(func.count()).select_from(Bye).where(Bye.round_id == round_id)
     term = search_term(q)
-    if term:
+    if term and names is None:
         holds = handle.like(_inside(term), escape="\\")
         chosen, counted = chosen.where(holds), counted.where(holds)
     if reason:
         chosen, counted = chosen.where(Bye.reason == reason), counted.where(Bye.reason == reason)
-    # Every bye has its creator (a foreign key that cascades): without a search the count
-    # is of `byes` alone, from its (round_id, reason) index.
-    total = int(session.scalar(counted) or 0)
-    firsts = chosen.order_by(handle).limit(limit).subquery()
+    if term and names is not None:
+        # The byes' creators and handles read once, the search by the index; the first
+        # `limit` by handle are then read by id.
+        held = _holders(names, term)
+        found = [
+            (creator_id, name)
+            for creator_id, name in session.execute(
+                chosen.with_only_columns(Bye.creator_id, handle)
+            )
+        ]
+        kept = np.isin(np.array([c for c, _ in found], dtype=np.int64), held)
+        picked = sorted((name, c) for (c, name), k in zip(found, kept, strict=True) if k)
+        total = len(picked)
+        firsts = chosen.where(Bye.creator_id.in_([c for _, c in picked[:limit]])).subquery()
+    else:
+        # Every bye has its creator (a foreign key that cascades): without a search the
+        # count is of `byes` alone, from its (round_id, reason) index.
+        total = int(session.scalar(counted) or 0)
+        firsts = chosen.order_by(handle).limit(limit).subquery()
     rows = session.execute(
         select(firsts.c.reason, Creator.handle, Creator.tier, Creator.timezone, Creator.email)
         .join(Creator, Creator.id == firsts.c.creator_id)

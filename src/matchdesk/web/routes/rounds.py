@@ -20,6 +20,8 @@ from matchdesk import clock
 from matchdesk.audit import entries_for
 from matchdesk.errors import MatchdeskError
 from matchdesk.jobs import service as jobs
+from matchdesk.roster.index import RosterIndex
+from matchdesk.roster.search import search_term
 from matchdesk.rounds import board, lifecycle
 from matchdesk.rounds.board import Edit, in_plain_words
 from matchdesk.rounds.export import CONTENT_TYPES, export_round
@@ -76,6 +78,15 @@ def _fragment(request: Request) -> bool:
     needs the whole page)."""
     headers = request.headers
     return bool(headers.get("hx-request")) and not headers.get("hx-history-restore-request")
+
+
+def _names(request: Request, session: Session, q: str) -> RosterIndex | None:
+    """The roster's in-memory index when the board searches (so display names are found
+    as well as handles); None without a search."""
+    if not search_term(q):
+        return None
+    index: RosterIndex = request.app.state.roster_index.current(session)
+    return index
 
 
 def _board_filters(
@@ -138,7 +149,12 @@ def _edited(
                     ).body
                 )
             else:
-                page = board_page(session, round_id, filters or BoardFilter())
+                page = board_page(
+                    session,
+                    round_id,
+                    filters or BoardFilter(),
+                    names=_names(request, session, (filters or BoardFilter()).q),
+                )
                 statuses = page.statuses
                 body = render(
                     request,
@@ -151,7 +167,11 @@ def _edited(
                 ).body
             shown_filters = filters or BoardFilter()
             byes, bye_total, reasons = round_byes(
-                session, round_id, shown_filters.q, shown_filters.reason
+                session,
+                round_id,
+                shown_filters.q,
+                shown_filters.reason,
+                names=_names(request, session, shown_filters.q),
             )
             around = render(
                 request,
@@ -291,7 +311,8 @@ def round_board(
     filters = BoardFilter(q=q, status=status, tier=tier, locked=locked, reason=reason)
     with md.transaction() as session:
         round_ = get_round(session, round_id)
-        matches = board_page(session, round_id, filters, page)
+        names = _names(request, session, q)
+        matches = board_page(session, round_id, filters, page, names=names)
         records = page_records(session, round_id, matches.matches)
         if _fragment(request):
             return render(
@@ -303,7 +324,7 @@ def round_board(
                 now=clock.now(),
                 records=records,
             )
-        byes, bye_total, reasons = round_byes(session, round_id, q, reason)
+        byes, bye_total, reasons = round_byes(session, round_id, q, reason, names=names)
         history = entries_for(session, "round", round_id)[:AUDIT_SHOWN]
         no_email = unreachable(session, round_id)
     return render(
