@@ -203,7 +203,10 @@ def board_page(
                 round_id, f, by_handle=False, columns=(Match.creator_a_id, Match.creator_b_id)
             ).order_by(Match.starts_at, Match.id)
         ).all()
-        found = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        # fromiter over the flattened rows: np.array() of 45,000 rows took 0.7 s.
+        found = np.fromiter(
+            (value for row in rows for value in row), dtype=np.int64, count=3 * len(rows)
+        ).reshape(-1, 3)
         held = _holders(names, f.term)
         keep = np.isin(found[:, 1], held) | np.isin(found[:, 2], held)
         passing = found[keep, 0].tolist()
@@ -327,7 +330,7 @@ def round_byes(
                 chosen.with_only_columns(Bye.creator_id, handle)
             )
         ]
-        kept = np.isin(np.array([c for c, _ in found], dtype=np.int64), held)
+        kept = np.isin(np.fromiter((c for c, _ in found), dtype=np.int64, count=len(found)), held)
         picked = sorted((name, c) for (c, name), k in zip(found, kept, strict=True) if k)
         total = len(picked)
         firsts = chosen.where(Bye.creator_id.in_([c for _, c in picked[:limit]])).subquery()
