@@ -40,12 +40,18 @@ class CountingCache(ResultsCache):
         super().__init__()
         self.misses = 0
 
-    def get(self, session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    def get(
+        self,
+        session: Session,
+        key: tuple[Hashable, ...],
+        compute: Callable[[], T],
+        versions: tuple[str, str] | None = None,
+    ) -> T:
         def counted() -> T:
             self.misses += 1
             return compute()
 
-        return super().get(session, key, counted)
+        return super().get(session, key, counted, versions)
 
 
 def _requests(md: Matchdesk, cache: ResultsCache) -> int:

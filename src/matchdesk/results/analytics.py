@@ -64,13 +64,15 @@ def round_rates(session: Session, program: Program, start: date, end: date) -> l
             Round.period_start,
             func.count(Match.id),
             func.count().filter(Match.status == "completed"),
-            func.count().filter(or_(both_confirmed, Match.status.in_(HELD))),
+            func.count().filter(or_(both_confirmed, *(Match.status == s for s in HELD))),
             func.count().filter(Match.status == "declined"),
             func.count().filter(Match.status == "no_show"),
         )
         .join(Match, Match.round_id == Round.id)
         .where(Round.period_start < until, Round.period_end > since)
-        .where(Match.status.in_(ANSWERED))
+        # Each status a literal comparison, not an expanding IN: its parameters were
+        # rendered anew on every request (a third of the report page's CPU when cached).
+        .where(or_(*(Match.status == s for s in ANSWERED)))
         .group_by(Round.id, Round.cadence, Round.tier, Round.period_start)
         .order_by(Round.period_start, Round.id)
     ).all()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from matchdesk.i18n import N_
 from matchdesk.program import Program
 from matchdesk.results import analytics, charts
-from matchdesk.results.cache import ResultsCache, cached
+from matchdesk.results.cache import ResultsCache, cached, data_versions
 from matchdesk.results.exports import Table
 from matchdesk.results.reports import creator_report, find_creator, program_weeks
 from matchdesk.results.staging import aware
@@ -37,13 +37,19 @@ class ReportPage:
     start: date
     end: date
     tables: dict[str, Table] = field(default_factory=dict)
-    charts: dict[str, alt.Chart] = field(default_factory=dict)
+    # chart name -> what makes it: built only when asked (an Altair chart's data checks
+    # cost ~5 ms each, every request, while the page's specs come from the cache)
+    charts: dict[str, Callable[[], alt.Chart]] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     specs: dict[str, str] = field(default_factory=dict)  # chart name -> its spec's JSON
 
+    def chart(self, name: str) -> alt.Chart:
+        """The chart called `name` (KeyError when the page has none)."""
+        return self.charts[name]()
+
     def chart_specs(self) -> dict[str, str]:
         """Each chart's Vega-Lite spec as JSON for the page (kept when already made)."""
-        return self.specs or {name: charts.spec_json(c) for name, c in self.charts.items()}
+        return self.specs or {name: charts.spec_json(make()) for name, make in self.charts.items()}
 
 
 def _hours(minutes: int) -> float:
@@ -73,8 +79,10 @@ def program_page(
     """Everything the program report shows for the range, with the previous period. The
     figures read from the ledger come from `cache` when given (the web app's)."""
 
+    versions = None if cache is None else data_versions(session)
+
     def keep(name: str, *key: Any, compute: Callable[[], T]) -> T:
-        return cached(cache, session, ("program", name, start, end, *key), compute)
+        return cached(cache, session, ("program", name, start, end, *key), compute, versions)
 
     page = ReportPage(start, end)
     weeks = keep("weeks", compute=lambda: _weeks(session, start, end))
@@ -184,13 +192,13 @@ def program_page(
         tiers,
     )
     chart_weeks = [{**w, "week_start": w["week_start"].isoformat()} for w in weeks]
-    page.charts["diamonds"] = charts.weekly_diamonds(chart_weeks)
-    page.charts["hours"] = charts.weekly_hours(chart_weeks)
-    page.charts["tiers"] = charts.tiers_over_time(
-        [{**t, "week_start": t["week_start"].isoformat()} for t in tiers]
-    )
+    tier_weeks = [{**t, "week_start": t["week_start"].isoformat()} for t in tiers]
+    page.charts["diamonds"] = lambda: charts.weekly_diamonds(chart_weeks)
+    page.charts["hours"] = lambda: charts.weekly_hours(chart_weeks)
+    page.charts["tiers"] = lambda: charts.tiers_over_time(tier_weeks)
     page.specs = keep(
-        "specs", compute=lambda: {name: charts.spec_json(c) for name, c in page.charts.items()}
+        "specs",
+        compute=lambda: {name: charts.spec_json(make()) for name, make in page.charts.items()},
     )
     return page
 
@@ -268,7 +276,8 @@ def creator_page(
     )
     page.figures["reliability"] = analytics.reliability(session, creator.id)
     page.figures["tier"] = analytics.tier_distance(program, creator)
-    page.charts["days"] = charts.daily_diamonds([{**d, "day": d["day"].isoformat()} for d in days])
+    chart_days = [{**d, "day": d["day"].isoformat()} for d in days]
+    page.charts["days"] = lambda: charts.daily_diamonds(chart_days)
     return page
 
 
@@ -290,7 +299,7 @@ def in_language(page: ReportPage, gettext: Callable[[str], str]) -> None:
     """The creator's own report page (the portal's) in their language: the charts' titles,
     and the matches table's status and outcome words; the page's copy only (the portal
     exports none; the operators' page and the exports keep the stored values)."""
-    page.specs = {name: charts.spec_json(c, gettext) for name, c in page.charts.items()}
+    page.specs = {name: charts.spec_json(make(), gettext) for name, make in page.charts.items()}
     for row in page.tables["matches"].rows:
         for column, words in PORTAL_WORDS.items():
             if row[column] in words:

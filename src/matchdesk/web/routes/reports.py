@@ -82,7 +82,7 @@ def _chart(page: ReportPage, chart: str, fmt: ChartFmt) -> Response:
     if chart not in page.charts:
         raise NotFound(f"No report chart {chart!r}.")
     media = "image/svg+xml" if fmt == "svg" else "image/png"
-    return Response(render_chart(page.charts[chart], fmt), media_type=media)
+    return Response(render_chart(page.chart(chart), fmt), media_type=media)
 
 
 @router.get("/reports/charts/{chart}.{fmt}")
