@@ -52,6 +52,17 @@ class ReportPage:
         return self.specs or {name: charts.spec_json(make()) for name, make in self.charts.items()}
 
 
+# An uplift row's columns (`_uplift_row`), per tier and per round and tier.
+UPLIFT_COLUMNS = (
+    ("tier", "tier"),
+    ("estimate", "uplift"),
+    ("low", "low"),
+    ("high", "high"),
+    ("n_matched", "matched"),
+    ("n_control", "control"),
+)
+
+
 def _hours(minutes: int) -> float:
     return round(minutes / 60, 1)
 
@@ -133,30 +144,14 @@ def program_page(
         analytics.round_rates(session, program, start, end),
     )
     pooled, each_round = keep("uplift", compute=lambda: _uplifts(session, program, start, end))
-    page.tables["uplift"] = Table(
-        "uplift",
-        (
-            ("tier", "tier"),
-            ("estimate", "uplift"),
-            ("low", "low"),
-            ("high", "high"),
-            ("n_matched", "matched"),
-            ("n_control", "control"),
-        ),
-        pooled,
-    )
+    page.tables["uplift"] = Table("uplift", UPLIFT_COLUMNS, pooled)
     page.tables["round_uplift"] = Table(
         "round_uplift",
         (
             ("round_id", "round"),
             ("cadence", "cadence"),
             ("period_start", "period from"),
-            ("tier", "tier"),
-            ("estimate", "uplift"),
-            ("low", "low"),
-            ("high", "high"),
-            ("n_matched", "matched"),
-            ("n_control", "control"),
+            *UPLIFT_COLUMNS,
         ),
         each_round,
     )
