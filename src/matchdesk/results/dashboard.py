@@ -28,9 +28,15 @@ class Attention:
     missing_results: int
 
 
-def attention(session: Session, program: Program, cache: ResultsCache | None = None) -> Attention:
+def attention(
+    session: Session,
+    program: Program,
+    cache: ResultsCache | None = None,
+    versions: tuple[str, str] | None = None,
+) -> Attention:
     """Today's to-do list (today in the program's time zone); the figures read from the
-    ledger (creators gone dark, the tier review) come from `cache` when given."""
+    ledger (creators gone dark, the tier review) come from `cache` when given (at the
+    data's `versions`, when the caller read them already)."""
     today = today_in(program.program.timezone)
     dark, tier_moves = cached(
         cache,
@@ -40,6 +46,7 @@ def attention(session: Session, program: Program, cache: ResultsCache | None = N
             analytics.gone_dark(session, today, limit=0)[0],
             count_proposals(session, program, today),
         ),
+        versions,
     )
     now = utcnow()
     return Attention(
@@ -51,10 +58,16 @@ def attention(session: Session, program: Program, cache: ResultsCache | None = N
 
 
 def roster_counts(
-    session: Session, cache: ResultsCache | None = None
+    session: Session,
+    cache: ResultsCache | None = None,
+    versions: tuple[str, str] | None = None,
 ) -> tuple[int, dict[str | None, int]]:
     """The dashboard's roster figures: creators, and creators per tier (the roster's
     version keys the cache, so any creator change shows at once)."""
     return cached(
-        cache, session, ("roster counts",), lambda: (count_creators(session), tier_counts(session))
+        cache,
+        session,
+        ("roster counts",),
+        lambda: (count_creators(session), tier_counts(session)),
+        versions,
     )

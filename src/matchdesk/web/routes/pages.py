@@ -18,13 +18,15 @@ SECTIONS: dict[str, tuple[str, str, str]] = {}
 def dashboard(request: Request, principal: Principal = Depends(require("viewer"))) -> Response:
     """What needs attention today (open rounds, creators gone dark, tier moves to review,
     results missing for past matches), each linking to where it is resolved; the roster."""
+    from matchdesk.results.cache import data_versions
     from matchdesk.results.dashboard import attention, roster_counts
 
     md = app_of(request)
     cache = request.app.state.results_cache
     with md.transaction() as session:
-        total, tiers = roster_counts(session, cache)
-        todo = attention(session, md.program, cache)
+        versions = data_versions(session)  # once for both cached figures
+        total, tiers = roster_counts(session, cache, versions)
+        todo = attention(session, md.program, cache, versions)
     order = [t.name for t in md.program.tiers]
     tier_rows = [(t.name, t.cadence, tiers.get(t.name, 0)) for t in md.program.tiers]
     untiered = sum(n for name, n in tiers.items() if name not in order)
