@@ -133,6 +133,8 @@ def _edited(
                 return _back(request, round_id, note)
             round_ = get_round(session, round_id)
             now = clock.now()
+            shown_filters = filters or BoardFilter()
+            names = _names(request, session, shown_filters.q)  # once for matches and byes
             statuses = None  # the tiles' counts, from the page when one is read
             if row is not None:
                 shown = board_row(session, round_id, row)
@@ -149,29 +151,19 @@ def _edited(
                     ).body
                 )
             else:
-                page = board_page(
-                    session,
-                    round_id,
-                    filters or BoardFilter(),
-                    names=_names(request, session, (filters or BoardFilter()).q),
-                )
+                page = board_page(session, round_id, shown_filters, names=names)
                 statuses = page.statuses
                 body = render(
                     request,
                     "round_matches.html",
                     round=round_,
                     result=page,
-                    filters=filters or BoardFilter(),
+                    filters=shown_filters,
                     now=now,
                     records=page_records(session, round_id, page.matches),
                 ).body
-            shown_filters = filters or BoardFilter()
             byes, bye_total, reasons = round_byes(
-                session,
-                round_id,
-                shown_filters.q,
-                shown_filters.reason,
-                names=_names(request, session, shown_filters.q),
+                session, round_id, shown_filters.q, shown_filters.reason, names=names
             )
             around = render(
                 request,
